@@ -1,0 +1,1 @@
+"""The embedded merchant panel and the JSON API it calls."""

@@ -1,0 +1,84 @@
+"""The admin JSON API (`/api/...`): authorise, call one service, shape the answer."""
+import json
+from decimal import Decimal
+
+from flask import Blueprint, g, jsonify, request
+
+from admin_ui.auth import authenticate_shop, committing
+from plugin.db import request_session
+from plugin.members import get_member, recent_entries, search_members, PAGE_SIZE
+from plugin.programs import InvalidSettings, program_json, update_program
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+bp.before_request(authenticate_shop)
+
+
+def error(status: int, message: str, **extra):
+    return jsonify(error=message, **extra), status
+
+
+def json_body():
+    """The request's JSON, with numbers kept exact; None if it is not JSON."""
+    try:
+        return json.loads(request.get_data(cache=True) or b"null", parse_float=Decimal)
+    except ValueError:
+        return None
+
+
+@bp.get("/program")
+def read_program():
+    return jsonify(program_json(g.shop.program))
+
+
+@bp.patch("/program")
+@committing
+def change_program():
+    try:
+        program = update_program(request_session(), g.shop.program, json_body())
+    except InvalidSettings as invalid:
+        request_session().rollback()
+        return error(422, "invalid program settings", fields=invalid.fields)
+    return jsonify(program_json(program))
+
+
+@bp.get("/members")
+def list_members():
+    page = request.args.get("page", "1")
+    if not page.isdigit() or int(page) < 1:
+        return error(422, "invalid query", fields={"page": "must be a whole number from 1"})
+    members, total = search_members(request_session(), g.shop.id, request.args.get("query", "").strip(), int(page))
+    return jsonify(members=[member_summary(m) for m in members], page=int(page), per_page=PAGE_SIZE, total=total)
+
+
+@bp.get("/members/<customer_id>")
+def read_member(customer_id: str):
+    member = get_member(request_session(), g.shop.id, int(customer_id)) if customer_id.isdigit() else None
+    if member is None:
+        return error(404, "no such member in this shop")
+    entries = recent_entries(request_session(), member)
+    return jsonify({**member_summary(member), "ledger": [entry_json(e) for e in entries], "redemptions": []})
+
+
+def member_summary(member) -> dict:
+    return {
+        "customer_id": str(member.customer_id),
+        "email": member.email,
+        "first_name": member.first_name,
+        "last_name": member.last_name,
+        "balance": member.balance,
+        "lifetime_earned": member.lifetime_earned,
+        "tier": None,
+        "created_at": member.created_at.isoformat(),
+    }
+
+
+def entry_json(entry) -> dict:
+    return {
+        "id": entry.id,
+        "delta": entry.delta,
+        "kind": entry.kind.value,
+        "reason": entry.reason,
+        "source": {"type": entry.kind.source, "id": entry.source_id},
+        "order_id": None if entry.order_id is None else str(entry.order_id),
+        "created_at": entry.created_at.isoformat(),
+    }

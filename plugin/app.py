@@ -1,0 +1,39 @@
+"""The Flask app factory: configuration, database, blueprints, JSON errors, CLI."""
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from plugin import db
+from plugin.config import load_config
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask("plugin", instance_path=str(PROJECT_ROOT / "instance"))
+    app.config.update(load_config(app.instance_path, config))
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
+    db.init_app(app)
+    _register_blueprints(app)
+    app.register_error_handler(HTTPException, _json_error)
+    from plugin.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from admin_ui.api import bp as api
+    from plugin.health import bp as health
+    from webhooks.intake import bp as webhooks
+
+    for blueprint in (webhooks, api, health):
+        app.register_blueprint(blueprint)
+
+
+def _json_error(error: HTTPException):
+    messages = {413: "request body is larger than 1 MiB"}
+    return jsonify(error=messages.get(error.code, error.description)), error.code

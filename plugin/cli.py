@@ -1,0 +1,129 @@
+"""The `flask --app plugin <command>` commands (SPEC "CLI")."""
+import sys
+import threading
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from plugin import migrate
+from plugin.db import new_session, transaction
+from plugin.jobs import redis_connection, schedule_drain, start_sweeper, sweep_once, webhook_queue
+from plugin.ledger import verify_balances
+from plugin.replay import HttpSender, InProcessSender, load_recordings, replay
+from plugin.session_tokens import issue
+from plugin.shops import is_shop_domain
+from webhooks.processing import failed_events, retry_failed
+
+db_group = AppGroup("db", help="Database schema commands.")
+
+
+@db_group.command("upgrade")
+def db_upgrade():
+    """Apply every Alembic migration up to head."""
+    migrate.upgrade(current_app.config["DATABASE_URL"])
+    click.echo("database is at the latest migration")
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker(burst: bool):
+    """Run an RQ worker for the webhook queue, with the sweeper alongside."""
+    from rq import SimpleWorker
+
+    connection = redis_connection()
+    if connection is None:
+        raise click.ClickException("REDIS_URL is not set: jobs run in-process, no worker is needed")
+    stop = threading.Event()
+    start_sweeper(current_app._get_current_object(), stop)
+    sweep_once()
+    # SimpleWorker runs jobs in this process: a fork per job would cost more than a whole
+    # batch of orders and would inherit pooled database connections.
+    try:
+        SimpleWorker([webhook_queue(connection)], connection=connection).work(burst=burst, with_scheduler=not burst)
+    finally:
+        stop.set()
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=8080, type=int)
+def serve(host: str, port: int):
+    """Serve the app (development server) with the sweeper running in-process."""
+    app = current_app._get_current_object()
+    start_sweeper(app, threading.Event())
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+@click.command("replay")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--url", help="Base URL of a running app; without it, requests go in-process.")
+@click.option("--secret", help="Signing secret (default: this app's SHOPIFY_API_SECRET).")
+@click.option("--concurrency", default=1, show_default=True, help="Requests in flight at once.")
+def replay_command(path: Path, url: str | None, secret: str | None, concurrency: int):
+    """Sign and send recorded webhooks from a file or directory."""
+    recordings = load_recordings(path)
+    secret = secret or current_app.config["SHOPIFY_API_SECRET"]
+    send = HttpSender(url, secret) if url else InProcessSender(current_app._get_current_object(), secret)
+    with click.progressbar(length=len(recordings), label="replaying", file=sys.stderr) as bar:
+        answers = replay(recordings, send, concurrency, bar.update)
+    summary = ", ".join(f"{count} × {status or 'no answer'}" for status, count in sorted(answers.items()))
+    click.echo(f"sent {len(recordings)} webhooks: {summary}")
+    if any(not 200 <= status < 300 for status in answers):
+        sys.exit(1)
+
+
+@click.command("retry-failed")
+@click.option("--list", "list_only", is_flag=True, help="Only list the failed events.")
+@click.option("--id", "event_ids", type=int, multiple=True, help="Retry only these event ids.")
+def retry_failed_command(list_only: bool, event_ids: tuple[int, ...]):
+    """List failed webhook events, or put them back in line."""
+    if list_only:
+        session = new_session()
+        try:
+            events = failed_events(session)
+        finally:
+            session.close()
+        for event in events:
+            click.echo(f"{event.id}\t{event.topic}\t{event.shop_domain}\t{event.webhook_id}\t"
+                       f"attempts={event.attempts}\t{event.last_error}")
+        click.echo(f"{len(events)} failed event(s)")
+        return
+    with transaction() as session:
+        count = retry_failed(session, list(event_ids) or None)
+    click.echo(f"{count} event(s) queued again")
+    if count:
+        schedule_drain("retry-failed")
+
+
+@click.command("verify-ledger")
+def verify_ledger():
+    """Check that every member's balance equals the sum of its ledger entries."""
+    session = new_session()
+    try:
+        mismatches = verify_balances(session)
+    finally:
+        session.close()
+    for row in mismatches:
+        click.echo(f"shop {row['shop_id']} customer {row['customer_id']}: balance {row['balance']} "
+                   f"but entries sum to {row['total']}; lifetime {row['lifetime_earned']} vs {row['earned']}")
+    if mismatches:
+        raise click.ClickException(f"{len(mismatches)} member(s) disagree with their ledger")
+    click.echo("every balance equals the sum of its entries")
+
+
+@click.command("dev-token")
+@click.option("--shop", required=True, help="Shop domain, e.g. demo.myshopify.com")
+@click.option("--lifetime", default=3600, show_default=True, help="Seconds the token stays valid.")
+def dev_token(shop: str, lifetime: int):
+    """Print a session token for local calls to /api."""
+    if not is_shop_domain(shop):
+        raise click.BadParameter("must be a *.myshopify.com domain", param_hint="--shop")
+    click.echo(issue(shop, current_app.config["SHOPIFY_API_KEY"], current_app.config["SHOPIFY_API_SECRET"], lifetime))
+
+
+def register_commands(app) -> None:
+    app.cli.add_command(db_group)
+    for command in (worker, serve, replay_command, retry_failed_command, verify_ledger, dev_token):
+        app.cli.add_command(command)

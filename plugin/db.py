@@ -1,0 +1,135 @@
+"""Database plumbing: the engine, sessions, the declarative base and the column types.
+
+One engine per app. Services receive a `Session` and never commit; the request (see
+`request_session`) or the job wrapper owns the transaction. The column types here exist
+because SQLite, the embedded default, has no decimal and no time zone: money must come
+back as the exact Decimal that went in, and every time as aware UTC.
+"""
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from flask import current_app, g
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Numeric, String, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in and out, also on SQLite, which stores them naive."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc) if value is not None else None
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class ExactDecimal(TypeDecorator):
+    """NUMERIC on PostgreSQL; on SQLite a string, since its REAL would round money."""
+
+    impl = Numeric(18, 6)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(40))
+        return dialect.type_descriptor(Numeric(18, 6))
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return str(Decimal(value)) if dialect.name == "sqlite" else Decimal(value)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else Decimal(value).normalize()
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection, _record):
+    # WAL lets the panel read while a job writes; foreign keys are off by default in SQLite.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def insert_for(session_or_conn, table):
+    """The dialect's INSERT, which knows ON CONFLICT, for the bind in use."""
+    dialect = session_or_conn.get_bind().dialect.name if isinstance(session_or_conn, Session) else session_or_conn.dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+def init_app(app) -> None:
+    app.extensions["engine"] = make_engine(app.config["DATABASE_URL"])
+    app.extensions["sessionmaker"] = sessionmaker(app.extensions["engine"], expire_on_commit=False)
+    app.teardown_appcontext(_close_request_session)
+
+
+def engine() -> Engine:
+    return current_app.extensions["engine"]
+
+
+def new_session() -> Session:
+    return current_app.extensions["sessionmaker"]()
+
+
+def request_session() -> Session:
+    """The session of the current request or CLI command; closed when its context ends."""
+    if "db_session" not in g:
+        g.db_session = new_session()
+    return g.db_session
+
+
+def _close_request_session(_exc) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+@contextmanager
+def transaction():
+    """A session whose work is committed on success and rolled back on any error."""
+    session = new_session()
+    try:
+        with session.begin():
+            yield session
+    finally:
+        session.close()

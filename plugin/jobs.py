@@ -1,0 +1,114 @@
+"""Background jobs: draining stored webhook events, on RQ or in-process.
+
+With `REDIS_URL` set, intake enqueues a drain job on the `webhooks` queue after its commit.
+A Redis flag keeps at most one drain waiting in the queue: the job clears the flag before
+it reads, so an event committed after that read enqueues a fresh drain, and a burst of
+webhooks costs one job, not one each. If Redis is down the event simply stays pending;
+the sweeper (in every worker, and in `serve`) enqueues a drain for anything left waiting,
+so nothing that was acknowledged is lost. Without Redis, drains run in the calling process.
+"""
+import logging
+import threading
+import time
+from datetime import timedelta
+
+from flask import current_app
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue, Retry
+
+from plugin.db import new_session
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_QUEUE = "webhooks"
+DRAIN_FLAG = "loyalty:drain-scheduled"
+# Long enough to cover a queued job; short enough that a lost job is replaced soon.
+DRAIN_FLAG_SECONDS = 30
+SWEEP_AGE = timedelta(seconds=5)
+
+_in_process_lock = threading.Lock()
+
+
+def redis_connection() -> Redis | None:
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        return None
+    if "redis" not in current_app.extensions:
+        current_app.extensions["redis"] = Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    return current_app.extensions["redis"]
+
+
+def webhook_queue(connection: Redis) -> Queue:
+    return Queue(WEBHOOK_QUEUE, connection=connection)
+
+
+def drain_webhook_events() -> int:
+    """The job: process every due webhook event. Runs in a worker's app context."""
+    from webhooks.processing import drain_due_events
+
+    connection = redis_connection()
+    if connection is not None:
+        connection.delete(DRAIN_FLAG)
+    return drain_due_events()
+
+
+def schedule_drain(trigger: str) -> None:
+    """Ask for the pending events to be processed soon; never raises for a queue outage."""
+    connection = redis_connection()
+    if connection is None:
+        _drain_in_process()
+        return
+    try:
+        if connection.set(DRAIN_FLAG, trigger, nx=True, ex=DRAIN_FLAG_SECONDS):
+            webhook_queue(connection).enqueue_call(
+                drain_webhook_events, job_id=f"drain-webhook-events-{trigger}",
+                retry=Retry(max=3, interval=[5, 30, 120]), result_ttl=60, failure_ttl=86400,
+            )
+    except (RedisError, ValueError) as error:
+        # The event is stored; the sweeper will enqueue it once Redis answers again.
+        log.warning("could not enqueue webhook drain (%s); leaving it to the sweeper", type(error).__name__)
+
+
+def _drain_in_process() -> None:
+    from webhooks.processing import drain_due_events
+
+    # One drain at a time per process: SQLite has a single writer anyway.
+    with _in_process_lock:
+        try:
+            drain_due_events()
+        except Exception:
+            log.exception("in-process drain failed; the sweeper will try again")
+
+
+def sweep_once() -> bool:
+    """Enqueue a drain if an event has waited too long; True if one was asked for."""
+    from webhooks.processing import due_event_exists
+
+    session = new_session()
+    try:
+        waiting = due_event_exists(session, SWEEP_AGE)
+    finally:
+        session.close()
+    if waiting:
+        schedule_drain(f"sweep-{int(time.time())}")
+    return waiting
+
+
+def start_sweeper(app, stop: threading.Event) -> threading.Thread | None:
+    """A daemon thread that sweeps every SWEEP_INTERVAL_SECONDS until `stop` is set."""
+    interval = app.config["SWEEP_INTERVAL_SECONDS"]
+    if interval <= 0:
+        return None
+
+    def run():
+        while not stop.wait(interval):
+            with app.app_context():
+                try:
+                    sweep_once()
+                except Exception:
+                    log.exception("sweep failed")
+
+    thread = threading.Thread(target=run, name="webhook-sweeper", daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,191 @@
+"""The points ledger: the only place where points move.
+
+Design
+- An entry is one signed change of one member's points, with the business event that caused
+  it (`kind`), the id of its source and a readable reason. Entries are never edited; a
+  correction is another entry (the migration adds a trigger that refuses UPDATE).
+- `members.balance` and `members.lifetime_earned` are kept in the same transaction as the
+  entry that changes them, with `balance = balance + delta` so concurrent writers add up
+  instead of overwriting. `verify-ledger` checks that every balance equals its entries' sum.
+- Idempotency rests on business keys, not on webhook ids: one `orders` row per order (its
+  `earned_points` set once), one `refunds` row per refund, and the unique
+  (shop, kind, source_id) on entries as the database's last word.
+- Order of arrival does not matter. A refund or cancellation for an order that has not
+  earned yet is recorded and applied when the award happens; each reversal takes at most
+  what the order still holds (the sum of its entries), so the final balance is
+  award - min(award, refunds), or 0 once cancelled, whatever the order of events.
+- Locks: every change that concerns an order first locks that order's row (FOR UPDATE on
+  PostgreSQL; SQLite serialises writers anyway), then the member's row through its UPDATE.
+  Always in that order, so two jobs cannot deadlock on one order and member.
+"""
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.orm import Session
+
+from plugin.db import insert_for
+from plugin.members import ensure_member, member_id
+from plugin.models import EntryKind, LedgerEntry, Member, OrderRecord, RefundRecord
+from plugin.rules import OrderFacts, ProgramRules, order_points, points_for
+
+ORDERS = OrderRecord.__table__
+REFUNDS = RefundRecord.__table__
+ENTRIES = LedgerEntry.__table__
+MEMBERS = Member.__table__
+
+
+@dataclass(frozen=True)
+class RefundFacts:
+    refund_id: int
+    order_id: int
+    refunded_subtotal: Decimal
+
+
+def award_points_for_order(session: Session, shop_id: int, order: OrderFacts, rules: ProgramRules) -> int:
+    """Credit the order's customer once for this order; returns the points awarded now.
+
+    Also applies any refund or cancellation that arrived before the order did.
+    """
+    points = order_points(order, rules)
+    values = dict(name=order.name, customer_id=order.customer_id, earned_points=points,
+                  rate=rules.points_per_currency_unit)
+    inserted = session.execute(
+        insert_for(session, ORDERS).values(shop_id=shop_id, order_id=order.order_id, **values)
+        .on_conflict_do_nothing().returning(ORDERS.c.id)
+    ).first()
+    if inserted is None:
+        record = _lock_order(session, shop_id, order.order_id)
+        if record.earned_points is not None:
+            return 0  # already awarded: a duplicate or a second topic for the same order
+        session.execute(update(ORDERS).where(ORDERS.c.id == record.id).values(**values))
+    if order.customer_id is not None:
+        _credit_order(session, shop_id, order, points)
+    if inserted is None:
+        _apply_pending_reversals(session, shop_id, order.order_id)
+    return points
+
+
+def _credit_order(session: Session, shop_id: int, order: OrderFacts, points: int) -> None:
+    # The member upsert carries the credit, saving a statement per order on the hot path.
+    owner = ensure_member(session, shop_id, order.customer_id, order.email, credit=points, earned=points)
+    if points:
+        session.execute(insert_for(session, ENTRIES).values(
+            shop_id=shop_id, member_id=owner, delta=points, kind=EntryKind.ORDER_AWARD,
+            source_id=str(order.order_id), order_id=order.order_id,
+            reason=f"Order {order.name or order.order_id} paid",
+        ))
+
+
+def reverse_refund(session: Session, shop_id: int, refund: RefundFacts) -> int:
+    """Take back the refunded share of an order's points; returns the points taken now.
+
+    A refund for an order that has not earned yet waits, recorded, for its award.
+    """
+    inserted = session.execute(
+        insert_for(session, REFUNDS).values(shop_id=shop_id, refund_id=refund.refund_id, order_id=refund.order_id,
+                                            refunded_subtotal=refund.refunded_subtotal, applied=False)
+        .on_conflict_do_nothing().returning(REFUNDS.c.id)
+    ).first()
+    if inserted is None:
+        return 0  # this refund was seen before
+    record = _lock_or_create_order(session, shop_id, refund.order_id)
+    if record.earned_points is None:
+        return 0
+    return _apply_refund(session, shop_id, record, inserted.id, refund.refund_id, refund.refunded_subtotal)
+
+
+def reverse_order_award(session: Session, shop_id: int, order_id: int, cancelled_at: datetime) -> int:
+    """A cancelled order gives back whatever it still holds; returns the points taken now."""
+    record = _lock_or_create_order(session, shop_id, order_id)
+    if record.cancelled_at is not None:
+        return 0
+    session.execute(update(ORDERS).where(ORDERS.c.id == record.id).values(cancelled_at=cancelled_at))
+    if record.earned_points is None:
+        return 0
+    return _take_back(session, shop_id, record, None, EntryKind.CANCEL_REVERSAL, str(order_id),
+                      f"Order {record.name or order_id} cancelled")
+
+
+def grant_signup_bonus(session: Session, shop_id: int, member: int, customer_id: int, points: int) -> int:
+    """The one-time bonus for joining; a second customers/create grants nothing."""
+    if points <= 0:
+        return 0
+    posted = _post(session, shop_id, member, points, EntryKind.SIGNUP_BONUS, str(customer_id),
+                   "Signup bonus")
+    return points if posted else 0
+
+
+def _apply_pending_reversals(session: Session, shop_id: int, order_id: int) -> None:
+    record = _lock_order(session, shop_id, order_id)
+    pending = session.execute(select(REFUNDS.c.id, REFUNDS.c.refund_id, REFUNDS.c.refunded_subtotal).where(
+        REFUNDS.c.shop_id == shop_id, REFUNDS.c.order_id == order_id, REFUNDS.c.applied.is_(False),
+    ).order_by(REFUNDS.c.id)).all()
+    for row in pending:
+        _apply_refund(session, shop_id, record, row.id, row.refund_id, row.refunded_subtotal)
+    if record.cancelled_at is not None:
+        _take_back(session, shop_id, record, None, EntryKind.CANCEL_REVERSAL, str(order_id),
+                   f"Order {record.name or order_id} cancelled")
+
+
+def _apply_refund(session, shop_id, record, refund_row_id, refund_id, subtotal) -> int:
+    session.execute(update(REFUNDS).where(REFUNDS.c.id == refund_row_id).values(applied=True))
+    wanted = points_for(subtotal, record.rate)
+    return _take_back(session, shop_id, record, wanted, EntryKind.REFUND_REVERSAL, str(refund_id),
+                      f"Refund on order {record.name or record.order_id}")
+
+
+def _take_back(session, shop_id, record, wanted: int | None, kind: EntryKind, source_id: str, reason: str) -> int:
+    """Debit up to `wanted` (None: everything) of what the order still holds."""
+    if record.customer_id is None:
+        return 0
+    held = session.scalar(select(func.coalesce(func.sum(ENTRIES.c.delta), 0)).where(
+        ENTRIES.c.shop_id == shop_id, ENTRIES.c.order_id == record.order_id))
+    taken = held if wanted is None else min(wanted, held)
+    if taken <= 0:
+        return 0
+    owner = member_id(session, shop_id, record.customer_id)
+    _post(session, shop_id, owner, -taken, kind, source_id, reason, order_id=record.order_id)
+    return taken
+
+
+def _post(session: Session, shop_id: int, member: int, delta: int, kind: EntryKind, source_id: str,
+          reason: str, order_id: int | None = None) -> bool:
+    """Write one entry and move the member's totals with it; False if the key was already there."""
+    posted = session.execute(insert_for(session, ENTRIES).values(
+        shop_id=shop_id, member_id=member, delta=delta, kind=kind, source_id=source_id,
+        order_id=order_id, reason=reason[:500],
+    ).on_conflict_do_nothing().returning(ENTRIES.c.id)).first()
+    if posted is None:
+        return False
+    earned = delta if kind.counts_as_earned and delta > 0 else 0
+    session.execute(update(MEMBERS).where(MEMBERS.c.id == member).values(
+        balance=MEMBERS.c.balance + delta, lifetime_earned=MEMBERS.c.lifetime_earned + earned))
+    return True
+
+
+def _lock_order(session: Session, shop_id: int, order_id: int):
+    return session.execute(select(ORDERS).where(ORDERS.c.shop_id == shop_id, ORDERS.c.order_id == order_id)
+                           .with_for_update()).one()
+
+
+def _lock_or_create_order(session: Session, shop_id: int, order_id: int):
+    session.execute(insert_for(session, ORDERS).values(shop_id=shop_id, order_id=order_id).on_conflict_do_nothing())
+    return _lock_order(session, shop_id, order_id)
+
+
+def verify_balances(session: Session) -> list[dict]:
+    """Members whose stored balance or lifetime total differs from their entries' sums."""
+    earned = case((ENTRIES.c.kind.in_([k for k in EntryKind if k.counts_as_earned]) & (ENTRIES.c.delta > 0),
+                   ENTRIES.c.delta), else_=0)
+    sums = select(ENTRIES.c.member_id, func.sum(ENTRIES.c.delta).label("total"),
+                  func.sum(earned).label("earned")).group_by(ENTRIES.c.member_id).subquery()
+    rows = session.execute(select(
+        MEMBERS.c.shop_id, MEMBERS.c.customer_id, MEMBERS.c.balance, MEMBERS.c.lifetime_earned,
+        func.coalesce(sums.c.total, 0).label("total"), func.coalesce(sums.c.earned, 0).label("earned"),
+    ).outerjoin(sums, sums.c.member_id == MEMBERS.c.id).where(
+        (MEMBERS.c.balance != func.coalesce(sums.c.total, 0))
+        | (MEMBERS.c.lifetime_earned != func.coalesce(sums.c.earned, 0))
+    )).all()
+    return [dict(row._mapping) for row in rows]

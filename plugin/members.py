@@ -1,0 +1,78 @@
+"""Members: creating them as webhooks name customers, keeping their profile current, reading them.
+
+Every read takes the shop id first, so no caller can reach another shop's member by
+guessing a customer id.
+"""
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from plugin.db import insert_for
+from plugin.models import LedgerEntry, Member
+
+PAGE_SIZE = 50
+
+
+def ensure_member(session: Session, shop_id: int, customer_id: int, email: str | None = None,
+                  credit: int = 0, earned: int = 0) -> int:
+    """The member's id, creating it; adds `credit` to its balance in the same statement.
+
+    An order's email fills an empty one but never overwrites what customers/update set.
+    """
+    table = Member.__table__
+    stmt = insert_for(session, table).values(
+        shop_id=shop_id, customer_id=customer_id, email=email, balance=credit, lifetime_earned=earned,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["shop_id", "customer_id"],
+        set_={
+            "email": func.coalesce(table.c.email, stmt.excluded.email),
+            "balance": table.c.balance + credit,
+            "lifetime_earned": table.c.lifetime_earned + earned,
+        },
+    ).returning(table.c.id)
+    return session.execute(stmt).scalar_one()
+
+
+def update_profile(session: Session, shop_id: int, customer_id: int, email: str | None,
+                   first_name: str | None, last_name: str | None, updated_at: datetime | None) -> int:
+    """Create or refresh the member's profile; an older payload than the stored one loses."""
+    table = Member.__table__
+    values = dict(email=email, first_name=first_name, last_name=last_name, profile_updated_at=updated_at)
+    stmt = insert_for(session, table).values(shop_id=shop_id, customer_id=customer_id, balance=0,
+                                             lifetime_earned=0, **values)
+    newer = or_(table.c.profile_updated_at.is_(None), stmt.excluded.profile_updated_at.is_(None),
+                table.c.profile_updated_at <= stmt.excluded.profile_updated_at)
+    stmt = stmt.on_conflict_do_update(index_elements=["shop_id", "customer_id"], set_=values, where=newer)
+    session.execute(stmt)
+    return member_id(session, shop_id, customer_id)
+
+
+def member_id(session: Session, shop_id: int, customer_id: int) -> int | None:
+    return session.scalar(select(Member.id).where(Member.shop_id == shop_id, Member.customer_id == customer_id))
+
+
+def get_member(session: Session, shop_id: int, customer_id: int) -> Member | None:
+    return session.scalar(select(Member).where(Member.shop_id == shop_id, Member.customer_id == customer_id))
+
+
+def search_members(session: Session, shop_id: int, query: str = "", page: int = 1) -> tuple[list[Member], int]:
+    """One page of the shop's members matching `query` (email, name or customer id), and the total."""
+    where = [Member.shop_id == shop_id]
+    if query:
+        pattern = f"%{query.lower()}%"
+        name = func.lower(func.coalesce(Member.first_name, "") + " " + func.coalesce(Member.last_name, ""))
+        matches = [func.lower(Member.email).like(pattern), name.like(pattern)]
+        if query.isdigit():
+            matches.append(Member.customer_id == int(query))
+        where.append(or_(*matches))
+    total = session.scalar(select(func.count()).select_from(Member).where(*where))
+    rows = session.scalars(select(Member).where(*where).order_by(Member.id.desc())
+                           .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    return list(rows), total
+
+
+def recent_entries(session: Session, member: Member, limit: int = 50) -> list[LedgerEntry]:
+    return list(session.scalars(select(LedgerEntry).where(LedgerEntry.member_id == member.id)
+                                .order_by(LedgerEntry.id.desc()).limit(limit)))

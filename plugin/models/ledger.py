@@ -1,0 +1,67 @@
+"""The append-only points ledger: one row per change of a member's points.
+
+The business key (`shop_id`, `kind`, `source_id`) is unique, so the database itself refuses
+a second award for one order, a second reversal for one refund, a second signup bonus.
+"""
+import enum
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from plugin.db import Base, Id, UTCDateTime, utcnow
+from plugin.models.enums import stored_by_value
+
+
+class EntryKind(enum.Enum):
+    ORDER_AWARD = "order_award"
+    REFUND_REVERSAL = "refund_reversal"
+    CANCEL_REVERSAL = "cancel_reversal"
+    SIGNUP_BONUS = "signup_bonus"
+    ADJUSTMENT = "adjustment"
+    REDEMPTION = "redemption"
+    REDEMPTION_RETURN = "redemption_return"
+    EXPIRY = "expiry"
+
+    @property
+    def source(self) -> str:
+        """The SPEC's source vocabulary: what kind of thing caused this entry."""
+        return _SOURCES[self]
+
+    @property
+    def counts_as_earned(self) -> bool:
+        return self in (EntryKind.ORDER_AWARD, EntryKind.SIGNUP_BONUS, EntryKind.ADJUSTMENT)
+
+
+_SOURCES = {
+    EntryKind.ORDER_AWARD: "order",
+    EntryKind.REFUND_REVERSAL: "refund",
+    EntryKind.CANCEL_REVERSAL: "order",
+    EntryKind.SIGNUP_BONUS: "customer",
+    EntryKind.ADJUSTMENT: "adjustment",
+    EntryKind.REDEMPTION: "redemption",
+    EntryKind.REDEMPTION_RETURN: "redemption",
+    EntryKind.EXPIRY: "expiry",
+}
+
+
+class LedgerEntry(Base):
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "kind", "source_id", name="uq_ledger_entries_business_key"),
+        CheckConstraint("delta <> 0", name="delta_not_zero"),
+        Index("ix_ledger_entries_member", "member_id", "id"),
+        Index("ix_ledger_entries_order", "shop_id", "order_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    delta: Mapped[int] = mapped_column()
+    kind: Mapped[EntryKind] = mapped_column(stored_by_value(EntryKind))
+    # The id of what caused the entry (order id, refund id, customer id, ...), as text.
+    source_id: Mapped[str] = mapped_column(String(64))
+    # The order whose points this entry moves, if any: "what an order still holds" sums these.
+    order_id: Mapped[int | None] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

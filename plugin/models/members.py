@@ -1,0 +1,31 @@
+"""A member: one store customer's loyalty account, keyed by the platform's customer id.
+
+`balance` and `lifetime_earned` are kept in step with the ledger inside the transaction
+that writes each entry (see plugin/ledger.py); `verify-ledger` proves they still agree.
+"""
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from plugin.db import Base, Id, UTCDateTime, utcnow
+
+
+class Member(Base):
+    __tablename__ = "members"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "customer_id"),
+        CheckConstraint("lifetime_earned >= 0", name="lifetime_earned_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(BigInteger)
+    email: Mapped[str | None] = mapped_column(String(320))
+    first_name: Mapped[str | None] = mapped_column(String(255))
+    last_name: Mapped[str | None] = mapped_column(String(255))
+    # The customer payload's updated_at, so a stale customers/update cannot win.
+    profile_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    balance: Mapped[int] = mapped_column(default=0)
+    lifetime_earned: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,47 @@
+"""What the ledger remembers of orders and refunds, so webhooks can arrive in any order.
+
+An `OrderRecord` exists as soon as any webhook names the order: a refund or a cancellation
+that arrives first creates it with `earned_points` still NULL, and the award applies them
+when `orders/paid` finally comes. A `RefundRecord` keeps the refunded amount, not points,
+because points are computed at the rate the order earned at.
+"""
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from plugin.db import Base, ExactDecimal, Id, UTCDateTime, utcnow
+
+
+class OrderRecord(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "order_id"),
+        CheckConstraint("earned_points >= 0", name="earned_points_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    order_id: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str | None] = mapped_column(String(64))
+    customer_id: Mapped[int | None] = mapped_column(BigInteger)
+    # NULL until orders/paid is processed; 0 when the order counts for nothing.
+    earned_points: Mapped[int | None] = mapped_column()
+    rate: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RefundRecord(Base):
+    __tablename__ = "refunds"
+    __table_args__ = (UniqueConstraint("shop_id", "refund_id"), Index("ix_refunds_order", "shop_id", "order_id"))
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    refund_id: Mapped[int] = mapped_column(BigInteger)
+    order_id: Mapped[int] = mapped_column(BigInteger)
+    refunded_subtotal: Mapped[Decimal] = mapped_column(ExactDecimal)
+    # False while the refunded order has not earned yet; its points are taken at the award.
+    applied: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,40 @@
+"""A shop (one installed store) and its loyalty program settings, one row each."""
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from plugin.db import Base, ExactDecimal, Id, UTCDateTime, utcnow
+
+
+class Shop(Base):
+    __tablename__ = "shops"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    domain: Mapped[str] = mapped_column(String(255), unique=True)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    uninstalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    program: Mapped["Program"] = relationship(back_populates="shop", uselist=False)
+
+
+class Program(Base):
+    """The per-shop earning rules; SPEC's defaults live in the column defaults."""
+
+    __tablename__ = "programs"
+    __table_args__ = (
+        CheckConstraint("points_per_currency_unit >= 0", name="rate_not_negative"),
+        CheckConstraint("signup_bonus >= 0", name="signup_bonus_not_negative"),
+    )
+
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
+    points_per_currency_unit: Mapped[Decimal] = mapped_column(ExactDecimal, default=Decimal("1"))
+    signup_bonus: Mapped[int] = mapped_column(default=0)
+    excluded_order_tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    exclude_gift_cards: Mapped[bool] = mapped_column(default=True)
+    award_test_orders: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    shop: Mapped[Shop] = relationship(back_populates="program")

@@ -1,0 +1,58 @@
+"""The earning rules: how many points an order is worth and how many a refund takes back.
+
+Pure functions of parsed facts and the shop's program; no database. Money is Decimal end
+to end and points are floored, so a customer is never credited a fraction we cannot honour.
+"""
+from dataclasses import dataclass, field
+from decimal import ROUND_FLOOR, Decimal
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """What the rules need from an order payload (see webhooks/handlers/payloads.py)."""
+
+    order_id: int
+    name: str | None
+    customer_id: int | None
+    email: str | None
+    subtotal: Decimal
+    gift_card_total: Decimal
+    tags: frozenset[str] = field(default_factory=frozenset)
+    test: bool = False
+
+
+@dataclass(frozen=True)
+class ProgramRules:
+    points_per_currency_unit: Decimal
+    excluded_order_tags: frozenset[str]
+    exclude_gift_cards: bool
+    award_test_orders: bool
+
+
+def eligible_amount(order: OrderFacts, rules: ProgramRules) -> Decimal:
+    """The subtotal (after discounts, before shipping and tax) less gift cards, never below 0."""
+    amount = order.subtotal - (order.gift_card_total if rules.exclude_gift_cards else Decimal(0))
+    return max(amount, Decimal(0))
+
+
+def order_counts(order: OrderFacts, rules: ProgramRules) -> bool:
+    if order.customer_id is None:
+        return False
+    if order.test and not rules.award_test_orders:
+        return False
+    return not (order.tags & rules.excluded_order_tags)
+
+
+def points_for(amount: Decimal, rate: Decimal) -> int:
+    return int((amount * rate).to_integral_value(rounding=ROUND_FLOOR))
+
+
+def order_points(order: OrderFacts, rules: ProgramRules) -> int:
+    if not order_counts(order, rules):
+        return 0
+    return points_for(eligible_amount(order, rules), rules.points_per_currency_unit)
+
+
+def normalise_tag(tag: str) -> str:
+    """Tags compare without case or surrounding spaces, as the store admin shows them."""
+    return tag.strip().lower()

@@ -1,0 +1,70 @@
+"""Finding a shop by its domain, creating it with the default program on first sight.
+
+Recorded webhooks must replay into a fresh app, so a webhook from an unknown shop creates
+it rather than being refused; the install flow fills in the rest later.
+"""
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from plugin.db import insert_for
+from plugin.models import Program, Shop
+from plugin.rules import ProgramRules, normalise_tag
+
+SHOP_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
+
+
+def is_shop_domain(value: str | None) -> bool:
+    return bool(value) and SHOP_DOMAIN.fullmatch(value) is not None
+
+
+def find_shop(session: Session, domain: str) -> Shop | None:
+    return session.scalar(select(Shop).options(selectinload(Shop.program)).where(Shop.domain == domain))
+
+
+def get_or_create_shop(session: Session, domain: str) -> Shop:
+    """The shop with this domain and its program, created with SPEC defaults if missing."""
+    shop = find_shop(session, domain)
+    if shop is not None:
+        return shop
+    # ON CONFLICT: two workers may meet the same new shop at once.
+    session.execute(insert_for(session, Shop.__table__).values(domain=domain).on_conflict_do_nothing())
+    shop_id = session.scalar(select(Shop.id).where(Shop.domain == domain))
+    session.execute(insert_for(session, Program.__table__).values(
+        shop_id=shop_id, **_program_defaults()).on_conflict_do_nothing())
+    session.expire_all()
+    return find_shop(session, domain)
+
+
+def _program_defaults() -> dict:
+    columns = Program.__table__.columns
+    names = ("points_per_currency_unit", "signup_bonus", "excluded_order_tags",
+             "exclude_gift_cards", "award_test_orders", "updated_at")
+    return {name: columns[name].default.arg(None) if columns[name].default.is_callable
+            else columns[name].default.arg for name in names}
+
+
+def program_rules(program: Program) -> ProgramRules:
+    return ProgramRules(
+        points_per_currency_unit=program.points_per_currency_unit,
+        excluded_order_tags=frozenset(normalise_tag(t) for t in program.excluded_order_tags),
+        exclude_gift_cards=program.exclude_gift_cards,
+        award_test_orders=program.award_test_orders,
+    )
+
+
+@dataclass(frozen=True)
+class ShopContext:
+    """What a webhook handler needs of its shop, read once per batch."""
+
+    id: int
+    domain: str
+    rules: ProgramRules
+    signup_bonus: int
+
+
+def shop_context(session: Session, domain: str) -> ShopContext:
+    shop = get_or_create_shop(session, domain)
+    return ShopContext(shop.id, shop.domain, program_rules(shop.program), shop.program.signup_bonus)

@@ -1,0 +1,94 @@
+"""Requests as the platform and the panel make them: signed webhooks and session tokens."""
+import itertools
+import json
+import time
+import uuid
+
+import jwt
+from sqlalchemy import func, select
+
+from webhooks.verification import signature
+
+SHOP = "rosebud-tea.myshopify.com"
+OTHER_SHOP = "other-store.myshopify.com"
+API_KEY = "test-api-key"
+API_SECRET = "test-api-secret-0123456789abcdef0123456789"
+ENCRYPTION_KEY = "q0bqBd5B2E6Kd7fcltdOuS2hvkKx2nGyjqB8iZDzJzU="
+
+_ids = itertools.count(1)
+
+
+def signed_webhook(client, topic: str, payload, shop: str = SHOP, webhook_id: str | None = None,
+                   secret: str = API_SECRET, headers: dict | None = None):
+    """POST a webhook as the platform sends it; `payload` may be raw bytes."""
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    sent = {
+        "Content-Type": "application/json",
+        "X-Shopify-Topic": topic,
+        "X-Shopify-Shop-Domain": shop,
+        "X-Shopify-Webhook-Id": webhook_id or str(uuid.uuid4()),
+        "X-Shopify-API-Version": "2026-10",
+        "X-Shopify-Hmac-Sha256": signature(secret, body),
+        **(headers or {}),
+    }
+    return client.post("/webhooks", data=body, headers=sent)
+
+
+def session_token(shop: str = SHOP, secret: str = API_SECRET, **claims) -> str:
+    now = int(time.time())
+    payload = {"iss": f"https://{shop}/admin", "dest": f"https://{shop}", "aud": API_KEY, "sub": "42",
+               "exp": now + 60, "nbf": now - 1, "iat": now - 1, "jti": str(uuid.uuid4()), "sid": "s1"}
+    payload.update(claims)
+    payload = {k: v for k, v in payload.items() if v is not None}
+    return jwt.encode(payload, secret, algorithm="HS256")
+
+
+def auth(shop: str = SHOP, **claims) -> dict:
+    return {"Authorization": f"Bearer {session_token(shop, **claims)}"}
+
+
+def order(order_id: int | None = None, customer_id: int | None = 7001, subtotal: str = "40.00", **fields) -> dict:
+    """An orders/paid payload shaped like the platform's, with just the fields that matter."""
+    order_id = order_id or 450789000 + next(_ids)
+    payload = {
+        "id": order_id, "name": f"#{order_id % 10000}", "email": "ada@example.com",
+        "subtotal_price": subtotal, "total_price": subtotal, "currency": "USD", "tags": "",
+        "financial_status": "paid", "test": False, "line_items": [],
+        "customer": None if customer_id is None else {"id": customer_id, "email": "ada@example.com"},
+    }
+    payload.update(fields)
+    return payload
+
+
+def refund(order_id: int, amount: str, refund_id: int | None = None, gift_card: bool = False) -> dict:
+    return {
+        "id": refund_id or 509562000 + next(_ids), "order_id": order_id, "restock": True,
+        "refund_line_items": [{"id": next(_ids), "quantity": 1, "subtotal": float(amount),
+                               "subtotal_set": {"shop_money": {"amount": amount, "currency_code": "USD"}},
+                               "line_item": {"id": next(_ids), "gift_card": gift_card}}],
+        "transactions": [],
+    }
+
+
+def customer(customer_id: int = 7001, email: str = "ada@example.com", first_name: str = "Ada",
+             last_name: str = "Lovelace", updated_at: str = "2026-11-01T10:00:00-05:00") -> dict:
+    return {"id": customer_id, "email": email, "first_name": first_name, "last_name": last_name,
+            "created_at": "2026-11-01T10:00:00-05:00", "updated_at": updated_at, "state": "enabled"}
+
+
+def member(client, customer_id: int = 7001, shop: str = SHOP):
+    response = client.get(f"/api/members/{customer_id}", headers=auth(shop))
+    return response.get_json() if response.status_code == 200 else None
+
+
+def balance(client, customer_id: int = 7001, shop: str = SHOP) -> int | None:
+    found = member(client, customer_id, shop)
+    return None if found is None else found["balance"]
+
+
+def table_counts(session) -> dict:
+    """Rows per table: the "nothing changed" check for bad input."""
+    from plugin.db import Base
+
+    return {name: session.scalar(select(func.count()).select_from(table))
+            for name, table in Base.metadata.tables.items()}

@@ -1,0 +1,1 @@
+"""Webhook intake (verify, store, enqueue) and one handler per topic."""

@@ -1,0 +1,22 @@
+"""One module per webhook topic, named after it (`orders/paid` -> `orders_paid.py`).
+
+Each module has `parse(payload) -> facts`, which reads the payload and raises
+`PayloadError` before anything is written, and `apply(session, shop, facts)`, which moves
+points through plugin/ledger.py. Splitting the two keeps a bad payload from touching the
+database and lets a batch of events share one transaction.
+"""
+from webhooks.handlers import (
+    customers_create,
+    customers_update,
+    orders_cancelled,
+    orders_paid,
+    refunds_create,
+)
+
+HANDLERS = {
+    "orders/paid": orders_paid,
+    "orders/cancelled": orders_cancelled,
+    "refunds/create": refunds_create,
+    "customers/create": customers_create,
+    "customers/update": customers_update,
+}

@@ -1,0 +1,35 @@
+"""`orders/paid`: the order is paid, so its customer earns points, once."""
+from decimal import Decimal
+
+from plugin.ledger import award_points_for_order
+from plugin.rules import OrderFacts, normalise_tag
+from webhooks.handlers.payloads import customer_id, items, money, optional_text, platform_id, required, shop_money
+
+
+def parse(payload: dict) -> OrderFacts:
+    customer = payload.get("customer") if isinstance(payload.get("customer"), dict) else {}
+    return OrderFacts(
+        order_id=platform_id(required(payload, "id"), "id"),
+        name=optional_text(payload.get("name"), 64),
+        customer_id=customer_id(payload),
+        email=optional_text(customer.get("email") or payload.get("email"), 320),
+        subtotal=shop_money(payload, "subtotal_price"),
+        gift_card_total=gift_card_total(items(payload, "line_items")),
+        tags=frozenset(normalise_tag(t) for t in str(payload.get("tags") or "").split(",") if t.strip()),
+        test=payload.get("test") is True,
+    )
+
+
+def gift_card_total(line_items: list[dict]) -> Decimal:
+    """What gift-card lines add to the subtotal: price × quantity less their discounts."""
+    total = Decimal(0)
+    for line in line_items:
+        if line.get("gift_card") is True:
+            quantity = int(money(line.get("quantity", 1), "line_items.quantity"))
+            discount = shop_money(line, "total_discount", required_field=False)
+            total += shop_money(line, "price") * quantity - discount
+    return total
+
+
+def apply(session, shop, facts: OrderFacts) -> None:
+    award_points_for_order(session, shop.id, facts, shop.rules)

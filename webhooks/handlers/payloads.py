@@ -1,0 +1,87 @@
+"""Reading platform payloads: required fields, ids, money and times, with clear errors.
+
+Money may come as a string ("19.99") or, in refund lines, as a JSON number; bodies are
+parsed with `parse_float=Decimal` so neither ever passes through a float. Where a `*_set`
+twin exists, its `shop_money` is preferred: points are counted in the shop's currency.
+"""
+import json
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+
+
+class PayloadError(ValueError):
+    """The payload cannot be processed as sent; retrying it would fail the same way."""
+
+
+def parse_body(raw: str) -> dict:
+    try:
+        payload = json.loads(raw, parse_float=Decimal)
+    except ValueError as error:
+        raise PayloadError(f"payload is not valid JSON: {error}") from None
+    if not isinstance(payload, dict):
+        raise PayloadError("payload must be a JSON object")
+    return payload
+
+
+def required(payload: dict, key: str):
+    if payload.get(key) is None:
+        raise PayloadError(f"payload lacks the required field '{key}'")
+    return payload[key]
+
+
+def platform_id(value, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
+        raise PayloadError(f"'{field}' must be a numeric id, got {value!r}")
+    return int(value)
+
+
+def money(value, field: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+        raise PayloadError(f"'{field}' must be an amount, got {value!r}")
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise PayloadError(f"'{field}' must be an amount, got {value!r}") from None
+    if not amount.is_finite():
+        raise PayloadError(f"'{field}' must be a finite amount")
+    return amount
+
+
+def shop_money(payload: dict, field: str, required_field: bool = True) -> Decimal:
+    """`payload[field + "_set"].shop_money.amount` if present, else `payload[field]`."""
+    twin = payload.get(f"{field}_set")
+    if isinstance(twin, dict) and isinstance(twin.get("shop_money"), dict):
+        return money(twin["shop_money"].get("amount"), f"{field}_set.shop_money.amount")
+    if payload.get(field) is None and not required_field:
+        return Decimal(0)
+    return money(required(payload, field), field)
+
+
+def timestamp(value, field: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise PayloadError(f"'{field}' must be an ISO 8601 time, got {value!r}") from None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+
+
+def optional_text(value, limit: int = 255) -> str | None:
+    return str(value)[:limit] if value not in (None, "") else None
+
+
+def customer_id(payload: dict) -> int | None:
+    customer = payload.get("customer")
+    if customer is None:
+        return None
+    if not isinstance(customer, dict):
+        raise PayloadError("'customer' must be an object or null")
+    return platform_id(required(customer, "id"), "customer.id")
+
+
+def items(payload: dict, field: str) -> list[dict]:
+    value = payload.get(field) or []
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise PayloadError(f"'{field}' must be a list of objects")
+    return value

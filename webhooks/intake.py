@@ -1,0 +1,55 @@
+"""`POST /webhooks`: verify, store, answer, then enqueue.
+
+The answer is 200 only once the event row is committed, so an acknowledged webhook can
+always be processed later, whatever happens to Redis or the workers. The write is one
+INSERT through the engine (no ORM), because this endpoint must answer within the
+platform's 5 seconds under bursts.
+"""
+from flask import Blueprint, current_app, jsonify, request
+
+from plugin.db import engine, insert_for, utcnow
+from plugin.jobs import schedule_drain
+from plugin.models import WebhookEvent
+from plugin.shops import is_shop_domain
+from webhooks.handlers import HANDLERS
+from webhooks.verification import is_authentic
+
+bp = Blueprint("webhooks", __name__)
+EVENTS = WebhookEvent.__table__
+
+
+@bp.post("/webhooks")
+def receive():
+    body = request.get_data(cache=False)  # raises 413 past MAX_CONTENT_LENGTH
+    secrets = [current_app.config["SHOPIFY_API_SECRET"], current_app.config.get("SHOPIFY_API_SECRET_PREVIOUS")]
+    if not is_authentic(body, request.headers.get("X-Shopify-Hmac-Sha256"), secrets):
+        return jsonify(error="webhook signature is missing or wrong"), 401
+    topic = request.headers.get("X-Shopify-Topic", "")
+    shop = request.headers.get("X-Shopify-Shop-Domain", "").strip().lower()
+    webhook_id = request.headers.get("X-Shopify-Webhook-Id", "").strip()
+    if not is_shop_domain(shop):
+        return jsonify(error="X-Shopify-Shop-Domain must be a *.myshopify.com domain"), 400
+    if not webhook_id or len(webhook_id) > 255:
+        return jsonify(error="X-Shopify-Webhook-Id is required"), 400
+    if topic not in HANDLERS:
+        return jsonify(status="ignored", topic=topic[:64]), 200
+    event_id = store_event(shop, topic, webhook_id, body)
+    if event_id is None:
+        return jsonify(status="duplicate"), 200
+    schedule_drain(str(event_id))
+    return jsonify(status="accepted"), 200
+
+
+def store_event(shop: str, topic: str, webhook_id: str, body: bytes) -> int | None:
+    """Commit the delivery; None if this webhook id was already stored for the shop."""
+    headers = request.headers
+    now = utcnow()
+    with engine().begin() as connection:
+        row = connection.execute(insert_for(connection, EVENTS).values(
+            shop_domain=shop, topic=topic, webhook_id=webhook_id,
+            event_id=(headers.get("X-Shopify-Event-Id") or "")[:255] or None,
+            api_version=(headers.get("X-Shopify-API-Version") or "")[:16] or None,
+            triggered_at=(headers.get("X-Shopify-Triggered-At") or "")[:64] or None,
+            payload=body.decode("utf-8", errors="replace"), received_at=now, next_attempt_at=now,
+        ).on_conflict_do_nothing().returning(EVENTS.c.id)).first()
+    return None if row is None else row.id

@@ -1,0 +1,157 @@
+"""Turning stored webhook events into ledger changes, in batches.
+
+A job drains due events in batches that share one transaction: one commit and one claim
+query for many orders, which is what lets a worker keep up with a busy store. Each event's
+effect is still atomic and idempotent: if anything in a batch fails, the batch is rolled
+back whole and its events are retried one per transaction, so a bad event is isolated and
+the good ones land. A payload that cannot be read fails at once (retrying cannot help); any
+other error is retried with backoff and marked failed after the last try.
+"""
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from plugin.db import new_session, utcnow
+from plugin.models import EventStatus, WebhookEvent
+from plugin.shops import ShopContext, shop_context
+from webhooks.handlers import HANDLERS
+from webhooks.handlers.payloads import PayloadError, parse_body
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 250
+MAX_ATTEMPTS = 5
+EVENTS = WebhookEvent.__table__
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """10 s, 40 s, 160 s, 640 s: about a quarter of an hour before giving up."""
+    return timedelta(seconds=10 * 4 ** (attempts - 1))
+
+
+@dataclass
+class Outcome:
+    event_id: int
+    error: str | None = None
+
+
+def drain_due_events(batch_size: int = BATCH_SIZE) -> int:
+    """Process every due pending event; returns how many were handled."""
+    handled = 0
+    while True:
+        count = _process_batch(batch_size)
+        handled += count
+        if count < batch_size:
+            return handled
+
+
+def _process_batch(limit: int) -> int:
+    session = new_session()
+    events = []
+    try:
+        with session.begin():
+            events = _claim(session, limit)
+            if not events:
+                return 0
+            shops: dict[str, ShopContext] = {}
+            outcomes = [_apply(session, shops, event) for event in events]
+            _record(session, outcomes)
+        return len(events)
+    except Exception:
+        log.warning("batch of webhook events failed; retrying them one by one", exc_info=True)
+        session.rollback()
+        ids = [event.id for event in events]
+        for event_id in ids:
+            _process_one(event_id)
+        return len(ids)
+    finally:
+        session.close()
+
+
+def _process_one(event_id: int) -> None:
+    session = new_session()
+    try:
+        with session.begin():
+            events = _claim(session, 1, event_id)
+            if events:
+                _record(session, [_apply(session, {}, events[0])])
+    except Exception as error:
+        session.rollback()
+        log.warning("webhook event %s failed: %s", event_id, type(error).__name__)
+        _record_transient_failure(event_id, error)
+    finally:
+        session.close()
+
+
+def _claim(session: Session, limit: int, event_id: int | None = None) -> list:
+    query = select(EVENTS.c.id, EVENTS.c.topic, EVENTS.c.shop_domain, EVENTS.c.payload).where(
+        EVENTS.c.status == EventStatus.PENDING, EVENTS.c.next_attempt_at <= utcnow())
+    if event_id is not None:
+        query = query.where(EVENTS.c.id == event_id)
+    # SKIP LOCKED: concurrent workers each take their own events instead of queueing up.
+    return session.execute(query.order_by(EVENTS.c.id).limit(limit).with_for_update(skip_locked=True)).all()
+
+
+def _apply(session: Session, shops: dict[str, ShopContext], event) -> Outcome:
+    handler = HANDLERS.get(event.topic)
+    try:
+        if handler is None:
+            raise PayloadError(f"no handler for topic {event.topic!r}")
+        facts = handler.parse(parse_body(event.payload))
+    except PayloadError as error:
+        return Outcome(event.id, str(error))
+    if event.shop_domain not in shops:
+        shops[event.shop_domain] = shop_context(session, event.shop_domain)
+    handler.apply(session, shops[event.shop_domain], facts)
+    return Outcome(event.id)
+
+
+def _record(session: Session, outcomes: list[Outcome]) -> None:
+    now = utcnow()
+    done = [o.event_id for o in outcomes if o.error is None]
+    if done:
+        session.execute(update(EVENTS).where(EVENTS.c.id.in_(done)).values(
+            status=EventStatus.PROCESSED, processed_at=now, attempts=EVENTS.c.attempts + 1, last_error=None))
+    for outcome in outcomes:
+        if outcome.error is not None:
+            session.execute(update(EVENTS).where(EVENTS.c.id == outcome.event_id).values(
+                status=EventStatus.FAILED, attempts=EVENTS.c.attempts + 1, last_error=outcome.error))
+
+
+def _record_transient_failure(event_id: int, error: Exception) -> None:
+    session = new_session()
+    try:
+        with session.begin():
+            attempts = session.scalar(select(EVENTS.c.attempts).where(EVENTS.c.id == event_id)) + 1
+            values = {"attempts": attempts, "last_error": f"{type(error).__name__}: {error}"[:2000]}
+            if attempts >= MAX_ATTEMPTS:
+                values["status"] = EventStatus.FAILED
+            else:
+                values["next_attempt_at"] = utcnow() + retry_delay(attempts)
+            session.execute(update(EVENTS).where(EVENTS.c.id == event_id).values(**values))
+    finally:
+        session.close()
+
+
+def retry_failed(session: Session, event_ids: list[int] | None = None) -> int:
+    """Put failed events back in line for an immediate new try; returns how many."""
+    query = update(EVENTS).where(EVENTS.c.status == EventStatus.FAILED)
+    if event_ids:
+        query = query.where(EVENTS.c.id.in_(event_ids))
+    result = session.execute(query.values(status=EventStatus.PENDING, attempts=0, next_attempt_at=utcnow()))
+    return result.rowcount
+
+
+def failed_events(session: Session) -> list[WebhookEvent]:
+    return list(session.scalars(select(WebhookEvent).where(WebhookEvent.status == EventStatus.FAILED)
+                                .order_by(WebhookEvent.id)))
+
+
+def due_event_exists(session: Session, older_than: timedelta) -> bool:
+    cutoff = utcnow() - older_than
+    return session.scalar(select(EVENTS.c.id).where(
+        EVENTS.c.status == EventStatus.PENDING, EVENTS.c.next_attempt_at <= utcnow(),
+        EVENTS.c.received_at <= cutoff).limit(1)) is not None
