@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from plugin import migrate
 from plugin.db import new_session, transaction
@@ -27,6 +27,7 @@ def db_upgrade():
 
 
 @click.command("worker")
+@with_appcontext
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 def worker(burst: bool):
     """Run an RQ worker for the webhook queue, with the sweeper alongside."""
@@ -47,6 +48,7 @@ def worker(burst: bool):
 
 
 @click.command("serve")
+@with_appcontext
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=8080, type=int)
 def serve(host: str, port: int):
@@ -57,6 +59,7 @@ def serve(host: str, port: int):
 
 
 @click.command("replay")
+@with_appcontext
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--url", help="Base URL of a running app; without it, requests go in-process.")
 @click.option("--secret", help="Signing secret (default: this app's SHOPIFY_API_SECRET).")
@@ -75,6 +78,7 @@ def replay_command(path: Path, url: str | None, secret: str | None, concurrency:
 
 
 @click.command("retry-failed")
+@with_appcontext
 @click.option("--list", "list_only", is_flag=True, help="Only list the failed events.")
 @click.option("--id", "event_ids", type=int, multiple=True, help="Retry only these event ids.")
 def retry_failed_command(list_only: bool, event_ids: tuple[int, ...]):
@@ -98,6 +102,7 @@ def retry_failed_command(list_only: bool, event_ids: tuple[int, ...]):
 
 
 @click.command("verify-ledger")
+@with_appcontext
 def verify_ledger():
     """Check that every member's balance equals the sum of its ledger entries."""
     session = new_session()
@@ -114,6 +119,7 @@ def verify_ledger():
 
 
 @click.command("dev-token")
+@with_appcontext
 @click.option("--shop", required=True, help="Shop domain, e.g. demo.myshopify.com")
 @click.option("--lifetime", default=3600, show_default=True, help="Seconds the token stays valid.")
 def dev_token(shop: str, lifetime: int):

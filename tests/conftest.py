@@ -141,3 +141,18 @@ def settle(app):
                 time.sleep(0.05)
 
     return wait
+
+
+@pytest.fixture
+def live_server(app):
+    """The app on a real loopback socket, threaded like a production server."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
