@@ -7,7 +7,8 @@ from flask import Blueprint, g, jsonify, request
 from admin_ui.auth import authenticate_shop, committing
 from plugin.db import request_session
 from plugin.members import get_member, recent_entries, search_members, PAGE_SIZE
-from plugin.programs import InvalidSettings, program_json, update_program
+from plugin.ledger import adjust_points
+from plugin.programs import InvalidFields, parse_adjustment, program_json, update_program
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 bp.before_request(authenticate_shop)
@@ -35,7 +36,7 @@ def read_program():
 def change_program():
     try:
         program = update_program(request_session(), g.shop.program, json_body())
-    except InvalidSettings as invalid:
+    except InvalidFields as invalid:
         request_session().rollback()
         return error(422, "invalid program settings", fields=invalid.fields)
     return jsonify(program_json(program))
@@ -57,6 +58,21 @@ def read_member(customer_id: str):
         return error(404, "no such member in this shop")
     entries = recent_entries(request_session(), member)
     return jsonify({**member_summary(member), "ledger": [entry_json(e) for e in entries], "redemptions": []})
+
+
+@bp.post("/members/<customer_id>/adjustments")
+@committing
+def adjust_member(customer_id: str):
+    member = get_member(request_session(), g.shop.id, int(customer_id)) if customer_id.isdigit() else None
+    if member is None:
+        return error(404, "no such member in this shop")
+    try:
+        points, reason = parse_adjustment(json_body())
+    except InvalidFields as invalid:
+        return error(422, "invalid adjustment", fields=invalid.fields)
+    adjust_points(request_session(), g.shop.id, member.id, points, reason)
+    request_session().refresh(member)
+    return jsonify({**member_summary(member), "ledger": [entry_json(e) for e in recent_entries(request_session(), member)]}), 201
 
 
 def member_summary(member) -> dict:

@@ -18,6 +18,7 @@ Design
   PostgreSQL; SQLite serialises writers anyway), then the member's row through its UPDATE.
   Always in that order, so two jobs cannot deadlock on one order and member.
 """
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -115,6 +116,16 @@ def grant_signup_bonus(session: Session, shop_id: int, member: int, customer_id:
     posted = _post(session, shop_id, member, points, EntryKind.SIGNUP_BONUS, str(customer_id),
                    "Signup bonus")
     return points if posted else 0
+
+
+def adjust_points(session: Session, shop_id: int, member: int, points: int, reason: str) -> int:
+    """A merchant's manual change, either way; returns the new entry's id."""
+    if points == 0:
+        raise ValueError("an adjustment must move points")
+    source_id = uuid.uuid4().hex
+    _post(session, shop_id, member, points, EntryKind.ADJUSTMENT, source_id, reason)
+    return session.scalar(select(ENTRIES.c.id).where(
+        ENTRIES.c.shop_id == shop_id, ENTRIES.c.kind == EntryKind.ADJUSTMENT, ENTRIES.c.source_id == source_id))
 
 
 def _apply_pending_reversals(session: Session, shop_id: int, order_id: int) -> None:

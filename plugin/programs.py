@@ -8,11 +8,14 @@ from plugin.models import Program
 MAX_RATE = Decimal("1000")
 MAX_SIGNUP_BONUS = 1_000_000
 MAX_TAGS = 100
+MAX_ADJUSTMENT = 1_000_000
 
 
-class InvalidSettings(ValueError):
+class InvalidFields(ValueError):
+    """Input that names its bad fields, each with a message (answered as 422)."""
+
     def __init__(self, fields: dict[str, str]):
-        super().__init__("invalid program settings")
+        super().__init__("invalid fields")
         self.fields = fields
 
 
@@ -28,9 +31,9 @@ def program_json(program: Program) -> dict:
 
 
 def update_program(session: Session, program: Program, changes) -> Program:
-    """Apply `changes` (a JSON object) all or nothing; raises InvalidSettings naming each bad field."""
+    """Apply `changes` (a JSON object) all or nothing; raises InvalidFields naming each bad field."""
     if not isinstance(changes, dict):
-        raise InvalidSettings({"_body": "must be a JSON object of settings"})
+        raise InvalidFields({"_body": "must be a JSON object of settings"})
     values, errors = {}, {}
     for name, value in changes.items():
         parse = _PARSERS.get(name)
@@ -42,11 +45,26 @@ def update_program(session: Session, program: Program, changes) -> Program:
         except ValueError as error:
             errors[name] = str(error)
     if errors:
-        raise InvalidSettings(errors)
+        raise InvalidFields(errors)
     for name, value in values.items():
         setattr(program, name, value)
     session.flush()
     return program
+
+
+def parse_adjustment(body) -> tuple[int, str]:
+    """`{"points": int, "reason": str}` for a manual change; InvalidFields names bad fields."""
+    if not isinstance(body, dict):
+        raise InvalidFields({"_body": "must be a JSON object with points and reason"})
+    errors = {}
+    points, reason = body.get("points"), body.get("reason")
+    if isinstance(points, bool) or not isinstance(points, int) or points == 0 or abs(points) > MAX_ADJUSTMENT:
+        errors["points"] = f"must be a whole number of points, not 0, at most {MAX_ADJUSTMENT} either way"
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
+        errors["reason"] = "is required: say why, in up to 500 characters"
+    if errors:
+        raise InvalidFields(errors)
+    return points, reason.strip()
 
 
 def _rate(value) -> Decimal:

@@ -1,0 +1,15 @@
+"""The loyalty app's benchmark, run by `make bench` (`python -m bench`).
+
+It measures, in one run against PostgreSQL and Redis on loopback:
+
+(a) webhook intake served by gunicorn (requests/s, p50/p99 under 32 connections, driven by
+    wrk) beside a bare endpoint on the same server, and their ratio;
+(b) orders/paid events turned into ledger entries per second by one worker process, with the
+    SQL statements each order costs and a ledger consistency check;
+and pgbench's TPC-B tps on the same server as a baseline to read the figures against.
+
+Modules: `__main__` (orchestration and the summary), `wsgi` (the app gunicorn serves, plus
+the bench-only bare route), `services` (scratch database, Redis, tools, pgbench), `payloads`
+(platform-shaped orders/paid bodies and signatures), `intake` (gunicorn + wrk), `drain`
+(the worker throughput run) and `report` (formatting).
+"""
