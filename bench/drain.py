@@ -10,6 +10,7 @@ the points computed independently from the payloads.
 """
 import time
 import uuid
+
 from dataclasses import dataclass, field
 
 from sqlalchemy import event, func, select, text
@@ -68,6 +69,17 @@ def analyze(app) -> None:
         connection.execute(text("VACUUM ANALYZE webhook_events"))
 
 
+def statement_kind(statement: str) -> str:
+    """`INSERT orders`, `UPDATE webhook_events`, `SELECT shops` ...: verb and first table."""
+    words = statement.split()
+    verb = words[0].upper() if words else "?"
+    upper = [word.upper() for word in words]
+    marker = {"INSERT": "INTO", "SELECT": "FROM", "DELETE": "FROM"}.get(verb)
+    if marker in upper:
+        return f"{verb} {words[upper.index(marker) + 1].lower()}"
+    return f"{verb} {words[1].lower()}" if verb == "UPDATE" and len(words) > 1 else verb
+
+
 def run_drain(app, orders: list[Order]) -> DrainResult:
     from webhooks.processing import drain_due_events
 
@@ -77,13 +89,7 @@ def run_drain(app, orders: list[Order]) -> DrainResult:
 
     def on_execute(conn, cursor, statement, parameters, context, executemany):
         counts["statements"] += 1
-        words = statement.lstrip().split(None, 3)
-        key = " ".join(words[:3] if words and words[0].upper() in ("INSERT", "DELETE") else words[:1]).upper()
-        if words and words[0].upper() == "UPDATE" and len(words) > 1:
-            key = f"UPDATE {words[1]}"
-        if words and words[0].upper() == "SELECT":
-            table = statement.upper().split(" FROM ", 1)[1].split()[0] if " FROM " in statement.upper() else "-"
-            key = f"SELECT FROM {table.lower()}"
+        key = statement_kind(statement)
         kinds[key] = kinds.get(key, 0) + 1
 
     def on_checkout(*_args):

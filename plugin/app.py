@@ -16,6 +16,7 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask("plugin", instance_path=str(PROJECT_ROOT / "instance"))
     app.config.update(load_config(app.instance_path, config))
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     db.init_app(app)
     _register_blueprints(app)
     app.register_error_handler(HTTPException, _json_error)

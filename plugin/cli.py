@@ -53,9 +53,11 @@ def worker(burst: bool):
 @click.option("--port", default=8080, type=int)
 def serve(host: str, port: int):
     """Serve the app (development server) with the sweeper running in-process."""
+    from werkzeug.serving import run_simple
+
     app = current_app._get_current_object()
     start_sweeper(app, threading.Event())
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    run_simple(host, port, app, threaded=True)
 
 
 @click.command("replay")
