@@ -15,6 +15,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def create_app(config: dict | None = None) -> Flask:
     app = Flask("plugin", instance_path=str(PROJECT_ROOT / "instance"))
     app.config.update(load_config(app.instance_path, config))
+    app.json.sort_keys = False  # answers read in the order the code writes them
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     db.init_app(app)

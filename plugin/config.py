@@ -47,7 +47,6 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # How often workers look for events whose enqueue was lost; 0 turns the sweeper off.
         "SWEEP_INTERVAL_SECONDS": float(env.get("LOYALTY_SWEEP_INTERVAL", "10")),
         "MAX_CONTENT_LENGTH": MAX_WEBHOOK_BYTES,
-        "JSON_SORT_KEYS": False,
     }
     config.update(_secrets(env, mode, instance))
     config.update(overrides or {})
