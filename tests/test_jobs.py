@@ -28,8 +28,8 @@ def flaky_award(monkeypatch):
     state = {"failing": True}
     real_apply = orders_paid.apply
 
-    def apply(session, shop, facts):
-        real_apply(session, shop, facts)  # writes happen, then the failure must undo them
+    def apply(session, shop, facts, delivery=None):
+        real_apply(session, shop, facts, delivery)  # writes happen, then the failure must undo them
         if state["failing"]:
             raise RuntimeError("database went away mid-award")
 
@@ -76,10 +76,10 @@ def test_one_bad_event_in_a_batch_does_not_hold_back_the_others(inprocess_app, m
     client = inprocess_app.test_client()
     real_apply = orders_paid.apply
 
-    def apply(session, shop, facts):
+    def apply(session, shop, facts, delivery=None):
         if facts.order_id == 666:
             raise RuntimeError("poisoned order")
-        real_apply(session, shop, facts)
+        real_apply(session, shop, facts, delivery)
 
     monkeypatch.setattr("plugin.jobs._drain_in_process", lambda: None)  # queue up, then drain as one batch
     for order_id, subtotal in ((1, "10.00"), (666, "99.00"), (2, "5.00")):

@@ -9,7 +9,7 @@ other error is retried with backoff and marked failed after the last try.
 """
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -30,6 +30,14 @@ EVENTS = WebhookEvent.__table__
 def retry_delay(attempts: int) -> timedelta:
     """10 s, 40 s, 160 s, 640 s: about a quarter of an hour before giving up."""
     return timedelta(seconds=10 * 4 ** (attempts - 1))
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The stored event behind a payload, for handlers that must reason about arrival."""
+
+    event_id: int
+    received_at: datetime
 
 
 @dataclass
@@ -87,7 +95,7 @@ def _process_one(event_id: int) -> None:
 
 
 def _claim(session: Session, limit: int, event_id: int | None = None) -> list:
-    query = select(EVENTS.c.id, EVENTS.c.topic, EVENTS.c.shop_domain, EVENTS.c.payload).where(
+    query = select(EVENTS.c.id, EVENTS.c.topic, EVENTS.c.shop_domain, EVENTS.c.payload, EVENTS.c.received_at).where(
         EVENTS.c.status == EventStatus.PENDING, EVENTS.c.next_attempt_at <= utcnow())
     if event_id is not None:
         query = query.where(EVENTS.c.id == event_id)
@@ -105,7 +113,7 @@ def _apply(session: Session, shops: dict[str, ShopContext], event) -> Outcome:
         return Outcome(event.id, str(error))
     if event.shop_domain not in shops:
         shops[event.shop_domain] = shop_context(session, event.shop_domain)
-    handler.apply(session, shops[event.shop_domain], facts)
+    handler.apply(session, shops[event.shop_domain], facts, Delivery(event.id, event.received_at))
     return Outcome(event.id)
 
 

@@ -1,8 +1,9 @@
 """One module per webhook topic, named after it (`orders/paid` -> `orders_paid.py`).
 
 Each module has `parse(payload) -> facts`, which reads the payload and raises
-`PayloadError` before anything is written, and `apply(session, shop, facts)`, which moves
-points through plugin/ledger.py. Splitting the two keeps a bad payload from touching the
+`PayloadError` before anything is written, and `apply(session, shop, facts, delivery)`,
+which moves points through plugin/ledger.py (`delivery` is the stored event: its id and
+when it arrived). Splitting the two keeps a bad payload from touching the
 database and lets a batch of events share one transaction.
 """
 from webhooks.handlers import (

@@ -6,6 +6,6 @@ from webhooks.handlers.customers_update import CustomerProfile
 parse = customers_update.parse
 
 
-def apply(session, shop, facts: CustomerProfile) -> None:
-    member = customers_update.apply(session, shop, facts)
+def apply(session, shop, facts: CustomerProfile, delivery=None) -> None:
+    member = customers_update.apply(session, shop, facts, delivery)
     grant_signup_bonus(session, shop.id, member, facts.customer_id, shop.signup_bonus)

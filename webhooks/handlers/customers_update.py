@@ -25,6 +25,6 @@ def parse(payload: dict) -> CustomerProfile:
     )
 
 
-def apply(session, shop, facts: CustomerProfile) -> int:
+def apply(session, shop, facts: CustomerProfile, delivery=None) -> int:
     return update_profile(session, shop.id, facts.customer_id, facts.email, facts.first_name,
                           facts.last_name, facts.updated_at)

@@ -20,5 +20,5 @@ def parse(payload: dict) -> Cancellation:
     )
 
 
-def apply(session, shop, facts: Cancellation) -> None:
+def apply(session, shop, facts: Cancellation, delivery=None) -> None:
     reverse_order_award(session, shop.id, facts.order_id, facts.cancelled_at)

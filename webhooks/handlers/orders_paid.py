@@ -31,5 +31,5 @@ def gift_card_total(line_items: list[dict]) -> Decimal:
     return total
 
 
-def apply(session, shop, facts: OrderFacts) -> None:
+def apply(session, shop, facts: OrderFacts, delivery=None) -> None:
     award_points_for_order(session, shop.id, facts, shop.rules)

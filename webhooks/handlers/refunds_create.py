@@ -34,6 +34,6 @@ def parse(payload: dict) -> RefundPayload:
     )
 
 
-def apply(session, shop, facts: RefundPayload) -> None:
+def apply(session, shop, facts: RefundPayload, delivery=None) -> None:
     excluded = facts.gift_card_subtotal if shop.rules.exclude_gift_cards else Decimal(0)
     reverse_refund(session, shop.id, RefundFacts(facts.refund_id, facts.order_id, facts.subtotal - excluded))
