@@ -26,6 +26,8 @@ class Member(Base):
     last_name: Mapped[str | None] = mapped_column(String(255))
     # The customer payload's updated_at, so a stale customers/update cannot win.
     profile_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set by customers/redact: the profile is gone and later payloads may not bring it back.
+    redacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     balance: Mapped[int] = mapped_column(default=0)
     lifetime_earned: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,8 +1,8 @@
-"""A shop (one installed store) and its loyalty program settings, one row each."""
+"""A shop (one installed store) with its credentials, and its loyalty program settings."""
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from plugin.db import Base, ExactDecimal, Id, UTCDateTime, utcnow
@@ -15,7 +15,14 @@ class Shop(Base):
     domain: Mapped[str] = mapped_column(String(255), unique=True)
     currency: Mapped[str | None] = mapped_column(String(3))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    installed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     uninstalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Offline Admin API credentials, Fernet-encrypted (plugin/tokens.py); NULL when not installed.
+    access_token: Mapped[str | None] = mapped_column(Text)
+    access_token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refresh_token: Mapped[str | None] = mapped_column(Text)
+    refresh_token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scopes: Mapped[str | None] = mapped_column(String(1000))
 
     program: Mapped["Program"] = relationship(back_populates="shop", uselist=False)
 
@@ -38,3 +45,13 @@ class Program(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     shop: Mapped[Shop] = relationship(back_populates="program")
+
+
+class OAuthState(Base):
+    """A one-time `state` nonce of an install in progress; consumed by the callback."""
+
+    __tablename__ = "oauth_states"
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    shop_domain: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
