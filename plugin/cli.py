@@ -13,6 +13,7 @@ from plugin.jobs import redis_connection, schedule_drain, start_sweeper, sweep_o
 from plugin.ledger import verify_balances
 from plugin.replay import HttpSender, InProcessSender, load_recordings, replay
 from plugin.session_tokens import issue
+from plugin.tokens import rotate_encryption_key
 from plugin.shops import is_shop_domain
 from webhooks.processing import failed_events, retry_failed
 
@@ -131,7 +132,21 @@ def dev_token(shop: str, lifetime: int):
     click.echo(issue(shop, current_app.config["SHOPIFY_API_KEY"], current_app.config["SHOPIFY_API_SECRET"], lifetime))
 
 
+@click.command("rotate-encryption-key")
+@with_appcontext
+def rotate_encryption_key_command():
+    """Re-encrypt every stored token with LOYALTY_ENCRYPTION_KEY.
+
+    Set the new key as LOYALTY_ENCRYPTION_KEY and the old one(s) in
+    LOYALTY_ENCRYPTION_KEY_PREVIOUS (comma-separated), run this, then drop the old ones.
+    """
+    with transaction() as session:
+        count = rotate_encryption_key(session)
+    click.echo(f"re-encrypted the tokens of {count} shop(s) with the current key")
+
+
 def register_commands(app) -> None:
     app.cli.add_command(db_group)
-    for command in (worker, serve, replay_command, retry_failed_command, verify_ledger, dev_token):
+    for command in (worker, serve, replay_command, retry_failed_command, verify_ledger, dev_token,
+                    rotate_encryption_key_command):
         app.cli.add_command(command)

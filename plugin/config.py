@@ -7,12 +7,14 @@ secret generated on one host would silently differ on the next one.
 import json
 import os
 import secrets
+import tomllib
 from pathlib import Path
 
 from cryptography.fernet import Fernet
 
 DEFAULT_API_VERSION = "2026-10"
 MAX_WEBHOOK_BYTES = 1024 * 1024
+APP_TOML = Path(__file__).resolve().parent.parent / "shopify.app.toml"
 
 
 class ConfigError(RuntimeError):
@@ -25,6 +27,11 @@ def database_url(raw: str) -> str:
         if raw.startswith(prefix):
             return "postgresql+psycopg://" + raw[len(prefix):]
     return raw
+
+
+def app_toml_scopes() -> str:
+    """The scopes the app asks for at install: the ones declared in shopify.app.toml."""
+    return tomllib.loads(APP_TOML.read_text())["access_scopes"]["scopes"]
 
 
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
@@ -44,6 +51,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SHOPIFY_APP_URL": env.get("SHOPIFY_APP_URL", "http://127.0.0.1:8080"),
         "SHOPIFY_ADMIN_ORIGIN": env.get("SHOPIFY_ADMIN_ORIGIN", "https://{shop}"),
         "SHOPIFY_API_SECRET_PREVIOUS": env.get("SHOPIFY_API_SECRET_PREVIOUS") or None,
+        "LOYALTY_ENCRYPTION_KEY_PREVIOUS": env.get("LOYALTY_ENCRYPTION_KEY_PREVIOUS") or None,
+        "SHOPIFY_SCOPES": app_toml_scopes(),
         # How often workers look for events whose enqueue was lost; 0 turns the sweeper off.
         "SWEEP_INTERVAL_SECONDS": float(env.get("LOYALTY_SWEEP_INTERVAL", "10")),
         "MAX_CONTENT_LENGTH": MAX_WEBHOOK_BYTES,

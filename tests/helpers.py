@@ -92,3 +92,23 @@ def table_counts(session) -> dict:
 
     return {name: session.scalar(select(func.count()).select_from(table))
             for name, table in Base.metadata.tables.items()}
+
+
+def signed_query(secret: str = API_SECRET, **params) -> dict:
+    """Query parameters signed as the store admin signs install links and callbacks."""
+    import hashlib
+    import hmac as hmac_lib
+
+    params.setdefault("timestamp", str(int(time.time())))
+    message = "&".join(f"{key}={value}" for key, value in sorted(params.items()))
+    return {**params, "hmac": hmac_lib.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()}
+
+
+def token_answer(access: str = "shpat_first", refresh: str = "shprt_first", expires_in: int = 3600) -> dict:
+    """What the platform's /admin/oauth/access_token answers for an expiring offline token."""
+    return {"access_token": access, "scope": "read_orders,read_customers", "expires_in": expires_in,
+            "refresh_token": refresh, "refresh_token_expires_in": 7776000}
+
+
+def token_endpoint(shop: str = SHOP) -> str:
+    return f"https://{shop}/admin/oauth/access_token"

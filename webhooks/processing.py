@@ -18,7 +18,7 @@ from plugin.db import new_session, utcnow
 from plugin.models import EventStatus, WebhookEvent
 from plugin.shops import ShopContext, shop_context
 from webhooks.handlers import HANDLERS
-from webhooks.handlers.payloads import PayloadError, parse_body
+from webhooks.handlers.payloads import PayloadError, parse_body, timestamp
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,19 @@ class Delivery:
 
     event_id: int
     received_at: datetime
+    triggered_at: datetime | None = None
+
+    @property
+    def occurred_at(self) -> datetime:
+        """When the platform says the event happened; our arrival time if it did not say."""
+        return self.triggered_at or self.received_at
+
+
+def _triggered_at(header: str | None) -> datetime | None:
+    try:
+        return timestamp(header, "X-Shopify-Triggered-At")
+    except PayloadError:
+        return None  # a header we cannot read must not fail the event
 
 
 @dataclass
@@ -95,7 +108,8 @@ def _process_one(event_id: int) -> None:
 
 
 def _claim(session: Session, limit: int, event_id: int | None = None) -> list:
-    query = select(EVENTS.c.id, EVENTS.c.topic, EVENTS.c.shop_domain, EVENTS.c.payload, EVENTS.c.received_at).where(
+    query = select(EVENTS.c.id, EVENTS.c.topic, EVENTS.c.shop_domain, EVENTS.c.payload, EVENTS.c.received_at,
+                   EVENTS.c.triggered_at).where(
         EVENTS.c.status == EventStatus.PENDING, EVENTS.c.next_attempt_at <= utcnow())
     if event_id is not None:
         query = query.where(EVENTS.c.id == event_id)
@@ -113,7 +127,8 @@ def _apply(session: Session, shops: dict[str, ShopContext], event) -> Outcome:
         return Outcome(event.id, str(error))
     if event.shop_domain not in shops:
         shops[event.shop_domain] = shop_context(session, event.shop_domain)
-    handler.apply(session, shops[event.shop_domain], facts, Delivery(event.id, event.received_at))
+    delivery = Delivery(event.id, event.received_at, _triggered_at(event.triggered_at))
+    handler.apply(session, shops[event.shop_domain], facts, delivery)
     return Outcome(event.id)
 
 

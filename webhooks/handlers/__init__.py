@@ -7,6 +7,7 @@ when it arrived). Splitting the two keeps a bad payload from touching the
 database and lets a batch of events share one transaction.
 """
 from webhooks.handlers import (
+    app_uninstalled,
     customers_create,
     customers_update,
     orders_cancelled,
@@ -15,6 +16,7 @@ from webhooks.handlers import (
 )
 
 HANDLERS = {
+    "app/uninstalled": app_uninstalled,
     "orders/paid": orders_paid,
     "orders/cancelled": orders_cancelled,
     "refunds/create": refunds_create,

@@ -1,0 +1,130 @@
+"""The one Admin GraphQL client of the app.
+
+It sends the shop's offline token (refreshed when due, plugin/tokens.py) to
+`{SHOPIFY_ADMIN_ORIGIN}/admin/api/{version}/graphql.json` and deals with what the platform
+answers besides data:
+- throttling arrives as HTTP 200 with an error coded THROTTLED; we wait for the bucket to
+  refill, computed from `extensions.cost` (requested cost, currently available, restore
+  rate), rather than guessing a fixed delay (SHOPIFY.md 6.4);
+- 429, 5xx and network timeouts are retried with exponential backoff (429 honours
+  Retry-After);
+- business errors arrive as HTTP 200 with `userErrors` and become `UserErrors`.
+What is still failing after the last try raises `PlatformUnavailable`, which callers treat
+as "try again later" (jobs retry it), unlike `PlatformError`, which will not get better.
+"""
+import logging
+import random
+import time
+from collections.abc import Callable
+
+import requests
+from flask import current_app
+
+from plugin.platform_auth import admin_origin
+from plugin.tokens import access_token
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+TIMEOUT = (3.05, 20)
+RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+MAX_WAIT_SECONDS = 30.0
+
+
+class PlatformError(Exception):
+    """The platform refused the request for a reason retrying will not fix."""
+
+
+class PlatformUnavailable(PlatformError):
+    """Throttled, down or unreachable through every try: worth retrying later."""
+
+
+class ShopUnauthorized(PlatformError):
+    """401/403: the token was revoked (uninstall) or lacks a scope."""
+
+
+class UserErrors(PlatformError):
+    """The mutation ran and was refused; `errors` are the platform's `userErrors`."""
+
+    def __init__(self, errors: list[dict]):
+        super().__init__("; ".join(str(error.get("message")) for error in errors) or "user errors")
+        self.errors = errors
+
+
+class AdminClient:
+    def __init__(self, shop_id: int, shop_domain: str, http: requests.Session | None = None,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.shop_id = shop_id
+        self.url = (f"{admin_origin(shop_domain)}/admin/api/"
+                    f"{current_app.config['SHOPIFY_API_VERSION']}/graphql.json")
+        self.http = http or requests.Session()
+        self.sleep = sleep
+
+    def query(self, document: str, variables: dict | None = None) -> dict:
+        """Run a query or mutation; returns its `data`."""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            wait = self._try(document, variables)
+            if isinstance(wait, dict):
+                return wait
+            if attempt == MAX_ATTEMPTS:
+                break
+            self.sleep(min(wait if wait is not None else backoff(attempt), MAX_WAIT_SECONDS))
+        raise PlatformUnavailable(f"the Admin API did not answer after {MAX_ATTEMPTS} tries")
+
+    def mutate(self, document: str, variables: dict, field: str) -> dict:
+        """Run a mutation and return `data[field]`, raising UserErrors if it was refused."""
+        result = self.query(document, variables).get(field) or {}
+        if result.get("userErrors"):
+            raise UserErrors(result["userErrors"])
+        return result
+
+    def _try(self, document: str, variables: dict | None):
+        """The data, or how long to wait before the next try (None: plain backoff)."""
+        headers = {"X-Shopify-Access-Token": access_token(self.shop_id), "Content-Type": "application/json"}
+        try:
+            response = self.http.post(self.url, json={"query": document, "variables": variables or {}},
+                                      headers=headers, timeout=TIMEOUT)
+        except (requests.ConnectionError, requests.Timeout) as error:
+            log.warning("Admin API unreachable (%s); retrying", type(error).__name__)
+            return None
+        if response.status_code in RETRYABLE_STATUS:
+            return retry_after(response)
+        if response.status_code in (401, 403):
+            raise ShopUnauthorized(f"the Admin API refused the shop's token (HTTP {response.status_code})")
+        if response.status_code != 200:
+            raise PlatformError(f"the Admin API answered HTTP {response.status_code}")
+        return self._read(response)
+
+    def _read(self, response: requests.Response):
+        try:
+            answer = response.json()
+        except ValueError:
+            return None  # a truncated body from a proxy: worth another try
+        errors = answer.get("errors") or []
+        if any((error.get("extensions") or {}).get("code") == "THROTTLED" for error in errors):
+            return throttle_wait(answer.get("extensions", {}).get("cost", {}))
+        if errors:
+            raise PlatformError("; ".join(str(error.get("message")) for error in errors))
+        return answer.get("data") or {}
+
+
+def backoff(attempt: int) -> float:
+    """0.5 s, 1 s, 2 s, 4 s ... with jitter, so retries from many jobs spread out."""
+    return 0.5 * 2 ** (attempt - 1) * random.uniform(0.8, 1.2)
+
+
+def retry_after(response: requests.Response) -> float | None:
+    try:
+        return float(response.headers["Retry-After"])
+    except (KeyError, ValueError):
+        return None
+
+
+def throttle_wait(cost: dict) -> float:
+    """Seconds until the bucket holds the requested cost again."""
+    status = cost.get("throttleStatus") or {}
+    try:
+        missing = float(cost["requestedQueryCost"]) - float(status["currentlyAvailable"])
+        return max(missing / float(status["restoreRate"]), 0.5)
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        return 1.0
