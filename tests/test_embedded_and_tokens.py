@@ -157,3 +157,31 @@ def test_a_late_uninstall_from_before_a_reinstall_is_ignored(app, client, settle
     assert shop.uninstalled_at is None
     with app.app_context():
         assert decrypt(shop.access_token) == "shpat_current"
+
+
+@responses.activate
+def test_concurrent_jobs_refresh_an_expiring_token_once(app, client):
+    """Refresh tokens work once: two jobs at once must not both spend it (row lock)."""
+    import threading
+
+    from tests.conftest import SERVICES
+
+    if not SERVICES:
+        pytest.skip("needs PostgreSQL row locks: runs in the services pass of .ci/run")
+    responses.post(token_endpoint(), json=token_answer("shpat_old", "shprt_old", expires_in=60))
+    open_app(client)
+    responses.replace(responses.POST, token_endpoint(), json=token_answer("shpat_new", "shprt_new"))
+    shop_id, seen, barrier = shop_row(app).id, [], threading.Barrier(8)
+
+    def fetch():
+        barrier.wait()
+        with app.app_context():
+            seen.append(access_token(shop_id))
+
+    threads = [threading.Thread(target=fetch) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == ["shpat_new"] * 8
+    assert len(responses.calls) == 2  # the exchange, then exactly one refresh
