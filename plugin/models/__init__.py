@@ -3,10 +3,11 @@ from plugin.models.data_requests import DataRequest
 from plugin.models.ledger import EntryKind, LedgerEntry
 from plugin.models.members import Member
 from plugin.models.orders import OrderRecord, RefundRecord
+from plugin.models.rewards import Redemption, RedemptionStatus, Reward, RewardKind
 from plugin.models.shops import OAuthState, Program, Shop
 from plugin.models.webhook_events import EventStatus, WebhookEvent
 
 __all__ = [
     "DataRequest", "EntryKind", "EventStatus", "LedgerEntry", "Member", "OAuthState", "OrderRecord", "Program",
-    "RefundRecord", "Shop", "WebhookEvent",
+    "Redemption", "RedemptionStatus", "RefundRecord", "Reward", "RewardKind", "Shop", "WebhookEvent",
 ]

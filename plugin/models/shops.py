@@ -42,6 +42,8 @@ class Program(Base):
     excluded_order_tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     exclude_gift_cards: Mapped[bool] = mapped_column(default=True)
     award_test_orders: Mapped[bool] = mapped_column(default=False)
+    # Whether an unused code that expires gives its points back.
+    return_points_on_expiry: Mapped[bool] = mapped_column(default=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     shop: Mapped[Shop] = relationship(back_populates="program")

@@ -1,0 +1,78 @@
+"""The rewards catalog and redemptions: points traded for single-use discount codes."""
+import enum
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from plugin.db import Base, ExactDecimal, Id, UTCDateTime, utcnow
+from plugin.models.enums import stored_by_value
+
+
+class RewardKind(enum.Enum):
+    AMOUNT_OFF = "amount_off"
+    PERCENTAGE_OFF = "percentage_off"
+    FREE_SHIPPING = "free_shipping"
+
+
+class RedemptionStatus(enum.Enum):
+    PENDING = "pending"
+    ISSUED = "issued"
+    USED = "used"
+    EXPIRED = "expired"
+    FAILED = "failed"
+
+
+class Reward(Base):
+    __tablename__ = "rewards"
+    __table_args__ = (
+        CheckConstraint("points_cost > 0", name="points_cost_positive"),
+        CheckConstraint("code_lifetime_days IS NULL OR code_lifetime_days > 0", name="lifetime_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[RewardKind] = mapped_column(stored_by_value(RewardKind))
+    # Money off for amount_off, percent (10 = 10 %) for percentage_off, 0 for free shipping.
+    value: Mapped[Decimal] = mapped_column(ExactDecimal)
+    points_cost: Mapped[int] = mapped_column()
+    min_subtotal: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    code_lifetime_days: Mapped[int | None] = mapped_column()
+    # Which other discounts the code may be combined with at checkout.
+    combines_with: Mapped[dict] = mapped_column(JSON, default=lambda: {
+        "product_discounts": False, "order_discounts": False, "shipping_discounts": True})
+    active: Mapped[bool] = mapped_column(default=True)
+    # Deleted rewards stay for the redemptions that point at them, hidden from the catalog.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Redemption(Base):
+    __tablename__ = "redemptions"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "code"),
+        CheckConstraint("points > 0", name="points_positive"),
+        Index("ix_redemptions_member", "member_id", "id"),
+        Index("ix_redemptions_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    reward_id: Mapped[int] = mapped_column(ForeignKey("rewards.id", ondelete="CASCADE"))
+    points: Mapped[int] = mapped_column()
+    code: Mapped[str] = mapped_column(String(64))
+    status: Mapped[RedemptionStatus] = mapped_column(stored_by_value(RedemptionStatus),
+                                                     default=RedemptionStatus.PENDING)
+    # The platform's DiscountCodeNode gid once the code exists there.
+    discount_id: Mapped[str | None] = mapped_column(String(255))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    order_id: Mapped[int | None] = mapped_column(BigInteger)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
