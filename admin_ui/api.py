@@ -8,6 +8,7 @@ from admin_ui.auth import authenticate_shop, committing
 from plugin.db import request_session
 from plugin.members import get_member, recent_entries, search_members, PAGE_SIZE
 from plugin.ledger import adjust_points
+from plugin.redemptions import recent_redemptions, redemption_json
 from plugin.programs import InvalidFields, parse_adjustment, program_json, update_program
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -57,7 +58,9 @@ def read_member(customer_id: str):
     if member is None:
         return error(404, "no such member in this shop")
     entries = recent_entries(request_session(), member)
-    return jsonify({**member_summary(member), "ledger": [entry_json(e) for e in entries], "redemptions": []})
+    redemptions = recent_redemptions(request_session(), member.id)
+    return jsonify({**member_summary(member), "ledger": [entry_json(e) for e in entries],
+                    "redemptions": [redemption_json(r) for r in redemptions]})
 
 
 @bp.post("/members/<customer_id>/adjustments")

@@ -19,9 +19,10 @@ import traceback
 from pathlib import Path
 
 from cryptography.fernet import Fernet
-from sqlalchemy import func, select, text
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
-from bench import drain, intake, payloads, probe, services
+from bench import cpu, drain, intake, payloads, probe, services
 from bench.report import Figure, fmt_int, heading, summary, table
 
 # Chosen with `--sweep` on the 2-core box (see the README-ish note printed in part (a)).
@@ -50,6 +51,7 @@ def parse_args(argv):
     parser.add_argument("--orders", type=int, default=20_000, help="pending orders for part (b)")
     parser.add_argument("--customers", type=int, default=2_000, help="distinct customers for part (b)")
     parser.add_argument("--pgbench-seconds", type=int, default=5)
+    parser.add_argument("--parts", default="a,b,pgbench", help="which parts to run (default a,b,pgbench)")
     parser.add_argument("--sweep", action="store_true", help="only part (a), over several gunicorn configs")
     return parser.parse_args(argv)
 
@@ -139,9 +141,14 @@ def bench(args, run: Run) -> list[Figure]:
         sweep(args, run, env, wrk, script)
         return []
 
-    figures = part_a(args, run, env, wrk, script, secret, body)
-    figures += part_b(args, env)
-    figures += baseline(args, run)
+    parts = {part.strip() for part in args.parts.split(",")}
+    figures = []
+    if "a" in parts:
+        figures += part_a(args, run, env, wrk, script, secret, body)
+    if "b" in parts:
+        figures += part_b(args, env)
+    if "pgbench" in parts:
+        figures += baseline(args, run)
     return figures
 
 
@@ -164,29 +171,48 @@ def _stored(env: dict, prefix: str) -> int:
 
 def measure_server(args, run: Run, env: dict, wrk: str, script: Path, config: intake.ServerConfig,
                    seconds: int, warmup: int):
+    """Warm-ups, then bare and intake for `seconds` each; results with CPU ms per request."""
     run.server = intake.Gunicorn(config, env, run.tmp)
     run.server.wait_ready()
     url = run.server.base_url
+    database = make_url(env["DATABASE_URL"]).database
+    common = dict(connections=args.connections, threads=args.wrk_threads)
+
+    def measured(path: str, label: str):
+        before, wrk_before = cpu.snapshot(run.server.process.pid, database), cpu.children_seconds()
+        result = intake.run_wrk(wrk, script, url + path, label, seconds, **common)
+        after, wrk_after = cpu.snapshot(run.server.process.pid, database), cpu.children_seconds()
+        return result, cpu.per_request(before, after, wrk_after - wrk_before, result.requests)
+
     try:
-        common = dict(connections=args.connections, threads=args.wrk_threads)
         intake.run_wrk(wrk, script, url + "/webhooks", "warm-intake", warmup + 1, **common)
         intake.run_wrk(wrk, script, url + "/bench/bare", "warm-bare", warmup, **common)
-        bare = intake.run_wrk(wrk, script, url + "/bench/bare", "bare", seconds, **common)
-        hooks = intake.run_wrk(wrk, script, url + "/webhooks", "intake", seconds, **common)
+        bare = measured("/bench/bare", "bare")
+        hooks = measured("/webhooks", "intake")
     finally:
         run.stop_server()
     return bare, hooks
 
 
+def _cpu_text(cost, detail: bool = False) -> str:
+    if cost is None:
+        return "n/a"
+    if not detail:
+        return f"{cost.app_ms:.2f}+{cost.postgres_ms:.2f}+{cost.wrk_ms:.2f}"
+    return (f"app {cost.app_ms:.2f} ms + postgres {cost.postgres_ms:.2f} ms + wrk {cost.wrk_ms:.2f} ms "
+            f"= {cost.total_ms:.2f} ms of CPU (2 cores give at most ~{2000 / cost.total_ms:,.0f} req/s at that cost)")
+
+
 def sweep(args, run: Run, env: dict, wrk: str, script: Path) -> None:
     seconds = min(args.seconds, 5)
     heading(f"(a) sweep: gunicorn configurations, {seconds}s per endpoint, {args.connections} connections")
-    rows = [("config", "bare req/s", "bare p99", "intake req/s", "p50", "p99", "ratio", "errors")]
+    rows = [("config", "bare req/s", "bare p99", "intake req/s", "p50", "p99", "ratio", "errors",
+             "bare CPU ms/req", "intake CPU ms/req")]
     for config in SWEEP:
-        bare, hooks = measure_server(args, run, env, wrk, script, config, seconds, 1)
+        (bare, bare_cpu), (hooks, hooks_cpu) = measure_server(args, run, env, wrk, script, config, seconds, 1)
         rows.append((config.describe(), fmt_int(bare.rps), f"{bare.p99_ms:.1f} ms", fmt_int(hooks.rps),
                      f"{hooks.p50_ms:.1f} ms", f"{hooks.p99_ms:.1f} ms", f"{hooks.rps / bare.rps:.2f}",
-                     bare.error_count + hooks.error_count))
+                     bare.error_count + hooks.error_count, _cpu_text(bare_cpu), _cpu_text(hooks_cpu)))
         print(f"  {rows[-1]}", flush=True)
     table(rows)
 
@@ -198,7 +224,8 @@ def part_a(args, run: Run, env: dict, wrk: str, script: Path, secret: str, body:
     print(f"  every intake request is a distinct signed orders/paid delivery ({len(body):,} B body, unique "
           f"X-Shopify-Webhook-Id);\n  the bare route /bench/bare (bench/wsgi.py) gets the same request and only "
           f"answers 200.")
-    bare, hooks = measure_server(args, run, env, wrk, script, config, args.seconds, args.warmup)
+    (bare, bare_cpu), (hooks, hooks_cpu) = measure_server(args, run, env, wrk, script, config, args.seconds,
+                                                          args.warmup)
     stored = _stored(env, hooks.prefix)
     rows = [("endpoint", "requests", "req/s", "p50", "p90", "p99", "max", "errors")]
     for result in (bare, hooks):
@@ -206,6 +233,9 @@ def part_a(args, run: Run, env: dict, wrk: str, script: Path, secret: str, body:
                      fmt_int(result.rps), f"{result.p50_ms:.2f} ms", f"{result.p90_ms:.2f} ms",
                      f"{result.p99_ms:.2f} ms", f"{result.max_ms:.1f} ms", result.errors or "none"))
     table(rows)
+    print("  CPU per request (from /proc; app = gunicorn master+workers, postgres = this database's backends):")
+    for name, cost in (("bare", bare_cpu), ("intake", hooks_cpu)):
+        print(f"    {name:7s} {_cpu_text(cost, detail=True)}")
     ratio = hooks.rps / bare.rps if bare.rps else 0.0
     print(f"  ratio intake/bare: {ratio:.2f}")
     in_flight = stored - hooks.requests
@@ -230,8 +260,9 @@ def part_a(args, run: Run, env: dict, wrk: str, script: Path, secret: str, body:
     finally:
         app.extensions["engine"].dispose()
     print(f"  per intake request (in-process probe, {cost.requests} requests, answers {cost.statuses}): "
-          f"{cost.statements:.2f} SQL statements, {cost.commits:.2f} commits, {cost.checkouts:.2f} pool checkouts "
-          f"(each a pre-ping round trip), {cost.redis_commands:.2f} Redis commands {cost.redis_names}")
+          f"{cost.statements:.2f} SQL statements, {cost.commits:.2f} commits, {cost.checkouts:.2f} pool checkouts"
+          f"{' (each a pre-ping round trip)' if cost.pre_ping else ''}, {cost.redis_commands:.2f} Redis commands "
+          f"{cost.redis_names}")
     why = {("sync", 4): "sync workers x4: a request blocks its worker on the PostgreSQL commit (an fsync), "
                         "so 2 workers per core keep the CPUs busy while others wait; gthread adds GIL "
                         "hand-offs and thread switching for no gain on 2 cores (see --sweep)."}
@@ -271,7 +302,11 @@ def part_b(args, env: dict) -> list[Figure]:
     print(f"  drain_due_events() in one process: {result.handled:,} events in {result.seconds:.2f}s = "
           f"{fmt_int(result.per_second)} orders/s")
     print(f"  SQL: {result.statements:,} statements = {result.statements_per_order:.2f} per order; "
-          f"{result.commits} commits, {result.checkouts} pool checkouts (pre-pings)")
+          f"{result.commits} commits, {result.checkouts} pool checkouts")
+    per_order = 1000 / result.handled if result.handled else 0.0
+    print(f"  time per order: {result.seconds * per_order:.3f} ms, of which {result.sql_seconds * per_order:.3f} ms "
+          f"inside cursor.execute (round trips, PostgreSQL) and {(result.seconds - result.sql_seconds) * per_order:.3f}"
+          f" ms in Python; the worker used {result.cpu_seconds * per_order:.3f} ms of CPU per order")
     print("  statements by kind: " + ", ".join(f"{kind} {count:,}" for kind, count in result.statement_kinds.items()))
     print(f"  events by status: {result.status_counts}")
     total_ok = result.balance_total == result.expected_total and result.members == result.expected_members

@@ -4,13 +4,11 @@ The pending events are inserted straight into `webhook_events`, with the columns
 would write and platform-shaped payloads (bench/payloads.py). The timed part is exactly
 what an RQ drain job runs: `webhooks.processing.drain_due_events()` inside an app context,
 here in this one process. A `before_cursor_execute` listener on the app's engine counts the
-SQL statements, and pool checkouts are counted too (each one costs a pre-ping round trip
-with `pool_pre_ping=True`). The ledger is then checked with `verify_balances` and against
-the points computed independently from the payloads.
+SQL statements; commits and pool checkouts are counted too. The ledger is then checked with
+`verify_balances` and against the points computed independently from the payloads.
 """
 import time
 import uuid
-
 from dataclasses import dataclass, field
 
 from sqlalchemy import event, func, select, text
@@ -20,7 +18,6 @@ from plugin.db import transaction, utcnow
 from plugin.ledger import verify_balances
 from plugin.models import EventStatus, LedgerEntry, Member, WebhookEvent
 
-EVENTS = WebhookEvent.__table__
 
 
 @dataclass
@@ -32,6 +29,8 @@ class DrainResult:
     checkouts: int
     commits: int
     statement_kinds: dict = field(default_factory=dict)
+    sql_seconds: float = 0.0  # wall time inside cursor.execute (round trip + server work)
+    cpu_seconds: float = 0.0  # CPU time of this process during the drain
     mismatches: list = field(default_factory=list)
     status_counts: dict = field(default_factory=dict)
     members: int = 0
@@ -49,17 +48,25 @@ class DrainResult:
         return self.statements / self.handled if self.handled else 0.0
 
 
-def insert_pending(app, orders: list[Order], chunk: int = 2000) -> float:
-    """Store the orders as pending orders/paid deliveries; returns the seconds it took."""
+COLUMNS = ("shop_domain", "topic", "webhook_id", "event_id", "api_version", "triggered_at", "payload",
+           "received_at", "status", "attempts", "next_attempt_at")
+
+
+def insert_pending(app, orders: list[Order]) -> float:
+    """Store the orders as pending orders/paid deliveries (one COPY); returns the seconds it took."""
     started = time.perf_counter()
     now = utcnow()
-    rows = [dict(shop_domain=SHOP, topic="orders/paid", webhook_id=str(uuid.uuid4()), event_id=str(uuid.uuid4()),
-                 api_version=API_VERSION, triggered_at=now.isoformat(), payload=order.body, received_at=now,
-                 status=EventStatus.PENDING, attempts=0, next_attempt_at=now) for order in orders]
-    engine = app.extensions["engine"]
-    with engine.begin() as connection:
-        for start in range(0, len(rows), chunk):
-            connection.execute(EVENTS.insert(), rows[start:start + chunk])
+    raw = app.extensions["engine"].raw_connection()
+    try:
+        connection = raw.driver_connection  # psycopg 3
+        with connection.cursor() as cursor:
+            with cursor.copy(f"COPY webhook_events ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+                for order in orders:
+                    copy.write_row((SHOP, "orders/paid", str(uuid.uuid4()), str(uuid.uuid4()), API_VERSION,
+                                    now.isoformat(), order.body, now, EventStatus.PENDING.value, 0, now))
+        connection.commit()
+    finally:
+        raw.close()
     return time.perf_counter() - started
 
 
@@ -84,13 +91,19 @@ def run_drain(app, orders: list[Order]) -> DrainResult:
     from webhooks.processing import drain_due_events
 
     engine = app.extensions["engine"]
-    counts = {"statements": 0, "checkouts": 0, "commits": 0}
+    counts = {"statements": 0, "checkouts": 0, "commits": 0, "sql_seconds": 0.0}
     kinds: dict[str, int] = {}
+    started_at: list[float] = []
 
     def on_execute(conn, cursor, statement, parameters, context, executemany):
         counts["statements"] += 1
         key = statement_kind(statement)
         kinds[key] = kinds.get(key, 0) + 1
+        started_at.append(time.perf_counter())
+
+    def after_execute(*_args):
+        if started_at:
+            counts["sql_seconds"] += time.perf_counter() - started_at.pop()
 
     def on_checkout(*_args):
         counts["checkouts"] += 1
@@ -98,21 +111,24 @@ def run_drain(app, orders: list[Order]) -> DrainResult:
     def on_commit(_conn):
         counts["commits"] += 1
 
-    event.listen(engine, "before_cursor_execute", on_execute)
-    event.listen(engine.pool, "checkout", on_checkout)
-    event.listen(engine, "commit", on_commit)
+    listeners = [(engine, "before_cursor_execute", on_execute), (engine, "after_cursor_execute", after_execute),
+                 (engine.pool, "checkout", on_checkout), (engine, "commit", on_commit)]
+    for target, name, function in listeners:
+        event.listen(target, name, function)
     try:
         with app.app_context():
             started = time.perf_counter()
+            cpu_started = time.process_time()
             handled = drain_due_events()
             seconds = time.perf_counter() - started
+            cpu_seconds = time.process_time() - cpu_started
     finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
-        event.remove(engine.pool, "checkout", on_checkout)
-        event.remove(engine, "commit", on_commit)
+        for target, name, function in listeners:
+            event.remove(target, name, function)
 
     result = DrainResult(len(orders), handled, seconds, counts["statements"], counts["checkouts"],
-                         counts["commits"], dict(sorted(kinds.items(), key=lambda kv: -kv[1])))
+                         counts["commits"], dict(sorted(kinds.items(), key=lambda kv: -kv[1])),
+                         sql_seconds=counts["sql_seconds"], cpu_seconds=cpu_seconds)
     with app.app_context(), transaction() as session:
         result.mismatches = verify_balances(session)
         result.status_counts = {status.value if hasattr(status, "value") else status: count

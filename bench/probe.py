@@ -24,6 +24,7 @@ class IntakeCost:
     commits: float
     redis_commands: float
     redis_names: dict
+    pre_ping: bool
 
 
 def intake_cost(app, secret: str, body: bytes, requests: int = 200) -> IntakeCost:
@@ -71,4 +72,5 @@ def intake_cost(app, secret: str, body: bytes, requests: int = 200) -> IntakeCos
         if original is not None:
             del connection.execute_command
     return IntakeCost(requests, statuses, counts["statements"] / requests, counts["checkouts"] / requests,
-                      counts["commits"] / requests, counts["redis"] / requests, redis_names)
+                      counts["commits"] / requests, counts["redis"] / requests, redis_names,
+                      bool(getattr(engine.pool, "_pre_ping", False)))

@@ -31,12 +31,13 @@ def _register_blueprints(app: Flask) -> None:
     from admin_ui.api import bp as api
     from admin_ui.pages import bp as pages
     from admin_ui.privacy import bp as privacy_api
+    from admin_ui.rewards import bp as rewards_api
     from plugin.health import bp as health
     from plugin.oauth import bp as oauth
     from plugin.proxy import bp as proxy
     from webhooks.intake import bp as webhooks
 
-    for blueprint in (webhooks, api, privacy_api, pages, oauth, proxy, health):
+    for blueprint in (webhooks, api, rewards_api, privacy_api, pages, oauth, proxy, health):
         app.register_blueprint(blueprint)
 
 

@@ -9,7 +9,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from plugin import migrate
 from plugin.db import new_session, transaction
-from plugin.jobs import redis_connection, schedule_drain, start_sweeper, sweep_once, webhook_queue
+from plugin.jobs import platform_queue, redis_connection, schedule_drain, start_sweeper, sweep_once, webhook_queue
 from plugin.ledger import verify_balances
 from plugin.replay import HttpSender, InProcessSender, load_recordings, replay
 from plugin.session_tokens import issue
@@ -43,7 +43,8 @@ def worker(burst: bool):
     # SimpleWorker runs jobs in this process: a fork per job would cost more than a whole
     # batch of orders and would inherit pooled database connections.
     try:
-        SimpleWorker([webhook_queue(connection)], connection=connection).work(burst=burst, with_scheduler=not burst)
+        queues = [webhook_queue(connection), platform_queue(connection)]
+        SimpleWorker(queues, connection=connection).work(burst=burst, with_scheduler=not burst)
     finally:
         stop.set()
 

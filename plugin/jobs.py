@@ -22,6 +22,8 @@ from plugin.db import new_session
 log = logging.getLogger(__name__)
 
 WEBHOOK_QUEUE = "webhooks"
+# Jobs that call the store platform, kept apart so a slow platform never delays the ledger.
+PLATFORM_QUEUE = "platform"
 DRAIN_FLAG = "loyalty:drain-scheduled"
 # Long enough to cover a queued job; short enough that a lost job is replaced soon.
 DRAIN_FLAG_SECONDS = 30
@@ -41,6 +43,45 @@ def redis_connection() -> Redis | None:
 
 def webhook_queue(connection: Redis) -> Queue:
     return Queue(WEBHOOK_QUEUE, connection=connection)
+
+
+def platform_queue(connection: Redis) -> Queue:
+    return Queue(PLATFORM_QUEUE, connection=connection)
+
+
+def issue_redemption_code(redemption_id: int) -> str | None:
+    """The job: (re)try creating a pending redemption's discount code."""
+    from plugin.redemptions import issue_code
+
+    status = issue_code(redemption_id)
+    return None if status is None else status.value
+
+
+def maintain_redemptions() -> dict:
+    """The job: retry due pending codes, expire old ones."""
+    from plugin.db import transaction
+    from plugin.redemptions import due_redemptions, expire_codes, issue_code
+
+    with transaction() as session:
+        due = due_redemptions(session)
+    for redemption_id in due:
+        issue_code(redemption_id)
+    with transaction() as session:
+        expired = expire_codes(session)
+    return {"retried": len(due), "expired": expired}
+
+
+def schedule_code_retry(redemption_id: int, attempts: int, delay: timedelta) -> None:
+    """Retry a pending code later: an RQ job at that time, or the in-process sweeper."""
+    connection = redis_connection()
+    if connection is None:
+        return  # `serve` sweeps due redemptions every SWEEP_INTERVAL_SECONDS
+    try:
+        platform_queue(connection).enqueue_in(
+            delay, issue_redemption_code, redemption_id, job_id=f"issue-code-{redemption_id}-{attempts}",
+            retry=Retry(max=3, interval=[30, 120, 600]), result_ttl=300, failure_ttl=86400)
+    except (RedisError, ValueError) as error:
+        log.warning("could not schedule a code retry (%s); the sweeper will find it", type(error).__name__)
 
 
 def drain_webhook_events() -> int:
@@ -92,7 +133,21 @@ def sweep_once() -> bool:
         session.close()
     if waiting:
         schedule_drain(f"sweep-{int(time.time())}")
+    _schedule_maintenance()
     return waiting
+
+
+def _schedule_maintenance() -> None:
+    connection = redis_connection()
+    if connection is None:
+        maintain_redemptions()
+        return
+    try:
+        # One job per minute at most, whatever the number of sweepers.
+        platform_queue(connection).enqueue_call(maintain_redemptions, job_id=f"maintain-redemptions-{int(time.time()) // 60}",
+                                                result_ttl=120)
+    except (RedisError, ValueError) as error:
+        log.warning("could not enqueue redemption upkeep (%s)", type(error).__name__)
 
 
 def start_sweeper(app, stop: threading.Event) -> threading.Thread | None:

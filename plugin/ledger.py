@@ -128,6 +128,17 @@ def adjust_points(session: Session, shop_id: int, member: int, points: int, reas
         ENTRIES.c.shop_id == shop_id, ENTRIES.c.kind == EntryKind.ADJUSTMENT, ENTRIES.c.source_id == source_id))
 
 
+def spend_points(session: Session, shop_id: int, member: int, redemption_id: int, points: int, reason: str) -> None:
+    """Take a redemption's cost; the caller holds the member's row lock and checked the balance."""
+    _post(session, shop_id, member, -points, EntryKind.REDEMPTION, str(redemption_id), reason)
+
+
+def return_redeemed_points(session: Session, shop_id: int, member: int, redemption_id: int, points: int,
+                           reason: str) -> bool:
+    """Give a redemption's points back (code never made, or expired unused); at most once."""
+    return _post(session, shop_id, member, points, EntryKind.REDEMPTION_RETURN, str(redemption_id), reason)
+
+
 def _apply_pending_reversals(session: Session, shop_id: int, order_id: int) -> None:
     record = _lock_order(session, shop_id, order_id)
     pending = session.execute(select(REFUNDS.c.id, REFUNDS.c.refund_id, REFUNDS.c.refunded_subtotal).where(

@@ -5,7 +5,7 @@ guessing a customer id.
 """
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from plugin.db import insert_for
@@ -18,7 +18,8 @@ def ensure_member(session: Session, shop_id: int, customer_id: int, email: str |
                   credit: int = 0, earned: int = 0) -> int:
     """The member's id, creating it; adds `credit` to its balance in the same statement.
 
-    An order's email fills an empty one but never overwrites what customers/update set.
+    An order's email fills an empty one but never overwrites what customers/update set,
+    and never comes back to a member whose profile customers/redact removed.
     """
     table = Member.__table__
     stmt = insert_for(session, table).values(
@@ -27,7 +28,8 @@ def ensure_member(session: Session, shop_id: int, customer_id: int, email: str |
     stmt = stmt.on_conflict_do_update(
         index_elements=["shop_id", "customer_id"],
         set_={
-            "email": func.coalesce(table.c.email, stmt.excluded.email),
+            "email": case((table.c.redacted_at.is_(None), func.coalesce(table.c.email, stmt.excluded.email)),
+                          else_=table.c.email),
             "balance": table.c.balance + credit,
             "lifetime_earned": table.c.lifetime_earned + earned,
         },
@@ -37,14 +39,16 @@ def ensure_member(session: Session, shop_id: int, customer_id: int, email: str |
 
 def update_profile(session: Session, shop_id: int, customer_id: int, email: str | None,
                    first_name: str | None, last_name: str | None, updated_at: datetime | None) -> int:
-    """Create or refresh the member's profile; an older payload than the stored one loses."""
+    """Create or refresh the member's profile; an older payload than the stored one loses,
+    and so does every payload once customers/redact removed the profile."""
     table = Member.__table__
     values = dict(email=email, first_name=first_name, last_name=last_name, profile_updated_at=updated_at)
     stmt = insert_for(session, table).values(shop_id=shop_id, customer_id=customer_id, balance=0,
                                              lifetime_earned=0, **values)
     newer = or_(table.c.profile_updated_at.is_(None), stmt.excluded.profile_updated_at.is_(None),
                 table.c.profile_updated_at <= stmt.excluded.profile_updated_at)
-    stmt = stmt.on_conflict_do_update(index_elements=["shop_id", "customer_id"], set_=values, where=newer)
+    stmt = stmt.on_conflict_do_update(index_elements=["shop_id", "customer_id"], set_=values,
+                                      where=newer & table.c.redacted_at.is_(None))
     session.execute(stmt)
     return member_id(session, shop_id, customer_id)
 

@@ -26,6 +26,7 @@ def program_json(program: Program) -> dict:
         "excluded_order_tags": list(program.excluded_order_tags),
         "exclude_gift_cards": program.exclude_gift_cards,
         "award_test_orders": program.award_test_orders,
+        "return_points_on_expiry": program.return_points_on_expiry,
         "updated_at": program.updated_at.isoformat(),
     }
 
@@ -112,4 +113,5 @@ _PARSERS = {
     "excluded_order_tags": _tags,
     "exclude_gift_cards": _flag,
     "award_test_orders": _flag,
+    "return_points_on_expiry": _flag,
 }

@@ -19,6 +19,7 @@ class OrderFacts:
     gift_card_total: Decimal
     tags: frozenset[str] = field(default_factory=frozenset)
     test: bool = False
+    discount_codes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -53,23 +53,26 @@ class UserErrors(PlatformError):
 
 class AdminClient:
     def __init__(self, shop_id: int, shop_domain: str, http: requests.Session | None = None,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] | None = None, max_attempts: int = MAX_ATTEMPTS,
+                 max_wait: float = MAX_WAIT_SECONDS):
         self.shop_id = shop_id
+        self.max_attempts = max_attempts
+        self.max_wait = max_wait
         self.url = (f"{admin_origin(shop_domain)}/admin/api/"
                     f"{current_app.config['SHOPIFY_API_VERSION']}/graphql.json")
         self.http = http or requests.Session()
-        self.sleep = sleep
+        self.sleep = sleep or current_app.config.get("ADMIN_API_SLEEP") or time.sleep
 
     def query(self, document: str, variables: dict | None = None) -> dict:
         """Run a query or mutation; returns its `data`."""
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+        for attempt in range(1, self.max_attempts + 1):
             wait = self._try(document, variables)
             if isinstance(wait, dict):
                 return wait
-            if attempt == MAX_ATTEMPTS:
+            if attempt == self.max_attempts:
                 break
-            self.sleep(min(wait if wait is not None else backoff(attempt), MAX_WAIT_SECONDS))
-        raise PlatformUnavailable(f"the Admin API did not answer after {MAX_ATTEMPTS} tries")
+            self.sleep(min(wait if wait is not None else backoff(attempt), self.max_wait))
+        raise PlatformUnavailable(f"the Admin API did not answer after {self.max_attempts} tries")
 
     def mutate(self, document: str, variables: dict, field: str) -> dict:
         """Run a mutation and return `data[field]`, raising UserErrors if it was refused."""

@@ -30,10 +30,15 @@ def get_or_create_shop(session: Session, domain: str) -> Shop:
     if shop is not None:
         return shop
     # ON CONFLICT: two workers may meet the same new shop at once.
-    session.execute(insert_for(session, Shop.__table__).values(domain=domain).on_conflict_do_nothing())
+    created = session.execute(insert_for(session, Shop.__table__).values(domain=domain)
+                              .on_conflict_do_nothing().returning(Shop.id)).first()
     shop_id = session.scalar(select(Shop.id).where(Shop.domain == domain))
     session.execute(insert_for(session, Program.__table__).values(
         shop_id=shop_id, **_program_defaults()).on_conflict_do_nothing())
+    if created is not None:
+        from plugin.rewards import add_default_rewards
+
+        add_default_rewards(session, shop_id)
     session.expire_all()
     return find_shop(session, domain)
 
@@ -41,7 +46,7 @@ def get_or_create_shop(session: Session, domain: str) -> Shop:
 def _program_defaults() -> dict:
     columns = Program.__table__.columns
     names = ("points_per_currency_unit", "signup_bonus", "excluded_order_tags",
-             "exclude_gift_cards", "award_test_orders", "updated_at")
+             "exclude_gift_cards", "award_test_orders", "return_points_on_expiry", "updated_at")
     return {name: columns[name].default.arg(None) if columns[name].default.is_callable
             else columns[name].default.arg for name in names}
 

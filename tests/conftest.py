@@ -54,6 +54,8 @@ def app_config(database: str, redis_url: str | None) -> dict:
         "DATABASE_URL": database, "REDIS_URL": redis_url, "TESTING": True,
         "SHOPIFY_API_KEY": API_KEY, "SHOPIFY_API_SECRET": API_SECRET,
         "LOYALTY_ENCRYPTION_KEY": ENCRYPTION_KEY, "SWEEP_INTERVAL_SECONDS": 0,
+        # Admin API backoff and throttle waits are recorded by the tests that check them.
+        "ADMIN_API_SLEEP": lambda seconds: None,
     }
 
 

@@ -112,3 +112,26 @@ def token_answer(access: str = "shpat_first", refresh: str = "shprt_first", expi
 
 def token_endpoint(shop: str = SHOP) -> str:
     return f"https://{shop}/admin/oauth/access_token"
+
+
+def proxy_signature(params: list[tuple[str, str]], secret: str = API_SECRET) -> str:
+    """The app proxy's signature, computed here from SHOPIFY.md 4, not by the code under test:
+    sorted keys, a repeated key's values joined with commas, pairs joined with nothing, hex."""
+    import hashlib
+    import hmac as hmac_lib
+
+    values: dict[str, list[str]] = {}
+    for key, value in params:
+        values.setdefault(key, []).append(value)
+    message = "".join(f"{key}={','.join(values[key])}" for key in sorted(values))
+    return hmac_lib.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def proxy_url(path: str = "/proxy/member.json", shop: str = SHOP, customer_id: str = "7001",
+              secret: str = API_SECRET, timestamp: int | None = None, extra: list[tuple[str, str]] = ()) -> str:
+    """A storefront request as the app proxy forwards it: the platform's parameters, signed."""
+    from urllib.parse import urlencode
+
+    params = [("shop", shop), ("logged_in_customer_id", customer_id), ("path_prefix", "/apps/loyalty"),
+              ("timestamp", str(int(time.time()) if timestamp is None else timestamp)), *extra]
+    return f"{path}?{urlencode(params + [('signature', proxy_signature(params, secret))])}"

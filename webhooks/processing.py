@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 250
 MAX_ATTEMPTS = 5
 EVENTS = WebhookEvent.__table__
+# Marks a shop that a handler with `ERASES_SHOP` (shop/redact) may have deleted in this
+# batch: its cached context is stale, and its later events in the batch may be deleted too.
+ERASED = object()
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -118,6 +121,8 @@ def _claim(session: Session, limit: int, event_id: int | None = None) -> list:
 
 
 def _apply(session: Session, shops: dict[str, ShopContext], event) -> Outcome:
+    if shops.get(event.shop_domain) is ERASED and not _still_stored(session, event.id):
+        return Outcome(event.id)  # a shop/redact earlier in this batch deleted it with its shop
     handler = HANDLERS.get(event.topic)
     try:
         if handler is None:
@@ -125,11 +130,17 @@ def _apply(session: Session, shops: dict[str, ShopContext], event) -> Outcome:
         facts = handler.parse(parse_body(event.payload))
     except PayloadError as error:
         return Outcome(event.id, str(error))
-    if event.shop_domain not in shops:
+    if not isinstance(shops.get(event.shop_domain), ShopContext):
         shops[event.shop_domain] = shop_context(session, event.shop_domain)
     delivery = Delivery(event.id, event.received_at, _triggered_at(event.triggered_at))
     handler.apply(session, shops[event.shop_domain], facts, delivery)
+    if getattr(handler, "ERASES_SHOP", False):
+        shops[event.shop_domain] = ERASED
     return Outcome(event.id)
+
+
+def _still_stored(session: Session, event_id: int) -> bool:
+    return session.scalar(select(EVENTS.c.id).where(EVENTS.c.id == event_id)) is not None
 
 
 def _record(session: Session, outcomes: list[Outcome]) -> None:

@@ -4,22 +4,33 @@ Each module has `parse(payload) -> facts`, which reads the payload and raises
 `PayloadError` before anything is written, and `apply(session, shop, facts, delivery)`,
 which moves points through plugin/ledger.py (`delivery` is the stored event: its id and
 when it arrived). Splitting the two keeps a bad payload from touching the
-database and lets a batch of events share one transaction.
+database and lets a batch of events share one transaction. A module whose `apply` may
+delete its shop says so with `ERASES_SHOP = True` (shop/redact), so the batch stops
+trusting what it cached of that shop.
 """
 from webhooks.handlers import (
     app_uninstalled,
     customers_create,
+    customers_data_request,
+    customers_redact,
     customers_update,
     orders_cancelled,
+    orders_create,
     orders_paid,
     refunds_create,
+    shop_redact,
 )
 
 HANDLERS = {
     "app/uninstalled": app_uninstalled,
     "orders/paid": orders_paid,
+    "orders/create": orders_create,
     "orders/cancelled": orders_cancelled,
     "refunds/create": refunds_create,
     "customers/create": customers_create,
     "customers/update": customers_update,
+    # The mandatory privacy topics (shopify.app.toml subscribes them as compliance_topics).
+    "customers/data_request": customers_data_request,
+    "customers/redact": customers_redact,
+    "shop/redact": shop_redact,
 }

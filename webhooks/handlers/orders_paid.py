@@ -1,7 +1,8 @@
-"""`orders/paid`: the order is paid, so its customer earns points, once."""
+"""`orders/paid`: the order is paid, so its customer earns points, once; its loyalty codes are used."""
 from decimal import Decimal
 
 from plugin.ledger import award_points_for_order
+from plugin.redemptions import mark_codes_used
 from plugin.rules import OrderFacts, normalise_tag
 from webhooks.handlers.payloads import customer_id, items, money, optional_text, platform_id, required, shop_money
 
@@ -17,7 +18,12 @@ def parse(payload: dict) -> OrderFacts:
         gift_card_total=gift_card_total(items(payload, "line_items")),
         tags=frozenset(normalise_tag(t) for t in str(payload.get("tags") or "").split(",") if t.strip()),
         test=payload.get("test") is True,
+        discount_codes=discount_codes(payload),
     )
+
+
+def discount_codes(payload: dict) -> tuple[str, ...]:
+    return tuple(str(entry["code"]) for entry in items(payload, "discount_codes") if entry.get("code"))
 
 
 def gift_card_total(line_items: list[dict]) -> Decimal:
@@ -32,4 +38,6 @@ def gift_card_total(line_items: list[dict]) -> Decimal:
 
 
 def apply(session, shop, facts: OrderFacts, delivery=None) -> None:
+    # The subtotal is already net of any loyalty code, so the code's value never earns points.
     award_points_for_order(session, shop.id, facts, shop.rules)
+    mark_codes_used(session, shop.id, list(facts.discount_codes), facts.order_id)

@@ -85,3 +85,25 @@ def items(payload: dict, field: str) -> list[dict]:
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
         raise PayloadError(f"'{field}' must be a list of objects")
     return value
+
+
+def id_list(payload: dict, field: str) -> tuple[int, ...]:
+    """A list of platform ids (compliance payloads' `orders_requested`, `orders_to_redact`)."""
+    value = payload.get(field) or []
+    if not isinstance(value, list):
+        raise PayloadError(f"'{field}' must be a list of ids")
+    return tuple(platform_id(item, field) for item in value)
+
+
+def compliance_customer(payload: dict) -> int:
+    """The customer a compliance webhook concerns: `customer.id`, which it must have."""
+    found = customer_id(payload)
+    if found is None:
+        raise PayloadError("payload lacks the required field 'customer'")
+    return found
+
+
+def named_shop(payload: dict) -> str | None:
+    """The `shop_domain` a compliance body names: signed, unlike the domain header."""
+    value = payload.get("shop_domain")
+    return str(value).strip().lower() or None if value is not None else None

@@ -1,0 +1,81 @@
+"""The admin API for the rewards catalog and for redeeming a member's points."""
+from flask import Blueprint, g, jsonify
+
+from admin_ui.api import error, json_body, member_summary
+from admin_ui.auth import authenticate_shop, committing
+from plugin.db import request_session
+from plugin.programs import InvalidFields
+from plugin.redemptions import RedemptionRefused, issue_code, redeem_reward, redemption_json
+from plugin.rewards import create_reward, delete_reward, find_reward, list_rewards, reward_json, update_reward
+
+bp = Blueprint("rewards_api", __name__, url_prefix="/api")
+bp.before_request(authenticate_shop)
+
+# A request waits for a few quick tries; a platform that stays slow is left to the retry job.
+IN_REQUEST_LIMITS = {"max_attempts": 4, "max_wait": 2.0}
+
+
+@bp.get("/rewards")
+def catalog():
+    return jsonify(rewards=[reward_json(r) for r in list_rewards(request_session(), g.shop.id)])
+
+
+@bp.post("/rewards")
+@committing
+def add_reward():
+    try:
+        reward = create_reward(request_session(), g.shop.id, json_body())
+    except InvalidFields as invalid:
+        request_session().rollback()
+        return error(422, "invalid reward", fields=invalid.fields)
+    return jsonify(reward_json(reward)), 201
+
+
+@bp.patch("/rewards/<reward_id>")
+@committing
+def change_reward(reward_id: str):
+    reward = find_reward(request_session(), g.shop.id, reward_id, lock=True)
+    if reward is None:
+        return error(404, "no such reward in this shop")
+    try:
+        update_reward(request_session(), reward, json_body())
+    except InvalidFields as invalid:
+        request_session().rollback()
+        return error(422, "invalid reward", fields=invalid.fields)
+    return jsonify(reward_json(reward))
+
+
+@bp.delete("/rewards/<reward_id>")
+@committing
+def remove_reward(reward_id: str):
+    reward = find_reward(request_session(), g.shop.id, reward_id, lock=True)
+    if reward is None:
+        return error(404, "no such reward in this shop")
+    delete_reward(request_session(), reward)
+    return "", 204
+
+
+@bp.post("/members/<customer_id>/redemptions")
+def redeem(customer_id: str):
+    body = json_body()
+    if not isinstance(body, dict) or "reward_id" not in body:
+        return error(422, "invalid redemption", fields={"reward_id": "is required"})
+    if not customer_id.isdigit():
+        return error(404, "no such member in this shop")
+    session = request_session()
+    try:
+        redemption = redeem_reward(session, g.shop, int(customer_id), body["reward_id"])
+    except RedemptionRefused as refused:
+        session.rollback()
+        return error(refused.status, str(refused))
+    session.commit()
+    issue_code(redemption.id, **IN_REQUEST_LIMITS)
+    session.refresh(redemption)
+    member = redemption_member(redemption)
+    return jsonify({**redemption_json(redemption), "balance": member["balance"]}), 201
+
+
+def redemption_member(redemption) -> dict:
+    from plugin.models import Member
+
+    return member_summary(request_session().get(Member, redemption.member_id))

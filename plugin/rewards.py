@@ -1,0 +1,178 @@
+"""The rewards catalog: what a shop offers for points, validated field by field.
+
+Rewards are never deleted for real: redemptions point at them, so DELETE hides them from
+the catalog and stops new redemptions, while past codes keep their history.
+"""
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from plugin.db import utcnow
+from plugin.models import Reward, RewardKind
+from plugin.programs import InvalidFields
+
+DEFAULT_REWARDS = (
+    dict(name="5 off your order", kind=RewardKind.AMOUNT_OFF, value=Decimal("5"), points_cost=500),
+    dict(name="10% off your order", kind=RewardKind.PERCENTAGE_OFF, value=Decimal("10"), points_cost=1000),
+    dict(name="Free shipping", kind=RewardKind.FREE_SHIPPING, value=Decimal("0"), points_cost=400),
+)
+MAX_POINTS_COST = 10_000_000
+MAX_LIFETIME_DAYS = 3650
+COMBINES = ("product_discounts", "order_discounts", "shipping_discounts")
+
+
+def add_default_rewards(session: Session, shop_id: int) -> None:
+    for reward in DEFAULT_REWARDS:
+        session.add(Reward(shop_id=shop_id, **reward))
+    session.flush()
+
+
+def list_rewards(session: Session, shop_id: int) -> list[Reward]:
+    return list(session.scalars(select(Reward).where(Reward.shop_id == shop_id, Reward.deleted_at.is_(None))
+                                .order_by(Reward.points_cost, Reward.id)))
+
+
+def find_reward(session: Session, shop_id: int, reward_id, lock: bool = False) -> Reward | None:
+    if isinstance(reward_id, bool) or not str(reward_id).isdigit():
+        return None
+    query = select(Reward).where(Reward.shop_id == shop_id, Reward.id == int(reward_id), Reward.deleted_at.is_(None))
+    return session.scalar(query.with_for_update() if lock else query)
+
+
+def create_reward(session: Session, shop_id: int, fields) -> Reward:
+    values = _validated(fields, creating=True)
+    reward = Reward(shop_id=shop_id, **values)
+    session.add(reward)
+    session.flush()
+    return reward
+
+
+def update_reward(session: Session, reward: Reward, fields) -> Reward:
+    values = _validated(fields, creating=False, current=reward)
+    for name, value in values.items():
+        setattr(reward, name, value)
+    session.flush()
+    return reward
+
+
+def delete_reward(session: Session, reward: Reward) -> None:
+    reward.deleted_at = utcnow()
+    reward.active = False
+    session.flush()
+
+
+def reward_json(reward: Reward) -> dict:
+    return {
+        "id": reward.id, "name": reward.name, "kind": reward.kind.value, "value": str(reward.value),
+        "points_cost": reward.points_cost,
+        "min_subtotal": None if reward.min_subtotal is None else str(reward.min_subtotal),
+        "code_lifetime_days": reward.code_lifetime_days, "combines_with": dict(reward.combines_with),
+        "active": reward.active,
+    }
+
+
+def _validated(fields, creating: bool, current: Reward | None = None) -> dict:
+    if not isinstance(fields, dict):
+        raise InvalidFields({"_body": "must be a JSON object of reward fields"})
+    errors, values = {}, {}
+    for name, value in fields.items():
+        parse = _PARSERS.get(name)
+        if parse is None:
+            errors[name] = "is not a reward field" if name != "id" else "cannot be changed"
+            continue
+        try:
+            values[name] = parse(value)
+        except ValueError as error:
+            errors[name] = str(error)
+    if creating:
+        for required in ("name", "kind", "points_cost"):
+            if required not in fields:
+                errors.setdefault(required, "is required")
+    kind = values.get("kind", current.kind if current else None)
+    if kind is not None and not errors.get("value"):
+        value = values.get("value", current.value if current and "kind" not in values else None)
+        problem = _value_problem(kind, value)
+        if problem:
+            errors["value"] = problem
+        elif kind is RewardKind.FREE_SHIPPING:
+            values["value"] = Decimal(0)
+    if errors:
+        raise InvalidFields(errors)
+    return values
+
+
+def _value_problem(kind: RewardKind, value: Decimal | None) -> str | None:
+    if kind is RewardKind.FREE_SHIPPING:
+        return None
+    if value is None:
+        return "is required for this kind of reward"
+    if value <= 0:
+        return "must be more than zero"
+    if kind is RewardKind.PERCENTAGE_OFF and value > 100:
+        return "is a percentage: at most 100"
+    return None
+
+
+def _decimal(value, what: str = "an amount such as \"5.00\"") -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+        raise ValueError(f"must be {what}")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"must be {what}") from None
+    if not number.is_finite() or number < 0:
+        raise ValueError("must be zero or more")
+    if number.as_tuple().exponent < -2 or number >= Decimal("1e9"):
+        raise ValueError("may have at most 2 decimal places and 9 digits")
+    return number
+
+
+def _name(value) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > 255:
+        raise ValueError("is required: up to 255 characters")
+    return value.strip()
+
+
+def _kind(value) -> RewardKind:
+    try:
+        return RewardKind(value)
+    except ValueError:
+        raise ValueError("must be one of " + ", ".join(kind.value for kind in RewardKind)) from None
+
+
+def _points_cost(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_POINTS_COST:
+        raise ValueError(f"must be a whole number of points from 1 to {MAX_POINTS_COST}")
+    return value
+
+
+def _optional_amount(value) -> Decimal | None:
+    return None if value is None else _decimal(value)
+
+
+def _lifetime(value) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_LIFETIME_DAYS:
+        raise ValueError(f"must be a whole number of days from 1 to {MAX_LIFETIME_DAYS}, or null")
+    return value
+
+
+def _combines_with(value) -> dict:
+    if not isinstance(value, dict) or set(value) - set(COMBINES) or not all(isinstance(v, bool) for v in value.values()):
+        raise ValueError("must be an object of " + ", ".join(COMBINES) + " set to true or false")
+    return {name: value.get(name, False) for name in COMBINES}
+
+
+def _active(value) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
+_PARSERS = {
+    "name": _name, "kind": _kind, "value": _optional_amount, "points_cost": _points_cost,
+    "min_subtotal": _optional_amount, "code_lifetime_days": _lifetime, "combines_with": _combines_with,
+    "active": _active,
+}
