@@ -1,4 +1,5 @@
 """The `flask --app plugin <command>` commands (SPEC "CLI")."""
+import os
 import sys
 import threading
 from pathlib import Path
@@ -44,7 +45,8 @@ def worker(burst: bool):
     # batch of orders and would inherit pooled database connections.
     try:
         queues = [webhook_queue(connection), platform_queue(connection)]
-        SimpleWorker(queues, connection=connection).work(burst=burst, with_scheduler=not burst)
+        SimpleWorker(queues, connection=connection).work(
+            burst=burst, with_scheduler=not burst, logging_level=os.environ.get("LOG_LEVEL", "INFO"))
     finally:
         stop.set()
 

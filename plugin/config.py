@@ -47,6 +47,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             env.get("DATABASE_URL") or f"sqlite:///{instance / 'loyalty.sqlite3'}"
         ),
         "REDIS_URL": env.get("REDIS_URL") or None,
+        "QUEUE_PREFIX": env.get("LOYALTY_QUEUE_PREFIX", "loyalty"),
         "SHOPIFY_API_VERSION": env.get("SHOPIFY_API_VERSION", DEFAULT_API_VERSION),
         "SHOPIFY_APP_URL": env.get("SHOPIFY_APP_URL", "http://127.0.0.1:8080"),
         "SHOPIFY_ADMIN_ORIGIN": env.get("SHOPIFY_ADMIN_ORIGIN", "https://{shop}"),

@@ -21,10 +21,11 @@ from plugin.db import new_session
 
 log = logging.getLogger(__name__)
 
+# Queue names are prefixed with QUEUE_PREFIX so two deployments (or test runs) can share a
+# Redis without taking each other's jobs.
 WEBHOOK_QUEUE = "webhooks"
 # Jobs that call the store platform, kept apart so a slow platform never delays the ledger.
 PLATFORM_QUEUE = "platform"
-DRAIN_FLAG = "loyalty:drain-scheduled"
 # Long enough to cover a queued job; short enough that a lost job is replaced soon.
 DRAIN_FLAG_SECONDS = 30
 SWEEP_AGE = timedelta(seconds=5)
@@ -41,12 +42,20 @@ def redis_connection() -> Redis | None:
     return current_app.extensions["redis"]
 
 
+def _named(name: str) -> str:
+    return f"{current_app.config['QUEUE_PREFIX']}-{name}"
+
+
+def drain_flag() -> str:
+    return f"{current_app.config['QUEUE_PREFIX']}:drain-scheduled"
+
+
 def webhook_queue(connection: Redis) -> Queue:
-    return Queue(WEBHOOK_QUEUE, connection=connection)
+    return Queue(_named(WEBHOOK_QUEUE), connection=connection)
 
 
 def platform_queue(connection: Redis) -> Queue:
-    return Queue(PLATFORM_QUEUE, connection=connection)
+    return Queue(_named(PLATFORM_QUEUE), connection=connection)
 
 
 def issue_redemption_code(redemption_id: int) -> str | None:
@@ -90,7 +99,7 @@ def drain_webhook_events() -> int:
 
     connection = redis_connection()
     if connection is not None:
-        connection.delete(DRAIN_FLAG)
+        connection.delete(drain_flag())
     return drain_due_events()
 
 
@@ -101,7 +110,7 @@ def schedule_drain(trigger: str) -> None:
         _drain_in_process()
         return
     try:
-        if connection.set(DRAIN_FLAG, trigger, nx=True, ex=DRAIN_FLAG_SECONDS):
+        if connection.set(drain_flag(), trigger, nx=True, ex=DRAIN_FLAG_SECONDS):
             webhook_queue(connection).enqueue_call(
                 drain_webhook_events, job_id=f"drain-webhook-events-{trigger}",
                 retry=Retry(max=3, interval=[5, 30, 120]), result_ttl=60, failure_ttl=86400,

@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 
 from plugin.db import insert_for, utcnow
 from plugin.members import get_member
-from plugin.models import DataRequest, EventStatus, LedgerEntry, Member, OAuthState, OrderRecord, RefundRecord, Shop, WebhookEvent
+from plugin.models import (DataRequest, EventStatus, LedgerEntry, Member, OAuthState, OrderRecord, RefundRecord, Shop,
+                           WebhookEvent)
 
 REDACTED_PAYLOAD = '{"redacted": true}'
 DATA_REQUESTS = DataRequest.__table__
@@ -151,8 +152,8 @@ def redact_customer(session: Session, shop_id: int, shop_domain: str, customer_i
     """
     known_orders = session.scalars(select(OrderRecord.order_id).where(
         OrderRecord.shop_id == shop_id, OrderRecord.customer_id == customer_id)).all()
-    # Payloads first: their row locks are the ones a concurrent batch holds longest, and
-    # taking them before the member's row keeps the two from waiting on each other.
+    # Event rows before the member's row: a concurrent batch locks its events, then the
+    # members it credits, and taking locks in the same order cannot deadlock with it.
     scrubbed = _scrub_deliveries(session, shop_domain, customer_id, {*known_orders, *order_ids}, keep_event_id)
     _forget_profile(session, shop_id, customer_id)
     session.execute(delete(DATA_REQUESTS).where(DATA_REQUESTS.c.shop_id == shop_id,

@@ -21,12 +21,13 @@ from sqlalchemy.engine import make_url
 from plugin import create_app, migrate
 from plugin.config import database_url
 from plugin.db import Base, transaction
-from plugin.jobs import DRAIN_FLAG
 from plugin.models import EventStatus, WebhookEvent
 from tests.helpers import API_KEY, API_SECRET, ENCRYPTION_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = bool(os.environ.get("DATABASE_URL"))
+# Queues of this run only: another run (CI, a colleague) may share the same Redis.
+QUEUE_PREFIX = f"loyalty-test-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +52,7 @@ def database(tmp_path_factory):
 
 def app_config(database: str, redis_url: str | None) -> dict:
     return {
-        "DATABASE_URL": database, "REDIS_URL": redis_url, "TESTING": True,
+        "DATABASE_URL": database, "REDIS_URL": redis_url, "TESTING": True, "QUEUE_PREFIX": QUEUE_PREFIX,
         "SHOPIFY_API_KEY": API_KEY, "SHOPIFY_API_SECRET": API_SECRET,
         "LOYALTY_ENCRYPTION_KEY": ENCRYPTION_KEY, "SWEEP_INTERVAL_SECONDS": 0,
         # Admin API backoff and throttle waits are recorded by the tests that check them.
@@ -73,10 +74,9 @@ def workers(database, redis_url):
     if not redis_url:
         yield []
         return
-    Redis.from_url(redis_url).flushdb()
     env = {**os.environ, "DATABASE_URL": database, "REDIS_URL": redis_url, "SHOPIFY_API_KEY": API_KEY,
            "SHOPIFY_API_SECRET": API_SECRET, "LOYALTY_ENCRYPTION_KEY": ENCRYPTION_KEY,
-           "LOYALTY_SWEEP_INTERVAL": "0", "LOG_LEVEL": "WARNING"}
+           "LOYALTY_SWEEP_INTERVAL": "0", "LOG_LEVEL": "WARNING", "LOYALTY_QUEUE_PREFIX": QUEUE_PREFIX}
     procs = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "plugin", "worker"], cwd=ROOT, env=env)
              for _ in range(2)]
     yield procs
@@ -122,7 +122,7 @@ def clean_tables(request, database, redis_url):
                 connection.execute(table.delete())
     engine.dispose()
     if redis_url:
-        Redis.from_url(redis_url).delete(DRAIN_FLAG)
+        Redis.from_url(redis_url).delete(f"{QUEUE_PREFIX}:drain-scheduled")
 
 
 @pytest.fixture

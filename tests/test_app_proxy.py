@@ -116,7 +116,8 @@ def test_the_previous_secret_is_accepted_during_a_rotation(database, paid):
 
 
 def test_without_a_rotation_the_previous_secret_is_refused(database):
-    client = create_app({**app_config(database, None), "SHOPIFY_API_SECRET": "the-new-secret-0123456789abcdef"}).test_client()
+    config = {**app_config(database, None), "SHOPIFY_API_SECRET": "the-new-secret-0123456789abcdef"}
+    client = create_app(config).test_client()
     assert client.get(proxy_url(secret=API_SECRET)).status_code == 401
 
 
