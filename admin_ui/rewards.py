@@ -5,14 +5,12 @@ from admin_ui.api import error, json_body, member_summary
 from admin_ui.auth import authenticate_shop, committing
 from plugin.db import request_session
 from plugin.programs import InvalidFields
-from plugin.redemptions import RedemptionRefused, issue_code, redeem_reward, redemption_json
+from plugin.redemptions import IN_REQUEST_LIMITS, RedemptionRefused, issue_code, redeem_reward, redemption_json
 from plugin.rewards import create_reward, delete_reward, find_reward, list_rewards, reward_json, update_reward
 
 bp = Blueprint("rewards_api", __name__, url_prefix="/api")
 bp.before_request(authenticate_shop)
 
-# A request waits for a few quick tries; a platform that stays slow is left to the retry job.
-IN_REQUEST_LIMITS = {"max_attempts": 4, "max_wait": 2.0}
 
 
 @bp.get("/rewards")

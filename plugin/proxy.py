@@ -11,17 +11,21 @@ shopper is logged in: the parameter is absent or empty).
 
 A refused request gets 401 with a JSON error (`{"error": ...}`), like the rest of the app's
 JSON routes; it does not say which check failed. Every answer is `private, no-store`: it is
-about one shopper and must not sit in a shared cache. Routes here only read: shopper traffic
-never creates shops or members.
+about one shopper and must not sit in a shared cache. Shopper traffic never creates shops
+or members; the only write is a logged-in shopper redeeming their own points.
 """
 import logging
 from urllib.parse import parse_qs
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, redirect, request
 from shopify_app import verify_app_proxy_req
 
+from plugin import storefront
 from plugin.db import request_session
+from plugin.html import html_response
 from plugin.members import get_member
+from plugin.redemptions import IN_REQUEST_LIMITS, RedemptionRefused, issue_code, recent_redemptions, redeem_reward
+from plugin.rewards import list_rewards
 from plugin.shops import find_shop, is_shop_domain
 
 log = logging.getLogger(__name__)
@@ -83,3 +87,44 @@ def member_json():
         balance=0 if member is None else member.balance,
         lifetime_earned=0 if member is None else member.lifetime_earned,
     )
+
+
+@bp.get("/")
+def storefront_page():
+    """The shopper's page: balance, rewards, a redeem button each, their codes."""
+    session = request_session()
+    shop = find_shop(session, g.proxy_shop)
+    if shop is None:
+        return html_response("<!doctype html><p>This store has no rewards program.</p>", 404)
+    member = None if g.proxy_customer_id is None else get_member(session, shop.id, g.proxy_customer_id)
+    body = storefront.page(
+        prefix=storefront.safe_prefix(request.args.get("path_prefix")), program=shop.program,
+        rewards=[r for r in list_rewards(session, shop.id) if r.active], member=member,
+        customer_id=g.proxy_customer_id,
+        redemptions=[] if member is None else recent_redemptions(session, member.id),
+        notice=request.args.get("notice"),
+        csrf=None if g.proxy_customer_id is None else storefront.csrf_token(shop.domain, g.proxy_customer_id),
+    )
+    return html_response(body)
+
+
+@bp.post("/redemptions")
+def storefront_redeem():
+    """A redeem button: take the points, make the code, then show the page again."""
+    prefix = storefront.safe_prefix(request.args.get("path_prefix"))
+    if g.proxy_customer_id is None:
+        return redirect(f"/account/login?return_url={prefix}", 303)
+    if not storefront.csrf_valid(request.form.get("csrf"), g.proxy_shop, g.proxy_customer_id):
+        return redirect(f"{prefix}?notice=expired-form", 303)
+    session = request_session()
+    shop = find_shop(session, g.proxy_shop)
+    try:
+        if shop is None:
+            raise RedemptionRefused(404, "no such shop")
+        redemption = redeem_reward(session, shop, g.proxy_customer_id, request.form.get("reward_id", ""))
+    except RedemptionRefused as refused:
+        session.rollback()
+        return redirect(f"{prefix}?notice={'insufficient' if refused.status in (404, 409) else 'unavailable'}", 303)
+    session.commit()
+    status = issue_code(redemption.id, **IN_REQUEST_LIMITS)
+    return redirect(f"{prefix}?notice={status.value}", 303)

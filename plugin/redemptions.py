@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I to misread at checkout
 CODE_LENGTH = 12  # 32**12 = 2**60 codes: unguessable
 MAX_ISSUE_ATTEMPTS = 8
+# A request waits for a few quick tries; a platform that stays slow is left to the retry job.
+IN_REQUEST_LIMITS = {"max_attempts": 4, "max_wait": 2.0}
 # A code used just before it expired may reach us hours later; wait before giving points back.
 EXPIRY_GRACE = timedelta(hours=24)
 

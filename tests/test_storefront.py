@@ -1,0 +1,104 @@
+"""The shopper's page through the app proxy: plain HTML that works without JavaScript."""
+import re
+
+import pytest
+import responses
+
+from tests.helpers import SHOP, auth, balance, member, order, proxy_url, session_token, signed_webhook, table_counts, \
+    token_answer, token_endpoint
+
+GRAPHQL = f"https://{SHOP}/admin/api/2026-10/graphql.json"
+CREATED = {"data": {"discountCodeBasicCreate": {"codeDiscountNode": {"id": "gid://shopify/DiscountCodeNode/1"},
+                                                "userErrors": []}}}
+
+
+@pytest.fixture
+def store(client, settle):
+    """An installed shop whose customer 7001 holds 650 points; the Admin API mocked."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.post(token_endpoint(), json=token_answer())
+        client.get("/", query_string={"shop": SHOP, "id_token": session_token()})
+        signed_webhook(client, "orders/paid", order(subtotal="650.00"))
+        settle()
+        yield mock
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r"name=csrf value='([^']+)'", html).group(1)
+
+
+def five_off(client) -> int:
+    return next(r["id"] for r in client.get("/api/rewards", headers=auth()).get_json()["rewards"]
+                if r["name"] == "5 off your order")
+
+
+def test_a_logged_out_shopper_sees_how_it_works_and_a_sign_in_link(client, store):
+    response = client.get(proxy_url("/proxy/", customer_id=""))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert "Earn 1 point(s) for every unit" in html and "/account/login?return_url=/apps/loyalty" in html
+    assert "5 off your order" in html and "<form" not in html and "<script" not in html
+
+
+def test_a_shopper_sees_their_balance_and_can_afford_only_what_they_have_points_for(client, store):
+    html = client.get(proxy_url("/proxy/")).get_data(as_text=True)
+    assert "<span class=balance>650</span>" in html
+    assert html.count("<button type=submit>Redeem</button>") == 2  # 400 and 500 points
+    assert html.count("<button type=submit disabled>Redeem</button>") == 1  # 1000 points
+    assert "action='/apps/loyalty/redemptions'" in html
+
+
+def test_redeeming_from_the_page_takes_points_and_shows_a_code_to_apply(client, store):
+    store.post(GRAPHQL, json=CREATED)
+    page = client.get(proxy_url("/proxy/")).get_data(as_text=True)
+    response = client.post(proxy_url("/proxy/redemptions"), data={"reward_id": five_off(client), "csrf": csrf_of(page)})
+    assert response.status_code == 303 and response.headers["Location"] == "/apps/loyalty?notice=issued"
+    assert balance(client) == 150
+    code = member(client)["redemptions"][0]["code"]
+    after = client.get(proxy_url("/proxy/", extra=[("notice", "issued")])).get_data(as_text=True)
+    assert "Your code is ready" in after and f"<code>{code}</code>" in after
+    assert f"href='/discount/{code}?redirect=/cart'" in after and "ready to use" in after
+
+
+@pytest.mark.parametrize("csrf", [None, "", "123.abc", "forged"])
+def test_a_redeem_without_the_pages_token_is_refused_and_spends_nothing(client, store, db, csrf):
+    before = table_counts(db)
+    form = {"reward_id": five_off(client)} if csrf is None else {"reward_id": five_off(client), "csrf": csrf}
+    response = client.post(proxy_url("/proxy/redemptions"), data=form)
+    assert response.status_code == 303 and response.headers["Location"].endswith("notice=expired-form")
+    assert table_counts(db) == before and balance(client) == 650
+
+
+def test_a_token_made_for_another_shopper_does_not_work(client, store, db):
+    other_page = client.get(proxy_url("/proxy/", customer_id="7002")).get_data(as_text=True)
+    before = table_counts(db)
+    response = client.post(proxy_url("/proxy/redemptions"), data={"reward_id": five_off(client),
+                                                                   "csrf": csrf_of(other_page)})
+    assert response.headers["Location"].endswith("notice=expired-form") and table_counts(db) == before
+
+
+def test_too_few_points_sends_the_shopper_back_with_a_notice(client, store, db):
+    page = client.get(proxy_url("/proxy/")).get_data(as_text=True)
+    expensive = next(r["id"] for r in client.get("/api/rewards", headers=auth()).get_json()["rewards"]
+                     if r["points_cost"] == 1000)
+    before = table_counts(db)
+    response = client.post(proxy_url("/proxy/redemptions"), data={"reward_id": expensive, "csrf": csrf_of(page)})
+    assert response.headers["Location"] == "/apps/loyalty?notice=insufficient"
+    assert table_counts(db) == before
+    assert "not have enough points" in client.get(proxy_url("/proxy/", extra=[("notice", "insufficient")])).get_data(
+        as_text=True)
+
+
+def test_merchant_text_is_shown_as_text_never_run_as_html_or_liquid(client, store):
+    client.post("/api/rewards", json={"name": "<script>alert(1)</script> {{ customer.email }}", "kind": "amount_off",
+                                      "value": "1", "points_cost": 10}, headers=auth())
+    response = client.get(proxy_url("/proxy/", extra=[("notice", "<b>hi</b>")]))
+    html = response.get_data(as_text=True)
+    assert response.mimetype == "text/html"  # not application/liquid: the storefront renders nothing of ours
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<b>hi</b>" not in html
+
+
+def test_an_unsigned_page_request_is_refused(client, store):
+    assert client.get("/proxy/?shop=rosebud-tea.myshopify.com&logged_in_customer_id=7001").status_code == 401
