@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 
 from plugin.db import insert_for, utcnow
 from plugin.members import get_member
-from plugin.models import (DataRequest, EventStatus, LedgerEntry, Member, OAuthState, OrderRecord, RefundRecord, Shop,
+from plugin.redemptions import redemption_json
+from plugin.models import (DataRequest, Redemption, EventStatus, LedgerEntry, Member, OAuthState, OrderRecord, RefundRecord, Shop,
                            WebhookEvent)
 
 REDACTED_PAYLOAD = '{"redacted": true}'
@@ -71,6 +72,9 @@ def customer_export(session: Session, shop_id: int, shop_domain: str, customer_i
         "ledger": [_entry_json(entry) for entry in entries],
         "orders": [_order_json(order) for order in orders],
         "refunds": [_refund_json(refund) for refund in refunds],
+        "redemptions": [] if member is None else [
+            redemption_json(r) for r in session.scalars(select(Redemption).where(
+                Redemption.member_id == member.id).order_by(Redemption.id))],
     }
 
 

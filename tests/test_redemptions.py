@@ -268,3 +268,16 @@ def test_two_redemptions_at_once_with_points_for_one_exactly_one_succeeds(client
         thread.join()
     assert sorted(answers) == [201, 409]
     assert balance(client) == 0 and len(graphql_calls(platform)) == 1
+
+
+def test_a_customer_data_export_lists_their_redemptions(client, settle, platform):
+    fund(client, settle, 500)
+    platform.post(GRAPHQL, json=created())
+    code = redeem(client, reward_id(client)).get_json()["code"]
+    signed_webhook(client, "customers/data_request", {
+        "shop_id": 1, "shop_domain": SHOP, "orders_requested": [], "data_request": {"id": 77},
+        "customer": {"id": 7001, "email": "ada@example.com", "phone": None}})
+    settle()
+    [listed] = client.get("/api/data-requests", headers=auth()).get_json()["data_requests"]
+    export = client.get(f"/api/data-requests/{listed['id']}", headers=auth()).get_json()["export"]
+    assert [(r["code"], r["status"], r["points"]) for r in export["redemptions"]] == [(code, "issued", 500)]
