@@ -6,7 +6,7 @@ from flask import Blueprint, g, jsonify, request
 
 from admin_ui.auth import authenticate_shop, committing
 from plugin.db import request_session
-from plugin.members import get_member, recent_entries, search_members, PAGE_SIZE
+from plugin.members import PAGE_SIZE, entry_json, get_member, member_summary, recent_entries, search_members
 from plugin.ledger import adjust_points
 from plugin.redemptions import recent_redemptions, redemption_json
 from plugin.programs import InvalidFields, parse_adjustment, program_json, update_program
@@ -76,28 +76,3 @@ def adjust_member(customer_id: str):
     adjust_points(request_session(), g.shop.id, member.id, points, reason)
     request_session().refresh(member)
     return jsonify({**member_summary(member), "ledger": [entry_json(e) for e in recent_entries(request_session(), member)]}), 201
-
-
-def member_summary(member) -> dict:
-    return {
-        "customer_id": str(member.customer_id),
-        "email": member.email,
-        "first_name": member.first_name,
-        "last_name": member.last_name,
-        "balance": member.balance,
-        "lifetime_earned": member.lifetime_earned,
-        "tier": None,
-        "created_at": member.created_at.isoformat(),
-    }
-
-
-def entry_json(entry) -> dict:
-    return {
-        "id": entry.id,
-        "delta": entry.delta,
-        "kind": entry.kind.value,
-        "reason": entry.reason,
-        "source": {"type": entry.kind.source, "id": entry.source_id},
-        "order_id": None if entry.order_id is None else str(entry.order_id),
-        "created_at": entry.created_at.isoformat(),
-    }

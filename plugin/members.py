@@ -80,3 +80,30 @@ def search_members(session: Session, shop_id: int, query: str = "", page: int = 
 def recent_entries(session: Session, member: Member, limit: int = 50) -> list[LedgerEntry]:
     return list(session.scalars(select(LedgerEntry).where(LedgerEntry.member_id == member.id)
                                 .order_by(LedgerEntry.id.desc()).limit(limit)))
+
+
+def member_summary(member: Member) -> dict:
+    """A member as the API shows it; ids travel as strings (64-bit ids break JS numbers)."""
+    return {
+        "customer_id": str(member.customer_id),
+        "email": member.email,
+        "first_name": member.first_name,
+        "last_name": member.last_name,
+        "balance": member.balance,
+        "lifetime_earned": member.lifetime_earned,
+        "tier": None,
+        "redacted": member.redacted_at is not None,
+        "created_at": member.created_at.isoformat(),
+    }
+
+
+def entry_json(entry: LedgerEntry) -> dict:
+    return {
+        "id": entry.id,
+        "delta": entry.delta,
+        "kind": entry.kind.value,
+        "reason": entry.reason,
+        "source": {"type": entry.kind.source, "id": entry.source_id},
+        "order_id": None if entry.order_id is None else str(entry.order_id),
+        "created_at": entry.created_at.isoformat(),
+    }

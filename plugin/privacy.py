@@ -25,7 +25,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from plugin.db import insert_for, utcnow
-from plugin.members import get_member
+from plugin.members import entry_json, get_member, member_summary
 from plugin.redemptions import redemption_json
 from plugin.models import (DataRequest, Redemption, EventStatus, LedgerEntry, Member, OAuthState, OrderRecord, RefundRecord, Shop,
                            WebhookEvent)
@@ -69,7 +69,7 @@ def customer_export(session: Session, shop_id: int, shop_domain: str, customer_i
         "customer_id": str(customer_id),
         "generated_at": utcnow().isoformat(),
         "member": None if member is None else _member_json(member),
-        "ledger": [_entry_json(entry) for entry in entries],
+        "ledger": [entry_json(entry) for entry in entries],
         "orders": [_order_json(order) for order in orders],
         "refunds": [_refund_json(refund) for refund in refunds],
         "redemptions": [] if member is None else [
@@ -88,29 +88,8 @@ def _customer_orders(session: Session, shop_id: int, customer_id: int, requested
 
 
 def _member_json(member: Member) -> dict:
-    return {
-        "customer_id": str(member.customer_id),
-        "email": member.email,
-        "first_name": member.first_name,
-        "last_name": member.last_name,
-        "balance": member.balance,
-        "lifetime_earned": member.lifetime_earned,
-        "created_at": _iso(member.created_at),
-        "profile_updated_at": _iso(member.profile_updated_at),
-        "redacted_at": _iso(member.redacted_at),
-    }
-
-
-def _entry_json(entry: LedgerEntry) -> dict:
-    return {
-        "id": entry.id,
-        "delta": entry.delta,
-        "kind": entry.kind.value,
-        "reason": entry.reason,
-        "source": {"type": entry.kind.source, "id": entry.source_id},
-        "order_id": None if entry.order_id is None else str(entry.order_id),
-        "created_at": _iso(entry.created_at),
-    }
+    return {**member_summary(member), "profile_updated_at": _iso(member.profile_updated_at),
+            "redacted_at": _iso(member.redacted_at)}
 
 
 def _order_json(order: OrderRecord) -> dict:

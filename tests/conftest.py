@@ -158,3 +158,17 @@ def live_server(app):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def send(client, settle):
+    """Deliver a signed webhook, check it was accepted, and wait until it is processed."""
+    from tests.helpers import signed_webhook
+
+    def deliver(topic: str, payload: dict, **kwargs):
+        response = signed_webhook(client, topic, payload, **kwargs)
+        assert response.status_code == 200, response.get_json()
+        settle()
+        return response
+
+    return deliver

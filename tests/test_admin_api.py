@@ -4,7 +4,7 @@ import time
 import jwt
 import pytest
 
-from tests.helpers import API_KEY, API_SECRET, OTHER_SHOP, SHOP, auth, customer, order, session_token, signed_webhook, table_counts
+from tests.helpers import API_KEY, OTHER_SHOP, SHOP, auth, customer, order, session_token, signed_webhook, table_counts
 
 ROUTES = [
     ("get", "/api/program"),

@@ -37,17 +37,6 @@ def shop_redact(shop: str = SHOP) -> dict:
     return {"shop_id": 954889, "shop_domain": shop}
 
 
-@pytest.fixture
-def send(client, settle):
-    def deliver(topic: str, payload: dict, **kwargs):
-        response = signed_webhook(client, topic, payload, **kwargs)
-        assert response.status_code == 200, response.get_json()
-        settle()
-        return response
-
-    return deliver
-
-
 def exports(client, shop: str = SHOP) -> list[dict]:
     response = client.get("/api/data-requests", headers=auth(shop))
     assert response.status_code == 200

@@ -3,18 +3,7 @@ import itertools
 
 import pytest
 
-from tests.helpers import auth, balance, customer, member, order, refund, signed_webhook
-
-
-@pytest.fixture
-def send(client, settle):
-    def deliver(topic: str, payload: dict, **kwargs):
-        response = signed_webhook(client, topic, payload, **kwargs)
-        assert response.status_code == 200, response.get_json()
-        settle()
-        return response
-
-    return deliver
+from tests.helpers import auth, balance, customer, member, order, refund
 
 
 def set_program(client, **settings):
