@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from plugin import migrate
-from plugin.db import new_session, transaction
+from plugin.db import transaction
 from plugin.jobs import platform_queue, redis_connection, schedule_drain, start_sweeper, sweep_once, webhook_queue
 from plugin.ledger import verify_balances
 from plugin.replay import HttpSender, InProcessSender, load_recordings, replay
@@ -90,11 +90,8 @@ def replay_command(path: Path, url: str | None, secret: str | None, concurrency:
 def retry_failed_command(list_only: bool, event_ids: tuple[int, ...]):
     """List failed webhook events, or put them back in line."""
     if list_only:
-        session = new_session()
-        try:
+        with transaction() as session:
             events = failed_events(session)
-        finally:
-            session.close()
         for event in events:
             click.echo(f"{event.id}\t{event.topic}\t{event.shop_domain}\t{event.webhook_id}\t"
                        f"attempts={event.attempts}\t{event.last_error}")
@@ -111,11 +108,8 @@ def retry_failed_command(list_only: bool, event_ids: tuple[int, ...]):
 @with_appcontext
 def verify_ledger():
     """Check that every member's balance equals the sum of its ledger entries."""
-    session = new_session()
-    try:
+    with transaction() as session:
         mismatches = verify_balances(session)
-    finally:
-        session.close()
     for row in mismatches:
         click.echo(f"shop {row['shop_id']} customer {row['customer_id']}: balance {row['balance']} "
                    f"but entries sum to {row['total']}; lifetime {row['lifetime_earned']} vs {row['earned']}")
