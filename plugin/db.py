@@ -79,7 +79,9 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # No pre-ping: it would add a round trip to every webhook. A connection that died with a
+    # database restart fails one request (the platform retries it) and is then replaced.
+    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
 
 
 def _sqlite_pragmas(dbapi_connection, _record):
@@ -94,7 +96,11 @@ def _sqlite_pragmas(dbapi_connection, _record):
 def insert_for(session_or_conn, table):
     """The dialect's INSERT, which knows ON CONFLICT, for the bind in use."""
     dialect = session_or_conn.get_bind().dialect.name if isinstance(session_or_conn, Session) else session_or_conn.dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return dialect_insert(dialect)(table)
+
+
+def dialect_insert(dialect: str):
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def init_app(app) -> None:
