@@ -9,7 +9,10 @@ It measures, in one run against PostgreSQL and Redis on loopback:
 and pgbench's TPC-B tps on the same server as a baseline to read the figures against.
 
 Modules: `__main__` (orchestration and the summary), `wsgi` (the app gunicorn serves, plus
-the bench-only bare route), `services` (scratch database, Redis, tools, pgbench), `payloads`
-(platform-shaped orders/paid bodies and signatures), `intake` (gunicorn + wrk), `drain`
-(the worker throughput run) and `report` (formatting).
+the bench-only bare route), `services` (scratch databases, Redis, wrk, pgbench), `payloads`
+(platform-shaped orders/paid bodies and the order mix), `intake` (gunicorn + wrk), `cpu`
+(CPU time per request from /proc), `probe` (what one intake request costs PostgreSQL and
+Redis, counted in-process), `drain` (the worker throughput run) and `report` (formatting).
+
+Nothing here is part of the product; the bench only reads the app's code and never changes it.
 """

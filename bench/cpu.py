@@ -52,6 +52,18 @@ def snapshot(process_group: int, database: str) -> dict[str, float]:
     return totals
 
 
+def system() -> tuple[float, float]:
+    """(busy, elapsed) CPU seconds of the whole box so far, summed over cores, from /proc/stat."""
+    try:
+        with open("/proc/stat") as handle:
+            fields = [int(value) for value in handle.readline().split()[1:]]
+    except OSError:
+        return 0.0, 0.0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    total = sum(fields[:8])  # guest time is already inside user
+    return (total - idle) / TICKS, total / TICKS
+
+
 def children_seconds() -> float:
     """CPU seconds of this process's reaped children (wrk runs are waited for)."""
     usage = os.times()

@@ -4,7 +4,9 @@ Every request carries the same body and signature (the HMAC covers the body only
 webhook id made unique per request by the Lua script (`<run prefix>-<thread>-<counter>`),
 so no delivery short-circuits as a duplicate. The bare route gets the very same request, so
 both runs cost the client the same. The script's `done()` prints one JSON line with the
-totals and latency percentiles, which `run_wrk` reads.
+totals and the latency histogram, which `run_wrk` reads; histograms of several runs merge
+exactly, so alternating rounds of bare and intake still give true percentiles. gunicorn
+runs in its own process group, which `Gunicorn.stop` signals as a whole.
 """
 import json
 import os
@@ -55,16 +57,33 @@ function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
     'BENCH_RESULT {"requests": %%d, "duration_us": %%d, "connect": %%d, "read": %%d, "write": %%d, ' ..
-    '"status": %%d, "timeout": %%d, "p50_us": %%d, "p90_us": %%d, "p99_us": %%d, "max_us": %%d, "mean_us": %%.1f}\n',
-    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean))
+    '"status": %%d, "timeout": %%d}\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout))
+  -- The latency histogram (microseconds: count), so runs can be merged exactly.
+  -- wrk 4.1 (Debian) exposes it as latency(i) -> value, count over #latency distinct values;
+  -- wrk 4.0 as latency[us + 1] -> count.
+  local bins = {}
+  if latency.max > 0 then
+    if pcall(function() return latency(1) end) then
+      for i = 1, #latency do
+        local value, count = latency(i)
+        if count and count > 0 then bins[#bins + 1] = string.format("%%d:%%d", value, count) end
+      end
+    else
+      for us = latency.min, latency.max do
+        local count = latency[us + 1]
+        if count > 0 then bins[#bins + 1] = string.format("%%d:%%d", us, count) end
+      end
+    end
+  end
+  io.write("BENCH_HIST " .. table.concat(bins, ",") .. "\n")
 end
 """
 
 
 @dataclass(frozen=True)
 class ServerConfig:
-    workers: int = 4
+    workers: int = 3
     worker_class: str = "sync"
     threads: int = 1
 
@@ -76,16 +95,14 @@ class ServerConfig:
 
 @dataclass(frozen=True)
 class WrkResult:
+    """One or more wrk runs against one endpoint, merged: totals and the latency histogram."""
+
     label: str
-    prefix: str
+    prefixes: tuple[str, ...]
     requests: int
     seconds: float
     errors: dict
-    p50_ms: float
-    p90_ms: float
-    p99_ms: float
-    max_ms: float
-    mean_ms: float
+    histogram: dict  # latency in microseconds -> responses
 
     @property
     def rps(self) -> float:
@@ -94,6 +111,44 @@ class WrkResult:
     @property
     def error_count(self) -> int:
         return sum(self.errors.values())
+
+    def percentile_ms(self, percent: float) -> float:
+        """As wrk computes it: the smallest latency with at least `percent`% of responses at or below."""
+        total = sum(self.histogram.values())
+        if not total:
+            return 0.0
+        wanted, seen = total * percent / 100, 0
+        for micros in sorted(self.histogram):
+            seen += self.histogram[micros]
+            if seen >= wanted:
+                return micros / 1000
+        return max(self.histogram) / 1000
+
+    @property
+    def p50_ms(self) -> float:
+        return self.percentile_ms(50)
+
+    @property
+    def p90_ms(self) -> float:
+        return self.percentile_ms(90)
+
+    @property
+    def p99_ms(self) -> float:
+        return self.percentile_ms(99)
+
+    @property
+    def max_ms(self) -> float:
+        return max(self.histogram, default=0) / 1000
+
+    def __add__(self, other: "WrkResult") -> "WrkResult":
+        histogram = dict(self.histogram)
+        for micros, count in other.histogram.items():
+            histogram[micros] = histogram.get(micros, 0) + count
+        errors = dict(self.errors)
+        for key, count in other.errors.items():
+            errors[key] = errors.get(key, 0) + count
+        return WrkResult(self.label, self.prefixes + other.prefixes, self.requests + other.requests,
+                         self.seconds + other.seconds, errors, histogram)
 
 
 def free_port() -> int:
@@ -171,17 +226,20 @@ def write_script(directory: Path, secret: str, body: bytes) -> Path:
 def run_wrk(wrk: str, script: Path, url: str, label: str, seconds: int, connections: int = 32,
             threads: int = 2) -> WrkResult:
     prefix = f"{label}-{uuid.uuid4().hex[:10]}"
-    command = [wrk, "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
+    command = [wrk, "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "5s",
                "-s", str(script), url, "--", prefix]
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
-    line = next((l for l in done.stdout.splitlines() if l.startswith("BENCH_RESULT ")), None)
-    if done.returncode != 0 or line is None:
-        raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    data = json.loads(line[len("BENCH_RESULT "):])
+    lines = {line.split(" ", 1)[0]: line.split(" ", 1)[1] if " " in line else ""
+             for line in done.stdout.splitlines() if line.startswith("BENCH_")}
+    if done.returncode != 0 or "BENCH_RESULT" not in lines or "BENCH_HIST" not in lines:
+        raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    data = json.loads(lines["BENCH_RESULT"])
     errors = {key: data[key] for key in ("connect", "read", "write", "status", "timeout") if data[key]}
-    return WrkResult(label, prefix, data["requests"], data["duration_us"] / 1e6, errors,
-                     data["p50_us"] / 1000, data["p90_us"] / 1000, data["p99_us"] / 1000,
-                     data["max_us"] / 1000, data["mean_us"] / 1000)
+    histogram = {}
+    for pair in filter(None, lines["BENCH_HIST"].strip().split(",")):
+        micros, count = pair.split(":")
+        histogram[int(micros)] = int(float(count))
+    return WrkResult(label, (prefix,), data["requests"], data["duration_us"] / 1e6, errors, histogram)
 
 
 def scratch_dir() -> Path:

@@ -19,6 +19,7 @@ class Figure:
     value: str
     target: str
     passed: bool | None  # None: informational, no target
+    raw: float | None = None  # the number behind `value`, for ratios
 
     @property
     def verdict(self) -> str:

@@ -58,11 +58,14 @@ class ScratchDatabases:
         return self.base.set(database=name).render_as_string(hide_password=False)
 
     def drop_all(self) -> None:
-        with self.admin.connect() as connection:
-            for name in reversed(self.created):
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        self.created.clear()
-        self.admin.dispose()
+        try:
+            if self.created:
+                with self.admin.connect() as connection:
+                    for name in reversed(self.created):
+                        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                self.created.clear()
+        finally:
+            self.admin.dispose()
 
 
 def app_database(scratch: ScratchDatabases) -> str:
