@@ -1,14 +1,23 @@
-"""The embedded entry (`GET /`): the page the store admin loads in its iframe.
+"""The embedded merchant panel: the pages the store admin loads in its iframe.
 
-The admin sends `shop`, `host` and an `id_token` (a session token). A valid token proves
-the shop; if we hold no usable offline token for it yet (first open, reinstall, expired
-refresh token) we get one by token exchange before rendering. Without an id token, a
-correctly signed load from a shop that never installed is sent to the OAuth install.
+The admin opens each page with `shop`, `host` and an `id_token` (a session token). A valid
+token proves the shop; if we hold no usable offline token for it yet (first open,
+reinstall, expired refresh token) we get one by token exchange before rendering. Without
+an id token, a correctly signed load from a shop that never installed is sent to the OAuth
+install; anything else gets the 401 that tells App Bridge to retry with a fresh token.
+
+The pages are shells that hold no shop data: each is a Jinja template plus one small
+script (admin_ui/static) that asks `/api` for its data with the session token and writes
+it with DOM text APIs. So the API's shop scoping is the only way to data, whatever ids a
+URL holds, and a name holding markup stays text. The script gets its tokens from App
+Bridge when the CDN script loaded; otherwise (tests, no CDN) it uses the id token the page
+was opened with, which is put in the page only after it was verified here.
 """
-from html import escape
+import re
+from functools import wraps
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, redirect, request
+from flask import Blueprint, current_app, g, redirect, render_template, request
 
 from plugin.db import request_session
 from plugin.html import html_response, message_page
@@ -18,12 +27,71 @@ from plugin.session_tokens import InvalidSessionToken, shop_from_header
 from plugin.shops import find_shop, get_or_create_shop, is_shop_domain
 from plugin.tokens import has_usable_token, store_grant
 
-bp = Blueprint("pages", __name__)
+bp = Blueprint("pages", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/panel-assets")
 APP_BRIDGE = "https://cdn.shopify.com/shopifycloud/app-bridge.js"
+# The admin's `host` is base64url of the admin's address; anything else is dropped, not echoed.
+HOST_PARAM = re.compile(r"^[A-Za-z0-9_=-]{1,500}$")
+# (section, path, label): the panel's navigation, in the order the merchant sees it.
+NAV = (
+    ("dashboard", "/", "Dashboard"),
+    ("members", "/members", "Members"),
+    ("rewards", "/rewards", "Rewards"),
+    ("settings", "/settings", "Settings"),
+    ("operations", "/operations", "Operations"),
+)
+
+
+def panel_page(view):
+    """Serve the view only for a verified id token: sets `g.shop` and `g.id_token`."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        refused = _authenticate()
+        return refused if refused is not None else view(*args, **kwargs)
+
+    return wrapper
 
 
 @bp.get("/")
+@panel_page
 def embedded_entry():
+    return _render("dashboard", "Dashboard")
+
+
+@bp.get("/settings")
+@panel_page
+def settings():
+    return _render("settings", "Program settings")
+
+
+@bp.get("/members")
+@panel_page
+def members():
+    return _render("members", "Members")
+
+
+@bp.get("/members/<customer_id>")
+@panel_page
+def member(customer_id: str):
+    # The id only goes to the page's script, which asks the shop-scoped API for it.
+    return _render("member", "Member", section="members", customer_id=customer_id)
+
+
+@bp.get("/rewards")
+@panel_page
+def rewards():
+    return _render("rewards", "Rewards")
+
+
+@bp.get("/operations")
+@panel_page
+def operations():
+    return _render("operations", "Operations")
+
+
+def _authenticate():
+    """None once the request's id token is verified and the shop can be served; else the answer."""
     claimed = request.args.get("shop", "")
     framing = claimed if is_shop_domain(claimed) else None
     id_token = request.args.get("id_token")
@@ -43,7 +111,8 @@ def embedded_entry():
             session.rollback()
             return _unauthorized(f"the store did not grant access: {error}", shop_domain)
     session.commit()
-    return html_response(_shell(shop), 200, shop_domain)
+    g.shop, g.id_token = shop, id_token
+    return None
 
 
 def _without_id_token(claimed: str, framing: str | None):
@@ -61,15 +130,15 @@ def _unauthorized(message: str, framing: str | None):
     return response
 
 
-def _shell(shop) -> str:
-    """The panel's frame. The settings, members and rewards pages are built on it later."""
-    api_key = escape(current_app.config["SHOPIFY_API_KEY"])
-    program = shop.program
-    return (
-        "<!doctype html><html lang=en><head><meta charset=utf-8>"
-        f'<meta name="shopify-api-key" content="{api_key}"><script src="{APP_BRIDGE}"></script>'
-        "<title>Loyalty</title></head><body style=\"font-family:system-ui,sans-serif;margin:2rem\">"
-        f"<h1>Loyalty</h1><p>Connected to {escape(shop.domain)}.</p>"
-        f"<p>Orders earn {escape(str(program.points_per_currency_unit))} point(s) per unit of currency; "
-        f"new customers get {program.signup_bonus} bonus points.</p></body></html>"
-    )
+def _render(page: str, title: str, section: str | None = None, **context):
+    domain = g.shop.domain
+    host = request.args.get("host", "")
+    host = host if HOST_PARAM.fullmatch(host) else ""
+    # Links between pages carry the admin's parameters; the script adds a fresh id token on click.
+    carried = {"shop": domain, **({"host": host} if host else {}), "embedded": "1"}
+    body = render_template(
+        f"{page}.html", page=page, title=title, section=section or page, nav=NAV, query=urlencode(carried),
+        api_key=current_app.config["SHOPIFY_API_KEY"], app_bridge=APP_BRIDGE, id_token=g.id_token,
+        shop_domain=domain, store_handle=domain.removesuffix(".myshopify.com"), host=host,
+        currency=g.shop.currency or "", **context)
+    return html_response(body, 200, domain)

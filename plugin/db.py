@@ -67,7 +67,13 @@ class ExactDecimal(TypeDecorator):
         return str(Decimal(value)) if dialect.name == "sqlite" else Decimal(value)
 
     def process_result_value(self, value, dialect):
-        return None if value is None else Decimal(value).normalize()
+        return None if value is None else plain_decimal(Decimal(value))
+
+
+def plain_decimal(value: Decimal) -> Decimal:
+    """Without trailing zeros, and without an exponent: 10, not 1E+1; 2.5, not 2.500000."""
+    value = value.normalize()
+    return value.quantize(Decimal(1)) if value.as_tuple().exponent > 0 else value
 
 
 def utcnow() -> datetime:

@@ -26,7 +26,7 @@ from decimal import Decimal
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
-from plugin.db import insert_for
+from plugin.db import insert_for, utcnow
 from plugin.members import ensure_member, member_id
 from plugin.models import EntryKind, LedgerEntry, Member, OrderRecord, RefundRecord
 from plugin.rules import OrderFacts, ProgramRules, order_points, points_for
@@ -51,7 +51,8 @@ def award_points_for_order(session: Session, shop_id: int, order: OrderFacts, ru
     """
     points = order_points(order, rules)
     values = dict(name=order.name, customer_id=order.customer_id, earned_points=points,
-                  rate=rules.points_per_currency_unit)
+                  rate=rules.points_per_currency_unit, total_price=order.total_price,
+                  paid_at=order.paid_at or utcnow())
     inserted = session.execute(
         insert_for(session, ORDERS).values(shop_id=shop_id, order_id=order.order_id, **values)
         .on_conflict_do_nothing().returning(ORDERS.c.id)

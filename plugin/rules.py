@@ -4,6 +4,7 @@ Pure functions of parsed facts and the shop's program; no database. Money is Dec
 to end and points are floored, so a customer is never credited a fraction we cannot honour.
 """
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 
 
@@ -20,6 +21,9 @@ class OrderFacts:
     tags: frozenset[str] = field(default_factory=frozenset)
     test: bool = False
     discount_codes: tuple[str, ...] = ()
+    # Kept on the order for the dashboard (loyalty revenue, orders per day); no rule reads them.
+    total_price: Decimal | None = None
+    paid_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -135,3 +135,22 @@ def proxy_url(path: str = "/proxy/member.json", shop: str = SHOP, customer_id: s
     params = [("shop", shop), ("logged_in_customer_id", customer_id), ("path_prefix", "/apps/loyalty"),
               ("timestamp", str(int(time.time()) if timestamp is None else timestamp)), *extra]
     return f"{path}?{urlencode(params + [('signature', proxy_signature(params, secret))])}"
+
+
+def stored_outage_failure(app, shop: str = SHOP, subtotal: str = "40.00") -> int:
+    """A good orders/paid left failed by an outage, as processing leaves it after its last try.
+
+    Written directly: an outage cannot be injected into the RQ workers of the services pass,
+    and a payload error (the one failure a webhook can cause) would only fail again.
+    """
+    from plugin.db import transaction
+    from plugin.models import EventStatus, WebhookEvent
+    from webhooks.processing import MAX_ATTEMPTS
+
+    with app.app_context(), transaction() as session:
+        event = WebhookEvent(shop_domain=shop, topic="orders/paid", webhook_id=str(uuid.uuid4()),
+                             payload=json.dumps(order(subtotal=subtotal)), status=EventStatus.FAILED,
+                             attempts=MAX_ATTEMPTS, last_error="OperationalError: the database went away")
+        session.add(event)
+        session.flush()
+        return event.id

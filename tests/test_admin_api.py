@@ -12,6 +12,7 @@ ROUTES = [
     ("get", "/api/members"),
     ("get", "/api/members/7001"),
     ("post", "/api/members/7001/adjustments"),
+    ("get", "/api/stats"),
 ]
 
 
@@ -63,6 +64,12 @@ def test_program_changes_are_saved_and_read_back_exactly(client):
     program = client.get("/api/program", headers=auth()).get_json()
     assert (program["points_per_currency_unit"], program["signup_bonus"], program["excluded_order_tags"],
             program["exclude_gift_cards"]) == ("2.5", 250, ["wholesale", "staff"], False)
+
+
+@pytest.mark.parametrize("given, shown", [("10", "10"), (100, "100"), ("2.500", "2.5"), ("0", "0")])
+def test_rates_read_back_as_plain_decimals(client, given, shown):
+    assert client.patch("/api/program", headers=auth(), json={"points_per_currency_unit": given}).status_code == 200
+    assert client.get("/api/program", headers=auth()).get_json()["points_per_currency_unit"] == shown
 
 
 @pytest.mark.parametrize("changes, field, message", [

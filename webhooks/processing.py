@@ -184,6 +184,28 @@ def failed_events(session: Session) -> list[WebhookEvent]:
                                 .order_by(WebhookEvent.id)))
 
 
+# The admin panel's view of the events: always one shop's, so a merchant can neither see
+# nor retry another store's deliveries (retry_failed above is the operator's, all shops).
+def shop_events(session: Session, shop_domain: str, status: EventStatus, limit: int = 100) -> list[WebhookEvent]:
+    """One shop's events in one status, newest first."""
+    return list(session.scalars(select(WebhookEvent).where(
+        WebhookEvent.shop_domain == shop_domain, WebhookEvent.status == status)
+        .order_by(WebhookEvent.id.desc()).limit(limit)))
+
+
+def find_shop_event(session: Session, shop_domain: str, event_id: int) -> WebhookEvent | None:
+    return session.scalar(select(WebhookEvent).where(
+        WebhookEvent.shop_domain == shop_domain, WebhookEvent.id == event_id))
+
+
+def retry_failed_shop_event(session: Session, shop_domain: str, event_id: int) -> bool:
+    """Put one failed event of this shop back in line; False if the shop has no such failed event."""
+    result = session.execute(update(EVENTS).where(
+        EVENTS.c.status == EventStatus.FAILED, EVENTS.c.shop_domain == shop_domain, EVENTS.c.id == event_id,
+    ).values(status=EventStatus.PENDING, attempts=0, next_attempt_at=utcnow()))
+    return result.rowcount == 1
+
+
 def due_event_exists(session: Session, older_than: timedelta) -> bool:
     cutoff = utcnow() - older_than
     return session.scalar(select(EVENTS.c.id).where(

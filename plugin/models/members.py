@@ -5,7 +5,7 @@ that writes each entry (see plugin/ledger.py); `verify-ledger` proves they still
 """
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from plugin.db import Base, Id, UTCDateTime, utcnow
@@ -16,6 +16,8 @@ class Member(Base):
     __table_args__ = (
         UniqueConstraint("shop_id", "customer_id"),
         CheckConstraint("lifetime_earned >= 0", name="lifetime_earned_not_negative"),
+        # The dashboard counts members by the day they joined (plugin/stats.py).
+        Index("ix_members_created", "shop_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)

@@ -19,6 +19,7 @@ class OrderRecord(Base):
     __table_args__ = (
         UniqueConstraint("shop_id", "order_id"),
         CheckConstraint("earned_points >= 0", name="earned_points_not_negative"),
+        Index("ix_orders_paid", "shop_id", "paid_at"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -30,6 +31,9 @@ class OrderRecord(Base):
     earned_points: Mapped[int | None] = mapped_column()
     rate: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # From orders/paid, for the dashboard: the order's total in shop money and when it was paid.
+    total_price: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

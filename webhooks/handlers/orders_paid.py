@@ -1,10 +1,14 @@
 """`orders/paid`: the order is paid, so its customer earns points, once; its loyalty codes are used."""
+from dataclasses import replace
 from decimal import Decimal
 
 from plugin.ledger import award_points_for_order
 from plugin.redemptions import mark_codes_used
 from plugin.rules import OrderFacts, normalise_tag
-from webhooks.handlers.payloads import customer_id, items, money, optional_text, platform_id, required, shop_money
+from webhooks.handlers.payloads import (PayloadError, customer_id, items, money, optional_text, platform_id, required,
+                                        shop_money)
+
+MAX_TOTAL = Decimal(10) ** 12  # what orders.total_price, NUMERIC(18, 6), can hold
 
 
 def parse(payload: dict) -> OrderFacts:
@@ -19,7 +23,17 @@ def parse(payload: dict) -> OrderFacts:
         tags=frozenset(normalise_tag(t) for t in str(payload.get("tags") or "").split(",") if t.strip()),
         test=payload.get("test") is True,
         discount_codes=discount_codes(payload),
+        total_price=order_total(payload),
     )
+
+
+def order_total(payload: dict) -> Decimal | None:
+    """The order's total in shop money; a total we cannot read must not cost the shopper points."""
+    try:
+        total = shop_money(payload, "total_price", required_field=False)
+    except PayloadError:
+        return None
+    return total if 0 <= total < MAX_TOTAL else None
 
 
 def discount_codes(payload: dict) -> tuple[str, ...]:
@@ -39,5 +53,7 @@ def gift_card_total(line_items: list[dict]) -> Decimal:
 
 def apply(session, shop, facts: OrderFacts, delivery=None) -> None:
     # The subtotal is already net of any loyalty code, so the code's value never earns points.
+    if delivery is not None:  # paid when the platform says it happened, not when a worker got to it
+        facts = replace(facts, paid_at=delivery.occurred_at)
     award_points_for_order(session, shop.id, facts, shop.rules)
     mark_codes_used(session, shop.id, list(facts.discount_codes), facts.order_id)

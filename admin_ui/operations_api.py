@@ -1,0 +1,59 @@
+"""The admin API's operations routes: the shop's webhook events, and a retry for failed ones.
+
+The panel's operations view lists the deliveries that could not be processed, with their
+error, and puts one back in line on request. Events are stored by shop domain, so every
+read and the retry filter on the token's shop: another shop's event id is a 404 and
+changes nothing. A retry only marks the event pending and asks for a drain, exactly like
+`flask retry-failed`; the drain runs in-process without Redis, on a worker with it.
+"""
+import time
+
+from flask import Blueprint, g, jsonify, request
+
+from admin_ui.api import error
+from admin_ui.auth import authenticate_shop
+from plugin.db import request_session
+from plugin.jobs import schedule_drain
+from plugin.models import EventStatus
+from webhooks.processing import find_shop_event, retry_failed_shop_event, shop_events
+
+bp = Blueprint("operations_api", __name__, url_prefix="/api")
+bp.before_request(authenticate_shop)
+
+
+@bp.get("/events")
+def list_events():
+    try:
+        status = EventStatus(request.args.get("status", EventStatus.FAILED.value))
+    except ValueError:
+        statuses = ", ".join(status.value for status in EventStatus)
+        return error(422, "invalid query", fields={"status": f"must be one of {statuses}"})
+    events = shop_events(request_session(), g.shop.domain, status)
+    return jsonify(events=[event_json(event) for event in events])
+
+
+@bp.post("/events/<int:event_id>/retry")
+def retry_event(event_id: int):
+    session = request_session()
+    if find_shop_event(session, g.shop.domain, event_id) is None:
+        return error(404, "no such webhook event in this shop")
+    if not retry_failed_shop_event(session, g.shop.domain, event_id):
+        session.rollback()
+        return error(409, "only a failed event can be retried")
+    session.commit()
+    # A fresh trigger per click: the drain job id must not collide with one that just ran.
+    schedule_drain(f"retry-event-{event_id}-{time.time_ns()}")
+    session.expire_all()
+    return jsonify(event_json(find_shop_event(session, g.shop.domain, event_id)))
+
+
+def event_json(event) -> dict:
+    return {
+        "id": event.id,
+        "topic": event.topic,
+        "webhook_id": event.webhook_id,
+        "status": event.status.value,
+        "attempts": event.attempts,
+        "last_error": event.last_error,
+        "received_at": event.received_at.isoformat(),
+    }

@@ -1,0 +1,134 @@
+// One member: balance, tier, lifetime points, the ledger, their codes, and a manual
+// adjustment (POST /api/members/<id>/adjustments). The customer id comes from the URL, so
+// it can be anything: only what the shop-scoped API answers for it is ever shown.
+import {
+  api, badge, byId, clearBanners, clearFieldErrors, fillTable, formatDate, formatPoints, h, otherErrors,
+  showBanner, showFieldErrors, signedPoints, toast, wholeNumber,
+} from "./panel.js";
+
+const customerId = document.body.dataset.customerId;
+const storeHandle = document.body.dataset.storeHandle;
+const form = byId("adjust");
+
+const ENTRY_KINDS = {
+  order_award: "Order paid",
+  refund_reversal: "Refund",
+  cancel_reversal: "Order cancelled",
+  signup_bonus: "Signup bonus",
+  adjustment: "Manual adjustment",
+  redemption: "Reward redeemed",
+  redemption_return: "Points returned",
+  expiry: "Points expired",
+};
+const CODE_TONES = { issued: "success", used: "", pending: "attention", expired: "", failed: "critical" };
+
+function displayName(member) {
+  const name = [member.first_name, member.last_name].filter(Boolean).join(" ");
+  return name || member.email || `Customer ${member.customer_id}`;
+}
+
+function adminOrderUrl(orderId) {
+  return `https://admin.shopify.com/store/${encodeURIComponent(storeHandle)}/orders/${encodeURIComponent(orderId)}`;
+}
+
+function source(entry) {
+  const kind = ENTRY_KINDS[entry.kind] ?? entry.source?.type ?? entry.kind;
+  if (!entry.order_id) return [kind];
+  // The admin is the top window; this page is only its iframe.
+  const link = h("a", { href: adminOrderUrl(entry.order_id), target: "_top", rel: "noopener" },
+    `Order ${entry.order_id}`);
+  return entry.kind === "order_award" ? [link] : [kind, " · ", link];
+}
+
+function ledgerRow(entry) {
+  return h("tr", { "data-entry-id": entry.id },
+    h("td", { class: "date" }, formatDate(entry.created_at)),
+    h("td", { class: `num ${entry.delta > 0 ? "positive" : "negative"}` }, signedPoints(entry.delta)),
+    h("td", {}, entry.reason),
+    h("td", {}, ...source(entry)));
+}
+
+function codeRow(redemption) {
+  return h("tr", {},
+    h("td", {}, redemption.code ? h("code", {}, redemption.code) : "—"),
+    h("td", {}, badge(redemption.status, CODE_TONES[redemption.status])),
+    h("td", { class: "num" }, formatPoints(redemption.points)),
+    h("td", {}, formatDate(redemption.created_at)),
+    h("td", {}, formatDate(redemption.expires_at, { time: false })));
+}
+
+function renderFigures(member) {
+  byId("balance").textContent = formatPoints(member.balance);
+  byId("balance").classList.toggle("negative", member.balance < 0);
+  byId("tier").textContent = member.tier ?? "No tier";
+  byId("lifetime").textContent = formatPoints(member.lifetime_earned);
+  fillTable(byId("ledger"), member.ledger.map(ledgerRow), byId("ledger-empty"));
+}
+
+function render(member) {
+  const name = displayName(member);
+  byId("page-title").textContent = name;
+  document.title = `${name} · Loyalty`;
+  byId("member-subtitle").textContent = member.email ?? "";
+  byId("email").textContent = member.email ?? "—";
+  byId("customer-id").textContent = member.customer_id;
+  byId("since").textContent = formatDate(member.created_at, { time: false });
+  renderFigures(member);
+  fillTable(byId("codes"), (member.redemptions ?? []).map(codeRow), byId("codes-empty"));
+  byId("member").hidden = false;
+}
+
+function notFound() {
+  byId("member").hidden = true;
+  byId("page-title").textContent = "Member not found";
+  document.title = "Member not found · Loyalty";
+  showBanner("critical", "Member not found", "This store has no member with that customer id.", { id: "not-found" });
+  document.body.dataset.loaded = "not-found";
+}
+
+async function load() {
+  if (!/^\d{1,20}$/.test(customerId)) {
+    notFound();
+    return;
+  }
+  const { ok, status, data } = await api(`/api/members/${encodeURIComponent(customerId)}`);
+  if (status === 404) {
+    notFound();
+    return;
+  }
+  if (!ok) {
+    if (status !== 401) showBanner("critical", "Member unavailable", data?.error ?? `HTTP ${status}`);
+    return;
+  }
+  render(data);
+  document.body.dataset.loaded = "member";
+}
+
+async function adjust() {
+  clearFieldErrors(form);
+  const points = wholeNumber(form.elements.points.value);
+  const body = { points, reason: form.elements.reason.value };
+  const { ok, status, data } = await api(`/api/members/${encodeURIComponent(customerId)}/adjustments`,
+    { method: "POST", body });
+  if (ok) {
+    renderFigures(data);
+    form.reset();
+    clearBanners();
+    toast(`Points adjusted: ${signedPoints(points)}`);
+  } else if (status === 422) {
+    showFieldErrors(form, data.fields);
+    const other = otherErrors(form, data.fields);
+    if (other) showBanner("critical", "The points were not adjusted", other);
+  } else if (status === 404) {
+    notFound();
+  } else if (status !== 401) {
+    showBanner("critical", "The points were not adjusted", data?.error ?? `HTTP ${status}`);
+  }
+}
+
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  adjust();
+});
+
+load();

@@ -1,0 +1,43 @@
+// Operations: the shop's failed webhook events with their error, and a retry button
+// (GET /api/events?status=failed, POST /api/events/<id>/retry).
+import { api, byId, fillTable, formatDate, h, showBanner, toast } from "./panel.js";
+
+function row(event) {
+  const retry = h("button", { class: "button", type: "button", "data-retry": event.id }, "Retry");
+  retry.addEventListener("click", () => retryEvent(event, retry));
+  return h("tr", { "data-event-id": event.id },
+    h("td", { class: "date" }, formatDate(event.received_at)),
+    h("td", {}, h("code", {}, event.topic)),
+    h("td", { class: "text-subdued" }, event.webhook_id),
+    h("td", { class: "num" }, String(event.attempts)),
+    h("td", { class: "error-text" }, event.last_error ?? "—"),
+    h("td", { class: "actions-col" }, retry));
+}
+
+async function load() {
+  const { ok, status, data } = await api("/api/events?status=failed");
+  if (!ok) {
+    if (status !== 401) showBanner("critical", "Events unavailable", data?.error ?? `HTTP ${status}`);
+    return;
+  }
+  fillTable(byId("events"), data.events.map(row), byId("events-empty"));
+  document.body.dataset.loaded = `events:${data.events.length}`;
+}
+
+async function retryEvent(event, button) {
+  button.disabled = true;
+  const { ok, status, data } = await api(`/api/events/${encodeURIComponent(event.id)}/retry`, { method: "POST" });
+  if (!ok) {
+    if (status !== 401) toast(data?.error ?? `Retry refused (HTTP ${status})`, { error: true });
+  } else if (data.status === "processed") {
+    toast(`Event ${event.id} processed`);
+  } else if (data.status === "failed") {
+    toast(`Event ${event.id} failed again: ${data.last_error ?? "no error given"}`, { error: true });
+  } else {
+    toast(`Event ${event.id} queued for another try`);
+  }
+  await load();
+}
+
+byId("refresh").addEventListener("click", load);
+load();

@@ -1,0 +1,137 @@
+// The rewards catalog: list, create, edit, deactivate (GET/POST /api/rewards, PATCH /api/rewards/<id>).
+import {
+  api, badge, byId, clearBanners, clearFieldErrors, fillTable, formatPoints, h, optionalText, otherErrors,
+  plainDecimal, showBanner, showFieldErrors, toast, wholeNumber,
+} from "./panel.js";
+
+const editor = byId("editor");
+const form = byId("reward-form");
+let editing = null; // the reward being edited, or null when creating one
+
+// Amounts as the admin writes money: at least two decimals ("7.5" is shown "7.50").
+function amount(value) {
+  const [whole, fraction = ""] = plainDecimal(value).split(".");
+  return `${whole}.${fraction.padEnd(2, "0")}`;
+}
+
+function discount(reward) {
+  if (reward.kind === "free_shipping") return "Free shipping";
+  if (reward.kind === "percentage_off") return `${plainDecimal(reward.value)} % off`;
+  return `${amount(reward.value)} off`;
+}
+
+function conditions(reward) {
+  const parts = [];
+  if (reward.min_subtotal !== null) parts.push(`orders from ${amount(reward.min_subtotal)}`);
+  if (reward.code_lifetime_days !== null) parts.push(`code valid ${reward.code_lifetime_days} days`);
+  return parts.join(" · ");
+}
+
+function row(reward) {
+  const toggle = reward.active
+    ? h("button", { class: "button button-critical-plain", type: "button", onclick: () => setActive(reward, false) }, "Deactivate")
+    : h("button", { class: "button button-plain", type: "button", onclick: () => setActive(reward, true) }, "Activate");
+  return h("tr", { "data-reward-id": reward.id },
+    h("td", {}, h("div", { class: "link-strong" }, reward.name), h("div", { class: "text-subdued" }, conditions(reward))),
+    h("td", {}, discount(reward)),
+    h("td", { class: "num" }, formatPoints(reward.points_cost)),
+    h("td", {}, reward.active ? badge("Active", "success") : badge("Inactive")),
+    h("td", { class: "actions-col" },
+      h("button", { class: "button button-plain", type: "button", onclick: () => openEditor(reward) }, "Edit"), toggle));
+}
+
+async function load() {
+  const { ok, status, data } = await api("/api/rewards");
+  if (!ok) {
+    if (status !== 401) showBanner("critical", "Rewards unavailable", data?.error ?? `HTTP ${status}`);
+    return;
+  }
+  fillTable(byId("rewards"), data.rewards.map(row), byId("rewards-empty"));
+  document.body.dataset.loaded = `rewards:${data.rewards.length}`;
+}
+
+function showKind() {
+  const kind = form.elements.kind.value;
+  const field = form.querySelector('[data-field="value"]');
+  field.hidden = kind === "free_shipping";
+  byId("value-label").textContent = kind === "percentage_off" ? "Percent off" : "Amount off";
+}
+
+function openEditor(reward = null) {
+  editing = reward;
+  form.reset();
+  clearFieldErrors(form);
+  byId("editor-title").textContent = reward ? `Edit ${reward.name}` : "Create reward";
+  if (reward) {
+    form.elements.name.value = reward.name;
+    form.elements.kind.value = reward.kind;
+    const values = { amount_off: amount(reward.value), percentage_off: plainDecimal(reward.value), free_shipping: "" };
+    form.elements.value.value = values[reward.kind] ?? reward.value;
+    form.elements.points_cost.value = String(reward.points_cost);
+    form.elements.min_subtotal.value = reward.min_subtotal === null ? "" : amount(reward.min_subtotal);
+    form.elements.code_lifetime_days.value = reward.code_lifetime_days ?? "";
+    form.elements.active.checked = reward.active;
+  }
+  showKind();
+  editor.hidden = false;
+  form.elements.name.focus();
+}
+
+function closeEditor() {
+  editor.hidden = true;
+  editing = null;
+}
+
+function fields() {
+  const reward = {
+    name: form.elements.name.value,
+    kind: form.elements.kind.value,
+    points_cost: wholeNumber(form.elements.points_cost.value),
+    min_subtotal: optionalText(form.elements.min_subtotal.value),
+    code_lifetime_days: wholeNumber(form.elements.code_lifetime_days.value),
+    active: form.elements.active.checked,
+  };
+  if (reward.kind !== "free_shipping") reward.value = optionalText(form.elements.value.value);
+  return reward;
+}
+
+async function save() {
+  clearFieldErrors(form);
+  const request = editing
+    ? api(`/api/rewards/${encodeURIComponent(editing.id)}`, { method: "PATCH", body: fields() })
+    : api("/api/rewards", { method: "POST", body: fields() });
+  const { ok, status, data } = await request;
+  if (ok) {
+    toast(editing ? "Reward saved" : "Reward created");
+    closeEditor();
+    clearBanners();
+    await load();
+  } else if (status === 422) {
+    showFieldErrors(form, data.fields);
+    const other = otherErrors(form, data.fields);
+    if (other) showBanner("critical", "The reward was not saved", other);
+  } else if (status !== 401) {
+    showBanner("critical", "The reward was not saved", data?.error ?? `HTTP ${status}`);
+  }
+}
+
+async function setActive(reward, active) {
+  const { ok, status, data } = await api(`/api/rewards/${encodeURIComponent(reward.id)}`,
+    { method: "PATCH", body: { active } });
+  if (!ok) {
+    if (status !== 401) showBanner("critical", "The reward was not changed", data?.error ?? `HTTP ${status}`);
+    return;
+  }
+  toast(active ? "Reward activated" : "Reward deactivated");
+  await load();
+}
+
+byId("new-reward").addEventListener("click", () => openEditor());
+byId("cancel").addEventListener("click", closeEditor);
+form.elements.kind.addEventListener("change", showKind);
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  save();
+});
+
+load();

@@ -1,0 +1,122 @@
+// Program settings: GET and PATCH /api/program, a save bar while there are unsaved
+// changes, the API's 422 messages next to their fields, and a plain-words preview.
+import {
+  api, byId, clearBanners, clearFieldErrors, otherErrors, plainDecimal, showBanner, showFieldErrors, toast,
+  wholeNumber,
+} from "./panel.js";
+
+const form = byId("settings-form");
+const saveBar = byId("save-bar");
+const FLAGS = ["exclude_gift_cards", "award_test_orders", "return_points_on_expiry"];
+const SAMPLE_ORDER = "40.00";
+let saved = null;
+
+function fill(program) {
+  form.elements.points_per_currency_unit.value = plainDecimal(program.points_per_currency_unit);
+  form.elements.signup_bonus.value = String(program.signup_bonus);
+  form.elements.excluded_order_tags.value = program.excluded_order_tags.join(", ");
+  for (const flag of FLAGS) form.elements[flag].checked = Boolean(program[flag]);
+}
+
+/** The form as the API's fields; what cannot be read is sent as typed, for the API to explain. */
+function values() {
+  const bonus = wholeNumber(form.elements.signup_bonus.value);
+  const program = {
+    points_per_currency_unit: form.elements.points_per_currency_unit.value.trim(),
+    signup_bonus: bonus === null ? "" : bonus,
+    excluded_order_tags: form.elements.excluded_order_tags.value.split(",").map((tag) => tag.trim()).filter(Boolean),
+  };
+  for (const flag of FLAGS) program[flag] = form.elements[flag].checked;
+  return program;
+}
+
+function asSaved(program) {
+  const { signup_bonus, excluded_order_tags } = program;
+  const points_per_currency_unit = plainDecimal(program.points_per_currency_unit);
+  const flags = Object.fromEntries(FLAGS.map((flag) => [flag, program[flag]]));
+  return { points_per_currency_unit, signup_bonus, excluded_order_tags, ...flags };
+}
+
+// Exact decimal arithmetic, floored, as plugin/rules.py does it: BigInt, never floats.
+function scaled(text) {
+  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(text)) return null;
+  const [whole, fraction = ""] = text.split(".");
+  return { digits: BigInt((whole || "0") + fraction), scale: fraction.length };
+}
+
+export function pointsFor(amount, rate) {
+  const a = scaled(amount);
+  const r = scaled(rate);
+  if (a === null || r === null) return null;
+  return (a.digits * r.digits) / 10n ** BigInt(a.scale + r.scale);
+}
+
+function preview() {
+  const program = values();
+  const points = pointsFor(SAMPLE_ORDER, program.points_per_currency_unit);
+  const lines = [points === null
+    ? "Enter a rate such as 1 or 0.5 to see what an order earns."
+    : `A ${SAMPLE_ORDER} order earns ${points} point${points === 1n ? "" : "s"}.`];
+  if (program.exclude_gift_cards) lines.push("Gift cards in an order earn nothing.");
+  if (program.excluded_order_tags.length) {
+    lines.push(`Orders tagged ${program.excluded_order_tags.join(" or ")} earn nothing.`);
+  }
+  if (Number.isInteger(program.signup_bonus) && program.signup_bonus > 0) {
+    lines.push(`New customers get ${program.signup_bonus} points when they open an account.`);
+  }
+  byId("preview").textContent = lines.join(" ");
+}
+
+function changed() {
+  preview();
+  saveBar.hidden = saved === null || JSON.stringify(values()) === JSON.stringify(asSaved(saved));
+}
+
+async function save() {
+  clearFieldErrors(form);
+  const { ok, status, data } = await api("/api/program", { method: "PATCH", body: values() });
+  if (ok) {
+    saved = data;
+    fill(saved);
+    changed();
+    clearBanners();
+    toast("Settings saved");
+    return;
+  }
+  if (status === 422) {
+    showFieldErrors(form, data.fields);
+    const other = otherErrors(form, data.fields);
+    showBanner("critical", "The settings were not saved", other || "Fix the fields marked below, then save again.");
+  } else if (status !== 401) {
+    showBanner("critical", "The settings were not saved", data?.error ?? `HTTP ${status}`);
+  }
+  toast("Settings not saved", { error: true });
+}
+
+async function load() {
+  const { ok, status, data } = await api("/api/program");
+  if (!ok) {
+    if (status !== 401) showBanner("critical", "Settings unavailable", data?.error ?? `HTTP ${status}`);
+    return;
+  }
+  saved = data;
+  fill(saved);
+  changed();
+  form.setAttribute("aria-busy", "false");
+  document.body.dataset.loaded = "program";
+}
+
+form.addEventListener("input", changed);
+form.addEventListener("change", changed);
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  save();
+});
+byId("discard").addEventListener("click", () => {
+  fill(saved);
+  clearFieldErrors(form);
+  clearBanners();
+  changed();
+});
+
+load();

@@ -1,0 +1,23 @@
+"""`GET /api/stats?from=&to=`: the dashboard's figures and charts for the token's shop.
+
+The figures and their definitions live in plugin/stats.py, the charts in plugin/charts.py.
+"""
+from flask import Blueprint, g, jsonify, request
+
+from admin_ui.api import error
+from admin_ui.auth import authenticate_shop
+from plugin.db import request_session, utcnow
+from plugin.programs import InvalidFields
+from plugin.stats import dashboard, parse_period
+
+bp = Blueprint("stats_api", __name__, url_prefix="/api")
+bp.before_request(authenticate_shop)
+
+
+@bp.get("/stats")
+def read_stats():
+    try:
+        period = parse_period(request.args.get("from"), request.args.get("to"), today=utcnow().date())
+    except InvalidFields as invalid:
+        return error(422, "invalid period", fields=invalid.fields)
+    return jsonify(dashboard(request_session(), g.shop.id, g.shop.currency, period))

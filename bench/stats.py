@@ -1,0 +1,231 @@
+"""The dashboard figures at scale: `GET /api/stats` on a shop with 1,000,000 ledger entries.
+
+`run(database_url)` takes a PostgreSQL database that is already migrated, adds its own shop
+(a fresh domain, so it can share the database) with two years of history made by a few
+`INSERT ... SELECT generate_series` statements in one transaction: members, orders (some
+by guests, some cancelled), redemptions (some failed and given back, some used by an
+order), and ledger entries to match (signup bonuses, order awards, cancel reversals,
+redemptions and returns, adjustments to reach exactly one million), with the members'
+balances set from their entries. Then VACUUM ANALYZE, as autovacuum would do to an
+append-mostly table (it also sets the visibility map the index-only scans need), and it
+times the real endpoint through the Flask test client with a real session token: a 30-day
+and a 365-day period ending today, after one warm-up request, 3 runs each, median.
+
+    python -m bench.stats postgresql://postgres@127.0.0.1/some_migrated_db
+"""
+import statistics
+import sys
+import time
+import uuid
+from datetime import timedelta
+
+import jwt
+from cryptography.fernet import Fernet
+from sqlalchemy import create_engine, text
+
+from plugin.config import database_url as normalised_url
+from plugin.db import utcnow
+
+ENTRIES = 1_000_000
+MEMBERS = 100_000  # two in three got the signup bonus
+ORDERS = 780_000  # one in 21 by a guest, one in 20 excluded by tag (earns 0), one in 50 cancelled
+REDEMPTIONS = 100_000  # one in 10 failed (points returned), one in 4 used by an order
+HISTORY_DAYS = 730
+RUNS = 3
+API_KEY = "bench-stats-api-key"
+
+# Rows go in in time order, as a live shop writes them, so the tables' physical order
+# follows their timestamps the way production's does.
+BUILD = [
+    ("members", """
+        INSERT INTO members (shop_id, customer_id, email, balance, lifetime_earned, created_at)
+        SELECT :shop, row_number() OVER (ORDER BY at), 'c' || g || '@example.com', 0, 0, at
+        FROM (SELECT g, now() - random() * :history AS at FROM generate_series(1, :members) AS g) AS drawn
+        ORDER BY at"""),
+    ("orders", """
+        INSERT INTO orders (shop_id, order_id, name, customer_id, earned_points, rate, total_price, paid_at,
+                            cancelled_at, created_at)
+        SELECT :shop, 1000000000 + g, '#' || g, customer,
+               CASE WHEN customer IS NULL OR g % 20 = 7 THEN 0 ELSE floor(total * 0.9) END,
+               1, total, paid, CASE WHEN g % 50 = 0 THEN paid + interval '1 day' END, paid
+        FROM (SELECT g, CASE WHEN g % 21 = 0 THEN NULL ELSE 1 + floor(random() * :members)::bigint END AS customer,
+                     round((5 + random() * 195)::numeric, 2) AS total, now() - random() * :history AS paid
+              FROM generate_series(1, :orders) AS g) AS drawn
+        ORDER BY paid"""),
+    ("redemptions", """
+        INSERT INTO redemptions (shop_id, member_id, reward_id, points, code, status, attempts, order_id, created_at)
+        SELECT :shop, m.id, :reward, 500, 'BENCH-' || g,
+               CASE WHEN g % 10 = 1 THEN 'failed' WHEN g % 4 = 0 THEN 'used' ELSE 'issued' END, 1,
+               CASE WHEN g % 4 = 0 THEN 1000000000 + 1 + (g * 7) % :orders END, drawn.at
+        FROM (SELECT g, 1 + floor(random() * :members)::bigint AS customer, now() - random() * :history AS at
+              FROM generate_series(1, :redemptions) AS g) AS drawn
+        JOIN members AS m ON m.shop_id = :shop AND m.customer_id = drawn.customer
+        ORDER BY drawn.at"""),
+    ("ledger entries", """
+        INSERT INTO ledger_entries (shop_id, member_id, delta, kind, source_id, order_id, reason, created_at)
+        SELECT :shop, member_id, delta, kind, source_id, order_id, reason, at FROM (
+            SELECT id AS member_id, 50 AS delta, 'signup_bonus' AS kind, customer_id::text AS source_id,
+                   NULL::bigint AS order_id, 'Signup bonus' AS reason, created_at AS at
+            FROM members WHERE shop_id = :shop AND customer_id % 3 <> 0
+          UNION ALL
+            SELECT m.id, o.earned_points, 'order_award', o.order_id::text, o.order_id, 'Order ' || o.name || ' paid',
+                   o.paid_at
+            FROM orders AS o JOIN members AS m ON m.shop_id = :shop AND m.customer_id = o.customer_id
+            WHERE o.shop_id = :shop AND o.earned_points > 0
+          UNION ALL
+            SELECT m.id, -o.earned_points, 'cancel_reversal', o.order_id::text, o.order_id,
+                   'Order ' || o.name || ' cancelled', o.cancelled_at
+            FROM orders AS o JOIN members AS m ON m.shop_id = :shop AND m.customer_id = o.customer_id
+            WHERE o.shop_id = :shop AND o.earned_points > 0 AND o.cancelled_at IS NOT NULL
+          UNION ALL
+            SELECT member_id, -points, 'redemption', id::text, NULL, 'Redeemed: 5 off your order', created_at
+            FROM redemptions WHERE shop_id = :shop
+          UNION ALL
+            SELECT member_id, points, 'redemption_return', id::text, NULL, 'Code could not be created',
+                   created_at + interval '1 minute'
+            FROM redemptions WHERE shop_id = :shop AND status = 'failed'
+          UNION ALL
+            SELECT m.id, drawn.delta, 'adjustment', md5(CAST(:tag AS text) || g), NULL, 'Bench adjustment', drawn.at
+            FROM (SELECT g, 1 + floor(random() * :members)::bigint AS customer, now() - random() * :history AS at,
+                         CASE WHEN g % 3 = 0 THEN -1 ELSE 1 END * (1 + floor(random() * 100)::int) AS delta
+                  FROM generate_series(1, :adjustments) AS g) AS drawn
+            JOIN members AS m ON m.shop_id = :shop AND m.customer_id = drawn.customer
+        ) AS entries ORDER BY at"""),
+    ("balances", """
+        UPDATE members SET balance = sums.total, lifetime_earned = sums.earned
+        FROM (SELECT member_id, sum(delta) AS total,
+                     sum(CASE WHEN kind IN ('order_award', 'signup_bonus', 'adjustment') AND delta > 0
+                              THEN delta ELSE 0 END) AS earned
+              FROM ledger_entries WHERE shop_id = :shop GROUP BY member_id) AS sums
+        WHERE members.id = sums.member_id"""),
+]
+# How many entries the history makes before the adjustments that round it up to ENTRIES.
+COUNT_ENTRIES = """
+    SELECT (SELECT count(*) FROM members WHERE shop_id = :shop AND customer_id % 3 <> 0)
+         + (SELECT count(*) FROM orders WHERE shop_id = :shop AND customer_id IS NOT NULL AND earned_points > 0)
+         + (SELECT count(*) FROM orders WHERE shop_id = :shop AND customer_id IS NOT NULL AND earned_points > 0
+                                          AND cancelled_at IS NOT NULL)
+         + (SELECT count(*) FROM redemptions WHERE shop_id = :shop)
+         + (SELECT count(*) FROM redemptions WHERE shop_id = :shop AND status = 'failed')"""
+
+
+def run(database_url: str) -> dict:
+    """Build the shop, time the endpoint, print and return the figures."""
+    url = normalised_url(database_url)
+    domain = f"bench-stats-{uuid.uuid4().hex[:8]}.myshopify.com"
+    engine = create_engine(url)
+    try:
+        build = _build(engine, domain)
+        vacuum = _vacuum(engine)
+        timings = _time_requests(url, domain)
+    finally:
+        engine.dispose()
+    result = {"shop": domain, **build, "vacuum_analyze_seconds": round(vacuum, 1), **timings}
+    _print(result)
+    return result
+
+
+def _build(engine, domain: str) -> dict:
+    started = time.perf_counter()
+    steps = {}
+    with engine.begin() as connection:
+        connection.execute(text("SET LOCAL synchronous_commit = off"))
+        if connection.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar():
+            # A bulk load's usual shortcut: no per-row foreign-key checks (every row here comes
+            # from a join on the rows it points at). The indexes are all kept and maintained.
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+        connection.execute(text("SELECT setseed(0.42)"))
+        shop, reward = _shop(connection, domain)
+        params = {"shop": shop, "reward": reward, "members": MEMBERS, "orders": ORDERS, "redemptions": REDEMPTIONS,
+                  "entries": ENTRIES, "history": timedelta(days=HISTORY_DAYS), "tag": domain}
+        for name, sql in BUILD:
+            step = time.perf_counter()
+            if name == "ledger entries":
+                params["adjustments"] = ENTRIES - connection.execute(text(COUNT_ENTRIES), params).scalar_one()
+            connection.execute(text(sql), params)
+            steps[name] = round(time.perf_counter() - step, 1)
+        entries = connection.execute(text("SELECT count(*) FROM ledger_entries WHERE shop_id = :shop"),
+                                     {"shop": shop}).scalar_one()
+    return {"ledger_entries": entries, "build_seconds": round(time.perf_counter() - started, 1),
+            "build_steps_seconds": steps}
+
+
+def _shop(connection, domain: str) -> tuple[int, int]:
+    """The shop, its default program and catalog; returns the shop id and the redeemed reward's id."""
+    shop = connection.execute(text(
+        "INSERT INTO shops (domain, currency, created_at) VALUES (:domain, 'USD', now()) RETURNING id"),
+        {"domain": domain}).scalar_one()
+    connection.execute(text("""
+        INSERT INTO programs (shop_id, points_per_currency_unit, signup_bonus, excluded_order_tags,
+                              exclude_gift_cards, award_test_orders, return_points_on_expiry, updated_at)
+        VALUES (:shop, 1, 50, '[]', true, false, true, now())"""), {"shop": shop})
+    rewards = connection.execute(text("""
+        INSERT INTO rewards (shop_id, name, kind, value, points_cost, combines_with, active, created_at)
+        VALUES (:shop, '5 off your order', 'amount_off', 5, 500, '{}', true, now()),
+               (:shop, '10% off your order', 'percentage_off', 10, 1000, '{}', true, now()),
+               (:shop, 'Free shipping', 'free_shipping', 0, 400, '{}', true, now()),
+               (:shop, '12 off your order', 'amount_off', 12, 1000, '{}', true, now())
+        RETURNING id"""), {"shop": shop}).scalars().all()
+    return shop, rewards[0]
+
+
+def _vacuum(engine) -> float:
+    started = time.perf_counter()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        for table in ("members", "orders", "redemptions", "ledger_entries"):
+            connection.execute(text(f"VACUUM ANALYZE {table}"))
+    return time.perf_counter() - started
+
+
+def _time_requests(url: str, domain: str) -> dict:
+    from plugin import create_app
+
+    secret = uuid.uuid4().hex * 2
+    app = create_app({"DATABASE_URL": url, "REDIS_URL": None, "SHOPIFY_API_KEY": API_KEY,
+                      "SHOPIFY_API_SECRET": secret, "LOYALTY_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+                      "SWEEP_INTERVAL_SECONDS": 0})
+    client, today = app.test_client(), utcnow().date()
+    result = {}
+    try:
+        for days in (30, 365):
+            query = {"from": (today - timedelta(days=days - 1)).isoformat(), "to": today.isoformat()}
+            answer = _get(client, domain, secret, query)  # warm-up: connections, caches, plans
+            times = [_timed_ms(lambda: _get(client, domain, secret, query)) for _ in range(RUNS)]
+            result[f"stats_{days}d_median_ms"] = round(statistics.median(times), 1)
+            result[f"stats_{days}d_runs_ms"] = [round(t, 1) for t in times]
+            result[f"figures_{days}d"] = {key: value for key, value in answer.items()
+                                          if key not in ("series", "charts")}
+    finally:
+        app.extensions["engine"].dispose()
+    return result
+
+
+def _timed_ms(call) -> float:
+    started = time.perf_counter()
+    call()
+    return (time.perf_counter() - started) * 1000
+
+
+def _get(client, domain: str, secret: str, query: dict) -> dict:
+    now = int(time.time())
+    token = jwt.encode({"iss": f"https://{domain}/admin", "dest": f"https://{domain}", "aud": API_KEY, "sub": "1",
+                        "exp": now + 60, "nbf": now - 1, "iat": now - 1, "jti": uuid.uuid4().hex, "sid": "bench"},
+                       secret, algorithm="HS256")
+    response = client.get("/api/stats", query_string=query, headers={"Authorization": f"Bearer {token}"})
+    if response.status_code != 200:
+        raise RuntimeError(f"/api/stats answered {response.status_code}: {response.get_data(as_text=True)[:300]}")
+    return response.get_json()
+
+
+def _print(result: dict) -> None:
+    print(f"dashboard stats on {result['ledger_entries']:,} ledger entries ({result['shop']})")
+    print(f"  build: {result['build_seconds']} s {result['build_steps_seconds']}, "
+          f"VACUUM ANALYZE: {result['vacuum_analyze_seconds']} s")
+    for days in (30, 365):
+        print(f"  GET /api/stats, {days} days: median {result[f'stats_{days}d_median_ms']} ms "
+              f"(runs {result[f'stats_{days}d_runs_ms']})")
+        print(f"    {result[f'figures_{days}d']}")
+
+
+if __name__ == "__main__":
+    run(sys.argv[1])
