@@ -27,7 +27,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from plugin.db import insert_for, utcnow
-from plugin.members import ensure_member, member_id
+from plugin.members import ensure_members, member_id
 from plugin.models import EntryKind, LedgerEntry, Member, OrderRecord, RefundRecord
 from plugin.rules import OrderFacts, ProgramRules, order_points, points_for
 
@@ -50,9 +50,7 @@ def award_points_for_order(session: Session, shop_id: int, order: OrderFacts, ru
     Also applies any refund or cancellation that arrived before the order did.
     """
     points = order_points(order, rules)
-    values = dict(name=order.name, customer_id=order.customer_id, earned_points=points,
-                  rate=rules.points_per_currency_unit, total_price=order.total_price,
-                  paid_at=order.paid_at or utcnow())
+    values = _order_values(order, points, rules)
     inserted = session.execute(
         insert_for(session, ORDERS).values(shop_id=shop_id, order_id=order.order_id, **values)
         .on_conflict_do_nothing().returning(ORDERS.c.id)
@@ -63,21 +61,55 @@ def award_points_for_order(session: Session, shop_id: int, order: OrderFacts, ru
             return 0  # already awarded: a duplicate or a second topic for the same order
         session.execute(update(ORDERS).where(ORDERS.c.id == record.id).values(**values))
     if order.customer_id is not None:
-        _credit_order(session, shop_id, order, points)
+        _credit_orders(session, shop_id, [order], {order.order_id: points})
     if inserted is None:
         _apply_pending_reversals(session, shop_id, order.order_id)
     return points
 
 
-def _credit_order(session: Session, shop_id: int, order: OrderFacts, points: int) -> None:
-    # The member upsert carries the credit, saving a statement per order on the hot path.
-    owner = ensure_member(session, shop_id, order.customer_id, order.email, credit=points, earned=points)
-    if points:
-        session.execute(insert_for(session, ENTRIES).values(
-            shop_id=shop_id, member_id=owner, delta=points, kind=EntryKind.ORDER_AWARD,
-            source_id=str(order.order_id), order_id=order.order_id,
-            reason=f"Order {order.name or order.order_id} paid",
-        ))
+def award_points_for_orders(session: Session, shop_id: int, orders: list[OrderFacts], rules: ProgramRules) -> None:
+    """Award a batch of paid orders with three statements in all, whatever its size.
+
+    The same rules as `award_points_for_order`, order by order: orders the ledger has not
+    seen are inserted, credited and entered together; an order it already knows (a refund
+    or cancellation came first, or the same order twice in the batch) takes the one-by-one
+    path, which applies what is waiting for it.
+    """
+    firsts: dict[int, OrderFacts] = {}
+    for order in orders:
+        firsts.setdefault(order.order_id, order)
+    points = {order.order_id: order_points(order, rules) for order in firsts.values()}
+    rows = [dict(shop_id=shop_id, order_id=order.order_id, **_order_values(order, points[order.order_id], rules))
+            for order in firsts.values()]
+    new = set(session.scalars(insert_for(session, ORDERS).values(rows).on_conflict_do_nothing()
+                              .returning(ORDERS.c.order_id)))
+    _credit_orders(session, shop_id, [o for o in firsts.values() if o.order_id in new and o.customer_id], points)
+    for order in orders:
+        if order.order_id not in new or firsts[order.order_id] is not order:
+            award_points_for_order(session, shop_id, order, rules)
+
+
+def _order_values(order: OrderFacts, points: int, rules: ProgramRules) -> dict:
+    return dict(name=order.name, customer_id=order.customer_id, earned_points=points,
+                rate=rules.points_per_currency_unit, total_price=order.total_price,
+                paid_at=order.paid_at or utcnow())
+
+
+def _credit_orders(session: Session, shop_id: int, orders: list[OrderFacts], points: dict[int, int]) -> None:
+    """Create the orders' members and credit them: one upsert and one multi-row insert."""
+    if not orders:
+        return
+    accounts: dict[int, tuple[str | None, int]] = {}
+    for order in orders:
+        email, credit = accounts.get(order.customer_id, (None, 0))
+        accounts[order.customer_id] = (email or order.email, credit + points[order.order_id])
+    owners = ensure_members(session, shop_id, accounts)
+    entries = [dict(shop_id=shop_id, member_id=owners[order.customer_id], delta=points[order.order_id],
+                    kind=EntryKind.ORDER_AWARD, source_id=str(order.order_id), order_id=order.order_id,
+                    reason=f"Order {order.name or order.order_id} paid")
+               for order in orders if points[order.order_id]]
+    if entries:
+        session.execute(insert_for(session, ENTRIES).values(entries))
 
 
 def reverse_refund(session: Session, shop_id: int, refund: RefundFacts) -> int:

@@ -15,26 +15,33 @@ PAGE_SIZE = 50
 
 
 def ensure_member(session: Session, shop_id: int, customer_id: int, email: str | None = None,
-                  credit: int = 0, earned: int = 0) -> int:
-    """The member's id, creating it; adds `credit` to its balance in the same statement.
+                  credit: int = 0) -> int:
+    """The member's id, creating it; adds `credit` (earned points) in the same statement."""
+    return ensure_members(session, shop_id, {customer_id: (email, credit)})[customer_id]
 
-    An order's email fills an empty one but never overwrites what customers/update set,
-    and never comes back to a member whose profile customers/redact removed.
+
+def ensure_members(session: Session, shop_id: int, accounts: dict[int, tuple[str | None, int]]) -> dict[int, int]:
+    """Member ids by customer id, creating members and adding earned credits in one statement.
+
+    `accounts` maps customer id -> (email from the order, points earned). An order's email
+    fills an empty one but never overwrites what customers/update set, and never comes back
+    to a member whose profile customers/redact removed. Rows go in customer-id order, so
+    concurrent batches lock the members they share in the same order.
     """
     table = Member.__table__
-    stmt = insert_for(session, table).values(
-        shop_id=shop_id, customer_id=customer_id, email=email, balance=credit, lifetime_earned=earned,
-    )
+    rows = [dict(shop_id=shop_id, customer_id=customer, email=email, balance=credit, lifetime_earned=credit)
+            for customer, (email, credit) in sorted(accounts.items())]
+    stmt = insert_for(session, table).values(rows)
     stmt = stmt.on_conflict_do_update(
         index_elements=["shop_id", "customer_id"],
         set_={
             "email": case((table.c.redacted_at.is_(None), func.coalesce(table.c.email, stmt.excluded.email)),
                           else_=table.c.email),
-            "balance": table.c.balance + credit,
-            "lifetime_earned": table.c.lifetime_earned + earned,
+            "balance": table.c.balance + stmt.excluded.balance,
+            "lifetime_earned": table.c.lifetime_earned + stmt.excluded.lifetime_earned,
         },
-    ).returning(table.c.id)
-    return session.execute(stmt).scalar_one()
+    ).returning(table.c.customer_id, table.c.id)
+    return dict(session.execute(stmt).all())
 
 
 def update_profile(session: Session, shop_id: int, customer_id: int, email: str | None,

@@ -74,17 +74,17 @@ def test_retry_failed_lists_then_reprocesses_failed_events(inprocess_app, flaky_
 
 def test_one_bad_event_in_a_batch_does_not_hold_back_the_others(inprocess_app, monkeypatch):
     client = inprocess_app.test_client()
-    real_apply = orders_paid.apply
+    real_apply_many = orders_paid.apply_many
 
-    def apply(session, shop, facts, delivery=None):
-        if facts.order_id == 666:
+    def apply_many(session, shop, deliveries):
+        real_apply_many(session, shop, deliveries)  # writes happen, then the failure must undo them
+        if any(facts.order_id == 666 for facts, _ in deliveries):
             raise RuntimeError("poisoned order")
-        real_apply(session, shop, facts, delivery)
 
     monkeypatch.setattr("plugin.jobs._drain_in_process", lambda: None)  # queue up, then drain as one batch
     for order_id, subtotal in ((1, "10.00"), (666, "99.00"), (2, "5.00")):
         signed_webhook(client, "orders/paid", order(order_id=order_id, subtotal=subtotal))
-    monkeypatch.setattr(orders_paid, "apply", apply)
+    monkeypatch.setattr(orders_paid, "apply_many", apply_many)
     with inprocess_app.app_context():
         assert drain_due_events() == 3
         with transaction() as session:
@@ -127,3 +127,25 @@ def test_retry_delays_grow_fourfold():
     from webhooks.processing import retry_delay
 
     assert [retry_delay(n) for n in (1, 2, 3)] == [timedelta(seconds=10), timedelta(seconds=40), timedelta(seconds=160)]
+
+
+def test_a_deadlock_with_another_worker_is_retried_at_once_not_after_a_backoff(inprocess_app, monkeypatch):
+    """PostgreSQL aborts one of two deadlocked transactions (SQLSTATE 40P01); it simply runs again."""
+    client = inprocess_app.test_client()
+    real_apply = orders_paid.apply
+    aborted = []
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    def apply(session, shop, facts, delivery=None):
+        real_apply(session, shop, facts, delivery)
+        if len(aborted) < 2:
+            aborted.append(1)
+            raise DBAPIError("INSERT ...", {}, Deadlock("deadlock detected"))
+
+    monkeypatch.setattr(orders_paid, "apply", apply)
+    assert signed_webhook(client, "orders/paid", order(subtotal="12.00")).status_code == 200
+    event = the_event(inprocess_app)
+    assert (event.status, event.attempts, len(aborted)) == (EventStatus.PROCESSED, 1, 2)
+    assert balance(client) == 12

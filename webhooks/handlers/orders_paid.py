@@ -2,7 +2,7 @@
 from dataclasses import replace
 from decimal import Decimal
 
-from plugin.ledger import award_points_for_order
+from plugin.ledger import award_points_for_orders
 from plugin.redemptions import mark_codes_used
 from plugin.rules import OrderFacts, normalise_tag
 from webhooks.handlers.payloads import (PayloadError, customer_id, items, money, optional_text, platform_id, required,
@@ -52,8 +52,15 @@ def gift_card_total(line_items: list[dict]) -> Decimal:
 
 
 def apply(session, shop, facts: OrderFacts, delivery=None) -> None:
+    apply_many(session, shop, [(facts, delivery)])
+
+
+def apply_many(session, shop, deliveries: list) -> None:
+    """A run of paid orders from one batch, awarded together (see award_points_for_orders)."""
+    # Paid when the platform says it happened, not when a worker got to it.
+    orders = [facts if delivery is None else replace(facts, paid_at=delivery.occurred_at)
+              for facts, delivery in deliveries]
     # The subtotal is already net of any loyalty code, so the code's value never earns points.
-    if delivery is not None:  # paid when the platform says it happened, not when a worker got to it
-        facts = replace(facts, paid_at=delivery.occurred_at)
-    award_points_for_order(session, shop.id, facts, shop.rules)
-    mark_codes_used(session, shop.id, list(facts.discount_codes), facts.order_id)
+    award_points_for_orders(session, shop.id, orders, shop.rules)
+    for order in orders:
+        mark_codes_used(session, shop.id, list(order.discount_codes), order.order_id)
