@@ -81,8 +81,10 @@ def award_points_for_orders(session: Session, shop_id: int, orders: list[OrderFa
     points = {order.order_id: order_points(order, rules) for order in firsts.values()}
     rows = [dict(shop_id=shop_id, order_id=order.order_id, **_order_values(order, points[order.order_id], rules))
             for order in firsts.values()]
-    new = set(session.scalars(insert_for(session, ORDERS).values(rows).on_conflict_do_nothing()
-                              .returning(ORDERS.c.order_id)))
+    # Executed with a list of rows: SQLAlchemy batches it into multi-row statements it compiles
+    # once ("insertmanyvalues"), where .values(rows) would compile a new statement every time.
+    new = set(session.scalars(insert_for(session, ORDERS).on_conflict_do_nothing().returning(ORDERS.c.order_id),
+                              rows))
     _credit_orders(session, shop_id, [o for o in firsts.values() if o.order_id in new and o.customer_id], points)
     for order in orders:
         if order.order_id not in new or firsts[order.order_id] is not order:
@@ -109,7 +111,7 @@ def _credit_orders(session: Session, shop_id: int, orders: list[OrderFacts], poi
                     reason=f"Order {order.name or order.order_id} paid")
                for order in orders if points[order.order_id]]
     if entries:
-        session.execute(insert_for(session, ENTRIES).values(entries))
+        session.execute(insert_for(session, ENTRIES), entries)
 
 
 def reverse_refund(session: Session, shop_id: int, refund: RefundFacts) -> int:

@@ -31,7 +31,7 @@ def ensure_members(session: Session, shop_id: int, accounts: dict[int, tuple[str
     table = Member.__table__
     rows = [dict(shop_id=shop_id, customer_id=customer, email=email, balance=credit, lifetime_earned=credit)
             for customer, (email, credit) in sorted(accounts.items())]
-    stmt = insert_for(session, table).values(rows)
+    stmt = insert_for(session, table)
     stmt = stmt.on_conflict_do_update(
         index_elements=["shop_id", "customer_id"],
         set_={
@@ -41,7 +41,7 @@ def ensure_members(session: Session, shop_id: int, accounts: dict[int, tuple[str
             "lifetime_earned": table.c.lifetime_earned + stmt.excluded.lifetime_earned,
         },
     ).returning(table.c.customer_id, table.c.id)
-    return dict(session.execute(stmt).all())
+    return dict(session.execute(stmt, rows).all())
 
 
 def update_profile(session: Session, shop_id: int, customer_id: int, email: str | None,
