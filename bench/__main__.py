@@ -1,12 +1,14 @@
-"""`python -m bench`: run parts (a) and (b) and the pgbench baseline, then print the summary.
+"""`python -m bench`: run parts (a), (b), (c), the dashboard stats and the pgbench baseline, then print the summary.
 
 Exit status 0 whenever the measurement completed (a MISS is a result, not a failure); 1 if
 the bench itself broke. Everything it starts (gunicorn, scratch databases, the Redis db's
 keys, temporary files) is stopped or removed on the way out, also after an error or a
 SIGTERM/Ctrl-C.
 
-`--sweep` measures part (a) under several gunicorn configurations instead (how the
-default below was chosen); `--help` lists the knobs.
+`--parts` picks parts (a,b,c,stats,pgbench; default all). Part "stats" is bench/stats.py's
+`run(database_url)`, imported only when it runs: if it is missing or fails, the bench says
+so and goes on. `--sweep` measures part (a) under several gunicorn configurations instead
+(how the default below was chosen), `--redeem-sweep` part (c); `--help` lists the knobs.
 """
 import argparse
 import os
@@ -22,7 +24,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bench import cpu, drain, intake, payloads, probe, services
+from bench import cpu, drain, intake, payloads, probe, redemptions, services
 from bench.report import Figure, fmt_int, heading, summary, table
 
 # Chosen with `--sweep` on the 2-core box; WHY_SERVER says why (printed in part (a)).
@@ -45,6 +47,7 @@ CORES = os.cpu_count() or 1
 RATIO_TARGET = 0.5
 P99_TARGET_MS = 50.0
 ORDERS_TARGET = 1000.0
+PARTS = ("a", "b", "c", "stats", "pgbench")
 
 
 def parse_args(argv):
@@ -63,12 +66,27 @@ def parse_args(argv):
     parser.add_argument("--customers", type=int, default=1_000,
                         help="customers the orders come from (default 1,000)")
     parser.add_argument("--pgbench-seconds", type=int, default=5)
-    parser.add_argument("--parts", default="a,b,pgbench", help="which parts to run (default a,b,pgbench)")
+    parser.add_argument("--redeem-clients", type=int, default=16,
+                        help="part (c): concurrent wrk connections redeeming (default 16)")
+    parser.add_argument("--redeem-members", type=int, default=500, help="part (c): members redeeming (default 500)")
+    parser.add_argument("--redeem-seconds", type=int, default=10, help="part (c): measured seconds (default 10)")
+    parser.add_argument("--redeem-server", default="",
+                        help="part (c): gunicorn config, e.g. gthread:2x8 or sync:16 (default "
+                             f"{redemptions.DEFAULT_SERVER.worker_class}:{redemptions.DEFAULT_SERVER.workers}"
+                             f"x{redemptions.DEFAULT_SERVER.threads})")
+    parser.add_argument("--redeem-sweep", default="",
+                        help="part (c) only, once per config, e.g. sync:4,sync:16,gthread:2x8 (5s runs)")
+    parser.add_argument("--parts", default=",".join(PARTS),
+                        help=f"which parts to run, comma-separated (default {','.join(PARTS)})")
     parser.add_argument("--sweep", action="store_true", help="only part (a), over several gunicorn configs")
     parser.add_argument("--sweep-configs", default="",
                         help="configs for --sweep, e.g. sync:2,sync:4,gthread:2x4 (default: a built-in list)")
     parser.add_argument("--sweep-repeat", type=int, default=1, help="times to go through the --sweep list")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    unknown = [part for part in args.parts.split(",") if part.strip() and part.strip() not in PARTS]
+    if unknown:
+        parser.error(f"unknown part(s) {', '.join(unknown)}: choose from {', '.join(PARTS)}")
+    return args
 
 
 class Run:
@@ -79,6 +97,12 @@ class Run:
         self.server: intake.Gunicorn | None = None
         self.redis = None
         self.tmp: Path | None = None
+        self.platform = None  # part (c)'s fake platform
+
+    def stop_platform(self) -> None:
+        if self.platform is not None:
+            platform, self.platform = self.platform, None
+            platform.stop()
 
     def stop_server(self) -> None:
         if self.server is not None:
@@ -86,7 +110,7 @@ class Run:
             server.stop()
 
     def close(self) -> None:
-        steps = [self.stop_server,
+        steps = [self.stop_server, self.stop_platform,
                  lambda: self.scratch and self.scratch.drop_all(),
                  lambda: self.redis is not None and self.redis.flushdb(),
                  lambda: self.tmp and shutil.rmtree(self.tmp, ignore_errors=True)]
@@ -127,6 +151,7 @@ def main(argv=None) -> int:
 
 
 def bench(args, run: Run) -> list[Figure]:
+    parts = {part.strip() for part in args.parts.split(",") if part.strip()}
     base = services.base_database_url()
     redis_url = services.redis_url()
     heading("setup")
@@ -157,13 +182,22 @@ def bench(args, run: Run) -> list[Figure]:
     if args.sweep:
         sweep(args, run, env, wrk, script)
         return []
+    if args.redeem_sweep:
+        for config in args.redeem_sweep.split(","):
+            redemptions.part_c(args, run, env, wrk, config=redemptions.parse_config(config), seconds=5)
+            run.stop_platform()
+        return []
 
-    parts = {part.strip() for part in args.parts.split(",")}
     figures = []
     if "a" in parts:
         figures += part_a(args, run, env, wrk, script, secret, body)
     if "b" in parts:
         figures += part_b(args, env)
+    if "c" in parts:
+        figures += redemptions.part_c(args, run, env, wrk)
+        run.stop_platform()
+    if "stats" in parts:
+        figures += part_stats(env)
     if "pgbench" in parts:
         figures += baseline(args, run)
     tps = next((f.raw for f in figures if f.name.startswith("baseline") and f.raw), None)
@@ -404,6 +438,37 @@ def part_b(args, env: dict) -> list[Figure]:
         Figure("(b) ledger consistent", f"{len(result.mismatches)} mismatches" + ("" if total_ok else ", totals differ")
                + ("" if processed else ", not all processed"), "0 mismatches", consistent),
     ]
+
+
+def part_stats(env: dict) -> list[Figure]:
+    """bench/stats.py, someone else's module: imported now, and never allowed to stop the bench."""
+    heading("stats: the dashboard's GET /api/stats on a large shop (bench/stats.py)")
+    try:
+        from bench import stats
+    except Exception as error:  # missing, or broken while it is being written
+        print(f"  skipped: bench/stats.py could not be imported ({type(error).__name__}: {error}); going on")
+        return [Figure("stats", "skipped (not importable)", "", None)]
+    if not callable(getattr(stats, "run", None)):
+        print("  skipped: bench/stats.py has no run(database_url); going on")
+        return [Figure("stats", "skipped (no run())", "", None)]
+    started = time.monotonic()
+    try:
+        result = stats.run(env["DATABASE_URL"])
+    except Exception as error:
+        print(f"  FAILED after {time.monotonic() - started:.0f}s: {type(error).__name__}: {str(error)[:500]}; "
+              f"going on without its figures")
+        return [Figure("stats", f"failed ({type(error).__name__})", "", None)]
+    print(f"  (part stats took {time.monotonic() - started:.0f}s)")
+    figures = []
+    if isinstance(result, dict):
+        entries = result.get("ledger_entries")
+        for days in (30, 365):
+            median = result.get(f"stats_{days}d_median_ms")
+            if isinstance(median, (int, float)):
+                label = f"stats GET /api/stats {days}d median" + (f" ({entries:,} entries)" if isinstance(
+                    entries, int) else "")
+                figures.append(Figure(label, f"{median:.1f} ms", "", None, raw=float(median)))
+    return figures or [Figure("stats", "ran (no figures recognised in its result)", "", None)]
 
 
 def baseline(args, run: Run) -> list[Figure]:

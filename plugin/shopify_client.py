@@ -14,6 +14,7 @@ as "try again later" (jobs retry it), unlike `PlatformError`, which will not get
 """
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 
@@ -60,7 +61,7 @@ class AdminClient:
         self.max_wait = max_wait
         self.url = (f"{admin_origin(shop_domain)}/admin/api/"
                     f"{current_app.config['SHOPIFY_API_VERSION']}/graphql.json")
-        self.http = http or requests.Session()
+        self.http = http or _thread_session()
         self.sleep = sleep or current_app.config.get("ADMIN_API_SLEEP") or time.sleep
 
     def query(self, document: str, variables: dict | None = None) -> dict:
@@ -109,6 +110,17 @@ class AdminClient:
         if errors:
             raise PlatformError("; ".join(str(error.get("message")) for error in errors))
         return answer.get("data") or {}
+
+
+_local = threading.local()
+
+
+def _thread_session() -> requests.Session:
+    """One keep-alive session per thread: a new connection (and TLS handshake) per call
+    would cost more than the call. Sessions are not shared across threads."""
+    if not hasattr(_local, "session"):
+        _local.session = requests.Session()
+    return _local.session
 
 
 def backoff(attempt: int) -> float:

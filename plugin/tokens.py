@@ -72,18 +72,31 @@ def has_usable_token(shop: Shop) -> bool:
 
 
 def access_token(shop_id: int) -> str:
-    """The shop's offline access token, refreshed first if it is about to expire."""
+    """The shop's offline access token, refreshed first if it is about to expire.
+
+    The common case only reads. The shop row is locked only when a refresh is due, and the
+    expiry is checked again under the lock, since another worker may have refreshed first.
+    """
     session = new_session()
     try:
         with session.begin():
-            shop = session.scalar(select(Shop).where(Shop.id == shop_id).with_for_update())
+            shop = session.get(Shop, shop_id)
+            if shop is not None and shop.access_token is not None and not _refresh_due(shop):
+                return decrypt(shop.access_token)
+        with session.begin():
+            shop = session.scalar(select(Shop).where(Shop.id == shop_id).with_for_update()
+                                  .execution_options(populate_existing=True))
             if shop is None or shop.access_token is None:
                 raise NotInstalled("the shop has no offline access token")
-            if shop.access_token_expires_at and shop.access_token_expires_at <= utcnow() + REFRESH_MARGIN:
+            if _refresh_due(shop):
                 _refresh_locked(shop)
             return decrypt(shop.access_token)
     finally:
         session.close()
+
+
+def _refresh_due(shop: Shop) -> bool:
+    return shop.access_token_expires_at is not None and shop.access_token_expires_at <= utcnow() + REFRESH_MARGIN
 
 
 def _refresh_locked(shop: Shop) -> None:
