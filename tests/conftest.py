@@ -172,3 +172,17 @@ def send(client, settle):
         return response
 
     return deliver
+
+
+@pytest.fixture
+def platform(client):
+    """The shop installed (token exchange mocked) and the Admin API mocked from here on."""
+    import responses
+
+    from tests.helpers import SHOP, session_token, token_answer, token_endpoint
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add_passthru("http://127.0.0.1")
+        mock.post(token_endpoint(), json=token_answer("shpat_live"))
+        assert client.get("/", query_string={"shop": SHOP, "id_token": session_token()}).status_code == 200
+        yield mock

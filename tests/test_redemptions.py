@@ -11,8 +11,7 @@ from plugin.db import transaction, utcnow
 from plugin.jobs import maintain_redemptions
 from plugin.models import Redemption
 from tests.conftest import SERVICES
-from tests.helpers import (OTHER_SHOP, SHOP, auth, balance, member, order, session_token, signed_webhook,
-                           table_counts, token_answer, token_endpoint)
+from tests.helpers import OTHER_SHOP, SHOP, auth, balance, member, order, signed_webhook, table_counts
 
 GRAPHQL = f"https://{SHOP}/admin/api/2026-10/graphql.json"
 
@@ -24,16 +23,6 @@ def created(node_id: str = "gid://shopify/DiscountCodeNode/1", field: str = "dis
 THROTTLED = {"errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
              "extensions": {"cost": {"requestedQueryCost": 10, "throttleStatus": {
                  "maximumAvailable": 2000, "currentlyAvailable": 0, "restoreRate": 100}}}}
-
-
-@pytest.fixture
-def platform(client):
-    """The shop installed (token exchange mocked) and the Admin API mocked from here on."""
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.add_passthru("http://127.0.0.1")
-        mock.post(token_endpoint(), json=token_answer("shpat_live"))
-        assert client.get("/", query_string={"shop": SHOP, "id_token": session_token()}).status_code == 200
-        yield mock
 
 
 def fund(client, settle, points: int, customer_id: int = 7001) -> None:

@@ -17,23 +17,13 @@ from sqlalchemy import event, update
 from plugin.charts import Series, line_chart
 from plugin.db import transaction, utcnow
 from plugin.models import EntryKind, LedgerEntry, Member, OrderRecord
-from tests.helpers import OTHER_SHOP, SHOP, auth, customer, order, refund, session_token, token_answer, token_endpoint
+from tests.helpers import OTHER_SHOP, SHOP, auth, customer, order, refund
 
 GRAPHQL = f"https://{SHOP}/admin/api/2026-10/graphql.json"
 CREATED = {"data": {"discountCodeBasicCreate": {"codeDiscountNode": {"id": "gid://shopify/DiscountCodeNode/1"},
                                                 "userErrors": []}}}
 REFUSED = {"data": {"discountCodeBasicCreate": {"codeDiscountNode": None, "userErrors": [
     {"field": ["code"], "message": "Code is invalid", "code": "INVALID"}]}}}
-
-
-@pytest.fixture
-def platform(client):
-    """The shop installed (token exchange mocked) and the Admin API mocked from here on."""
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.add_passthru("http://127.0.0.1")
-        mock.post(token_endpoint(), json=token_answer("shpat_live"))
-        assert client.get("/", query_string={"shop": SHOP, "id_token": session_token()}).status_code == 200
-        yield mock
 
 
 def stats(client, shop: str = SHOP, **query) -> dict:
