@@ -26,6 +26,25 @@ from webhooks.verification import signature
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Lua that writes wrk's latency histogram (microseconds: count), so runs merge exactly.
+# Shared by every wrk script of the bench; %% escapes because the scripts are %-templates.
+LUA_HISTOGRAM = r"""  local bins = {}
+  if latency.max > 0 then
+    if pcall(function() return latency(1) end) then
+      for i = 1, #latency do
+        local value, count = latency(i)
+        if count and count > 0 then bins[#bins + 1] = string.format("%%d:%%d", value, count) end
+      end
+    else
+      for us = latency.min, latency.max do
+        local count = latency[us + 1]
+        if count > 0 then bins[#bins + 1] = string.format("%%d:%%d", us, count) end
+      end
+    end
+  end
+  io.write("BENCH_HIST " .. table.concat(bins, ",") .. "\n")
+"""
+
 LUA = r"""
 wrk.method = "POST"
 wrk.body = [==[%(body)s]==]
@@ -62,22 +81,7 @@ function done(summary, latency, requests)
   -- The latency histogram (microseconds: count), so runs can be merged exactly.
   -- wrk 4.1 (Debian) exposes it as latency(i) -> value, count over #latency distinct values;
   -- wrk 4.0 as latency[us + 1] -> count.
-  local bins = {}
-  if latency.max > 0 then
-    if pcall(function() return latency(1) end) then
-      for i = 1, #latency do
-        local value, count = latency(i)
-        if count and count > 0 then bins[#bins + 1] = string.format("%%d:%%d", value, count) end
-      end
-    else
-      for us = latency.min, latency.max do
-        local count = latency[us + 1]
-        if count > 0 then bins[#bins + 1] = string.format("%%d:%%d", us, count) end
-      end
-    end
-  end
-  io.write("BENCH_HIST " .. table.concat(bins, ",") .. "\n")
-end
+""" + LUA_HISTOGRAM + """end
 """
 
 

@@ -116,22 +116,7 @@ function done(summary, latency, requests)
     if t and #t > 0 then all[#all + 1] = t end
   end
   io.write("BENCH_STATUSES " .. table.concat(all, ",") .. "\n")
-  local bins = {}
-  if latency.max > 0 then
-    if pcall(function() return latency(1) end) then
-      for i = 1, #latency do
-        local value, count = latency(i)
-        if count and count > 0 then bins[#bins + 1] = string.format("%%d:%%d", value, count) end
-      end
-    else
-      for us = latency.min, latency.max do
-        local count = latency[us + 1]
-        if count > 0 then bins[#bins + 1] = string.format("%%d:%%d", us, count) end
-      end
-    end
-  end
-  io.write("BENCH_HIST " .. table.concat(bins, ",") .. "\n")
-end
+""" + intake.LUA_HISTOGRAM + """end
 """
 
 
