@@ -6,6 +6,7 @@ from flask import Blueprint, g, jsonify, request
 
 from admin_ui.auth import authenticate_shop, committing
 from plugin.db import request_session
+from plugin.ids import parse_id
 from plugin.members import PAGE_SIZE, entry_json, get_member, member_summary, recent_entries, search_members
 from plugin.ledger import adjust_points
 from plugin.redemptions import recent_redemptions, redemption_json
@@ -27,6 +28,12 @@ def json_body():
         return None
 
 
+def find_member(customer_id: str):
+    """The shop's member with this customer id; None for another shop's or a malformed id."""
+    number = parse_id(customer_id)
+    return None if number is None else get_member(request_session(), g.shop.id, number)
+
+
 @bp.get("/program")
 def read_program():
     return jsonify(program_json(g.shop.program))
@@ -46,15 +53,15 @@ def change_program():
 @bp.get("/members")
 def list_members():
     page = request.args.get("page", "1")
-    if not page.isdigit() or int(page) < 1:
+    if not parse_id(page):
         return error(422, "invalid query", fields={"page": "must be a whole number from 1"})
-    members, total = search_members(request_session(), g.shop.id, request.args.get("query", "").strip(), int(page))
-    return jsonify(members=[member_summary(m) for m in members], page=int(page), per_page=PAGE_SIZE, total=total)
+    members, total = search_members(request_session(), g.shop.id, request.args.get("query", "").strip(), parse_id(page))
+    return jsonify(members=[member_summary(m) for m in members], page=parse_id(page), per_page=PAGE_SIZE, total=total)
 
 
 @bp.get("/members/<customer_id>")
 def read_member(customer_id: str):
-    member = get_member(request_session(), g.shop.id, int(customer_id)) if customer_id.isdigit() else None
+    member = find_member(customer_id)
     if member is None:
         return error(404, "no such member in this shop")
     entries = recent_entries(request_session(), member)
@@ -66,7 +73,7 @@ def read_member(customer_id: str):
 @bp.post("/members/<customer_id>/adjustments")
 @committing
 def adjust_member(customer_id: str):
-    member = get_member(request_session(), g.shop.id, int(customer_id)) if customer_id.isdigit() else None
+    member = find_member(customer_id)
     if member is None:
         return error(404, "no such member in this shop")
     try:

@@ -32,7 +32,7 @@ def list_events():
     return jsonify(events=[event_json(event) for event in events])
 
 
-@bp.post("/events/<int:event_id>/retry")
+@bp.post("/events/<int(max=9223372036854775807):event_id>/retry")
 def retry_event(event_id: int):
     session = request_session()
     if find_shop_event(session, g.shop.domain, event_id) is None:

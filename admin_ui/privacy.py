@@ -27,7 +27,7 @@ def list_requests():
     return jsonify(data_requests=[summary(request) for request in found])
 
 
-@bp.get("/data-requests/<int:data_request_id>")
+@bp.get("/data-requests/<int(max=9223372036854775807):data_request_id>")
 def read_request(data_request_id: int):
     found = get_data_request(request_session(), g.shop.id, data_request_id)
     if found is None:

@@ -4,6 +4,7 @@ from flask import Blueprint, g, jsonify
 from admin_ui.api import error, json_body, member_summary
 from admin_ui.auth import authenticate_shop, committing
 from plugin.db import request_session
+from plugin.ids import parse_id
 from plugin.programs import InvalidFields
 from plugin.redemptions import IN_REQUEST_LIMITS, RedemptionRefused, issue_code, redeem_reward, redemption_json
 from plugin.rewards import create_reward, delete_reward, find_reward, list_rewards, reward_json, update_reward
@@ -58,11 +59,11 @@ def redeem(customer_id: str):
     body = json_body()
     if not isinstance(body, dict) or "reward_id" not in body:
         return error(422, "invalid redemption", fields={"reward_id": "is required"})
-    if not customer_id.isdigit():
+    if parse_id(customer_id) is None:
         return error(404, "no such member in this shop")
     session = request_session()
     try:
-        redemption = redeem_reward(session, g.shop, int(customer_id), body["reward_id"])
+        redemption = redeem_reward(session, g.shop, parse_id(customer_id), body["reward_id"])
     except RedemptionRefused as refused:
         session.rollback()
         return error(refused.status, str(refused))

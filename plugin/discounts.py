@@ -24,8 +24,9 @@ def create_discount_code(client: AdminClient, redemption: Redemption, reward: Re
                          starts_at: datetime) -> str:
     """Create the code on the platform; returns its DiscountCodeNode id.
 
-    If a retry finds the code TAKEN, the first try did reach the platform (its answer was
-    lost), so the existing code is looked up instead of failing the redemption.
+    If the platform says the code is TAKEN, an earlier try did reach it and its answer was
+    lost (the client retries on its own, and codes hold 60 random bits, so no other code can
+    collide): the existing code is looked up and adopted instead of failing the redemption.
     """
     document, field = (FREE_SHIPPING, "discountCodeFreeShippingCreate") if reward.kind is RewardKind.FREE_SHIPPING \
         else (BASIC, "discountCodeBasicCreate")
@@ -34,8 +35,7 @@ def create_discount_code(client: AdminClient, redemption: Redemption, reward: Re
         return client.mutate(document, variables, field)["codeDiscountNode"]["id"]
     except UserErrors as refused:
         taken = any(error.get("code") == "TAKEN" for error in refused.errors)
-        existing = client.query(BY_CODE, {"code": redemption.code}).get("codeDiscountNodeByCode") \
-            if taken and redemption.attempts > 0 else None
+        existing = client.query(BY_CODE, {"code": redemption.code}).get("codeDiscountNodeByCode") if taken else None
         if existing:
             return existing["id"]
         raise

@@ -74,7 +74,11 @@ def maintain_redemptions() -> dict:
     with transaction() as session:
         due = due_redemptions(session)
     for redemption_id in due:
-        issue_code(redemption_id)
+        try:
+            issue_code(redemption_id)
+        except Exception:
+            # One redemption that cannot be handled must not hold back every other shop's.
+            log.exception("retrying redemption %s failed", redemption_id)
     with transaction() as session:
         expired = expire_codes(session)
     return {"retried": len(due), "expired": expired}

@@ -174,6 +174,17 @@ def return_redeemed_points(session: Session, shop_id: int, member: int, redempti
     return _post(session, shop_id, member, points, EntryKind.REDEMPTION_RETURN, str(redemption_id), reason)
 
 
+def reclaim_returned_points(session: Session, shop_id: int, member: int, redemption_id: int, points: int,
+                            reason: str) -> bool:
+    """A code whose points were given back on expiry was used after all: spend them again, once."""
+    returned = session.scalar(select(ENTRIES.c.id).where(
+        ENTRIES.c.shop_id == shop_id, ENTRIES.c.kind == EntryKind.REDEMPTION_RETURN,
+        ENTRIES.c.source_id == str(redemption_id)))
+    if returned is None:
+        return False
+    return _post(session, shop_id, member, -points, EntryKind.REDEMPTION, f"{redemption_id}-used", reason)
+
+
 def _apply_pending_reversals(session: Session, shop_id: int, order_id: int) -> None:
     record = _lock_order(session, shop_id, order_id)
     pending = session.execute(select(REFUNDS.c.id, REFUNDS.c.refund_id, REFUNDS.c.refunded_subtotal).where(

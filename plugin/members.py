@@ -9,6 +9,7 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from plugin.db import insert_for
+from plugin.ids import parse_id
 from plugin.models import LedgerEntry, Member
 
 PAGE_SIZE = 50
@@ -75,8 +76,8 @@ def search_members(session: Session, shop_id: int, query: str = "", page: int = 
         pattern = f"%{query.lower()}%"
         name = func.lower(func.coalesce(Member.first_name, "") + " " + func.coalesce(Member.last_name, ""))
         matches = [func.lower(Member.email).like(pattern), name.like(pattern)]
-        if query.isdigit():
-            matches.append(Member.customer_id == int(query))
+        if parse_id(query) is not None:
+            matches.append(Member.customer_id == parse_id(query))
         where.append(or_(*matches))
     total = session.scalar(select(func.count()).select_from(Member).where(*where))
     rows = session.scalars(select(Member).where(*where).order_by(Member.id.desc())

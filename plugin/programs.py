@@ -61,7 +61,7 @@ def parse_adjustment(body) -> tuple[int, str]:
     points, reason = body.get("points"), body.get("reason")
     if isinstance(points, bool) or not isinstance(points, int) or points == 0 or abs(points) > MAX_ADJUSTMENT:
         errors["points"] = f"must be a whole number of points, not 0, at most {MAX_ADJUSTMENT} either way"
-    if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > 500 or "\x00" in reason:
         errors["reason"] = "is required: say why, in up to 500 characters"
     if errors:
         raise InvalidFields(errors)
@@ -96,7 +96,7 @@ def _tags(value) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
         raise ValueError("must be a list of tag names")
     tags = list(dict.fromkeys(tag.strip() for tag in value if tag.strip()))
-    if len(tags) > MAX_TAGS or any(len(tag) > 255 for tag in tags):
+    if len(tags) > MAX_TAGS or any(len(tag) > 255 or "\x00" in tag for tag in tags):
         raise ValueError(f"at most {MAX_TAGS} tags of up to 255 characters")
     return tags
 

@@ -22,6 +22,7 @@ from shopify_app import verify_app_proxy_req
 
 from plugin import storefront
 from plugin.db import request_session
+from plugin.ids import parse_id
 from plugin.html import html_response
 from plugin.members import get_member
 from plugin.redemptions import IN_REQUEST_LIMITS, RedemptionRefused, issue_code, recent_redemptions, redeem_reward
@@ -56,10 +57,10 @@ def verify_proxy_request():
     customer = params.get("logged_in_customer_id", [""])[0]
     if not is_shop_domain(shop):
         return _refuse("invalid_shop")
-    if customer and not (customer.isascii() and customer.isdigit()):
+    if customer and parse_id(customer) is None:
         return _refuse("invalid_customer_id")
     g.proxy_shop = shop
-    g.proxy_customer_id = int(customer) if customer else None
+    g.proxy_customer_id = parse_id(customer) if customer else None
     return None
 
 

@@ -19,9 +19,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from plugin.db import new_session, utcnow
-from plugin.ledger import return_redeemed_points, spend_points
+from plugin.ledger import reclaim_returned_points, return_redeemed_points, spend_points
 from plugin.models import Member, Redemption, RedemptionStatus, Reward, Shop
 from plugin.rewards import find_reward
+from plugin.platform_auth import PlatformAuthError
 from plugin.shopify_client import AdminClient, PlatformError, PlatformUnavailable
 from plugin.tokens import NotInstalled
 
@@ -110,6 +111,13 @@ def _issue_locked(session: Session, redemption: Redemption, client_limits: dict)
     except PlatformUnavailable as error:
         _postpone(session, redemption, str(error))
         return
+    except PlatformAuthError as error:
+        # The hourly token refresh failed: refused for good (4xx) or the platform is down.
+        if error.status is not None and 400 <= error.status < 500:
+            _fail(session, redemption, f"the store refused to renew our access: {error}")
+        else:
+            _postpone(session, redemption, str(error))
+        return
     except (PlatformError, NotInstalled) as error:
         _fail(session, redemption, str(error))
         return
@@ -152,11 +160,22 @@ def mark_codes_used(session: Session, shop_id: int, codes: list[str], order_id: 
     """An order used these codes; returns how many of ours it marked (once per code)."""
     if not codes:
         return 0
+    _reclaim_expired(session, shop_id, [code.upper() for code in codes])
     result = session.execute(update(Redemption).where(
         Redemption.shop_id == shop_id, Redemption.code.in_([code.upper() for code in codes]),
         Redemption.status.in_([RedemptionStatus.ISSUED, RedemptionStatus.PENDING, RedemptionStatus.EXPIRED]),
     ).values(status=RedemptionStatus.USED, order_id=order_id, used_at=utcnow()))
     return result.rowcount
+
+
+def _reclaim_expired(session: Session, shop_id: int, codes: list[str]) -> None:
+    # Rare: an order placed just before expiry, processed after the grace period returned
+    # the points. The shopper had the discount, so the points are spent again.
+    for redemption in session.scalars(select(Redemption).where(
+            Redemption.shop_id == shop_id, Redemption.code.in_(codes),
+            Redemption.status == RedemptionStatus.EXPIRED)):
+        reclaim_returned_points(session, shop_id, redemption.member_id, redemption.id, redemption.points,
+                                f"Code {redemption.code} was used after it expired: points spent again")
 
 
 def expire_codes(session: Session) -> int:

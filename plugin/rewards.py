@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plugin.db import utcnow
+from plugin.ids import parse_id
 from plugin.models import Reward, RewardKind
 from plugin.programs import InvalidFields
 
@@ -34,9 +35,10 @@ def list_rewards(session: Session, shop_id: int) -> list[Reward]:
 
 
 def find_reward(session: Session, shop_id: int, reward_id, lock: bool = False) -> Reward | None:
-    if isinstance(reward_id, bool) or not str(reward_id).isdigit():
+    reward_id = parse_id(reward_id)
+    if reward_id is None:
         return None
-    query = select(Reward).where(Reward.shop_id == shop_id, Reward.id == int(reward_id), Reward.deleted_at.is_(None))
+    query = select(Reward).where(Reward.shop_id == shop_id, Reward.id == reward_id, Reward.deleted_at.is_(None))
     return session.scalar(query.with_for_update() if lock else query)
 
 
@@ -129,7 +131,7 @@ def _decimal(value, what: str = "an amount such as \"5.00\"") -> Decimal:
 
 
 def _name(value) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > 255:
+    if not isinstance(value, str) or not value.strip() or len(value) > 255 or "\x00" in value:
         raise ValueError("is required: up to 255 characters")
     return value.strip()
 

@@ -14,6 +14,7 @@ from html import escape
 
 from flask import current_app
 
+from plugin.ids import parse_id
 from plugin.models import Member, Program, Redemption, RedemptionStatus, Reward
 
 CSRF_LIFETIME_SECONDS = 2 * 3600
@@ -42,9 +43,10 @@ def csrf_token(shop: str, customer_id: int, now: float | None = None) -> str:
 
 def csrf_valid(token: str | None, shop: str, customer_id: int) -> bool:
     issued, _, mac = (token or "").partition(".")
-    if not issued.isdigit() or time.time() - int(issued) > CSRF_LIFETIME_SECONDS:
+    issued_at = parse_id(issued)
+    if issued_at is None or time.time() - issued_at > CSRF_LIFETIME_SECONDS:
         return False
-    return hmac.compare_digest(mac, _csrf_mac(shop, customer_id, int(issued)))
+    return hmac.compare_digest(mac, _csrf_mac(shop, customer_id, issued_at))
 
 
 def _csrf_mac(shop: str, customer_id: int, issued: int) -> str:

@@ -55,7 +55,9 @@ def store_event(shop: str, topic: str, webhook_id: str, body: bytes) -> int | No
             event_id=(headers.get("X-Shopify-Event-Id") or "")[:255] or None,
             api_version=(headers.get("X-Shopify-API-Version") or "")[:16] or None,
             triggered_at=(headers.get("X-Shopify-Triggered-At") or "")[:64] or None,
-            payload=body.decode("utf-8", errors="replace"), received_at=now, next_attempt_at=now,
+            # PostgreSQL text cannot hold NUL; such a body is not valid JSON anyway and fails later.
+            payload=body.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
+            received_at=now, next_attempt_at=now,
         )).first()
     return None if row is None else row.id
 

@@ -8,6 +8,8 @@ import json
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 
+from plugin.ids import parse_id
+
 
 class PayloadError(ValueError):
     """The payload cannot be processed as sent; retrying it would fail the same way."""
@@ -30,9 +32,10 @@ def required(payload: dict, key: str):
 
 
 def platform_id(value, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
+    number = parse_id(value)
+    if number is None:
         raise PayloadError(f"'{field}' must be a numeric id, got {value!r}")
-    return int(value)
+    return number
 
 
 def money(value, field: str) -> Decimal:
@@ -68,7 +71,9 @@ def timestamp(value, field: str) -> datetime | None:
 
 
 def optional_text(value, limit: int = 255) -> str | None:
-    return str(value)[:limit] if value not in (None, "") else None
+    # NUL ("\u0000" in JSON) is not storable in PostgreSQL text; it never belongs in a name.
+    text = str(value).replace("\x00", "") if value is not None else ""
+    return text[:limit] or None
 
 
 def customer_id(payload: dict) -> int | None:
