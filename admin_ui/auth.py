@@ -5,7 +5,7 @@ from flask import current_app, g, jsonify, request
 
 from plugin.db import request_session
 from plugin.session_tokens import InvalidSessionToken, shop_from_header
-from plugin.shops import get_or_create_shop
+from plugin.shops import find_shop, get_or_create_shop
 
 
 def unauthorized(message: str):
@@ -23,8 +23,10 @@ def authenticate_shop():
                                   current_app.config["SHOPIFY_API_SECRET"])
     except InvalidSessionToken as error:
         return unauthorized(str(error))
-    g.shop = get_or_create_shop(request_session(), domain)
-    request_session().commit()
+    g.shop = find_shop(request_session(), domain)
+    if g.shop is None:  # a valid token from a shop we never met: start it with the defaults
+        g.shop = get_or_create_shop(request_session(), domain)
+        request_session().commit()
     return None
 
 

@@ -15,7 +15,7 @@ from admin_ui.auth import authenticate_shop
 from plugin.db import request_session
 from plugin.jobs import schedule_drain
 from plugin.models import EventStatus
-from webhooks.processing import find_shop_event, retry_failed_shop_event, shop_events
+from webhooks.processing import find_shop_event, retry_failed, shop_events
 
 bp = Blueprint("operations_api", __name__, url_prefix="/api")
 bp.before_request(authenticate_shop)
@@ -37,7 +37,7 @@ def retry_event(event_id: int):
     session = request_session()
     if find_shop_event(session, g.shop.domain, event_id) is None:
         return error(404, "no such webhook event in this shop")
-    if not retry_failed_shop_event(session, g.shop.domain, event_id):
+    if retry_failed(session, [event_id], shop_domain=g.shop.domain) != 1:
         session.rollback()
         return error(409, "only a failed event can be retried")
     session.commit()

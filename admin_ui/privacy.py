@@ -9,16 +9,14 @@ from flask import Blueprint, g, jsonify
 
 from admin_ui.auth import authenticate_shop
 from plugin.db import request_session
+from plugin.html import private_no_store
 from plugin.privacy import get_data_request, list_data_requests
 
 bp = Blueprint("privacy_api", __name__, url_prefix="/api")
 bp.before_request(authenticate_shop)
 
 
-@bp.after_request
-def not_cached(response):
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+bp.after_request(private_no_store)
 
 
 @bp.get("/data-requests")

@@ -26,6 +26,14 @@ from webhooks.verification import signature
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Lua that writes wrk's totals and errors as one JSON line, read back by the bench.
+LUA_RESULT = r"""  local e = summary.errors
+  io.write(string.format(
+    'BENCH_RESULT {"requests": %%d, "duration_us": %%d, "connect": %%d, "read": %%d, "write": %%d, ' ..
+    '"status": %%d, "timeout": %%d}\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout))
+"""
+
 # Lua that writes wrk's latency histogram (microseconds: count), so runs merge exactly.
 # Shared by every wrk script of the bench; %% escapes because the scripts are %-templates.
 LUA_HISTOGRAM = r"""  local bins = {}
@@ -73,12 +81,7 @@ function request()
 end
 
 function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    'BENCH_RESULT {"requests": %%d, "duration_us": %%d, "connect": %%d, "read": %%d, "write": %%d, ' ..
-    '"status": %%d, "timeout": %%d}\n',
-    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout))
-  -- The latency histogram (microseconds: count), so runs can be merged exactly.
+""" + LUA_RESULT + r"""  -- The latency histogram (microseconds: count), so runs can be merged exactly.
   -- wrk 4.1 (Debian) exposes it as latency(i) -> value, count over #latency distinct values;
   -- wrk 4.0 as latency[us + 1] -> count.
 """ + LUA_HISTOGRAM + """end

@@ -105,12 +105,7 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    'BENCH_RESULT {"requests": %%d, "duration_us": %%d, "connect": %%d, "read": %%d, "write": %%d, ' ..
-    '"status": %%d, "timeout": %%d}\n',
-    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout))
-  local all = {}
+""" + intake.LUA_RESULT + r"""  local all = {}
   for _, thread in ipairs(threads) do
     local t = thread:get("tally")
     if t and #t > 0 then all[#all + 1] = t end

@@ -72,7 +72,10 @@ def serve(host: str, port: int):
 @click.option("--concurrency", default=1, show_default=True, help="Requests in flight at once.")
 def replay_command(path: Path, url: str | None, secret: str | None, concurrency: int):
     """Sign and send recorded webhooks from a file or directory."""
-    recordings = load_recordings(path)
+    try:
+        recordings = load_recordings(path)
+    except ValueError as error:  # json.JSONDecodeError is a ValueError too
+        raise click.ClickException(f"cannot read the recordings: {error}") from None
     secret = secret or current_app.config["SHOPIFY_API_SECRET"]
     send = HttpSender(url, secret) if url else InProcessSender(current_app._get_current_object(), secret)
     with click.progressbar(length=len(recordings), label="replaying", file=sys.stderr) as bar:

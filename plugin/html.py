@@ -21,6 +21,12 @@ def message_page(title: str, message: str, status: int, shop: str | None = None)
     return html_response(body, status, shop)
 
 
+def private_no_store(response):
+    """`after_request` hook for answers about one shopper or one shop's customers."""
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 def html_response(body: str, status: int = 200, shop: str | None = None) -> Response:
     response = Response(body, status=status, mimetype="text/html")
     response.headers["Content-Security-Policy"] = frame_policy(shop)

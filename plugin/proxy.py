@@ -23,7 +23,7 @@ from shopify_app import verify_app_proxy_req
 from plugin import storefront
 from plugin.db import request_session
 from plugin.ids import parse_id
-from plugin.html import html_response
+from plugin.html import html_response, private_no_store
 from plugin.members import get_member
 from plugin.redemptions import IN_REQUEST_LIMITS, RedemptionRefused, issue_code, recent_redemptions, redeem_reward
 from plugin.rewards import list_rewards
@@ -69,10 +69,7 @@ def _refuse(reason: str):
     return jsonify(error="app proxy request could not be verified"), 401
 
 
-@bp.after_request
-def not_cached(response):
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+bp.after_request(private_no_store)
 
 
 @bp.get("/member.json")

@@ -88,9 +88,11 @@ def test_replay_with_the_wrong_secret_is_refused_and_reported(app, client, settl
     assert client.get("/api/members", headers=auth(SHOP)).get_json()["total"] == 0
 
 
-@pytest.mark.parametrize("bad", ['{"topic": "orders/paid"}', "not json"])
-def test_replay_of_a_broken_recording_file_says_what_is_wrong(app, tmp_path, bad):
+@pytest.mark.parametrize("bad, says", [('{"topic": "orders/paid"}', "lacks shop, webhook_id, payload"),
+                                       ("not json", "Expecting value")])
+def test_replay_of_a_broken_recording_file_says_what_is_wrong(app, tmp_path, bad, says):
     path = tmp_path / "broken.json"
     path.write_text(bad)
     result = app.test_cli_runner().invoke(args=["replay", str(path)])
-    assert result.exit_code != 0
+    assert result.exit_code == 1
+    assert "cannot read the recordings" in result.output and says in result.output

@@ -231,11 +231,16 @@ def _record_transient_failure(event_id: int, error: Exception) -> None:
         session.close()
 
 
-def retry_failed(session: Session, event_ids: list[int] | None = None) -> int:
-    """Put failed events back in line for an immediate new try; returns how many."""
+def retry_failed(session: Session, event_ids: list[int] | None = None, shop_domain: str | None = None) -> int:
+    """Put failed events back in line for an immediate new try; returns how many.
+
+    The CLI (the operator) may retry any shop's; the panel passes its shop's domain.
+    """
     query = update(EVENTS).where(EVENTS.c.status == EventStatus.FAILED)
     if event_ids:
         query = query.where(EVENTS.c.id.in_(event_ids))
+    if shop_domain is not None:
+        query = query.where(EVENTS.c.shop_domain == shop_domain)
     result = session.execute(query.values(status=EventStatus.PENDING, attempts=0, next_attempt_at=utcnow()))
     return result.rowcount
 
@@ -246,7 +251,7 @@ def failed_events(session: Session) -> list[WebhookEvent]:
 
 
 # The admin panel's view of the events: always one shop's, so a merchant can neither see
-# nor retry another store's deliveries (retry_failed above is the operator's, all shops).
+# nor retry another store's deliveries.
 def shop_events(session: Session, shop_domain: str, status: EventStatus, limit: int = 100) -> list[WebhookEvent]:
     """One shop's events in one status, newest first."""
     return list(session.scalars(select(WebhookEvent).where(
@@ -257,14 +262,6 @@ def shop_events(session: Session, shop_domain: str, status: EventStatus, limit: 
 def find_shop_event(session: Session, shop_domain: str, event_id: int) -> WebhookEvent | None:
     return session.scalar(select(WebhookEvent).where(
         WebhookEvent.shop_domain == shop_domain, WebhookEvent.id == event_id))
-
-
-def retry_failed_shop_event(session: Session, shop_domain: str, event_id: int) -> bool:
-    """Put one failed event of this shop back in line; False if the shop has no such failed event."""
-    result = session.execute(update(EVENTS).where(
-        EVENTS.c.status == EventStatus.FAILED, EVENTS.c.shop_domain == shop_domain, EVENTS.c.id == event_id,
-    ).values(status=EventStatus.PENDING, attempts=0, next_attempt_at=utcnow()))
-    return result.rowcount == 1
 
 
 def due_event_exists(session: Session, older_than: timedelta) -> bool:
