@@ -3,7 +3,7 @@ from functools import wraps
 
 from flask import current_app, g, jsonify, request
 
-from plugin.db import request_session
+from plugin.db import request_session, transaction
 from plugin.session_tokens import InvalidSessionToken, shop_from_header
 from plugin.shops import find_shop, get_or_create_shop
 
@@ -25,8 +25,11 @@ def authenticate_shop():
         return unauthorized(str(error))
     g.shop = find_shop(request_session(), domain)
     if g.shop is None:  # a valid token from a shop we never met: start it with the defaults
-        g.shop = get_or_create_shop(request_session(), domain)
-        request_session().commit()
+        # Ends the request's own transaction first: on SQLite it may hold the write lock.
+        request_session().rollback()
+        with transaction() as session:
+            get_or_create_shop(session, domain)
+        g.shop = find_shop(request_session(), domain)
     return None
 
 

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, g, redirect, render_template, request
 
-from plugin.db import request_session
+from plugin.db import request_session, transaction
 from plugin.html import html_response, message_page
 from plugin.platform_auth import PlatformAuthError, exchange_id_token
 from plugin.query_hmac import is_signed_by_platform
@@ -102,15 +102,16 @@ def _authenticate():
         shop_domain = shop_from_header(f"Bearer {id_token}", config["SHOPIFY_API_KEY"], config["SHOPIFY_API_SECRET"])
     except InvalidSessionToken as error:
         return _unauthorized(str(error), framing)
-    session = request_session()
-    shop = get_or_create_shop(session, shop_domain)
-    if not has_usable_token(shop):
+    shop = find_shop(request_session(), shop_domain)
+    if shop is None or not has_usable_token(shop):
         try:
-            store_grant(shop, exchange_id_token(shop_domain, id_token))
+            grant = exchange_id_token(shop_domain, id_token)
         except PlatformAuthError as error:
-            session.rollback()
             return _unauthorized(f"the store did not grant access: {error}", shop_domain)
-    session.commit()
+        # A GET's request session only reads; the platform call is made before the write lock.
+        with transaction() as session:
+            shop = get_or_create_shop(session, shop_domain)
+            store_grant(shop, grant)
     g.shop, g.id_token = shop, id_token
     return None
 

@@ -3,7 +3,8 @@ import logging
 import os
 from pathlib import Path
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from plugin import db
@@ -21,6 +22,7 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     _register_blueprints(app)
     app.register_error_handler(HTTPException, _json_error)
+    app.register_error_handler(DBAPIError, _database_busy)
     from plugin.cli import register_commands
 
     register_commands(app)
@@ -46,3 +48,25 @@ def _register_blueprints(app: Flask) -> None:
 def _json_error(error: HTTPException):
     messages = {413: "request body is larger than 1 MiB"}
     return jsonify(error=messages.get(error.code, error.description)), error.code
+
+
+# Seconds a client should wait before trying again after the database was busy.
+BUSY_RETRY_AFTER = 2
+
+
+def _database_busy(error: DBAPIError):
+    """A lock wait that timed out is a 503 to retry, not a 500; the request's work is rolled back."""
+    if not db.is_busy(error):
+        raise error
+    logging.getLogger(__name__).warning("database busy on %s %s: %s", request.method, request.path,
+                                        type(error.orig).__name__)
+    message = "the database is busy; nothing was changed, try again in a moment"
+    if request.path.startswith(("/api", "/webhooks")):
+        response = jsonify(error=message, retry_after=BUSY_RETRY_AFTER)
+        response.status_code = 503
+    else:
+        from plugin.html import message_page
+
+        response = message_page("Busy", message.capitalize() + ".", 503)
+    response.headers["Retry-After"] = str(BUSY_RETRY_AFTER)
+    return response

@@ -57,6 +57,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # How often workers look for events whose enqueue was lost; 0 turns the sweeper off.
         "SWEEP_INTERVAL_SECONDS": float(env.get("LOYALTY_SWEEP_INTERVAL", "10")),
         "MAX_CONTENT_LENGTH": MAX_WEBHOOK_BYTES,
+        # How long a write waits for a lock before the request answers 503 (Retry-After).
+        "LOCK_TIMEOUT_SECONDS": float(env.get("LOYALTY_LOCK_TIMEOUT", "10")),
     }
     config.update(_secrets(env, mode, instance))
     config.update(overrides or {})

@@ -4,15 +4,24 @@ One engine per app. Services receive a `Session` and never commit; the request (
 `request_session`) or the job wrapper owns the transaction. The column types here exist
 because SQLite, the embedded default, has no decimal and no time zone: money must come
 back as the exact Decimal that went in, and every time as aware UTC.
+
+SQLite has no row locks, so a transaction that reads a balance and then writes must hold
+the database's write lock from its first read: every transaction begins with `BEGIN
+IMMEDIATE` (SQLAlchemy's pysqlite recipe: pysqlite's own BEGIN comes only at the first
+write, after the reads it should have covered). Only sessions that cannot write (GET
+requests, see `request_session`) begin DEFERRED, so under WAL they read while a job
+writes. A writer that waits past the busy timeout fails with `is_busy(error)`, which the
+app answers with 503 and `Retry-After`, never a 500.
 """
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from flask import current_app, g
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Numeric, String, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -80,14 +89,27 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def make_engine(url: str) -> Engine:
+# How long a writer waits for a lock (SQLite's write lock, a PostgreSQL row lock) before
+# giving up; a request that gives up answers 503 with Retry-After.
+DEFAULT_LOCK_TIMEOUT_SECONDS = 10.0
+# Methods whose request session only reads (begins DEFERRED on SQLite).
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# PostgreSQL: lock_not_available (lock_timeout), query_canceled (statement_timeout),
+# deadlock_detected and serialization_failure. All mean "try again", not "this is wrong".
+BUSY_SQLSTATES = frozenset({"55P03", "57014", "40P01", "40001"})
+
+
+def make_engine(url: str, lock_timeout: float = DEFAULT_LOCK_TIMEOUT_SECONDS) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        # SQLite's file connections are cheap, and the threaded server may run many requests.
+        engine = create_engine(url, connect_args={"timeout": lock_timeout}, pool_size=10, max_overflow=30)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     # No pre-ping: it would add a round trip to every webhook. A connection that died with a
     # database restart fails one request (the platform retries it) and is then replaced.
-    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
+    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800,
+                         connect_args={"options": f"-c lock_timeout={int(lock_timeout * 1000)}"})
 
 
 def _sqlite_pragmas(dbapi_connection, _record):
@@ -95,8 +117,27 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+    # We emit BEGIN ourselves (see `_sqlite_begin`); pysqlite must not add its own.
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    options = connection.get_execution_options()
+    if options.get("isolation_level") == "AUTOCOMMIT":
+        return  # a single statement that is its own transaction (the webhook intake)
+    connection.exec_driver_sql("BEGIN DEFERRED" if options.get("loyalty_reads_only") else "BEGIN IMMEDIATE")
+
+
+def is_busy(error: BaseException) -> bool:
+    """The database was too busy to serve this (lock wait timed out, deadlock): try again."""
+    if not isinstance(error, DBAPIError):
+        return False
+    original = error.orig
+    if getattr(original, "sqlstate", None) in BUSY_SQLSTATES:
+        return True
+    message = str(original).lower()
+    return type(original).__module__ == "sqlite3" and ("database is locked" in message or "busy" in message)
 
 
 def insert_for(session_or_conn, table):
@@ -110,8 +151,14 @@ def dialect_insert(dialect: str):
 
 
 def init_app(app) -> None:
-    app.extensions["engine"] = make_engine(app.config["DATABASE_URL"])
-    app.extensions["sessionmaker"] = sessionmaker(app.extensions["engine"], expire_on_commit=False)
+    engine = make_engine(app.config["DATABASE_URL"], app.config["LOCK_TIMEOUT_SECONDS"])
+    app.extensions["engine"] = engine
+    app.extensions["sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    app.extensions["reading_sessionmaker"] = sessionmaker(engine.execution_options(loyalty_reads_only=True),
+                                                          expire_on_commit=False)
+    # Closed after each request even when an outer app context (a CLI command, a test) lives
+    # on: a session kept across requests would keep its snapshot, or SQLite's write lock.
+    app.teardown_request(_close_request_session)
     app.teardown_appcontext(_close_request_session)
 
 
@@ -123,10 +170,20 @@ def new_session() -> Session:
     return current_app.extensions["sessionmaker"]()
 
 
+def reading_session() -> Session:
+    """A session that only reads: on SQLite it does not wait for, or hold, the write lock."""
+    return current_app.extensions["reading_sessionmaker"]()
+
+
 def request_session() -> Session:
-    """The session of the current request or CLI command; closed when its context ends."""
+    """The session of the current request or CLI command; closed when its context ends.
+
+    A GET request's session only reads (DEFERRED on SQLite); a GET view that must write
+    (an install, a first visit) does so in its own `transaction()`.
+    """
     if "db_session" not in g:
-        g.db_session = new_session()
+        reading = has_request_context() and request.method in READING_METHODS
+        g.db_session = reading_session() if reading else new_session()
     return g.db_session
 
 

@@ -15,8 +15,12 @@ Design
   what the order still holds (the sum of its entries), so the final balance is
   award - min(award, refunds), or 0 once cancelled, whatever the order of events.
 - Locks: every change that concerns an order first locks that order's row (FOR UPDATE on
-  PostgreSQL; SQLite serialises writers anyway), then the member's row through its UPDATE.
-  Always in that order, so two jobs cannot deadlock on one order and member.
+  PostgreSQL; on SQLite every writing transaction holds the database's write lock from its
+  BEGIN IMMEDIATE, see plugin/db.py), then the member's row through its UPDATE. Always in
+  that order, so two jobs cannot deadlock on one order and member.
+- Spending never trusts a caller's read: `spend_points` moves the balance with
+  `WHERE balance >= points` and the row count decides. Reversals (refunds, cancellations,
+  a code used after its points came back) may go below zero, so they use `_post`.
 """
 import uuid
 from dataclasses import dataclass
@@ -163,9 +167,27 @@ def adjust_points(session: Session, shop_id: int, member: int, points: int, reas
         ENTRIES.c.shop_id == shop_id, ENTRIES.c.kind == EntryKind.ADJUSTMENT, ENTRIES.c.source_id == source_id))
 
 
+class InsufficientPoints(Exception):
+    """A spend the balance cannot cover; nothing was written, but the caller must roll back."""
+
+
 def spend_points(session: Session, shop_id: int, member: int, redemption_id: int, points: int, reason: str) -> None:
-    """Take a redemption's cost; the caller holds the member's row lock and checked the balance."""
-    _post(session, shop_id, member, -points, EntryKind.REDEMPTION, str(redemption_id), reason)
+    """Take a redemption's cost, or raise InsufficientPoints and take nothing.
+
+    The database decides, not the caller's earlier read: the balance moves only through
+    `balance >= points` in the UPDATE's own WHERE, so two spends that both read enough
+    cannot both succeed, on any backend and whatever locks the caller took.
+    """
+    if points <= 0:
+        raise ValueError("a spend must take points")
+    debited = session.execute(update(MEMBERS).where(MEMBERS.c.id == member, MEMBERS.c.balance >= points)
+                              .values(balance=MEMBERS.c.balance - points)).rowcount
+    if debited != 1:
+        balance = session.scalar(select(MEMBERS.c.balance).where(MEMBERS.c.id == member))
+        raise InsufficientPoints(f"the balance is {balance}")
+    # A plain INSERT: a second spend for the same redemption is a bug, and must fail loudly.
+    session.execute(insert_for(session, ENTRIES).values(_entry(shop_id, member, -points, EntryKind.REDEMPTION,
+                                                                str(redemption_id), reason)))
 
 
 def return_redeemed_points(session: Session, shop_id: int, member: int, redemption_id: int, points: int,
@@ -222,8 +244,7 @@ def _post(session: Session, shop_id: int, member: int, delta: int, kind: EntryKi
           reason: str, order_id: int | None = None) -> bool:
     """Write one entry and move the member's totals with it; False if the key was already there."""
     posted = session.execute(insert_for(session, ENTRIES).values(
-        shop_id=shop_id, member_id=member, delta=delta, kind=kind, source_id=source_id,
-        order_id=order_id, reason=reason[:500],
+        _entry(shop_id, member, delta, kind, source_id, reason, order_id),
     ).on_conflict_do_nothing().returning(ENTRIES.c.id)).first()
     if posted is None:
         return False
@@ -231,6 +252,12 @@ def _post(session: Session, shop_id: int, member: int, delta: int, kind: EntryKi
     session.execute(update(MEMBERS).where(MEMBERS.c.id == member).values(
         balance=MEMBERS.c.balance + delta, lifetime_earned=MEMBERS.c.lifetime_earned + earned))
     return True
+
+
+def _entry(shop_id: int, member: int, delta: int, kind: EntryKind, source_id: str, reason: str,
+           order_id: int | None = None) -> dict:
+    return dict(shop_id=shop_id, member_id=member, delta=delta, kind=kind, source_id=source_id,
+                order_id=order_id, reason=reason[:500])
 
 
 def _lock_order(session: Session, shop_id: int, order_id: int):

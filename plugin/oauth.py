@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, current_app, redirect, request
 from sqlalchemy import delete
 
-from plugin.db import request_session, utcnow
+from plugin.db import transaction, utcnow
 from plugin.html import message_page
 from plugin.models import OAuthState
 from plugin.platform_auth import PlatformAuthError, admin_origin, exchange_code
@@ -51,9 +51,8 @@ def install():
     if refused:
         return refused
     shop, nonce = request.args["shop"], secrets.token_urlsafe(32)
-    session = request_session()
-    session.add(OAuthState(nonce=nonce, shop_domain=shop))
-    session.commit()
+    with transaction() as session:
+        session.add(OAuthState(nonce=nonce, shop_domain=shop))
     query = urlencode({"client_id": current_app.config["SHOPIFY_API_KEY"],
                        "scope": current_app.config["SHOPIFY_SCOPES"],
                        "redirect_uri": current_app.config["SHOPIFY_APP_URL"].rstrip("/") + "/auth/callback",
@@ -79,9 +78,8 @@ def callback():
         grant = exchange_code(shop, code)
     except PlatformAuthError as error:
         return message_page("Cannot install", f"The store did not accept this installation: {error}.", 400)
-    session = request_session()
-    store_grant(get_or_create_shop(session, shop), grant)
-    session.commit()
+    with transaction() as session:
+        store_grant(get_or_create_shop(session, shop), grant)
     response = redirect(_app_home(shop))
     response.delete_cookie(STATE_COOKIE, path="/auth")
     return response
@@ -89,11 +87,10 @@ def callback():
 
 def _consume_state(shop: str, state: str) -> bool:
     """Delete the nonce; True only if it existed, belonged to this shop and was fresh."""
-    session = request_session()
-    deleted = session.execute(delete(OAuthState).where(
-        OAuthState.nonce == state, OAuthState.shop_domain == shop,
-        OAuthState.created_at > utcnow() - STATE_LIFETIME))
-    session.commit()
+    with transaction() as session:
+        deleted = session.execute(delete(OAuthState).where(
+            OAuthState.nonce == state, OAuthState.shop_domain == shop,
+            OAuthState.created_at > utcnow() - STATE_LIFETIME))
     return deleted.rowcount == 1
 
 

@@ -13,13 +13,14 @@ at most once whatever path gets there first.
 """
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from plugin.db import new_session, utcnow
-from plugin.ledger import reclaim_returned_points, return_redeemed_points, spend_points
+from plugin.db import transaction, utcnow
+from plugin.ledger import InsufficientPoints, reclaim_returned_points, return_redeemed_points, spend_points
 from plugin.models import Member, Redemption, RedemptionStatus, Reward, Shop
 from plugin.rewards import find_reward
 from plugin.platform_auth import PlatformAuthError
@@ -35,6 +36,9 @@ MAX_ISSUE_ATTEMPTS = 8
 IN_REQUEST_LIMITS = {"max_attempts": 4, "max_wait": 2.0}
 # A code used just before it expired may reach us hours later; wait before giving points back.
 EXPIRY_GRACE = timedelta(hours=24)
+# How long a claimed code is left to its issuer before the retry job may try it again:
+# longer than a whole in-request or job call with its retries.
+CLAIM_LEASE = timedelta(minutes=2)
 
 
 class RedemptionRefused(Exception):
@@ -75,55 +79,102 @@ def redeem_reward(session: Session, shop: Shop, customer_id: int, reward_id) -> 
     )
     session.add(redemption)
     session.flush()
-    spend_points(session, shop.id, member.id, redemption.id, reward.points_cost, f"Redeemed: {reward.name}")
+    try:
+        spend_points(session, shop.id, member.id, redemption.id, reward.points_cost, f"Redeemed: {reward.name}")
+    except InsufficientPoints as short:
+        raise RedemptionRefused(409, f"this reward costs {reward.points_cost} points; {short}") from None
     session.refresh(member)
     return redemption
 
 
-def issue_code(redemption_id: int, **client_limits) -> RedemptionStatus:
-    """Create the redemption's code on the platform; commits whatever it learns."""
+def issue_code(redemption_id: int, **client_limits) -> RedemptionStatus | None:
+    """Create the redemption's code on the platform; commits whatever it learns.
+
+    No transaction is open during the platform call. The redemption is first claimed with
+    one conditional UPDATE (a lease on `next_attempt_at`), so two workers never call for the
+    same code; the outcome is then written under the write lock, only if still pending.
+    """
     from plugin.jobs import schedule_code_retry
 
-    session = new_session()
-    try:
-        with session.begin():
-            redemption = session.scalar(select(Redemption).where(Redemption.id == redemption_id).with_for_update())
-            if redemption is None or redemption.status is not RedemptionStatus.PENDING:
-                return None if redemption is None else redemption.status
-            _issue_locked(session, redemption, client_limits)
-        if redemption.status is RedemptionStatus.PENDING:  # committed: now the retry may run
-            schedule_code_retry(redemption.id, redemption.attempts, redemption.next_attempt_at - utcnow())
-        return redemption.status
-    finally:
-        session.close()
+    with transaction() as session:
+        claimed = _claim(session, redemption_id)
+    if not isinstance(claimed, Claim):
+        return claimed
+    outcome = _create_on_platform(claimed, client_limits)
+    with transaction() as session:
+        redemption = _record_outcome(session, redemption_id, outcome)
+    if redemption.status is RedemptionStatus.PENDING:  # committed: now the retry may run
+        schedule_code_retry(redemption.id, redemption.attempts, redemption.next_attempt_at - utcnow())
+    return redemption.status
 
 
-def _issue_locked(session: Session, redemption: Redemption, client_limits: dict) -> None:
+@dataclass(frozen=True)
+class Claim:
+    """What the platform call needs, read while claiming (the objects stay usable after)."""
+
+    redemption: Redemption
+    reward: Reward
+    customer_id: int
+    shop_id: int
+    shop_domain: str
+
+
+def _claim(session: Session, redemption_id: int) -> Claim | RedemptionStatus | None:
+    """The redemption's claim if this caller may issue it now; else its current status
+    (None if there is no such redemption)."""
+    now = utcnow()
+    claimed = session.execute(update(Redemption).where(
+        Redemption.id == redemption_id, Redemption.status == RedemptionStatus.PENDING,
+        Redemption.next_attempt_at <= now,
+    ).values(next_attempt_at=now + CLAIM_LEASE).execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        return session.scalar(select(Redemption.status).where(Redemption.id == redemption_id))
+    redemption = session.get(Redemption, redemption_id, populate_existing=True)
+    shop = session.get(Shop, redemption.shop_id)
+    return Claim(redemption, session.get(Reward, redemption.reward_id),
+                 session.get(Member, redemption.member_id).customer_id, shop.id, shop.domain)
+
+
+@dataclass(frozen=True)
+class PlatformOutcome:
+    discount_id: str | None = None
+    postpone: str | None = None  # worth another try later
+    fail: str | None = None  # refused for good
+
+
+def _create_on_platform(claim: Claim, client_limits: dict) -> PlatformOutcome:
     from plugin.discounts import create_discount_code
 
-    reward = session.get(Reward, redemption.reward_id)
-    member = session.get(Member, redemption.member_id)
-    shop = session.get(Shop, redemption.shop_id)
-    client = AdminClient(shop.id, shop.domain, **client_limits)
+    client = AdminClient(claim.shop_id, claim.shop_domain, **client_limits)
     try:
-        redemption.discount_id = create_discount_code(client, redemption, reward, member.customer_id,
-                                                      redemption.created_at)
+        return PlatformOutcome(discount_id=create_discount_code(
+            client, claim.redemption, claim.reward, claim.customer_id, claim.redemption.created_at))
     except PlatformUnavailable as error:
-        _postpone(session, redemption, str(error))
-        return
+        return PlatformOutcome(postpone=str(error))
     except PlatformAuthError as error:
         # The hourly token refresh failed: refused for good (4xx) or the platform is down.
         if error.status is not None and 400 <= error.status < 500:
-            _fail(session, redemption, f"the store refused to renew our access: {error}")
-        else:
-            _postpone(session, redemption, str(error))
-        return
+            return PlatformOutcome(fail=f"the store refused to renew our access: {error}")
+        return PlatformOutcome(postpone=str(error))
     except (PlatformError, NotInstalled) as error:
-        _fail(session, redemption, str(error))
-        return
-    redemption.status, redemption.issued_at, redemption.error = RedemptionStatus.ISSUED, utcnow(), None
-    redemption.attempts += 1
-    session.flush()
+        return PlatformOutcome(fail=str(error))
+
+
+def _record_outcome(session: Session, redemption_id: int, outcome: PlatformOutcome) -> Redemption:
+    redemption = session.scalar(select(Redemption).where(Redemption.id == redemption_id).with_for_update()
+                                .execution_options(populate_existing=True))
+    if redemption.status is not RedemptionStatus.PENDING:
+        return redemption  # an order used the code meanwhile: what it recorded stands
+    if outcome.postpone is not None:
+        _postpone(session, redemption, outcome.postpone)
+    elif outcome.fail is not None:
+        _fail(session, redemption, outcome.fail)
+    else:
+        redemption.status, redemption.issued_at, redemption.error = RedemptionStatus.ISSUED, utcnow(), None
+        redemption.discount_id = outcome.discount_id
+        redemption.attempts += 1
+        session.flush()
+    return redemption
 
 
 def _postpone(session: Session, redemption: Redemption, reason: str) -> None:
@@ -157,41 +208,54 @@ def due_redemptions(session: Session, limit: int = 100) -> list[int]:
 
 
 def mark_codes_used(session: Session, shop_id: int, codes: list[str], order_id: int) -> int:
-    """An order used these codes; returns how many of ours it marked (once per code)."""
+    """An order used these codes; returns how many of ours it marked (once per code).
+
+    Two conditional UPDATEs, so a racing `expire_codes` cannot slip between a read and a
+    write: whichever statement changes a row first wins it. Codes still issued or pending
+    are marked first; a code that expired meanwhile (maybe with its points given back) is
+    marked by the second, which spends those points again.
+    """
     if not codes:
         return 0
-    _reclaim_expired(session, shop_id, [code.upper() for code in codes])
-    result = session.execute(update(Redemption).where(
-        Redemption.shop_id == shop_id, Redemption.code.in_([code.upper() for code in codes]),
-        Redemption.status.in_([RedemptionStatus.ISSUED, RedemptionStatus.PENDING, RedemptionStatus.EXPIRED]),
-    ).values(status=RedemptionStatus.USED, order_id=order_id, used_at=utcnow()))
-    return result.rowcount
+    codes = [code.upper() for code in codes]
+    live = _mark_used(session, shop_id, codes, order_id, [RedemptionStatus.ISSUED, RedemptionStatus.PENDING])
+    lapsed = _mark_used(session, shop_id, codes, order_id, [RedemptionStatus.EXPIRED])
+    for row in lapsed:
+        # Rare: an order placed just before expiry, processed after the grace period returned
+        # the points. The shopper had the discount, so the points are spent again.
+        reclaim_returned_points(session, shop_id, row.member_id, row.id, row.points,
+                                f"Code {row.code} was used after it expired: points spent again")
+    return len(live) + len(lapsed)
 
 
-def _reclaim_expired(session: Session, shop_id: int, codes: list[str]) -> None:
-    # Rare: an order placed just before expiry, processed after the grace period returned
-    # the points. The shopper had the discount, so the points are spent again.
-    for redemption in session.scalars(select(Redemption).where(
-            Redemption.shop_id == shop_id, Redemption.code.in_(codes),
-            Redemption.status == RedemptionStatus.EXPIRED)):
-        reclaim_returned_points(session, shop_id, redemption.member_id, redemption.id, redemption.points,
-                                f"Code {redemption.code} was used after it expired: points spent again")
+def _mark_used(session: Session, shop_id: int, codes: list[str], order_id: int, statuses: list) -> list:
+    return session.execute(update(Redemption).where(
+        Redemption.shop_id == shop_id, Redemption.code.in_(codes), Redemption.status.in_(statuses),
+    ).values(status=RedemptionStatus.USED, order_id=order_id, used_at=utcnow())
+        .returning(Redemption.id, Redemption.member_id, Redemption.points, Redemption.code)
+        .execution_options(synchronize_session=False)).all()
 
 
 def expire_codes(session: Session) -> int:
-    """Mark issued codes past expiry (and its grace) expired; maybe give their points back."""
+    """Mark issued codes past expiry (and its grace) expired; maybe give their points back.
+
+    One conditional UPDATE decides which codes expire, so a code an order marks used at
+    the same moment is either used or expired, never used with its points returned.
+    """
     from plugin.models import Program
 
-    due = session.scalars(select(Redemption).where(
+    expired = session.execute(update(Redemption).where(
         Redemption.status == RedemptionStatus.ISSUED, Redemption.expires_at <= utcnow() - EXPIRY_GRACE,
-    ).with_for_update(skip_locked=True)).all()
-    for redemption in due:
-        redemption.status = RedemptionStatus.EXPIRED
-        if session.get(Program, redemption.shop_id).return_points_on_expiry:
-            return_redeemed_points(session, redemption.shop_id, redemption.member_id, redemption.id,
-                                   redemption.points, f"Code {redemption.code} expired unused: points returned")
-    session.flush()
-    return len(due)
+    ).values(status=RedemptionStatus.EXPIRED)
+        .returning(Redemption.id, Redemption.shop_id, Redemption.member_id, Redemption.points, Redemption.code)
+        .execution_options(synchronize_session=False)).all()
+    returning = set(session.scalars(select(Program.shop_id).where(
+        Program.shop_id.in_({row.shop_id for row in expired}), Program.return_points_on_expiry.is_(True))))
+    for row in expired:
+        if row.shop_id in returning:
+            return_redeemed_points(session, row.shop_id, row.member_id, row.id, row.points,
+                                   f"Code {row.code} expired unused: points returned")
+    return len(expired)
 
 
 def redemption_json(redemption: Redemption) -> dict:

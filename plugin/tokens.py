@@ -3,23 +3,31 @@
 Tokens are Fernet-encrypted with LOYALTY_ENCRYPTION_KEY; keys listed in
 LOYALTY_ENCRYPTION_KEY_PREVIOUS still decrypt, so a key can be rotated without downtime and
 `flask --app plugin rotate-encryption-key` then re-encrypts every row with the current key.
-A refresh token works once: the refresh happens with the shop row locked and the new pair
-is committed in its own transaction straight away, so two workers cannot both spend it and
-a crash after the platform answered cannot lose the rotated pair to a later rollback.
+A refresh token works once, so one refresh at a time per shop, on every backend: the
+refresher first takes a lease (`shops.token_refresh_until`, one conditional UPDATE in a
+short transaction), calls the platform with no transaction open, then stores the new pair
+and drops the lease in its own transaction straight away. Others wait for the new pair
+instead of spending the old refresh token. No lock is held during the platform call: on
+PostgreSQL a `FOR UPDATE` there blocked every insert that references the shop, and on
+SQLite it held the whole database's write lock. A refresher that dies lets the lease lapse.
 """
+import time
 from datetime import timedelta
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from plugin.db import new_session, utcnow
+from plugin.db import reading_session, transaction, utcnow
 from plugin.models import Shop
-from plugin.platform_auth import Grant, refresh
+from plugin.platform_auth import TIMEOUT, Grant, PlatformAuthError, refresh
 
 # Refresh this long before expiry, so a token never expires in the middle of a job.
 REFRESH_MARGIN = timedelta(minutes=5)
+# Longer than one refresh call can take (connect + read timeouts), so a live refresher keeps it.
+REFRESH_LEASE = timedelta(seconds=sum(TIMEOUT) + 10)
+REFRESH_POLL_SECONDS = 0.1
 
 
 class NotInstalled(Exception):
@@ -74,23 +82,28 @@ def has_usable_token(shop: Shop) -> bool:
 def access_token(shop_id: int) -> str:
     """The shop's offline access token, refreshed first if it is about to expire.
 
-    The common case only reads. The shop row is locked only when a refresh is due, and the
-    expiry is checked again under the lock, since another worker may have refreshed first.
+    The common case only reads. When a refresh is due, one caller takes the lease and
+    refreshes; the others read again until the new token is there or the lease lapses.
     """
-    session = new_session()
+    deadline = time.monotonic() + 2 * REFRESH_LEASE.total_seconds()
+    while True:
+        shop = _read_shop(shop_id)
+        if shop is None or shop.access_token is None:
+            raise NotInstalled("the shop has no offline access token")
+        if not _refresh_due(shop):
+            return decrypt(shop.access_token)
+        if _take_refresh_lease(shop_id):
+            return _refresh(shop_id)
+        if time.monotonic() > deadline:
+            raise PlatformAuthError("another token refresh for this shop did not finish")
+        time.sleep(REFRESH_POLL_SECONDS)
+
+
+def _read_shop(shop_id: int) -> Shop | None:
+    session = reading_session()
     try:
         with session.begin():
-            shop = session.get(Shop, shop_id)
-            if shop is not None and shop.access_token is not None and not _refresh_due(shop):
-                return decrypt(shop.access_token)
-        with session.begin():
-            shop = session.scalar(select(Shop).where(Shop.id == shop_id).with_for_update()
-                                  .execution_options(populate_existing=True))
-            if shop is None or shop.access_token is None:
-                raise NotInstalled("the shop has no offline access token")
-            if _refresh_due(shop):
-                _refresh_locked(shop)
-            return decrypt(shop.access_token)
+            return session.get(Shop, shop_id)
     finally:
         session.close()
 
@@ -99,10 +112,46 @@ def _refresh_due(shop: Shop) -> bool:
     return shop.access_token_expires_at is not None and shop.access_token_expires_at <= utcnow() + REFRESH_MARGIN
 
 
-def _refresh_locked(shop: Shop) -> None:
-    if not has_usable_token(shop):
-        raise NotInstalled("the shop's token expired and cannot be refreshed")
-    store_grant(shop, refresh(shop.domain, decrypt(shop.refresh_token)))
+def _take_refresh_lease(shop_id: int) -> bool:
+    """One conditional UPDATE: True for the one caller that may refresh now."""
+    now = utcnow()
+    with transaction() as session:
+        taken = session.execute(update(Shop).where(
+            Shop.id == shop_id, Shop.access_token.is_not(None),
+            or_(Shop.token_refresh_until.is_(None), Shop.token_refresh_until < now),
+        ).values(token_refresh_until=now + REFRESH_LEASE)).rowcount
+    return taken == 1
+
+
+def _refresh(shop_id: int) -> str:
+    """Holding the lease: refresh (platform call, no transaction open), store, release."""
+    try:
+        shop = _read_shop(shop_id)  # read again: another refresher may have finished meanwhile
+        if shop is None or shop.access_token is None:
+            raise NotInstalled("the shop has no offline access token")
+        if not _refresh_due(shop):
+            _release_lease(shop_id)
+            return decrypt(shop.access_token)
+        if not has_usable_token(shop):
+            raise NotInstalled("the shop's token expired and cannot be refreshed")
+        grant = refresh(shop.domain, decrypt(shop.refresh_token))
+    except BaseException:
+        _release_lease(shop_id)
+        raise
+    with transaction() as session:
+        stored = session.get(Shop, shop_id)
+        stored.token_refresh_until = None
+        installed = stored.access_token is not None  # app/uninstalled may have come meanwhile
+        if installed:
+            store_grant(stored, grant)
+    if not installed:
+        raise NotInstalled("the app was uninstalled during a token refresh")
+    return grant.access_token
+
+
+def _release_lease(shop_id: int) -> None:
+    with transaction() as session:
+        session.execute(update(Shop).where(Shop.id == shop_id).values(token_refresh_until=None))
 
 
 def rotate_encryption_key(session: Session) -> int:

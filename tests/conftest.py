@@ -104,8 +104,13 @@ def client(app):
 
 @pytest.fixture
 def db(app):
-    """A session for reading what the app wrote."""
-    with app.app_context(), transaction() as session:
+    """A session for reading what the app wrote: each statement on its own (autocommit), so
+    it sees every commit and never holds SQLite's write lock between statements."""
+    from sqlalchemy.orm import Session
+
+    from plugin.db import engine
+
+    with app.app_context(), Session(engine().execution_options(isolation_level="AUTOCOMMIT")) as session:
         yield session
 
 

@@ -14,12 +14,8 @@ from plugin.db import transaction
 from plugin.ledger import RefundFacts, award_points_for_order, reverse_order_award, reverse_refund
 from plugin.rules import OrderFacts
 from plugin.shops import shop_context
-from tests.conftest import SERVICES
 from tests.helpers import API_SECRET, SHOP, balance, member, order, refund
 from webhooks.verification import signature
-
-postgres_only = pytest.mark.skipif(not SERVICES, reason="needs PostgreSQL: runs in the services pass of .ci/run")
-
 
 def post_webhook(base_url: str, topic: str, payload: dict) -> int:
     import json
@@ -83,7 +79,6 @@ def facts(order_id: int, subtotal: str = "10.00") -> OrderFacts:
                       subtotal=Decimal(subtotal), gift_card_total=Decimal(0))
 
 
-@postgres_only
 def test_fifty_concurrent_awards_for_one_member_lose_no_update(app, client):
     with app.app_context(), transaction() as session:
         shop = shop_context(session, SHOP)
@@ -91,7 +86,6 @@ def test_fifty_concurrent_awards_for_one_member_lose_no_update(app, client):
     assert balance(client) == 500
 
 
-@postgres_only
 def test_one_order_awarded_from_twenty_transactions_at_once_earns_once(app, client):
     with app.app_context(), transaction() as session:
         shop = shop_context(session, SHOP)
@@ -99,7 +93,6 @@ def test_one_order_awarded_from_twenty_transactions_at_once_earns_once(app, clie
     assert balance(client) == 10 and len(member(client)["ledger"]) == 1
 
 
-@postgres_only
 def test_an_award_racing_its_refund_and_cancellation_ends_at_zero(app, client):
     with app.app_context(), transaction() as session:
         shop = shop_context(session, SHOP)

@@ -10,7 +10,6 @@ import responses
 from plugin.db import transaction, utcnow
 from plugin.jobs import maintain_redemptions
 from plugin.models import Redemption
-from tests.conftest import SERVICES
 from tests.helpers import OTHER_SHOP, SHOP, auth, balance, member, order, signed_webhook, table_counts
 
 GRAPHQL = f"https://{SHOP}/admin/api/2026-10/graphql.json"
@@ -239,7 +238,6 @@ def test_catalog_changes_are_validated_field_by_field_and_scoped_to_the_shop(cli
     assert rid not in [r["id"] for r in client.get("/api/rewards", headers=auth()).get_json()["rewards"]]
 
 
-@pytest.mark.skipif(not SERVICES, reason="needs PostgreSQL row locks: runs in the services pass of .ci/run")
 def test_two_redemptions_at_once_with_points_for_one_exactly_one_succeeds(client, settle, platform, live_server):
     fund(client, settle, 500)
     platform.post(GRAPHQL, json=created())

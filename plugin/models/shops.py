@@ -23,6 +23,8 @@ class Shop(Base):
     refresh_token: Mapped[str | None] = mapped_column(Text)
     refresh_token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     scopes: Mapped[str | None] = mapped_column(String(1000))
+    # Set while one worker refreshes the token (plugin/tokens.py); a crash lets it lapse.
+    token_refresh_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     program: Mapped["Program"] = relationship(back_populates="shop", uselist=False)
 

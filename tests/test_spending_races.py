@@ -1,0 +1,182 @@
+"""Spending races against a live threaded server, on SQLite as on PostgreSQL.
+
+Every test here commits for real from many threads at once, through the public routes of a
+real socket server (the same werkzeug server `make run` starts), because a race cannot be
+shown inside one rolled-back transaction. Only the platform's side is mocked.
+"""
+import json
+import sqlite3
+import threading
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+import requests
+import responses
+from sqlalchemy import create_engine, func, select, text
+
+from plugin import create_app
+from plugin.db import transaction
+from plugin.models import LedgerEntry, Redemption
+from plugin.redemptions import issue_code
+from tests.conftest import SERVICES, app_config
+from tests.helpers import SHOP, auth, balance, member, order, proxy_url, table_counts
+from tests.test_redemptions import GRAPHQL, created, fund, graphql_calls, reward_id
+from tests.test_storefront import csrf_of
+
+
+def all_at_once(count: int, call) -> list:
+    """Run `call(n)` for n in range(count) in threads released together; their answers in order."""
+    barrier, answers = threading.Barrier(count), [None] * count
+
+    def run(n):
+        barrier.wait()
+        answers[n] = call(n)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
+def api_redeem(live_server: str, rid: int) -> int:
+    return requests.post(f"{live_server}/api/members/7001/redemptions", json={"reward_id": rid},
+                         headers=auth(), timeout=60).status_code
+
+
+def verify_ledger(app) -> None:
+    result = app.test_cli_runner().invoke(args=["verify-ledger"])
+    assert result.exit_code == 0, result.output
+
+
+def test_twenty_redemptions_at_once_with_points_for_three_give_three_codes_and_seventeen_409s(
+        app, client, settle, platform, live_server):
+    fund(client, settle, 1600)  # 3 × 500 = 1500 fit, a fourth does not
+    platform.post(GRAPHQL, json=created())
+    rid = reward_id(client)
+
+    answers = all_at_once(20, lambda n: api_redeem(live_server, rid))
+
+    assert sorted(answers) == [201] * 3 + [409] * 17
+    ada = member(client)
+    assert ada["balance"] == 100
+    assert sorted(r["status"] for r in ada["redemptions"]) == ["issued"] * 3
+    assert len(graphql_calls(platform)) == 3
+    verify_ledger(app)
+
+
+def test_twenty_manual_adjustments_at_once_all_count(app, client, settle, live_server):
+    fund(client, settle, 100)
+    deltas = [7 if n % 2 else -3 for n in range(20)]  # +70 and -30
+
+    answers = all_at_once(20, lambda n: requests.post(
+        f"{live_server}/api/members/7001/adjustments", json={"points": deltas[n], "reason": f"race {n}"},
+        headers=auth(), timeout=60).status_code)
+
+    assert answers == [201] * 20
+    assert balance(client) == 140
+    verify_ledger(app)
+
+
+def test_storefront_redemptions_racing_admin_ones_never_spend_more_than_the_balance(
+        app, client, settle, platform, live_server):
+    fund(client, settle, 1500)  # three 500-point rewards
+    platform.post(GRAPHQL, json=created())
+    rid = reward_id(client)
+    page = requests.get(live_server + proxy_url("/proxy/"), timeout=30).text
+    form = {"reward_id": str(rid), "csrf": csrf_of(page)}
+
+    def either(n):
+        if n % 2:
+            return api_redeem(live_server, rid)
+        answer = requests.post(live_server + proxy_url("/proxy/redemptions"), data=form, timeout=60,
+                               allow_redirects=False)
+        assert answer.status_code == 303
+        return parse_qs(urlparse(answer.headers["Location"]).query)["notice"][0]
+
+    answers = all_at_once(10, either)
+
+    succeeded = answers.count(201) + answers.count("issued")
+    assert succeeded == 3, answers
+    assert set(answers) - {201, "issued"} <= {409, "insufficient"}, answers
+    assert balance(client) == 0
+    assert len(graphql_calls(platform)) == 3
+    verify_ledger(app)
+
+
+def test_a_failing_code_retry_returning_points_while_the_shopper_redeems_leaves_the_exact_balance(
+        app, client, settle, platform, live_server):
+    fund(client, settle, 1000)
+    rid = reward_id(client)
+    platform.post(GRAPHQL, json={"errors": [{"message": "down"}]}, status=503)
+    first = client.post("/api/members/7001/redemptions", json={"reward_id": rid}, headers=auth()).get_json()
+    assert (first["status"], first["balance"]) == ("pending", 500)
+    with app.app_context(), transaction() as session:  # its retry is due now
+        session.get(Redemption, first["id"]).next_attempt_at = session.get(Redemption, first["id"]).created_at
+
+    def answer(request):  # the platform now refuses the pending code and accepts new ones
+        code = json.loads(request.body)["variables"]["discount"]["code"]
+        if code == first["code"]:
+            return 200, {}, json.dumps({"data": {"discountCodeBasicCreate": {
+                "codeDiscountNode": None, "userErrors": [{"field": ["code"], "message": "bad", "code": "INVALID"}]}}})
+        return 200, {}, json.dumps(created())
+
+    platform.replace(responses.POST, GRAPHQL)  # drop the 503
+    platform.add_callback(responses.POST, GRAPHQL, callback=answer)
+
+    def either(n):
+        if n == 0:
+            with app.app_context():
+                return issue_code(first["id"]).value
+        return api_redeem(live_server, rid)
+
+    answers = all_at_once(4, either)
+
+    assert answers[0] == "failed"
+    issued = answers.count(201)
+    assert 1 <= issued <= 2 and answers.count(409) == 3 - issued, answers
+    assert balance(client) == 1000 - 500 * issued >= 0
+    verify_ledger(app)
+
+
+@pytest.fixture
+def impatient_app(database):
+    """The same database, served by an app that waits only half a second for a lock."""
+    return create_app({**app_config(database, None), "LOCK_TIMEOUT_SECONDS": 0.5})
+
+
+def hold_the_members_lock(database: str):
+    """Another writer that keeps the member's row (SQLite: the whole database) locked."""
+    if SERVICES:
+        engine = create_engine(database)
+        connection = engine.connect()
+        connection.execute(text("SELECT id FROM members FOR UPDATE"))
+        return connection, engine
+    connection = sqlite3.connect(database.removeprefix("sqlite:///"), isolation_level=None)
+    connection.execute("BEGIN IMMEDIATE")
+    return connection, None
+
+
+def test_a_request_that_waits_past_the_lock_timeout_gets_503_and_changes_nothing(
+        client, settle, db, database, impatient_app):
+    fund(client, settle, 100)
+    before = table_counts(db)
+    impatient = impatient_app.test_client()
+    holder, engine = hold_the_members_lock(database)
+    try:
+        answer = impatient.post("/api/members/7001/adjustments", json={"points": 5, "reason": "held"},
+                                headers=auth())
+    finally:
+        holder.rollback() if engine else holder.execute("ROLLBACK")
+        holder.close()
+        if engine:
+            engine.dispose()
+
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "2"
+    assert "busy" in answer.get_json()["error"]
+    assert table_counts(db) == before and balance(client) == 100
+    again = impatient.post("/api/members/7001/adjustments", json={"points": 5, "reason": "retried"},
+                           headers=auth())
+    assert again.status_code == 201 and balance(client) == 105
+    assert db.scalar(select(func.count()).select_from(LedgerEntry)) == before["ledger_entries"] + 1
