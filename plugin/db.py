@@ -40,6 +40,9 @@ class Base(DeclarativeBase):
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
 Id = BigInteger().with_variant(Integer(), "sqlite")
+# Points are 64-bit: a shop in IDR or VND passes 2**31 points at ordinary lifetime spend.
+# (SQLite's INTEGER is 64-bit already.)
+Points = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class UTCDateTime(TypeDecorator):

@@ -171,3 +171,20 @@ def test_refunds_in_any_order_are_capped_by_the_award(client, send, arrival):
         send(*payloads[name])
     assert balance(client) == 0
     assert sum(e["delta"] for e in member(client)["ledger"] if e["delta"] < 0) == -40
+
+
+def test_a_shop_in_rupiah_earns_past_two_to_the_31_points_and_gives_them_back_exactly(app, client, send):
+    """IDR: a 3,000,000,000 order is ordinary lifetime spend; 32-bit points overflowed here."""
+    big = order(subtotal="3000000000.00")
+    send("orders/paid", big)
+    assert balance(client) == 3_000_000_000
+    send("orders/paid", order(subtotal="2500000000.00"))
+    assert (balance(client), member(client)["lifetime_earned"]) == (5_500_000_000, 5_500_000_000)
+    adjusted = client.post("/api/members/7001/adjustments", json={"points": -1_000_000, "reason": "fix"},
+                           headers=auth())
+    assert adjusted.status_code == 201 and adjusted.get_json()["balance"] == 5_499_000_000
+    send("refunds/create", refund(big["id"], "1000000000.00"))
+    assert balance(client) == 4_499_000_000
+    send("orders/cancelled", big)
+    assert balance(client) == 2_499_000_000
+    assert app.test_cli_runner().invoke(args=["verify-ledger"]).exit_code == 0

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from plugin.db import Base, Id, UTCDateTime, utcnow
+from plugin.db import Base, Id, Points, UTCDateTime, utcnow
 from plugin.models.enums import stored_by_value
 
 
@@ -60,7 +60,7 @@ class LedgerEntry(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
-    delta: Mapped[int] = mapped_column()
+    delta: Mapped[int] = mapped_column(Points)
     kind: Mapped[EntryKind] = mapped_column(stored_by_value(EntryKind))
     # The id of what caused the entry (order id, refund id, customer id, ...), as text.
     source_id: Mapped[str] = mapped_column(String(64))

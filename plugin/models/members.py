@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from plugin.db import Base, Id, UTCDateTime, utcnow
+from plugin.db import Base, Id, Points, UTCDateTime, utcnow
 
 
 class Member(Base):
@@ -30,6 +30,6 @@ class Member(Base):
     profile_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set by customers/redact: the profile is gone and later payloads may not bring it back.
     redacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    balance: Mapped[int] = mapped_column(default=0)
-    lifetime_earned: Mapped[int] = mapped_column(default=0)
+    balance: Mapped[int] = mapped_column(Points, default=0)
+    lifetime_earned: Mapped[int] = mapped_column(Points, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from plugin.db import Base, ExactDecimal, Id, UTCDateTime, utcnow
+from plugin.db import Base, ExactDecimal, Id, Points, UTCDateTime, utcnow
 
 
 class OrderRecord(Base):
@@ -28,7 +28,7 @@ class OrderRecord(Base):
     name: Mapped[str | None] = mapped_column(String(64))
     customer_id: Mapped[int | None] = mapped_column(BigInteger)
     # NULL until orders/paid is processed; 0 when the order counts for nothing.
-    earned_points: Mapped[int | None] = mapped_column()
+    earned_points: Mapped[int | None] = mapped_column(Points)
     rate: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # From orders/paid, for the dashboard: the order's total in shop money and when it was paid.
