@@ -7,7 +7,7 @@ from flask import Flask, jsonify, request
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
-from plugin import db
+from plugin import db, log_filters
 from plugin.config import load_config
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -19,6 +19,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.sort_keys = False  # answers read in the order the code writes them
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    log_filters.install()
     db.init_app(app)
     _register_blueprints(app)
     app.register_error_handler(HTTPException, _json_error)

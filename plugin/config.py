@@ -59,6 +59,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": MAX_WEBHOOK_BYTES,
         # How long a write waits for a lock before the request answers 503 (Retry-After).
         "LOCK_TIMEOUT_SECONDS": float(env.get("LOYALTY_LOCK_TIMEOUT", "10")),
+        # PostgreSQL: the longest statement, and the longest a transaction may sit idle.
+        "STATEMENT_TIMEOUT_SECONDS": float(env.get("LOYALTY_STATEMENT_TIMEOUT", "60")),
     }
     config.update(_secrets(env, mode, instance))
     config.update(overrides or {})

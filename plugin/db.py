@@ -13,6 +13,8 @@ requests, see `request_session`) begin DEFERRED, so under WAL they read while a 
 writes. A writer that waits past the busy timeout fails with `is_busy(error)`, which the
 app answers with 503 and `Retry-After`, never a 500.
 """
+import os
+import weakref
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -95,6 +97,8 @@ def utcnow() -> datetime:
 # How long a writer waits for a lock (SQLite's write lock, a PostgreSQL row lock) before
 # giving up; a request that gives up answers 503 with Retry-After.
 DEFAULT_LOCK_TIMEOUT_SECONDS = 10.0
+# The longest a PostgreSQL statement, or a transaction left idle, may last.
+DEFAULT_STATEMENT_TIMEOUT_SECONDS = 60.0
 # Methods whose request session only reads (begins DEFERRED on SQLite).
 READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # PostgreSQL: lock_not_available (lock_timeout), query_canceled (statement_timeout),
@@ -102,17 +106,41 @@ READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 BUSY_SQLSTATES = frozenset({"55P03", "57014", "40P01", "40001"})
 
 
-def make_engine(url: str, lock_timeout: float = DEFAULT_LOCK_TIMEOUT_SECONDS) -> Engine:
+def make_engine(url: str, lock_timeout: float = DEFAULT_LOCK_TIMEOUT_SECONDS,
+                statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT_SECONDS) -> Engine:
+    # hide_parameters: a failed statement's message must not carry a customer's email into a
+    # log line or an event's stored error.
     if url.startswith("sqlite"):
         # SQLite's file connections are cheap, and the threaded server may run many requests.
-        engine = create_engine(url, connect_args={"timeout": lock_timeout}, pool_size=10, max_overflow=30)
+        engine = create_engine(url, connect_args={"timeout": lock_timeout}, pool_size=10, max_overflow=30,
+                               hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
-        return engine
-    # No pre-ping: it would add a round trip to every webhook. A connection that died with a
-    # database restart fails one request (the platform retries it) and is then replaced.
-    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800,
-                         connect_args={"options": f"-c lock_timeout={int(lock_timeout * 1000)}"})
+    else:
+        # No pre-ping: it would add a round trip to every webhook. A connection that died with a
+        # database restart fails one request (the platform retries it) and is then replaced.
+        # Every transaction is bounded, so a process that dies or hangs mid-batch cannot keep
+        # its row locks: the server ends an idle transaction and cancels a stuck statement.
+        options = (f"-c lock_timeout={int(lock_timeout * 1000)} "
+                   f"-c statement_timeout={int(statement_timeout * 1000)} "
+                   f"-c idle_in_transaction_session_timeout={int(statement_timeout * 1000)}")
+        engine = create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800, hide_parameters=True,
+                               connect_args={"options": options})
+    _forget_pool_in_forked_children(engine)
+    return engine
+
+
+def _forget_pool_in_forked_children(engine: Engine) -> None:
+    """A forked child (RQ's scheduler, gunicorn's workers) must not use its parent's open
+    connections: SQLAlchemy's documented pattern, `dispose(close=False)` in the child."""
+    engine_ref = weakref.ref(engine)
+
+    def after_fork_in_child():
+        forked = engine_ref()
+        if forked is not None:
+            forked.dispose(close=False)
+
+    os.register_at_fork(after_in_child=after_fork_in_child)
 
 
 def _sqlite_pragmas(dbapi_connection, _record):
@@ -154,7 +182,8 @@ def dialect_insert(dialect: str):
 
 
 def init_app(app) -> None:
-    engine = make_engine(app.config["DATABASE_URL"], app.config["LOCK_TIMEOUT_SECONDS"])
+    engine = make_engine(app.config["DATABASE_URL"], app.config["LOCK_TIMEOUT_SECONDS"],
+                         app.config["STATEMENT_TIMEOUT_SECONDS"])
     app.extensions["engine"] = engine
     app.extensions["sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
     app.extensions["reading_sessionmaker"] = sessionmaker(engine.execution_options(loyalty_reads_only=True),

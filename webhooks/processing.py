@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from rq.timeouts import BaseTimeoutException
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -89,8 +90,10 @@ def _process_batch(limit: int) -> int:
             outcomes = [outcome for run in _runs(events) for outcome in _apply_run(session, shops, run)]
             _record(session, outcomes)
         return len(events)
-    except Exception:
-        log.warning("batch of webhook events failed; retrying them one by one", exc_info=True)
+    except BaseTimeoutException:
+        raise  # the job ran out of time: RQ must see it, or the worker would carry on past it
+    except Exception as error:
+        log.warning("batch of webhook events failed (%s); retrying them one by one", describe(error))
         session.rollback()
         ids = [event.id for event in events]
         for event_id in ids:
@@ -118,6 +121,8 @@ def _process_one(event_id: int) -> None:
                 continue
             _fail_once(event_id, error)
             return
+        except BaseTimeoutException:
+            raise
         except Exception as error:
             session.rollback()
             _fail_once(event_id, error)
@@ -216,12 +221,21 @@ def _record(session: Session, outcomes: list[Outcome]) -> None:
                 status=EventStatus.FAILED, attempts=EVENTS.c.attempts + 1, last_error=outcome.error))
 
 
+def describe(error: Exception) -> str:
+    """An error as stored and logged: its kind and the database's own message, never the
+    statement's values (they hold customers' emails and names)."""
+    if isinstance(error, DBAPIError):
+        # With hide_parameters the message has no values; drop the SQL text as well.
+        return f"{type(error.orig).__name__}: {str(error.orig).splitlines()[0][:500]}"
+    return f"{type(error).__name__}: {error}"[:2000]
+
+
 def _record_transient_failure(event_id: int, error: Exception) -> None:
     session = new_session()
     try:
         with session.begin():
             attempts = session.scalar(select(EVENTS.c.attempts).where(EVENTS.c.id == event_id)) + 1
-            values = {"attempts": attempts, "last_error": f"{type(error).__name__}: {error}"[:2000]}
+            values = {"attempts": attempts, "last_error": describe(error)}
             if attempts >= MAX_ATTEMPTS:
                 values["status"] = EventStatus.FAILED
             else:
