@@ -1,13 +1,12 @@
 """The admin JSON API (`/api/...`): authorise, call one service, shape the answer."""
-import json
-from decimal import Decimal
-
 from flask import Blueprint, g, jsonify, request
+from werkzeug.exceptions import BadRequest
 
 from admin_ui.auth import authenticate_shop, committing
 from plugin.db import request_session
-from plugin.ids import parse_id
-from plugin.members import PAGE_SIZE, entry_json, get_member, member_summary, recent_entries, search_members
+from plugin.ids import JSONTooDeep, load_json, parse_id
+from plugin.members import (PAGE_SIZE, entry_json, get_member, member_summary, parse_search, recent_entries,
+                            search_members)
 from plugin.ledger import adjust_points
 from plugin.redemptions import recent_redemptions, redemption_json
 from plugin.programs import InvalidFields, parse_adjustment, program_json, update_program
@@ -21,9 +20,14 @@ def error(status: int, message: str, **extra):
 
 
 def json_body():
-    """The request's JSON, with numbers kept exact; None if it is not JSON."""
+    """The request's JSON, with numbers kept exact; None if it is not JSON (each route then
+    answers 422 saying what it wanted). A body no route could read is a 400 here, for all."""
     try:
-        return json.loads(request.get_data(cache=True) or b"null", parse_float=Decimal)
+        return load_json(request.get_data(cache=True) or b"null")
+    except JSONTooDeep as too_deep:
+        raise BadRequest(f"request body is refused: {too_deep}") from None
+    except UnicodeDecodeError:
+        raise BadRequest("request body is refused: it is not UTF-8 text") from None
     except ValueError:
         return None
 
@@ -52,11 +56,12 @@ def change_program():
 
 @bp.get("/members")
 def list_members():
-    page = request.args.get("page", "1")
-    if not parse_id(page):
-        return error(422, "invalid query", fields={"page": "must be a whole number from 1"})
-    members, total = search_members(request_session(), g.shop.id, request.args.get("query", "").strip(), parse_id(page))
-    return jsonify(members=[member_summary(m) for m in members], page=parse_id(page), per_page=PAGE_SIZE, total=total)
+    try:
+        query, page = parse_search(request.args.get("query", ""), request.args.get("page", "1"))
+    except InvalidFields as invalid:
+        return error(422, "invalid query", fields=invalid.fields)
+    members, total = search_members(request_session(), g.shop.id, query, page)
+    return jsonify(members=[member_summary(m) for m in members], page=page, per_page=PAGE_SIZE, total=total)
 
 
 @bp.get("/members/<customer_id>")

@@ -1,11 +1,23 @@
-"""The session-token guard for `/api`: every route runs as exactly one shop, from the token."""
+"""The session-token guard for `/api`: every route runs as exactly one shop, from the token.
+
+A valid token is not enough: the shop must be one we know and that has not uninstalled the
+app. Tokens stay valid for their minute after an uninstall, and after `shop/redact` erased
+the shop; serving them would read or write a program the merchant gave up, or re-create an
+erased shop with defaults. Only an install (the OAuth callback) or a token exchange (the
+embedded page, admin_ui/pages.py) makes a shop servable again. So the refusal is the same
+401 with the retry header as for a bad token, and the panel asks the merchant to reload
+the page from the store admin: that load is the token exchange.
+"""
 from functools import wraps
 
 from flask import current_app, g, jsonify, request
 
-from plugin.db import request_session, transaction
+from plugin.db import request_session
+from plugin.models import Shop
 from plugin.session_tokens import InvalidSessionToken, shop_from_header
-from plugin.shops import find_shop, get_or_create_shop
+from plugin.shops import find_shop
+
+NOT_INSTALLED = "the app is not installed in this store; open it from the store admin to install it"
 
 
 def unauthorized(message: str):
@@ -23,14 +35,17 @@ def authenticate_shop():
                                   current_app.config["SHOPIFY_API_SECRET"])
     except InvalidSessionToken as error:
         return unauthorized(str(error))
-    g.shop = find_shop(request_session(), domain)
-    if g.shop is None:  # a valid token from a shop we never met: start it with the defaults
-        # Ends the request's own transaction first: on SQLite it may hold the write lock.
-        request_session().rollback()
-        with transaction() as session:
-            get_or_create_shop(session, domain)
-        g.shop = find_shop(request_session(), domain)
+    shop = find_shop(request_session(), domain)
+    if not _is_served(shop):
+        return unauthorized(NOT_INSTALLED)
+    g.shop = shop
     return None
+
+
+def _is_served(shop: Shop | None) -> bool:
+    """Known and not uninstalled. A shop a webhook created before its first panel open is
+    served: the platform mints session tokens only for stores that have the app installed."""
+    return shop is not None and shop.uninstalled_at is None
 
 
 def committing(view):

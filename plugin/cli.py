@@ -1,16 +1,22 @@
 """The `flask --app plugin <command>` commands (SPEC "CLI")."""
+import logging
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
+from redis.exceptions import RedisError
+from rq import SimpleWorker
 
 from plugin import migrate
-from plugin.db import transaction
-from plugin.jobs import platform_queue, redis_connection, schedule_drain, start_sweeper, sweep_once, webhook_queue
+
+from plugin.db import engine, transaction
+from plugin.jobs import (platform_queue, redis_connection, schedule_drain, start_heartbeat, start_sweeper, sweep_once,
+                         webhook_queue)
 from plugin.ledger import verify_balances
 from plugin.replay import HttpSender, InProcessSender, load_recordings, replay
 from plugin.session_tokens import issue
@@ -18,6 +24,7 @@ from plugin.tokens import rotate_encryption_key
 from plugin.shops import is_shop_domain
 from webhooks.processing import failed_events, retry_failed
 
+log = logging.getLogger(__name__)
 db_group = AppGroup("db", help="Database schema commands.")
 
 
@@ -33,22 +40,56 @@ def db_upgrade():
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 def worker(burst: bool):
     """Run an RQ worker for the webhook queue, with the sweeper alongside."""
-    from rq import SimpleWorker
-
-    connection = redis_connection()
+    connection = redis_connection(for_worker=True)
     if connection is None:
         raise click.ClickException("REDIS_URL is not set: jobs run in-process, no worker is needed")
-    stop = threading.Event()
-    start_sweeper(current_app._get_current_object(), stop)
+    app, stop = current_app._get_current_object(), threading.Event()
+    start_sweeper(app, stop)
+    start_heartbeat(app, stop)
     sweep_once()
-    # SimpleWorker runs jobs in this process: a fork per job would cost more than a whole
-    # batch of orders and would inherit pooled database connections.
+    # Close what the sweep opened before RQ forks its scheduler: a child must not share them.
+    engine().dispose()
     try:
-        queues = [webhook_queue(connection), platform_queue(connection)]
-        SimpleWorker(queues, connection=connection).work(
-            burst=burst, with_scheduler=not burst, logging_level=os.environ.get("LOG_LEVEL", "INFO"))
+        work_through_outages(connection, burst)
     finally:
         stop.set()
+
+
+class Worker(SimpleWorker):
+    """RQ's SimpleWorker, which also remembers that it was asked to stop (SIGTERM, SIGINT).
+
+    SimpleWorker runs jobs in this process: a fork per job would cost more than a whole
+    batch of orders and would inherit pooled database connections.
+    """
+
+    stopping = False
+
+    def request_stop(self, signum, frame):
+        self.stopping = True
+        super().request_stop(signum, frame)
+
+
+def work_through_outages(connection, burst: bool) -> None:
+    """Run the RQ worker; when it quits because Redis went away, start it again with backoff.
+
+    RQ's work loop quits on a Redis error (even one from reporting a finished job), which
+    would leave the backlog to no one once Redis is back.
+    """
+    delay, rq_worker = 1, None
+    while True:
+        started = time.monotonic()
+        try:
+            # Made anew each time: RQ's constructor already talks to Redis.
+            rq_worker = Worker([webhook_queue(connection), platform_queue(connection)], connection=connection)
+            rq_worker.work(burst=burst, with_scheduler=not burst,
+                           logging_level=os.environ.get("LOG_LEVEL", "INFO"))
+        except RedisError as error:  # at start, or in a teardown that could not reach Redis either
+            log.warning("worker stopped: Redis unreachable (%s)", type(error).__name__)
+        if burst or (rq_worker is not None and rq_worker.stopping):
+            return
+        delay = 1 if time.monotonic() - started > 60 else min(delay * 2, 30)
+        log.warning("worker lost Redis; starting again in %s s", delay)
+        time.sleep(delay)
 
 
 @click.command("serve")

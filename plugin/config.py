@@ -59,6 +59,12 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": MAX_WEBHOOK_BYTES,
         # How long a write waits for a lock before the request answers 503 (Retry-After).
         "LOCK_TIMEOUT_SECONDS": float(env.get("LOYALTY_LOCK_TIMEOUT", "10")),
+        # /healthz answers 503 past these: no worker heard from (with Redis), or an event
+        # waiting this long to be processed.
+        "HEALTH_WORKER_SECONDS": float(env.get("LOYALTY_HEALTH_WORKER_SECONDS", "60")),
+        "HEALTH_PENDING_SECONDS": float(env.get("LOYALTY_HEALTH_PENDING_SECONDS", "300")),
+        # Processed webhook payloads (raw JSON with customers' data) are blanked after this.
+        "PAYLOAD_RETENTION_DAYS": float(env.get("LOYALTY_PAYLOAD_RETENTION_DAYS", "30")),
         # PostgreSQL: the longest statement, and the longest a transaction may sit idle.
         "STATEMENT_TIMEOUT_SECONDS": float(env.get("LOYALTY_STATEMENT_TIMEOUT", "60")),
     }

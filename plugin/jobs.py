@@ -14,7 +14,9 @@ from datetime import timedelta
 
 from flask import current_app
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Queue, Retry
 
 from plugin.db import new_session
@@ -33,13 +35,48 @@ SWEEP_AGE = timedelta(seconds=5)
 _in_process_lock = threading.Lock()
 
 
-def redis_connection() -> Redis | None:
+# Requests (the webhook intake above all) give Redis this long: a hung Redis must cost an
+# answer at most a fraction of a second, since the event is stored and the sweeper enqueues it.
+REQUEST_REDIS_TIMEOUT = 0.25
+# Workers wait longer: their dequeue blocks, and RQ raises the read timeout to suit it.
+WORKER_REDIS_TIMEOUT = 5
+# A worker says it is alive this often; /healthz wants to have heard from one recently.
+HEARTBEAT_SECONDS = 10
+
+
+def redis_connection(for_worker: bool = False) -> Redis | None:
     url = current_app.config.get("REDIS_URL")
     if not url:
         return None
-    if "redis" not in current_app.extensions:
-        current_app.extensions["redis"] = Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-    return current_app.extensions["redis"]
+    key = "redis-worker" if for_worker else "redis"
+    if key not in current_app.extensions:
+        timeout = WORKER_REDIS_TIMEOUT if for_worker else REQUEST_REDIS_TIMEOUT
+        current_app.extensions[key] = Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
+                                                     health_check_interval=30)
+    return current_app.extensions[key]
+
+
+def heartbeat_key() -> str:
+    return f"{current_app.config['QUEUE_PREFIX']}:worker-heartbeat"
+
+
+def start_heartbeat(app, stop: threading.Event) -> threading.Thread:
+    """A daemon thread that marks "a worker is alive" in Redis until `stop` is set."""
+
+    def run():
+        while True:
+            with app.app_context():
+                try:
+                    redis_connection(for_worker=True).set(heartbeat_key(), int(time.time()),
+                                                          ex=max(1, int(app.config["HEALTH_WORKER_SECONDS"])))
+                except (RedisConnectionError, RedisTimeoutError):
+                    pass  # Redis is down: /healthz says so on its own
+            if stop.wait(HEARTBEAT_SECONDS):
+                return
+
+    thread = threading.Thread(target=run, name="worker-heartbeat", daemon=True)
+    thread.start()
+    return thread
 
 
 def _named(name: str) -> str:
@@ -67,8 +104,11 @@ def issue_redemption_code(redemption_id: int) -> str | None:
 
 
 def maintain_redemptions() -> dict:
-    """The job: retry due pending codes, expire old ones."""
+    """The job (once a minute): retry due pending codes, expire old ones, purge install
+    nonces no callback can use any more, blank processed payloads past their retention."""
     from plugin.db import transaction
+    from plugin.oauth import purge_expired_oauth_states
+    from plugin.privacy import blank_old_payloads
     from plugin.redemptions import due_redemptions, expire_codes, issue_code
 
     with transaction() as session:
@@ -81,7 +121,11 @@ def maintain_redemptions() -> dict:
             log.exception("retrying redemption %s failed", redemption_id)
     with transaction() as session:
         expired = expire_codes(session)
-    return {"retried": len(due), "expired": expired}
+    with transaction() as session:
+        purged = purge_expired_oauth_states(session)
+    with transaction() as session:
+        blanked = blank_old_payloads(session, timedelta(days=current_app.config["PAYLOAD_RETENTION_DAYS"]))
+    return {"retried": len(due), "expired": expired, "purged_oauth_states": purged, "blanked_payloads": blanked}
 
 
 def schedule_code_retry(redemption_id: int, attempts: int, delay: timedelta) -> None:
@@ -107,14 +151,19 @@ def drain_webhook_events() -> int:
     return drain_due_events()
 
 
-def schedule_drain(trigger: str) -> None:
-    """Ask for the pending events to be processed soon; never raises for a queue outage."""
+def schedule_drain(trigger: str, despite_flag: bool = False) -> None:
+    """Ask for the pending events to be processed soon; never raises for a queue outage.
+
+    The sweeper passes `despite_flag`: a flag can outlive its job (a SET that reached a hung
+    Redis whose answer timed out, a job lost with Redis), and events that have waited must
+    not wait for the flag to expire as well.
+    """
     connection = redis_connection()
     if connection is None:
         _drain_in_process()
         return
     try:
-        if connection.set(drain_flag(), trigger, nx=True, ex=DRAIN_FLAG_SECONDS):
+        if despite_flag or connection.set(drain_flag(), trigger, nx=True, ex=DRAIN_FLAG_SECONDS):
             webhook_queue(connection).enqueue_call(
                 drain_webhook_events, job_id=f"drain-webhook-events-{trigger}",
                 retry=Retry(max=3, interval=[5, 30, 120]), result_ttl=60, failure_ttl=86400,
@@ -145,7 +194,7 @@ def sweep_once() -> bool:
     finally:
         session.close()
     if waiting:
-        schedule_drain(f"sweep-{int(time.time())}")
+        schedule_drain(f"sweep-{int(time.time())}", despite_flag=True)
     _schedule_maintenance()
     return waiting
 

@@ -9,10 +9,15 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from plugin.db import insert_for
-from plugin.ids import parse_id
+from plugin.ids import is_unicode_text, parse_id
 from plugin.models import LedgerEntry, Member
+from plugin.programs import InvalidFields
 
 PAGE_SIZE = 50
+# Five million members deep; past it the OFFSET would only scan, and near 2**63 / 50 it
+# overflows the database's 64-bit integer (a 500 before this bound).
+MAX_PAGE = 100_000
+MAX_QUERY = 320  # the longest email a member can have
 
 
 def ensure_member(session: Session, shop_id: int, customer_id: int, email: str | None = None,
@@ -67,6 +72,19 @@ def member_id(session: Session, shop_id: int, customer_id: int) -> int | None:
 
 def get_member(session: Session, shop_id: int, customer_id: int) -> Member | None:
     return session.scalar(select(Member).where(Member.shop_id == shop_id, Member.customer_id == customer_id))
+
+
+def parse_search(query: str, page: str) -> tuple[str, int]:
+    """The search text and page number of a member listing; InvalidFields names a bad one."""
+    errors, number, query = {}, parse_id(page), query.strip()
+    if not number or number > MAX_PAGE:
+        errors["page"] = f"must be a whole number from 1 to {MAX_PAGE}"
+    # PostgreSQL refuses NUL in any text parameter; SQLite would answer, so refuse it on both.
+    if len(query) > MAX_QUERY or "\x00" in query or not is_unicode_text(query):
+        errors["query"] = f"must be text of up to {MAX_QUERY} characters, without NUL characters"
+    if errors:
+        raise InvalidFields(errors)
+    return query, number
 
 
 def search_members(session: Session, shop_id: int, query: str = "", page: int = 1) -> tuple[list[Member], int]:

@@ -5,6 +5,10 @@ nonce (in the database, and in a cookie bound to this browser) and sends the mer
 the store's authorize page. `callback` checks HMAC, shop and state, consumes the nonce so
 a replayed callback fails, trades the code for an expiring offline token and stores it
 encrypted. Nothing is written for a shop until the platform has granted a token.
+
+Every signed install link that is opened records a nonce, and most are never called back
+(a replayed link, an abandoned install), so `purge_expired_oauth_states` deletes the stale
+ones; it is meant for the periodic schedule.
 """
 import base64
 import binascii
@@ -15,6 +19,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, redirect, request
 from sqlalchemy import delete
+from sqlalchemy.orm import Session
 
 from plugin.db import transaction, utcnow
 from plugin.html import message_page
@@ -92,6 +97,12 @@ def _consume_state(shop: str, state: str) -> bool:
             OAuthState.nonce == state, OAuthState.shop_domain == shop,
             OAuthState.created_at > utcnow() - STATE_LIFETIME))
     return deleted.rowcount == 1
+
+
+def purge_expired_oauth_states(session: Session) -> int:
+    """Delete the nonces no callback can use any more; returns how many. The caller commits."""
+    # The same boundary `_consume_state` uses, so a nonce is purged exactly when it stops working.
+    return session.execute(delete(OAuthState).where(OAuthState.created_at <= utcnow() - STATE_LIFETIME)).rowcount
 
 
 def _app_home(shop: str) -> str:

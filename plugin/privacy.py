@@ -13,13 +13,16 @@ Design
   A customer we never met gets an empty redacted member for the same reason: a retried
   order webhook older than the redaction must not store the email afterwards.
 - Stored webhook payloads are the platform's raw JSON, with emails and addresses; those that
-  concern the redacted customer or their orders are overwritten with `{"redacted": true}`.
+  concern the redacted customer or their orders are overwritten with `{"redacted": true}`,
+  and so is any delivery about them processed later. The redact delivery itself keeps only
+  the ids it acted on. Every processed payload is blanked after the retention period
+  (LOYALTY_PAYLOAD_RETENTION_DAYS) by the periodic upkeep.
 - Shop erasure deletes the shop row: every table keyed by a shop id follows through ON DELETE
   CASCADE (enforced on SQLite too: plugin/db.py turns its foreign keys on). Webhook events
   and OAuth nonces are keyed by the domain, so they are deleted by domain.
 """
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -31,6 +34,7 @@ from plugin.models import (DataRequest, Redemption, EventStatus, LedgerEntry, Me
                            WebhookEvent)
 
 REDACTED_PAYLOAD = '{"redacted": true}'
+BLANKED_PAYLOAD = '{"retention_expired": true}'
 DATA_REQUESTS = DataRequest.__table__
 EVENTS = WebhookEvent.__table__
 MEMBERS = Member.__table__
@@ -167,6 +171,44 @@ def _scrub_deliveries(session: Session, shop_domain: str, customer_id: int, orde
     ids = [row.id for row in rows if _concerns(row.topic, row.payload, customer_id, order_ids)]
     if ids:
         session.execute(update(EVENTS).where(EVENTS.c.id.in_(ids)).values(payload=REDACTED_PAYLOAD))
+    return len(ids)
+
+
+def scrub_late_arrivals(session: Session, arrivals: list[tuple[int, str, int]]) -> int:
+    """Deliveries (event id, shop domain, customer id) that name a customer already redacted
+    lose their payload as they are processed; returns how many. One query for the lot."""
+    if not arrivals:
+        return 0
+    redacted = set(session.execute(select(Shop.domain, Member.customer_id).join(Shop, Shop.id == Member.shop_id).where(
+        Shop.domain.in_({domain for _, domain, _ in arrivals}),
+        Member.customer_id.in_({customer for _, _, customer in arrivals}),
+        Member.redacted_at.is_not(None))).all())
+    ids = [event_id for event_id, domain, customer in arrivals if (domain, customer) in redacted]
+    if ids:
+        session.execute(update(EVENTS).where(EVENTS.c.id.in_(ids)).values(payload=REDACTED_PAYLOAD))
+    return len(ids)
+
+
+def minimise_redact_delivery(session: Session, event_id: int, shop_domain: str | None, customer_id: int,
+                             order_ids: tuple[int, ...]) -> None:
+    """Once processed, a customers/redact delivery keeps only the ids it acted on (what a
+    replay needs), not the email and phone it came with."""
+    kept = {"redacted": True, "shop_domain": shop_domain, "customer": {"id": customer_id},
+            "orders_to_redact": list(order_ids)}
+    session.execute(update(EVENTS).where(EVENTS.c.id == event_id).values(payload=json.dumps(kept)))
+
+
+def blank_old_payloads(session: Session, older_than: timedelta, limit: int = 5000) -> int:
+    """Blank the payloads of events processed more than `older_than` ago, `limit` at a time;
+    returns how many. What replay and the figures need is kept in parsed form (orders,
+    refunds, entries); the raw JSON with addresses and emails is not kept past its use."""
+    due = select(EVENTS.c.id).where(
+        EVENTS.c.payload_blanked_at.is_(None), EVENTS.c.status == EventStatus.PROCESSED,
+        EVENTS.c.processed_at < utcnow() - older_than).order_by(EVENTS.c.id).limit(limit)
+    ids = session.scalars(due).all()
+    if ids:
+        session.execute(update(EVENTS).where(EVENTS.c.id.in_(ids)).values(
+            payload=BLANKED_PAYLOAD, payload_blanked_at=utcnow()))
     return len(ids)
 
 

@@ -3,6 +3,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy.orm import Session
 
+from plugin.ids import is_unicode_text
 from plugin.models import Program
 
 MAX_RATE = Decimal("1000")
@@ -61,11 +62,25 @@ def parse_adjustment(body) -> tuple[int, str]:
     points, reason = body.get("points"), body.get("reason")
     if isinstance(points, bool) or not isinstance(points, int) or points == 0 or abs(points) > MAX_ADJUSTMENT:
         errors["points"] = f"must be a whole number of points, not 0, at most {MAX_ADJUSTMENT} either way"
-    if not isinstance(reason, str) or not reason.strip() or len(reason) > 500 or "\x00" in reason:
-        errors["reason"] = "is required: say why, in up to 500 characters"
+    try:
+        reason = text(reason, 500, "is required: say why, in up to 500 characters")
+    except ValueError as problem:
+        errors["reason"] = str(problem)
     if errors:
         raise InvalidFields(errors)
-    return points, reason.strip()
+    return points, reason
+
+
+def text(value, limit: int, required: str | None = None) -> str:
+    """A text field without its surrounding spaces: not empty, at most `limit` characters, and
+    storable. PostgreSQL text cannot hold NUL, nor any UTF-8 column a lone surrogate ("\\ud800"
+    is valid JSON, but half a character); either used to fail the INSERT with a 500."""
+    stripped = value.strip() if isinstance(value, str) else ""
+    if not stripped or len(stripped) > limit:
+        raise ValueError(required or f"is required: up to {limit} characters")
+    if "\x00" in stripped or not is_unicode_text(stripped):
+        raise ValueError("must be text without NUL characters or unpaired surrogates (\\ud800-\\udfff)")
+    return stripped
 
 
 def _rate(value) -> Decimal:
@@ -95,9 +110,10 @@ def _signup_bonus(value) -> int:
 def _tags(value) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
         raise ValueError("must be a list of tag names")
-    tags = list(dict.fromkeys(tag.strip() for tag in value if tag.strip()))
-    if len(tags) > MAX_TAGS or any(len(tag) > 255 or "\x00" in tag for tag in tags):
-        raise ValueError(f"at most {MAX_TAGS} tags of up to 255 characters")
+    too_long = f"at most {MAX_TAGS} tags of up to 255 characters"
+    tags = list(dict.fromkeys(text(tag, 255, too_long) for tag in value if tag.strip()))
+    if len(tags) > MAX_TAGS:
+        raise ValueError(too_long)
     return tags
 
 

@@ -12,7 +12,8 @@ shopper is logged in: the parameter is absent or empty).
 A refused request gets 401 with a JSON error (`{"error": ...}`), like the rest of the app's
 JSON routes; it does not say which check failed. Every answer is `private, no-store`: it is
 about one shopper and must not sit in a shared cache. Shopper traffic never creates shops
-or members; the only write is a logged-in shopper redeeming their own points.
+or members; the only write is a logged-in shopper redeeming their own points, which a shop
+that uninstalled the app refuses with a notice (the points stay).
 """
 import logging
 from urllib.parse import parse_qs
@@ -25,9 +26,11 @@ from plugin.db import request_session
 from plugin.ids import parse_id
 from plugin.html import html_response, private_no_store
 from plugin.members import get_member
+from plugin.models import Shop
 from plugin.redemptions import IN_REQUEST_LIMITS, RedemptionRefused, issue_code, recent_redemptions, redeem_reward
 from plugin.rewards import list_rewards
 from plugin.shops import find_shop, is_shop_domain
+from plugin.tokens import has_usable_token
 
 log = logging.getLogger(__name__)
 
@@ -121,8 +124,16 @@ def storefront_redeem():
             raise RedemptionRefused(404, "no such shop")
         redemption = redeem_reward(session, shop, g.proxy_customer_id, request.form.get("reward_id", ""))
     except RedemptionRefused as refused:
+        notice = _refusal_notice(shop, refused)  # before the rollback expires what `shop` holds
         session.rollback()
-        return redirect(f"{prefix}?notice={'insufficient' if refused.status in (404, 409) else 'unavailable'}", 303)
+        return redirect(f"{prefix}?notice={notice}", 303)
     session.commit()
     status = issue_code(redemption.id, **IN_REQUEST_LIMITS)
     return redirect(f"{prefix}?notice={status.value}", 303)
+
+
+def _refusal_notice(shop: Shop | None, refused: RedemptionRefused) -> str:
+    """The storefront notice for a refusal: the shopper sees why, never the merchant's wording."""
+    if shop is not None and (shop.uninstalled_at is not None or not has_usable_token(shop)):
+        return "closed"  # `redeem_reward` refused because the app is gone from the store
+    return "insufficient" if refused.status in (404, 409) else "unavailable"

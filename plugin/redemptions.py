@@ -25,7 +25,7 @@ from plugin.models import Member, Redemption, RedemptionStatus, Reward, Shop
 from plugin.rewards import find_reward
 from plugin.platform_auth import PlatformAuthError
 from plugin.shopify_client import AdminClient, PlatformError, PlatformUnavailable
-from plugin.tokens import NotInstalled
+from plugin.tokens import NotInstalled, has_usable_token
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,12 @@ def new_code(shop_domain: str) -> str:
 
 def redeem_reward(session: Session, shop: Shop, customer_id: int, reward_id) -> Redemption:
     """Take the reward's points from the member and record a pending redemption."""
+    if shop.uninstalled_at is not None or not has_usable_token(shop):
+        # Refused before anything moves: without a token no code can be made, and the points
+        # would only come back through a failed redemption. An uninstall that lands after this
+        # check is still caught by `issue_code`, which fails the code and returns the points.
+        raise RedemptionRefused(409, "the app is not installed in this store (or must be opened again from "
+                                     "the store admin), so no discount code can be made; no points were spent")
     member = session.scalar(select(Member).where(Member.shop_id == shop.id, Member.customer_id == customer_id)
                             .with_for_update())
     if member is None:

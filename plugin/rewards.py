@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from plugin.db import utcnow
 from plugin.ids import parse_id
 from plugin.models import Reward, RewardKind
-from plugin.programs import InvalidFields
+from plugin.programs import InvalidFields, text
 
 DEFAULT_REWARDS = (
     dict(name="5 off your order", kind=RewardKind.AMOUNT_OFF, value=Decimal("5"), points_cost=500),
@@ -131,9 +131,7 @@ def _decimal(value, what: str = "an amount such as \"5.00\"") -> Decimal:
 
 
 def _name(value) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > 255 or "\x00" in value:
-        raise ValueError("is required: up to 255 characters")
-    return value.strip()
+    return text(value, 255)
 
 
 def _kind(value) -> RewardKind:

@@ -34,6 +34,14 @@ class ProgramRules:
     award_test_orders: bool
 
 
+def line_amount(price: Decimal, quantity: Decimal, discount: Decimal) -> Decimal:
+    """What one line is worth: price × quantity less its discount, never below zero nor above
+    price × quantity. The platform's figures are not trusted to move points the other way:
+    a gift-card line priced -100, subtracted from a subtotal of 10, once earned 110 points."""
+    gross = max(price, Decimal(0)) * max(quantity, Decimal(0))
+    return min(max(gross - discount, Decimal(0)), gross)
+
+
 def eligible_amount(order: OrderFacts, rules: ProgramRules) -> Decimal:
     """The subtotal (after discounts, before shipping and tax) less gift cards, never below 0."""
     amount = order.subtotal - (order.gift_card_total if rules.exclude_gift_cards else Decimal(0))

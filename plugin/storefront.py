@@ -26,6 +26,7 @@ NOTICES = {
     "insufficient": "You do not have enough points for that reward yet.",
     "unavailable": "That reward is not available any more.",
     "expired-form": "That page was open too long; please try again.",
+    "closed": "Rewards cannot be redeemed in this store right now. Your points are safe.",
 }
 STATUS_WORDS = {RedemptionStatus.PENDING: "being created", RedemptionStatus.ISSUED: "ready to use",
                 RedemptionStatus.USED: "used", RedemptionStatus.EXPIRED: "expired", RedemptionStatus.FAILED: "failed"}

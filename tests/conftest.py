@@ -180,6 +180,16 @@ def send(client, settle):
 
 
 @pytest.fixture
+def installed(client):
+    """SHOP and OTHER_SHOP installed through the real token exchange (tests.helpers.install):
+    `/api` serves a shop only once it is known, and never after an uninstall."""
+    from tests.helpers import OTHER_SHOP, SHOP, install
+
+    for shop in (SHOP, OTHER_SHOP):
+        install(client, shop)
+
+
+@pytest.fixture
 def platform(client):
     """The shop installed (token exchange mocked) and the Admin API mocked from here on."""
     import responses

@@ -114,6 +114,17 @@ def token_endpoint(shop: str = SHOP) -> str:
     return f"https://{shop}/admin/oauth/access_token"
 
 
+def install(client, shop: str = SHOP, access: str = "shpat_live") -> None:
+    """Install the app in `shop` as the embedded panel does: its first open exchanges the id
+    token for an offline token, the platform's token endpoint mocked for just that call."""
+    import responses
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.post(token_endpoint(shop), json=token_answer(access))
+        opened = client.get("/", query_string={"shop": shop, "id_token": session_token(shop)})
+        assert opened.status_code == 200, opened.get_data(as_text=True)
+
+
 def proxy_signature(params: list[tuple[str, str]], secret: str = API_SECRET) -> str:
     """The app proxy's signature, computed here from SHOPIFY.md 4, not by the code under test:
     sorted keys, a repeated key's values joined with commas, pairs joined with nothing, hex."""

@@ -45,18 +45,18 @@ def test_every_admin_route_needs_a_valid_session_token(client, db, method, path,
     assert table_counts(db) == before
 
 
-def test_a_token_within_the_clock_leeway_is_accepted(client):
+def test_a_token_within_the_clock_leeway_is_accepted(client, installed):
     assert client.get("/api/program", headers=auth(nbf=int(time.time()) + 5)).status_code == 200
 
 
-def test_the_program_starts_with_the_spec_defaults(client):
+def test_the_program_starts_with_the_spec_defaults(client, installed):
     program = client.get("/api/program", headers=auth()).get_json()
     assert {k: program[k] for k in ("points_per_currency_unit", "signup_bonus", "excluded_order_tags",
                                     "exclude_gift_cards")} == {
         "points_per_currency_unit": "1", "signup_bonus": 0, "excluded_order_tags": [], "exclude_gift_cards": True}
 
 
-def test_program_changes_are_saved_and_read_back_exactly(client):
+def test_program_changes_are_saved_and_read_back_exactly(client, installed):
     response = client.patch("/api/program", headers=auth(), json={
         "points_per_currency_unit": 2.5, "signup_bonus": 250, "excluded_order_tags": [" wholesale ", "staff", "staff"],
         "exclude_gift_cards": False})
@@ -67,7 +67,7 @@ def test_program_changes_are_saved_and_read_back_exactly(client):
 
 
 @pytest.mark.parametrize("given, shown", [("10", "10"), (100, "100"), ("2.500", "2.5"), ("0", "0")])
-def test_rates_read_back_as_plain_decimals(client, given, shown):
+def test_rates_read_back_as_plain_decimals(client, installed, given, shown):
     assert client.patch("/api/program", headers=auth(), json={"points_per_currency_unit": given}).status_code == 200
     assert client.get("/api/program", headers=auth()).get_json()["points_per_currency_unit"] == shown
 
@@ -85,7 +85,7 @@ def test_rates_read_back_as_plain_decimals(client, given, shown):
     ({"exclude_gift_cards": "yes"}, "exclude_gift_cards", "true or false"),
     ({"colour": "red"}, "colour", "not a program setting"),
 ])
-def test_bad_program_values_get_422_naming_the_field_and_change_nothing(client, changes, field, message):
+def test_bad_program_values_get_422_naming_the_field_and_change_nothing(client, installed, changes, field, message):
     before = client.get("/api/program", headers=auth()).get_json()
     response = client.patch("/api/program", headers=auth(), json={"signup_bonus": 10, **changes})
     assert response.status_code == 422
@@ -95,12 +95,12 @@ def test_bad_program_values_get_422_naming_the_field_and_change_nothing(client, 
 
 
 @pytest.mark.parametrize("body", [b"not json", b"[1]", b"null"])
-def test_a_program_body_that_is_not_an_object_gets_422(client, body):
+def test_a_program_body_that_is_not_an_object_gets_422(client, installed, body):
     response = client.patch("/api/program", headers={**auth(), "Content-Type": "application/json"}, data=body)
     assert response.status_code == 422
 
 
-def test_a_member_of_another_shop_is_not_found(client, settle):
+def test_a_member_of_another_shop_is_not_found(client, installed, settle):
     signed_webhook(client, "orders/paid", order(customer_id=9001, subtotal="10.00"), shop=OTHER_SHOP)
     settle()
     assert client.get("/api/members/9001", headers=auth(OTHER_SHOP)).status_code == 200
@@ -113,7 +113,7 @@ def test_a_member_of_another_shop_is_not_found(client, settle):
 
 
 @pytest.mark.parametrize("customer_id", ["abc", "-1", "1.5", "99999"])
-def test_unknown_or_malformed_member_ids_are_404(client, customer_id):
+def test_unknown_or_malformed_member_ids_are_404(client, installed, customer_id):
     assert client.get(f"/api/members/{customer_id}", headers=auth()).status_code == 404
 
 

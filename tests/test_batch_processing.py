@@ -4,7 +4,7 @@ from sqlalchemy import event as sa_event
 
 from plugin.jobs import sweep_once
 from webhooks.processing import drain_due_events
-from tests.helpers import auth, member, order, refund, signed_webhook
+from tests.helpers import auth, install, member, order, refund, signed_webhook
 
 ANA, BEN, CLEO = 9101, 9102, 9103
 
@@ -33,6 +33,7 @@ def expected() -> dict[int, int]:
 @pytest.mark.parametrize("mode", ["one batch", "one by one"])
 def test_a_batch_of_mixed_deliveries_ends_with_the_same_exact_balances(inprocess_app, monkeypatch, mode):
     client = inprocess_app.test_client()
+    install(client)  # /api serves only a shop it knows
     client.patch("/api/program", json={"excluded_order_tags": ["wholesale"]}, headers=auth())
     if mode == "one batch":
         monkeypatch.setattr("plugin.jobs._drain_in_process", lambda: None)

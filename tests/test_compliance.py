@@ -129,7 +129,7 @@ def test_a_redelivered_data_request_makes_no_second_export(client, send):
     assert len(exports(client)) == 1
 
 
-def test_another_shop_cannot_read_or_list_the_export(client, send):
+def test_another_shop_cannot_read_or_list_the_export(client, installed, send):
     send("customers/data_request", data_request())
     mine = exports(client)[0]["id"]
     assert export(client, mine, shop=OTHER_SHOP).status_code == 404
@@ -143,7 +143,7 @@ def test_the_exports_need_a_session_token(client, path):
     assert client.get(path, headers={"Authorization": f"Bearer {session_token(secret='x' * 40)}"}).status_code == 401
 
 
-def test_a_data_request_without_its_request_id_fails_and_writes_nothing(app, client, send):
+def test_a_data_request_without_its_request_id_fails_and_writes_nothing(app, client, installed, send):
     send("customers/data_request", {"shop_domain": SHOP, "customer": {"id": ADA}})
     [event] = stored_events(app)
     assert event.status is EventStatus.FAILED and "data_request.id" in event.last_error
@@ -206,6 +206,48 @@ def test_customers_redact_scrubs_the_stored_payloads_about_the_customer(app, cli
     assert all(e.status is EventStatus.PROCESSED for e in events)
     [elsewhere] = stored_events(app, shop=OTHER_SHOP)
     assert json.loads(elsewhere.payload)["customer"]["id"] == ADA  # another shop's payloads are not ours to touch
+
+
+def test_the_redact_delivery_keeps_only_the_ids_it_acted_on_once_processed(app, send):
+    send("customers/redact", customer_redact(orders=[450700555]))
+    [delivery] = stored_events(app)
+    kept = json.loads(delivery.payload)
+    assert kept == {"redacted": True, "shop_domain": SHOP, "customer": {"id": ADA}, "orders_to_redact": [450700555]}
+    assert "ada@example.com" not in delivery.payload and "555-625-1199" not in delivery.payload
+
+
+def test_deliveries_about_a_redacted_customer_that_arrive_later_are_scrubbed_as_processed(app, client, send):
+    a_customer_with_history(send)
+    send("customers/redact", customer_redact())
+    late = order(customer_id=ADA, subtotal="12.00", email="ada@example.com")
+    send("orders/paid", late)
+    send("customers/update", customer(ADA, updated_at="2026-11-20T10:00:00-05:00"))
+    send("orders/paid", order(customer_id=GRACE, subtotal="3.00"))
+
+    by_topic = [(e.topic, e.payload == REDACTED) for e in stored_events(app)][-3:]
+    assert by_topic == [("orders/paid", True), ("customers/update", True), ("orders/paid", False)]
+    ada = member(client)
+    assert (ada["email"], ada["redacted"]) == (None, True)
+    assert 12 in [entry["delta"] for entry in ada["ledger"]]  # the points still count
+
+
+def test_processed_payloads_are_blanked_after_the_retention_period_and_failed_ones_kept(app, client, send):
+    from plugin.jobs import maintain_redemptions
+
+    send("orders/paid", order(subtotal="10.00"))
+    send("orders/paid", order(subtotal="20.00"))
+    send("orders/paid", b"not json")
+    old, recent, failed = stored_events(app)
+    with app.app_context(), transaction() as session:
+        session.execute(WebhookEvent.__table__.update().where(WebhookEvent.id == old.id)
+                        .values(processed_at=utcnow() - timedelta(days=31)))
+    with app.app_context():
+        assert maintain_redemptions()["blanked_payloads"] == 1
+        assert maintain_redemptions()["blanked_payloads"] == 0  # once
+    payloads = {e.id: e.payload for e in stored_events(app)}
+    assert payloads[old.id] == '{"retention_expired": true}'
+    assert payloads[recent.id] == recent.payload and payloads[failed.id] == failed.payload
+    assert balance(client) == 30  # what the payloads did stays done
 
 
 def test_a_redact_naming_another_shop_in_its_body_changes_nothing(client, send):

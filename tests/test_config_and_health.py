@@ -1,9 +1,15 @@
 """Configuration from the environment, and `/healthz`."""
+import time
+from datetime import timedelta
+
 import pytest
 
 from plugin import create_app
 from plugin.config import ConfigError, database_url, load_config
+from plugin.db import transaction, utcnow
+from plugin.models import WebhookEvent
 from tests.conftest import app_config
+from tests.helpers import SHOP
 
 
 @pytest.mark.parametrize("given, used", [
@@ -33,10 +39,33 @@ def test_development_generates_secrets_once_and_keeps_them(tmp_path, monkeypatch
     assert first["DATABASE_URL"] == f"sqlite:///{tmp_path / 'loyalty.sqlite3'}"
 
 
-def test_healthz_says_the_database_and_queue_answer(client, redis_url):
-    response = client.get("/healthz")
+def test_healthz_says_the_database_and_queue_answer_and_workers_are_alive(client, redis_url):
+    deadline = time.monotonic() + 30  # the services pass's workers send their first heartbeat as they start
+    while (response := client.get("/healthz")).status_code != 200 and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok", "queue": "ok" if redis_url else "in-process"}
+    expected = "ok" if redis_url else "in-process"
+    assert response.get_json() == {"status": "ok", "database": "ok", "queue": expected, "workers": expected,
+                                   "backlog": "ok"}
+
+
+def test_healthz_is_503_when_no_worker_has_sent_a_heartbeat(database, redis_url):
+    if not redis_url:
+        pytest.skip("needs Redis: runs in the services pass of .ci/run")
+    unattended = create_app({**app_config(database, redis_url), "QUEUE_PREFIX": "nobody-works-here"})
+    response = unattended.test_client().get("/healthz")
+    assert response.status_code == 503 and response.get_json()["workers"] == "silent"
+
+
+def test_healthz_is_503_when_an_acknowledged_webhook_has_waited_too_long(app, database):
+    with app.app_context(), transaction() as session:
+        long_ago = utcnow() - timedelta(minutes=10)
+        session.add(WebhookEvent(shop_domain=SHOP, topic="orders/paid", webhook_id="stuck", payload="{}",
+                                 received_at=long_ago, next_attempt_at=long_ago))
+    strict = create_app({**app_config(database, None), "HEALTH_PENDING_SECONDS": 300})
+    response = strict.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["backlog"].startswith("oldest event waiting 6")  # 600 s, give or take
 
 
 def test_healthz_is_503_when_the_queue_is_down(database):

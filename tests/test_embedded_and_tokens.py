@@ -9,7 +9,7 @@ from cryptography.fernet import Fernet
 
 from plugin import create_app
 from plugin.db import transaction, utcnow
-from plugin.models import Shop
+from plugin.models import Member, Shop
 from plugin.tokens import access_token, decrypt
 from tests.conftest import app_config
 from tests.helpers import (API_KEY, SHOP, balance, order, session_token, signed_query, signed_webhook,
@@ -136,7 +136,9 @@ def test_uninstall_forgets_the_token_keeps_the_points_and_reinstall_brings_them_
     settle()
     gone = shop_row(app)
     assert (gone.access_token, gone.refresh_token) == (None, None) and gone.uninstalled_at is not None
-    assert balance(client) == 42  # data stays until shop/redact
+    # Data stays until shop/redact; /api refuses an uninstalled shop, so the row is read directly.
+    with app.app_context(), transaction() as session:
+        assert session.query(Member).filter_by(shop_id=gone.id, customer_id=7001).one().balance == 42
     responses.replace(responses.POST, token_endpoint(), json=token_answer("shpat_two"))
     assert open_app(client).status_code == 200
     back = shop_row(app)

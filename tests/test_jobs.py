@@ -7,7 +7,7 @@ from sqlalchemy.exc import DBAPIError
 
 from plugin.db import transaction, utcnow
 from plugin.models import EventStatus, WebhookEvent
-from tests.helpers import balance, order, signed_webhook
+from tests.helpers import balance, install, order, signed_webhook
 from webhooks.handlers import orders_paid
 from webhooks.processing import MAX_ATTEMPTS, drain_due_events
 
@@ -115,6 +115,7 @@ def test_the_ledger_refuses_edits(app, client, settle, db):
 
 
 def test_the_dev_token_command_prints_a_token_the_api_accepts(app, client):
+    install(client, "demo-store.myshopify.com")  # /api serves only a shop it knows
     result = app.test_cli_runner().invoke(args=["dev-token", "--shop", "demo-store.myshopify.com"])
     assert result.exit_code == 0
     token = result.output.strip()

@@ -19,7 +19,7 @@ def event_row(app, event_id: int) -> WebhookEvent:
         return session.scalars(select(WebhookEvent).where(WebhookEvent.id == event_id)).one()
 
 
-def test_failed_events_are_listed_with_their_error_for_the_tokens_shop_only(client, settle):
+def test_failed_events_are_listed_with_their_error_for_the_tokens_shop_only(client, installed, settle):
     unreadable_order(client, SHOP)
     unreadable_order(client, OTHER_SHOP)
     signed_webhook(client, "orders/paid", order(subtotal="10.00"))
@@ -36,7 +36,7 @@ def test_failed_events_are_listed_with_their_error_for_the_tokens_shop_only(clie
     assert [e["status"] for e in processed] == ["processed"]
 
 
-def test_retrying_a_failed_event_processes_it_and_awards_its_points(app, client, settle):
+def test_retrying_a_failed_event_processes_it_and_awards_its_points(app, client, installed, settle):
     event_id = stored_outage_failure(app, subtotal="40.00")
     assert balance(client) is None
     response = client.post(f"/api/events/{event_id}/retry", headers=auth())
@@ -49,7 +49,7 @@ def test_retrying_a_failed_event_processes_it_and_awards_its_points(app, client,
     assert client.get("/api/events?status=failed", headers=auth()).get_json()["events"] == []
 
 
-def test_an_event_that_fails_again_is_listed_again_with_its_error(app, client, settle):
+def test_an_event_that_fails_again_is_listed_again_with_its_error(app, client, installed, settle):
     unreadable_order(client)
     settle()
     (event,) = client.get("/api/events", headers=auth()).get_json()["events"]
@@ -59,9 +59,8 @@ def test_an_event_that_fails_again_is_listed_again_with_its_error(app, client, s
     assert again["id"] == event["id"] and again["attempts"] == 1 and "numeric id" in again["last_error"]
 
 
-def test_another_shops_event_is_404_and_stays_failed(app, client, db):
+def test_another_shops_event_is_404_and_stays_failed(app, client, installed, db):
     event_id = stored_outage_failure(app, shop=OTHER_SHOP)
-    client.get("/api/events", headers=auth(SHOP))  # the first call as a shop creates it
     before = table_counts(db)
     response = client.post(f"/api/events/{event_id}/retry", headers=auth(SHOP))
     assert response.status_code == 404 and response.get_json()["error"] == "no such webhook event in this shop"
@@ -81,7 +80,7 @@ def test_only_a_failed_event_can_be_retried(app, client, settle):
     assert balance(client) == 12
 
 
-def test_an_unknown_status_is_422(client):
+def test_an_unknown_status_is_422(client, installed):
     response = client.get("/api/events?status=lost", headers=auth())
     assert response.status_code == 422 and "status" in response.get_json()["fields"]
 

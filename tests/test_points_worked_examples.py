@@ -11,7 +11,7 @@ def set_program(client, **settings):
     assert response.status_code == 200, response.get_json()
 
 
-def test_paid_order_earns_floor_of_subtotal_times_rate(client, send):
+def test_paid_order_earns_floor_of_subtotal_times_rate(client, installed, send):
     set_program(client, points_per_currency_unit="1.5")
     send("orders/paid", order(subtotal="33.33"))
     assert balance(client) == 49  # 49.995 floors to 49
@@ -26,7 +26,7 @@ def test_gift_card_lines_earn_nothing_unless_the_merchant_counts_them(client, se
     assert balance(client) == 110
 
 
-def test_orders_with_an_excluded_tag_earn_nothing(client, send):
+def test_orders_with_an_excluded_tag_earn_nothing(client, installed, send):
     set_program(client, excluded_order_tags=["Wholesale"])
     send("orders/paid", order(subtotal="100.00", tags="vip, wholesale "))
     assert balance(client) == 0
@@ -116,7 +116,7 @@ def test_a_reversal_may_leave_a_negative_balance_as_it_is(client, send):
     assert member(client)["lifetime_earned"] == 50
 
 
-def test_signup_bonus_is_granted_once_whenever_the_customer_arrives(client, send):
+def test_signup_bonus_is_granted_once_whenever_the_customer_arrives(client, installed, send):
     set_program(client, signup_bonus=100)
     send("orders/paid", order(subtotal="10.00"))
     send("customers/create", customer())

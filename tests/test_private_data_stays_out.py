@@ -30,7 +30,7 @@ def test_a_failed_statement_keeps_the_customers_email_out_of_logs_and_the_stored
 
         with transaction() as session:
             [stored_error] = session.scalars(select(WebhookEvent.last_error)).all()
-    assert "no such table" in stored_error
+    assert "no_such_table" in stored_error  # the database's own words, on either backend
     assert EMAIL not in stored_error and "SELECT" not in stored_error
     assert EMAIL not in caplog.text
 

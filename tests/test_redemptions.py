@@ -44,7 +44,7 @@ def graphql_calls(mock) -> list[dict]:
     return [json.loads(call.request.body) for call in mock.calls if call.request.url == GRAPHQL]
 
 
-def test_a_new_shop_has_a_sensible_default_catalog(client):
+def test_a_new_shop_has_a_sensible_default_catalog(client, installed):
     rewards = client.get("/api/rewards", headers=auth()).get_json()["rewards"]
     assert {(r["name"], r["kind"], r["value"], r["points_cost"]) for r in rewards} >= {
         ("5 off your order", "amount_off", "5", 500)}
@@ -99,7 +99,7 @@ def test_free_shipping_uses_its_own_mutation(client, settle, platform):
     ("other shop's reward", 404, "no such reward"),
     ("unknown member", 404, "no such member"),
 ])
-def test_redemptions_that_cannot_be_made_are_refused_and_change_nothing(client, settle, db, platform, case,
+def test_redemptions_that_cannot_be_made_are_refused_and_change_nothing(client, installed, settle, db, platform, case,
                                                                        status, message):
     fund(client, settle, 499)
     rid = reward_id(client)
@@ -223,7 +223,7 @@ def test_codes_that_expire_unused_give_points_back_when_the_program_says_so(app,
     assert balance(client) == 1000
 
 
-def test_catalog_changes_are_validated_field_by_field_and_scoped_to_the_shop(client, db):
+def test_catalog_changes_are_validated_field_by_field_and_scoped_to_the_shop(client, installed, db):
     bad = client.post("/api/rewards", json={"name": "", "kind": "cash", "points_cost": 0}, headers=auth())
     assert bad.status_code == 422 and set(bad.get_json()["fields"]) == {"name", "kind", "points_cost"}
     over = client.post("/api/rewards", json={"name": "x", "kind": "percentage_off", "value": "150",

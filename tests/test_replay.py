@@ -79,7 +79,7 @@ def test_replaying_everything_twice_changes_nothing_the_second_time(app, client,
     assert verify.exit_code == 0 and "every balance equals" in verify.output
 
 
-def test_replay_with_the_wrong_secret_is_refused_and_reported(app, client, settle):
+def test_replay_with_the_wrong_secret_is_refused_and_reported(app, client, installed, settle):
     result = app.test_cli_runner().invoke(args=["replay", str(RECORDINGS / "normal_order.jsonl"),
                                                 "--secret", "not-the-app-secret"])
     settle()

@@ -34,8 +34,7 @@ def redeem(client):
     ("/api/events/99999999999999999999999/retry", 404),
     ("/api/data-requests/99999999999999999999999", 404),
 ])
-def test_ids_that_are_not_plain_64_bit_numbers_are_answered_not_crashed(client, db, path, status):
-    client.get("/api/program", headers=auth())  # the shop's first call creates its row
+def test_ids_that_are_not_plain_64_bit_numbers_are_answered_not_crashed(client, installed, db, path, status):
     before = table_counts(db)
     method = client.post if path.endswith("/retry") else client.get
     assert method(path, headers=auth()).status_code == status
@@ -43,7 +42,7 @@ def test_ids_that_are_not_plain_64_bit_numbers_are_answered_not_crashed(client, 
 
 
 @pytest.mark.parametrize("reward_id", ["²", "99999999999999999999999", True, None, "1.0"])
-def test_a_redemption_naming_an_odd_reward_id_is_404_and_spends_nothing(client, send, reward_id):
+def test_a_redemption_naming_an_odd_reward_id_is_404_and_spends_nothing(client, installed, send, reward_id):
     send("orders/paid", order(subtotal="600.00"))
     response = client.post("/api/members/7001/redemptions", json={"reward_id": reward_id}, headers=auth())
     assert response.status_code == 404 and balance(client) == 600

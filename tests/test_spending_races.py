@@ -180,3 +180,50 @@ def test_a_request_that_waits_past_the_lock_timeout_gets_503_and_changes_nothing
                            headers=auth())
     assert again.status_code == 201 and balance(client) == 105
     assert db.scalar(select(func.count()).select_from(LedgerEntry)) == before["ledger_entries"] + 1
+
+
+def test_codes_expiring_while_orders_use_them_end_used_or_returned_never_both(
+        app, client, settle, platform, live_server):
+    from datetime import timedelta
+
+    from plugin.db import utcnow
+    from plugin.jobs import maintain_redemptions
+    from tests.helpers import signed_webhook
+
+    fund(client, settle, 5000)
+    platform.post(GRAPHQL, json=created())
+    rid = reward_id(client, code_lifetime_days=1)
+    codes = [client.post("/api/members/7001/redemptions", json={"reward_id": rid}, headers=auth()).get_json()["code"]
+             for _ in range(10)]
+    assert balance(client) == 0
+    with app.app_context(), transaction() as session:  # all past their expiry and its grace
+        session.query(Redemption).update({"expires_at": utcnow() - timedelta(days=2)})
+
+    def either(n):
+        if n == 10:
+            with app.app_context():
+                return maintain_redemptions()["expired"]
+        paid = order(order_id=60_000 + n, subtotal="10.00", discount_codes=[{"code": codes[n], "amount": "5.00"}])
+        return requests.post(f"{live_server}/webhooks", data=json.dumps(paid).encode(), timeout=30,
+                             headers=signed_headers("orders/paid", paid)).status_code
+
+    answers = all_at_once(11, either)
+    settle()
+
+    assert answers[:10] == [200] * 10
+    statuses = [r["status"] for r in member(client)["redemptions"]]
+    assert set(statuses) <= {"used", "expired"} and len(statuses) == 10
+    # Orders earned 10 each; a code that ended expired gave its 500 back, a used one did not.
+    assert balance(client) == 100 + 500 * statuses.count("expired")
+    verify_ledger(app)
+
+
+def signed_headers(topic: str, payload: dict) -> dict:
+    import uuid
+
+    from tests.helpers import API_SECRET
+    from webhooks.verification import signature
+
+    return {"X-Shopify-Topic": topic, "X-Shopify-Shop-Domain": SHOP, "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+            "X-Shopify-Hmac-Sha256": signature(API_SECRET, json.dumps(payload).encode()),
+            "Content-Type": "application/json"}

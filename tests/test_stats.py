@@ -123,7 +123,7 @@ def test_without_dates_the_period_is_the_last_30_days_ending_today(client, histo
     assert figures["points_issued"] == 295 and sum(row["orders"] for row in figures["series"]) == 9
 
 
-def test_a_shop_with_nothing_yet_gets_zeros_and_nulls(client):
+def test_a_shop_with_nothing_yet_gets_zeros_and_nulls(client, installed):
     figures = stats(client, **{"from": "2026-01-01", "to": "2026-01-03"})
     assert (figures["members"], figures["points_issued"], figures["orders"]) == (0, 0, 0)
     assert figures["redemption_rate"] is None and figures["loyalty_revenue"] == "0.00"
@@ -155,7 +155,7 @@ def entry(session, member_id: int, delta: int, at: datetime, kind: EntryKind = E
 
 
 @pytest.fixture
-def dated(app, client, send):
+def dated(app, client, installed, send):
     """Four customers who joined, were credited and paid at the four edge times."""
     send("orders/paid", order(customer_id=9999, subtotal="1.00"), shop=OTHER_SHOP)
     moments = {7101: BEFORE, 7102: FIRST, 7103: LAST, 7104: AFTER}
@@ -193,7 +193,7 @@ def test_the_day_after_starts_at_midnight(client, dated):
     assert (february["points_issued"], february["members"], february["orders"]) == (1, 1, 1)
 
 
-def test_a_customer_counts_as_member_once_they_have_earned_points(client, send):
+def test_a_customer_counts_as_member_once_they_have_earned_points(client, installed, send):
     api(client, "patch", "/api/program", {"excluded_order_tags": ["wholesale"]})
     for customer_id in (7001, 7001, 7002):
         send("orders/paid", order(customer_id=customer_id, subtotal="20.00", tags="wholesale"))
@@ -243,14 +243,14 @@ def test_the_order_total_is_read_in_shop_money_and_a_bad_one_costs_no_points(app
     ({"from": "2025-01-01", "to": "2026-01-02"}, {"to"}),  # 367 days
     ({"from": "1969-12-31", "to": "1970-01-01"}, {"from"}),
 ])
-def test_bad_periods_get_422_with_a_message_per_field(client, query, fields):
+def test_bad_periods_get_422_with_a_message_per_field(client, installed, query, fields):
     response = client.get("/api/stats", query_string=query, headers=auth())
     assert response.status_code == 422
     body = response.get_json()
     assert body["error"] == "invalid period" and set(body["fields"]) == fields and all(body["fields"].values())
 
 
-def test_a_leap_year_of_366_days_is_the_longest_period(client):
+def test_a_leap_year_of_366_days_is_the_longest_period(client, installed):
     figures = stats(client, **{"from": "2024-01-01", "to": "2024-12-31"})
     assert len(figures["series"]) == 366 and figures["series"][59]["date"] == "2024-02-29"
 

@@ -20,7 +20,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from plugin.db import new_session, utcnow
+from plugin.ids import parse_id
 from plugin.models import EventStatus, WebhookEvent
+from plugin.privacy import scrub_late_arrivals
 from plugin.shops import ShopContext, shop_context
 from webhooks.handlers import HANDLERS
 from webhooks.handlers.payloads import PayloadError, parse_body, timestamp
@@ -66,6 +68,8 @@ def _triggered_at(header: str | None) -> datetime | None:
 class Outcome:
     event_id: int
     error: str | None = None
+    # The customer the payload names, so a delivery about a redacted customer is scrubbed.
+    customer_id: int | None = None
 
 
 def drain_due_events(batch_size: int = BATCH_SIZE) -> int:
@@ -88,7 +92,7 @@ def _process_batch(limit: int) -> int:
                 return 0
             shops: dict[str, ShopContext] = {}
             outcomes = [outcome for run in _runs(events) for outcome in _apply_run(session, shops, run)]
-            _record(session, outcomes)
+            _record(session, outcomes, {event.id: event.shop_domain for event in events})
         return len(events)
     except BaseTimeoutException:
         raise  # the job ran out of time: RQ must see it, or the worker would carry on past it
@@ -110,7 +114,7 @@ def _process_one(event_id: int) -> None:
             with session.begin():
                 events = _claim(session, 1, event_id)
                 if events:
-                    _record(session, [_apply(session, {}, events[0])])
+                    _record(session, [_apply(session, {}, events[0])], {event_id: events[0].shop_domain})
             return
         except DBAPIError as error:
             session.rollback()
@@ -171,12 +175,13 @@ def _apply_run(session: Session, shops: dict[str, ShopContext], run: list) -> li
     outcomes, parsed = [], []
     for event in run:
         try:
-            facts = handler.parse(parse_body(event.payload))
+            payload = parse_body(event.payload)
+            facts = handler.parse(payload)
         except PayloadError as error:
             outcomes.append(Outcome(event.id, str(error)))
             continue
         parsed.append((facts, Delivery(event.id, event.received_at, _triggered_at(event.triggered_at))))
-        outcomes.append(Outcome(event.id))
+        outcomes.append(Outcome(event.id, customer_id=customer_named(event.topic, payload)))
     if parsed:
         handler.apply_many(session, _shop(session, shops, run[0].shop_domain), parsed)
     return outcomes
@@ -195,22 +200,37 @@ def _apply(session: Session, shops: dict[str, ShopContext], event) -> Outcome:
     try:
         if handler is None:
             raise PayloadError(f"no handler for topic {event.topic!r}")
-        facts = handler.parse(parse_body(event.payload))
+        payload = parse_body(event.payload)
+        facts = handler.parse(payload)
     except PayloadError as error:
         return Outcome(event.id, str(error))
     delivery = Delivery(event.id, event.received_at, _triggered_at(event.triggered_at))
     handler.apply(session, _shop(session, shops, event.shop_domain), facts, delivery)
     if getattr(handler, "ERASES_SHOP", False):
         shops[event.shop_domain] = ERASED
-    return Outcome(event.id)
+        return Outcome(event.id)
+    return Outcome(event.id, customer_id=customer_named(event.topic, payload))
 
 
 def _still_stored(session: Session, event_id: int) -> bool:
     return session.scalar(select(EVENTS.c.id).where(EVENTS.c.id == event_id)) is not None
 
 
-def _record(session: Session, outcomes: list[Outcome]) -> None:
+def customer_named(topic: str, payload: dict) -> int | None:
+    """The customer an order or customer delivery is about (compliance topics scrub themselves)."""
+    if topic.startswith("orders/"):
+        customer = payload.get("customer")
+        return parse_id(str(customer.get("id"))) if isinstance(customer, dict) else None
+    if topic in ("customers/create", "customers/update"):
+        return parse_id(str(payload.get("id")))
+    return None
+
+
+def _record(session: Session, outcomes: list[Outcome], shop_domain_of: dict[int, str]) -> None:
     now = utcnow()
+    # A delivery that arrives after its customer was redacted loses its copy of their data.
+    scrub_late_arrivals(session, [(o.event_id, shop_domain_of[o.event_id], o.customer_id)
+                                  for o in outcomes if o.error is None and o.customer_id is not None])
     done = [o.event_id for o in outcomes if o.error is None]
     if done:
         session.execute(update(EVENTS).where(EVENTS.c.id.in_(done)).values(

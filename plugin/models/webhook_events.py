@@ -25,6 +25,7 @@ class WebhookEvent(Base):
     __table_args__ = (
         UniqueConstraint("shop_domain", "webhook_id"),
         Index("ix_webhook_events_due", "status", "next_attempt_at"),
+        Index("ix_webhook_events_retention", "payload_blanked_at", "status", "processed_at"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -41,3 +42,5 @@ class WebhookEvent(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the retention upkeep blanked the payload (plugin/privacy.py); NULL while kept.
+    payload_blanked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

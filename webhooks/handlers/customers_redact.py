@@ -8,7 +8,7 @@ about them or their orders go too (plugin/privacy.py). Nothing of the customer i
 import logging
 from dataclasses import dataclass
 
-from plugin.privacy import redact_customer
+from plugin.privacy import minimise_redact_delivery, redact_customer
 from webhooks.handlers.payloads import compliance_customer, id_list, named_shop
 
 log = logging.getLogger(__name__)
@@ -34,4 +34,5 @@ def apply(session, shop, facts: Redaction, delivery) -> None:
         log.warning("customers/redact for %s names another shop in its body; ignored", shop.domain)
         return
     scrubbed = redact_customer(session, shop.id, shop.domain, facts.customer_id, facts.order_ids, delivery.event_id)
+    minimise_redact_delivery(session, delivery.event_id, facts.shop_domain, facts.customer_id, facts.order_ids)
     log.info("customers/redact done for %s (%d stored payloads scrubbed)", shop.domain, scrubbed)

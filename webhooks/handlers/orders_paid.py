@@ -4,11 +4,9 @@ from decimal import Decimal
 
 from plugin.ledger import award_points_for_orders
 from plugin.redemptions import mark_codes_used
-from plugin.rules import OrderFacts, normalise_tag
+from plugin.rules import OrderFacts, line_amount, normalise_tag
 from webhooks.handlers.payloads import (PayloadError, customer_id, items, money, optional_text, platform_id, required,
                                         shop_money)
-
-MAX_TOTAL = Decimal(10) ** 12  # what orders.total_price, NUMERIC(18, 6), can hold
 
 
 def parse(payload: dict) -> OrderFacts:
@@ -33,7 +31,7 @@ def order_total(payload: dict) -> Decimal | None:
         total = shop_money(payload, "total_price", required_field=False)
     except PayloadError:
         return None
-    return total if 0 <= total < MAX_TOTAL else None
+    return total if total >= 0 else None
 
 
 def discount_codes(payload: dict) -> tuple[str, ...]:
@@ -41,13 +39,14 @@ def discount_codes(payload: dict) -> tuple[str, ...]:
 
 
 def gift_card_total(line_items: list[dict]) -> Decimal:
-    """What gift-card lines add to the subtotal: price × quantity less their discounts."""
+    """What gift-card lines add to the subtotal: each line's price × quantity less its
+    discount, clamped per line (see line_amount) so no line can add points to the order."""
     total = Decimal(0)
     for line in line_items:
         if line.get("gift_card") is True:
             quantity = int(money(line.get("quantity", 1), "line_items.quantity"))
             discount = shop_money(line, "total_discount", required_field=False)
-            total += shop_money(line, "price") * quantity - discount
+            total += line_amount(shop_money(line, "price"), Decimal(quantity), discount)
     return total
 
 

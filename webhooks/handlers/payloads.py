@@ -3,12 +3,23 @@
 Money may come as a string ("19.99") or, in refund lines, as a JSON number; bodies are
 parsed with `parse_float=Decimal` so neither ever passes through a float. Where a `*_set`
 twin exists, its `shop_money` is preferred: points are counted in the shop's currency.
+
+Whatever would fail the same way on every try raises PayloadError here, so the event fails
+at once with a readable error instead of being retried for a quarter of an hour and
+dragging its batch into one-by-one processing: JSON nested too deep to parse, a lone
+surrogate (no UTF-8 column can store it), money that NUMERIC(18, 6) cannot hold.
 """
 import json
+import re
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from plugin.ids import parse_id
+from plugin.ids import is_unicode_text, json_items, parse_id
+
+# NUMERIC(18, 6), the type of every stored amount: 12 digits before the point, 6 after.
+MAX_AMOUNT = Decimal(10) ** 12
+MILLIONTH = Decimal("0.000001")
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 class PayloadError(ValueError):
@@ -16,12 +27,22 @@ class PayloadError(ValueError):
 
 
 def parse_body(raw: str) -> dict:
+    """The payload as a dict. This runs for every webhook, so the checks cost next to nothing
+    on an ordinary body: nesting is bounded by the parser's own recursion limit (a body past
+    it raises RecursionError), and the walk for lone surrogates happens only when the raw
+    text holds a \\ud800-\\udfff escape at all (emoji arrive as UTF-8, not as escapes)."""
     try:
         payload = json.loads(raw, parse_float=Decimal)
+    except RecursionError:
+        raise PayloadError("payload is refused: JSON nested too deeply to read") from None
     except ValueError as error:
         raise PayloadError(f"payload is not valid JSON: {error}") from None
     if not isinstance(payload, dict):
         raise PayloadError("payload must be a JSON object")
+    if SURROGATE_ESCAPE.search(raw) and not all(
+            is_unicode_text(item) for _, item in json_items(payload) if isinstance(item, str)):
+        raise PayloadError("payload holds a lone surrogate (an unpaired \\ud800-\\udfff escape), "
+                           "which is not text any database column can store")
     return payload
 
 
@@ -34,20 +55,33 @@ def required(payload: dict, key: str):
 def platform_id(value, field: str) -> int:
     number = parse_id(value)
     if number is None:
-        raise PayloadError(f"'{field}' must be a numeric id, got {value!r}")
+        raise PayloadError(f"'{field}' must be a numeric id, got {shown(value)}")
     return number
 
 
 def money(value, field: str) -> Decimal:
+    """An amount NUMERIC(18, 6) can store: below 10**12 either way once rounded to 6 places."""
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        raise PayloadError(f"'{field}' must be an amount, got {value!r}")
+        raise PayloadError(f"'{field}' must be an amount, got {shown(value)}")
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
-        raise PayloadError(f"'{field}' must be an amount, got {value!r}") from None
+        raise PayloadError(f"'{field}' must be an amount, got {shown(value)}") from None
     if not amount.is_finite():
-        raise PayloadError(f"'{field}' must be a finite amount")
+        raise PayloadError(f"'{field}' must be a finite amount, got {shown(value)}")
+    # Rounded as the column will round it; that also keeps out exponents such as 1e-99999999,
+    # which PostgreSQL refuses. copy_abs, not abs(): abs() overflows on "1e999999999".
+    if amount.copy_abs() < MAX_AMOUNT and amount.as_tuple().exponent < -6:
+        amount = amount.quantize(MILLIONTH, ROUND_HALF_UP)
+    if amount.copy_abs() >= MAX_AMOUNT:
+        raise PayloadError(f"'{field}' must be less than {MAX_AMOUNT:,} either way, got {shown(value)}")
     return amount
+
+
+def shown(value, limit: int = 40) -> str:
+    """`repr(value)` cut short, so an error quoting a megabyte of input stays readable."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def shop_money(payload: dict, field: str, required_field: bool = True) -> Decimal:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from plugin.ledger import RefundFacts, reverse_refund
-from webhooks.handlers.payloads import items, platform_id, required, shop_money
+from webhooks.handlers.payloads import items, money, platform_id, required, shop_money
 
 
 @dataclass(frozen=True)
@@ -22,14 +22,16 @@ class RefundPayload:
 def parse(payload: dict) -> RefundPayload:
     subtotal = gift_cards = Decimal(0)
     for line in items(payload, "refund_line_items"):
-        amount = shop_money(line, "subtotal")
+        # No line counts below zero: a negative one would cancel out what the other lines refund.
+        amount = max(shop_money(line, "subtotal"), Decimal(0))
         subtotal += amount
         if isinstance(line.get("line_item"), dict) and line["line_item"].get("gift_card") is True:
             gift_cards += amount
     return RefundPayload(
         refund_id=platform_id(required(payload, "id"), "id"),
         order_id=platform_id(required(payload, "order_id"), "order_id"),
-        subtotal=subtotal,
+        # Stored as refunds.refunded_subtotal: the lines' sum must fit NUMERIC(18, 6) too.
+        subtotal=money(subtotal, "refund_line_items subtotal (all lines)"),
         gift_card_subtotal=gift_cards,
     )
 
