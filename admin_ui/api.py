@@ -5,11 +5,18 @@ from werkzeug.exceptions import BadRequest
 from admin_ui.auth import authenticate_shop, committing
 from plugin.db import request_session
 from plugin.ids import JSONTooDeep, load_json, parse_id
-from plugin.members import (PAGE_SIZE, entry_json, get_member, member_summary, parse_search, recent_entries,
-                            search_members)
-from plugin.ledger import adjust_points
-from plugin.redemptions import recent_redemptions, redemption_json
-from plugin.programs import InvalidFields, parse_adjustment, program_json, update_program
+from plugin.loyalty.ledger import adjust_points
+from plugin.loyalty.members import (
+    PAGE_SIZE,
+    entry_json,
+    get_member,
+    member_summary,
+    parse_search,
+    recent_entries,
+    search_members,
+)
+from plugin.loyalty.programs import InvalidFields, parse_adjustment, program_json, update_program
+from plugin.loyalty.redemptions import recent_redemptions, redemption_json
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 bp.before_request(authenticate_shop)

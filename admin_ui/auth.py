@@ -13,9 +13,9 @@ from functools import wraps
 from flask import current_app, g, jsonify, request
 
 from plugin.db import request_session
+from plugin.loyalty.shops import find_shop
 from plugin.models import Shop
-from plugin.session_tokens import InvalidSessionToken, shop_from_header
-from plugin.shops import find_shop
+from plugin.shopify.session_tokens import InvalidSessionToken, shop_from_header
 
 NOT_INSTALLED = "the app is not installed in this store; open it from the store admin to install it"
 

@@ -21,11 +21,11 @@ from flask import Blueprint, current_app, g, redirect, render_template, request
 
 from plugin.db import request_session, transaction
 from plugin.html import html_response, message_page
-from plugin.platform_auth import PlatformAuthError, exchange_id_token
-from plugin.query_hmac import is_signed_by_platform
-from plugin.session_tokens import InvalidSessionToken, shop_from_header
-from plugin.shops import find_shop, get_or_create_shop, is_shop_domain
-from plugin.tokens import has_usable_token, store_grant
+from plugin.loyalty.shops import find_shop, get_or_create_shop, is_shop_domain
+from plugin.shopify.grants import PlatformAuthError, exchange_id_token
+from plugin.shopify.query_hmac import is_signed_by_platform
+from plugin.shopify.session_tokens import InvalidSessionToken, shop_from_header
+from plugin.shopify.tokens import has_usable_token, store_grant
 
 bp = Blueprint("pages", __name__, template_folder="templates", static_folder="static",
                static_url_path="/panel-assets")

@@ -1,6 +1,6 @@
 """The admin API's privacy routes: the customer data exports merchants must hand over.
 
-`customers/data_request` stores an export (plugin/privacy.py); the merchant lists and reads
+`customers/data_request` stores an export (plugin/loyalty/privacy.py); the merchant lists and reads
 them here. Like every `/api` route, they run as the shop in the session token, so another
 shop's export is a 404, never a 403 that would confirm it exists. Exports hold personal
 data, so no cache may keep them.
@@ -10,7 +10,7 @@ from flask import Blueprint, g, jsonify
 from admin_ui.auth import authenticate_shop
 from plugin.db import request_session
 from plugin.html import private_no_store
-from plugin.privacy import get_data_request, list_data_requests
+from plugin.loyalty.privacy import get_data_request, list_data_requests
 
 bp = Blueprint("privacy_api", __name__, url_prefix="/api")
 bp.before_request(authenticate_shop)

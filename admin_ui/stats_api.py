@@ -1,14 +1,14 @@
 """`GET /api/stats?from=&to=`: the dashboard's figures and charts for the token's shop.
 
-The figures and their definitions live in plugin/stats.py, the charts in plugin/charts.py.
+The figures and their definitions live in plugin/loyalty/stats.py, the charts in admin_ui/charts.py.
 """
 from flask import Blueprint, g, jsonify, request
 
 from admin_ui.api import error
 from admin_ui.auth import authenticate_shop
 from plugin.db import request_session, utcnow
-from plugin.programs import InvalidFields
-from plugin.stats import dashboard, parse_period
+from plugin.loyalty.programs import InvalidFields
+from plugin.loyalty.stats import dashboard, parse_period
 
 bp = Blueprint("stats_api", __name__, url_prefix="/api")
 bp.before_request(authenticate_shop)

@@ -15,9 +15,8 @@ from sqlalchemy import event, func, select, text
 
 from bench.payloads import API_VERSION, SHOP, Order
 from plugin.db import transaction, utcnow
-from plugin.ledger import verify_balances
+from plugin.loyalty.ledger import verify_balances
 from plugin.models import EventStatus, LedgerEntry, Member, WebhookEvent
-
 
 
 @dataclass

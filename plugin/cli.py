@@ -13,15 +13,21 @@ from redis.exceptions import RedisError
 from rq import SimpleWorker
 
 from plugin import migrate
-
 from plugin.db import engine, transaction
-from plugin.jobs import (platform_queue, redis_connection, schedule_drain, start_heartbeat, start_sweeper, sweep_once,
-                         webhook_queue)
-from plugin.ledger import verify_balances
+from plugin.jobs import (
+    platform_queue,
+    redis_connection,
+    schedule_drain,
+    start_heartbeat,
+    start_sweeper,
+    sweep_once,
+    webhook_queue,
+)
+from plugin.loyalty.ledger import verify_balances
+from plugin.loyalty.shops import is_shop_domain
 from plugin.replay import HttpSender, InProcessSender, load_recordings, replay
-from plugin.session_tokens import issue
-from plugin.tokens import rotate_encryption_key
-from plugin.shops import is_shop_domain
+from plugin.shopify.session_tokens import issue
+from plugin.shopify.tokens import rotate_encryption_key
 from webhooks.processing import failed_events, retry_failed
 
 log = logging.getLogger(__name__)

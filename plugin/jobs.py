@@ -97,7 +97,7 @@ def platform_queue(connection: Redis) -> Queue:
 
 def issue_redemption_code(redemption_id: int) -> str | None:
     """The job: (re)try creating a pending redemption's discount code."""
-    from plugin.redemptions import issue_code
+    from plugin.loyalty.redemptions import issue_code
 
     status = issue_code(redemption_id)
     return None if status is None else status.value
@@ -106,10 +106,10 @@ def issue_redemption_code(redemption_id: int) -> str | None:
 def maintain_redemptions() -> dict:
     """The job (once a minute): retry due pending codes, expire old ones, purge install
     nonces no callback can use any more, blank processed payloads past their retention."""
+    from admin_ui.install import purge_expired_oauth_states
     from plugin.db import transaction
-    from plugin.oauth import purge_expired_oauth_states
-    from plugin.privacy import blank_old_payloads
-    from plugin.redemptions import due_redemptions, expire_codes, issue_code
+    from plugin.loyalty.privacy import blank_old_payloads
+    from plugin.loyalty.redemptions import due_redemptions, expire_codes, issue_code
 
     with transaction() as session:
         due = due_redemptions(session)

@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from plugin.loyalty.earning.rules import line_amount
 from plugin.models import EventStatus, WebhookEvent
-from plugin.rules import line_amount
 from tests.helpers import auth, balance, member, order, signed_webhook, table_counts
 from webhooks.handlers.payloads import PayloadError, money
 from webhooks.processing import drain_due_events

@@ -11,11 +11,12 @@ import pytest
 import requests
 
 from plugin.db import transaction
-from plugin.ledger import RefundFacts, award_points_for_order, reverse_order_award, reverse_refund
-from plugin.rules import OrderFacts
-from plugin.shops import shop_context
+from plugin.loyalty.earning.rules import OrderFacts
+from plugin.loyalty.ledger import RefundFacts, award_points_for_order, reverse_order_award, reverse_refund
+from plugin.loyalty.shops import shop_context
 from tests.helpers import API_SECRET, SHOP, balance, member, order, refund
 from webhooks.verification import signature
+
 
 def post_webhook(base_url: str, topic: str, payload: dict) -> int:
     import json

@@ -10,10 +10,20 @@ from cryptography.fernet import Fernet
 from plugin import create_app
 from plugin.db import transaction, utcnow
 from plugin.models import Member, Shop
-from plugin.tokens import access_token, decrypt
+from plugin.shopify.tokens import access_token, decrypt
 from tests.conftest import app_config
-from tests.helpers import (API_KEY, SHOP, balance, order, session_token, signed_query, signed_webhook,
-                           table_counts, token_answer, token_endpoint)
+from tests.helpers import (
+    API_KEY,
+    SHOP,
+    balance,
+    order,
+    session_token,
+    signed_query,
+    signed_webhook,
+    table_counts,
+    token_answer,
+    token_endpoint,
+)
 
 CSP = f"frame-ancestors https://{SHOP} https://admin.shopify.com;"
 
@@ -94,7 +104,7 @@ def test_a_token_about_to_expire_is_refreshed_and_the_new_pair_kept(app, client)
 
 @responses.activate
 def test_an_expired_refresh_token_means_the_shop_must_open_the_app_again(app, client):
-    from plugin.tokens import NotInstalled
+    from plugin.shopify.tokens import NotInstalled
 
     responses.post(token_endpoint(), json={**token_answer(expires_in=60), "refresh_token_expires_in": 1})
     open_app(client)

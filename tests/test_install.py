@@ -40,7 +40,7 @@ def test_install_end_to_end_stores_an_encrypted_expiring_token(app, client, db, 
     assert shop.installed_at is not None and shop.uninstalled_at is None
     assert "shpat_secret_token" not in shop.access_token and "shprt_secret_refresh" not in shop.refresh_token
     with app.app_context():
-        from plugin.tokens import decrypt
+        from plugin.shopify.tokens import decrypt
 
         assert decrypt(shop.access_token) == "shpat_secret_token"
     assert 3500 < (shop.access_token_expires_at - shop.installed_at).total_seconds() <= 3600

@@ -12,11 +12,21 @@ import pytest
 import responses
 from sqlalchemy import update
 
+from admin_ui.install import STATE_LIFETIME, purge_expired_oauth_states
 from plugin.db import transaction, utcnow
 from plugin.models import Member, OAuthState, Shop
-from plugin.oauth import STATE_LIFETIME, purge_expired_oauth_states
-from tests.helpers import (SHOP, auth, install, order, proxy_url, session_token, signed_query, table_counts,
-                           token_answer, token_endpoint)
+from tests.helpers import (
+    SHOP,
+    auth,
+    install,
+    order,
+    proxy_url,
+    session_token,
+    signed_query,
+    table_counts,
+    token_answer,
+    token_endpoint,
+)
 
 ADA = 7001
 # Every kind of /api call a panel or a merchant's script makes, reading and writing.

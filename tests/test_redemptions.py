@@ -177,7 +177,7 @@ def test_a_retry_that_finds_its_code_already_made_adopts_it(app, client, settle,
 
 
 def test_a_platform_down_for_good_finally_fails_and_returns_the_points(app, client, settle, platform):
-    from plugin.redemptions import MAX_ISSUE_ATTEMPTS
+    from plugin.loyalty.redemptions import MAX_ISSUE_ATTEMPTS
 
     fund(client, settle, 500)
     platform.post(GRAPHQL, status=502)

@@ -7,8 +7,8 @@ import responses
 
 from plugin.db import transaction
 from plugin.models import Shop
-from plugin.shopify_client import AdminClient, PlatformError, PlatformUnavailable, ShopUnauthorized, UserErrors
-from plugin.tokens import NotInstalled
+from plugin.shopify.client import AdminClient, PlatformError, PlatformUnavailable, ShopUnauthorized, UserErrors
+from plugin.shopify.tokens import NotInstalled
 from tests.helpers import SHOP, session_token, token_answer, token_endpoint
 
 GRAPHQL = f"https://{SHOP}/admin/api/2026-10/graphql.json"

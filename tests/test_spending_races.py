@@ -16,8 +16,8 @@ from sqlalchemy import create_engine, func, select, text
 
 from plugin import create_app
 from plugin.db import transaction
+from plugin.loyalty.redemptions import issue_code
 from plugin.models import LedgerEntry, Redemption
-from plugin.redemptions import issue_code
 from tests.conftest import SERVICES, app_config
 from tests.helpers import SHOP, auth, balance, member, order, proxy_url, table_counts
 from tests.test_redemptions import GRAPHQL, created, fund, graphql_calls, reward_id

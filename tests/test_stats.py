@@ -14,7 +14,7 @@ import pytest
 import responses
 from sqlalchemy import event, update
 
-from plugin.charts import Series, line_chart
+from admin_ui.charts import Series, line_chart
 from plugin.db import transaction, utcnow
 from plugin.models import EntryKind, LedgerEntry, Member, OrderRecord
 from tests.helpers import OTHER_SHOP, SHOP, auth, customer, order, refund

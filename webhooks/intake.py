@@ -8,10 +8,11 @@ platform's 5 seconds under bursts.
 from functools import cache
 
 from flask import Blueprint, current_app, jsonify, request
+
 from plugin.db import dialect_insert, engine, utcnow
 from plugin.jobs import schedule_drain
+from plugin.loyalty.shops import is_shop_domain
 from plugin.models import WebhookEvent
-from plugin.shops import is_shop_domain
 from webhooks.handlers import HANDLERS
 from webhooks.verification import is_authentic
 

@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 
 from plugin.db import new_session, utcnow
 from plugin.ids import parse_id
+from plugin.loyalty.privacy import scrub_late_arrivals
+from plugin.loyalty.shops import ShopContext, shop_context
 from plugin.models import EventStatus, WebhookEvent
-from plugin.privacy import scrub_late_arrivals
-from plugin.shops import ShopContext, shop_context
 from webhooks.handlers import HANDLERS
 from webhooks.handlers.payloads import PayloadError, parse_body, timestamp
 

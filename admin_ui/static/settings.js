@@ -37,7 +37,7 @@ function asSaved(program) {
   return { points_per_currency_unit, signup_bonus, excluded_order_tags, ...flags };
 }
 
-// Exact decimal arithmetic, floored, as plugin/rules.py does it: BigInt, never floats.
+// Exact decimal arithmetic, floored, as plugin/loyalty/earning/rules.py does it: BigInt, never floats.
 function scaled(text) {
   if (!/^(\d+(\.\d*)?|\.\d+)$/.test(text)) return null;
   const [whole, fraction = ""] = text.split(".");

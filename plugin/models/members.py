@@ -1,7 +1,7 @@
 """A member: one store customer's loyalty account, keyed by the platform's customer id.
 
 `balance` and `lifetime_earned` are kept in step with the ledger inside the transaction
-that writes each entry (see plugin/ledger.py); `verify-ledger` proves they still agree.
+that writes each entry (see plugin/loyalty/ledger.py); `verify-ledger` proves they still agree.
 """
 from datetime import datetime
 
@@ -16,7 +16,7 @@ class Member(Base):
     __table_args__ = (
         UniqueConstraint("shop_id", "customer_id"),
         CheckConstraint("lifetime_earned >= 0", name="lifetime_earned_not_negative"),
-        # The dashboard counts members by the day they joined (plugin/stats.py).
+        # The dashboard counts members by the day they joined (plugin/loyalty/stats.py).
         Index("ix_members_created", "shop_id", "created_at"),
     )
 

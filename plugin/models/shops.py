@@ -17,13 +17,13 @@ class Shop(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     installed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     uninstalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Offline Admin API credentials, Fernet-encrypted (plugin/tokens.py); NULL when not installed.
+    # Offline Admin API credentials, Fernet-encrypted (plugin/shopify/tokens.py); NULL when not installed.
     access_token: Mapped[str | None] = mapped_column(Text)
     access_token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     refresh_token: Mapped[str | None] = mapped_column(Text)
     refresh_token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     scopes: Mapped[str | None] = mapped_column(String(1000))
-    # Set while one worker refreshes the token (plugin/tokens.py); a crash lets it lapse.
+    # Set while one worker refreshes the token (plugin/shopify/tokens.py); a crash lets it lapse.
     token_refresh_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     program: Mapped["Program"] = relationship(back_populates="shop", uselist=False)

@@ -42,5 +42,5 @@ class WebhookEvent(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Set when the retention upkeep blanked the payload (plugin/privacy.py); NULL while kept.
+    # Set when the retention upkeep blanked the payload (plugin/loyalty/privacy.py); NULL while kept.
     payload_blanked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

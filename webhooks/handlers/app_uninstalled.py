@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from plugin.db import utcnow
 from plugin.models import Shop
-from plugin.tokens import forget_grant
+from plugin.shopify.tokens import forget_grant
 
 
 @dataclass(frozen=True)

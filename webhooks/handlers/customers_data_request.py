@@ -7,7 +7,7 @@ carries the customer's email and phone, so only the shop and the request id are 
 import logging
 from dataclasses import dataclass
 
-from plugin.privacy import record_data_request
+from plugin.loyalty.privacy import record_data_request
 from webhooks.handlers.payloads import PayloadError, compliance_customer, id_list, named_shop
 
 log = logging.getLogger(__name__)

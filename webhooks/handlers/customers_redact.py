@@ -3,12 +3,12 @@
 The member loses email and name and is marked redacted, so later order and customer
 webhooks cannot write them back; balance and ledger are kept because they are the shop's
 figures, not the shopper's identity. The customer's exports and the stored webhook payloads
-about them or their orders go too (plugin/privacy.py). Nothing of the customer is logged.
+about them or their orders go too (plugin/loyalty/privacy.py). Nothing of the customer is logged.
 """
 import logging
 from dataclasses import dataclass
 
-from plugin.privacy import minimise_redact_delivery, redact_customer
+from plugin.loyalty.privacy import minimise_redact_delivery, redact_customer
 from webhooks.handlers.payloads import compliance_customer, id_list, named_shop
 
 log = logging.getLogger(__name__)

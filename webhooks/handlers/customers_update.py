@@ -2,7 +2,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from plugin.members import update_profile
+from plugin.loyalty.members import update_profile
 from webhooks.handlers.payloads import optional_text, platform_id, required, timestamp
 
 

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from plugin.db import utcnow
-from plugin.ledger import reverse_order_award
+from plugin.loyalty.ledger import reverse_order_award
 from webhooks.handlers.payloads import platform_id, required, timestamp
 
 

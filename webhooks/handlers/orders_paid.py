@@ -2,11 +2,19 @@
 from dataclasses import replace
 from decimal import Decimal
 
-from plugin.ledger import award_points_for_orders
-from plugin.redemptions import mark_codes_used
-from plugin.rules import OrderFacts, line_amount, normalise_tag
-from webhooks.handlers.payloads import (PayloadError, customer_id, items, money, optional_text, platform_id, required,
-                                        shop_money)
+from plugin.loyalty.earning.rules import OrderFacts, line_amount, normalise_tag
+from plugin.loyalty.ledger import award_points_for_orders
+from plugin.loyalty.redemptions import mark_codes_used
+from webhooks.handlers.payloads import (
+    PayloadError,
+    customer_id,
+    items,
+    money,
+    optional_text,
+    platform_id,
+    required,
+    shop_money,
+)
 
 
 def parse(payload: dict) -> OrderFacts:

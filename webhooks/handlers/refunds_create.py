@@ -7,7 +7,7 @@ are not taken back either.
 from dataclasses import dataclass
 from decimal import Decimal
 
-from plugin.ledger import RefundFacts, reverse_refund
+from plugin.loyalty.ledger import RefundFacts, reverse_refund
 from webhooks.handlers.payloads import items, money, platform_id, required, shop_money
 
 

@@ -20,12 +20,12 @@ of this very event; deleting it is still right. Other events of the domain:
   from an unknown shop they re-create the shop row with defaults, holding nothing of what
   was erased: that is a reinstall, or a late compliance webhook for the erased shop.
 A shop installed again after the platform asked for the erasure is not erased at all
-(plugin/privacy.py `erase_shop`): the merchant took the app and its data back.
+(plugin/loyalty/privacy.py `erase_shop`): the merchant took the app and its data back.
 """
 import logging
 from dataclasses import dataclass
 
-from plugin.privacy import erase_shop
+from plugin.loyalty.privacy import erase_shop
 from webhooks.handlers.payloads import named_shop
 
 log = logging.getLogger(__name__)

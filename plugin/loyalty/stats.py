@@ -47,9 +47,9 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
-from plugin.charts import Series, line_chart
+from admin_ui.charts import Series, line_chart
+from plugin.loyalty.programs import InvalidFields
 from plugin.models import EntryKind, LedgerEntry, Member, OrderRecord, Redemption, Reward, RewardKind
-from plugin.programs import InvalidFields
 
 ENTRIES = LedgerEntry.__table__
 MEMBERS = Member.__table__
@@ -313,7 +313,7 @@ def _money(amount: Decimal) -> str:
 
 
 def dashboard_charts(figures: Figures) -> dict:
-    """The two charts of the dashboard, as SVG text (see plugin/charts.py)."""
+    """The two charts of the dashboard, as SVG text (see admin_ui/charts.py)."""
     days, span = list(figures.days), f"{figures.period.first.isoformat()} to {figures.period.last.isoformat()}"
     issued = [day.points_issued for day in figures.days.values()]
     redeemed = [day.points_redeemed for day in figures.days.values()]

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from plugin.db import insert_for
 from plugin.ids import is_unicode_text, parse_id
+from plugin.loyalty.programs import InvalidFields
 from plugin.models import LedgerEntry, Member
-from plugin.programs import InvalidFields
 
 PAGE_SIZE = 50
 # Five million members deep; past it the OFFSET would only scan, and near 2**63 / 50 it

@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from plugin.models import Redemption, Reward, RewardKind
-from plugin.shopify_client import AdminClient, UserErrors
+from plugin.shopify.client import AdminClient, UserErrors
 
 PAYLOAD = "codeDiscountNode { id } userErrors { field message code }"
 BASIC = f"""mutation($discount: DiscountCodeBasicInput!) {{

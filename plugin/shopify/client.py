@@ -1,6 +1,6 @@
 """The one Admin GraphQL client of the app.
 
-It sends the shop's offline token (refreshed when due, plugin/tokens.py) to
+It sends the shop's offline token (refreshed when due, plugin/shopify/tokens.py) to
 `{SHOPIFY_ADMIN_ORIGIN}/admin/api/{version}/graphql.json` and deals with what the platform
 answers besides data:
 - throttling arrives as HTTP 200 with an error coded THROTTLED; we wait for the bucket to
@@ -21,8 +21,8 @@ from collections.abc import Callable
 import requests
 from flask import current_app
 
-from plugin.platform_auth import admin_origin
-from plugin.tokens import access_token
+from plugin.shopify.grants import admin_origin
+from plugin.shopify.tokens import access_token
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ Design
   the platform asks us to hand it to the merchant, who fetches it from the admin API.
 - Redaction de-identifies instead of deleting: email and name go, the member's balance and
   ledger stay, so the shop's figures (points outstanding, points earned) remain true.
-  `members.redacted_at` keeps later webhooks from writing the profile back (plugin/members.py).
+  `members.redacted_at` keeps later webhooks from writing the profile back (plugin/loyalty/members.py).
   A customer we never met gets an empty redacted member for the same reason: a retried
   order webhook older than the redaction must not store the email afterwards.
 - Stored webhook payloads are the platform's raw JSON, with emails and addresses; those that
@@ -28,10 +28,20 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from plugin.db import insert_for, utcnow
-from plugin.members import entry_json, get_member, member_summary
-from plugin.redemptions import redemption_json
-from plugin.models import (DataRequest, Redemption, EventStatus, LedgerEntry, Member, OAuthState, OrderRecord, RefundRecord, Shop,
-                           WebhookEvent)
+from plugin.loyalty.members import entry_json, get_member, member_summary
+from plugin.loyalty.redemptions import redemption_json
+from plugin.models import (
+    DataRequest,
+    EventStatus,
+    LedgerEntry,
+    Member,
+    OAuthState,
+    OrderRecord,
+    Redemption,
+    RefundRecord,
+    Shop,
+    WebhookEvent,
+)
 
 REDACTED_PAYLOAD = '{"redacted": true}'
 BLANKED_PAYLOAD = '{"retention_expired": true}'

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from plugin.db import reading_session, transaction, utcnow
 from plugin.models import Shop
-from plugin.platform_auth import TIMEOUT, Grant, PlatformAuthError, refresh
+from plugin.shopify.grants import TIMEOUT, Grant, PlatformAuthError, refresh
 
 # Refresh this long before expiry, so a token never expires in the middle of a job.
 REFRESH_MARGIN = timedelta(minutes=5)

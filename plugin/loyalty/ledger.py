@@ -31,9 +31,9 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from plugin.db import insert_for, utcnow
-from plugin.members import ensure_members, member_id
+from plugin.loyalty.earning.rules import OrderFacts, ProgramRules, order_points, points_for
+from plugin.loyalty.members import ensure_members, member_id
 from plugin.models import EntryKind, LedgerEntry, Member, OrderRecord, RefundRecord
-from plugin.rules import OrderFacts, ProgramRules, order_points, points_for
 
 ORDERS = OrderRecord.__table__
 REFUNDS = RefundRecord.__table__

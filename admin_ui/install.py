@@ -23,11 +23,11 @@ from sqlalchemy.orm import Session
 
 from plugin.db import transaction, utcnow
 from plugin.html import message_page
+from plugin.loyalty.shops import get_or_create_shop, is_shop_domain
 from plugin.models import OAuthState
-from plugin.platform_auth import PlatformAuthError, admin_origin, exchange_code
-from plugin.query_hmac import is_signed_by_platform
-from plugin.shops import get_or_create_shop, is_shop_domain
-from plugin.tokens import store_grant
+from plugin.shopify.grants import PlatformAuthError, admin_origin, exchange_code
+from plugin.shopify.query_hmac import is_signed_by_platform
+from plugin.shopify.tokens import store_grant
 
 bp = Blueprint("oauth", __name__)
 STATE_COOKIE = "loyalty_oauth_state"

@@ -21,16 +21,22 @@ from urllib.parse import parse_qs
 from flask import Blueprint, current_app, g, jsonify, redirect, request
 from shopify_app import verify_app_proxy_req
 
-from plugin import storefront
 from plugin.db import request_session
-from plugin.ids import parse_id
 from plugin.html import html_response, private_no_store
-from plugin.members import get_member
+from plugin.ids import parse_id
+from plugin.loyalty.members import get_member
+from plugin.loyalty.redemptions import (
+    IN_REQUEST_LIMITS,
+    RedemptionRefused,
+    issue_code,
+    recent_redemptions,
+    redeem_reward,
+)
+from plugin.loyalty.rewards import list_rewards
+from plugin.loyalty.shops import find_shop, is_shop_domain
 from plugin.models import Shop
-from plugin.redemptions import IN_REQUEST_LIMITS, RedemptionRefused, issue_code, recent_redemptions, redeem_reward
-from plugin.rewards import list_rewards
-from plugin.shops import find_shop, is_shop_domain
-from plugin.tokens import has_usable_token
+from plugin.shopify.tokens import has_usable_token
+from plugin.storefront import page as storefront
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from plugin.db import insert_for
+from plugin.loyalty.earning.rules import ProgramRules, normalise_tag
 from plugin.models import Program, Shop
-from plugin.rules import ProgramRules, normalise_tag
 
 SHOP_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 
@@ -36,7 +36,7 @@ def get_or_create_shop(session: Session, domain: str) -> Shop:
     session.execute(insert_for(session, Program.__table__).values(
         shop_id=shop_id, **_program_defaults()).on_conflict_do_nothing())
     if created is not None:
-        from plugin.rewards import add_default_rewards
+        from plugin.loyalty.rewards import add_default_rewards
 
         add_default_rewards(session, shop_id)
     session.expire_all()

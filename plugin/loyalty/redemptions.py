@@ -20,12 +20,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from plugin.db import transaction, utcnow
-from plugin.ledger import InsufficientPoints, reclaim_returned_points, return_redeemed_points, spend_points
+from plugin.loyalty.ledger import InsufficientPoints, reclaim_returned_points, return_redeemed_points, spend_points
+from plugin.loyalty.rewards import find_reward
 from plugin.models import Member, Redemption, RedemptionStatus, Reward, Shop
-from plugin.rewards import find_reward
-from plugin.platform_auth import PlatformAuthError
-from plugin.shopify_client import AdminClient, PlatformError, PlatformUnavailable
-from plugin.tokens import NotInstalled, has_usable_token
+from plugin.shopify.client import AdminClient, PlatformError, PlatformUnavailable
+from plugin.shopify.grants import PlatformAuthError
+from plugin.shopify.tokens import NotInstalled, has_usable_token
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ class PlatformOutcome:
 
 
 def _create_on_platform(claim: Claim, client_limits: dict) -> PlatformOutcome:
-    from plugin.discounts import create_discount_code
+    from plugin.shopify.discounts import create_discount_code
 
     client = AdminClient(claim.shop_id, claim.shop_domain, **client_limits)
     try:

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from plugin.db import utcnow
 from plugin.ids import parse_id
+from plugin.loyalty.programs import InvalidFields, text
 from plugin.models import Reward, RewardKind
-from plugin.programs import InvalidFields, text
 
 DEFAULT_REWARDS = (
     dict(name="5 off your order", kind=RewardKind.AMOUNT_OFF, value=Decimal("5"), points_cost=500),
