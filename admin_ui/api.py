@@ -2,7 +2,7 @@
 from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import BadRequest
 
-from admin_ui.auth import authenticate_shop, committing
+from admin_ui.auth import committing
 from plugin.db import request_session
 from plugin.ids import JSONTooDeep, load_json, parse_id
 from plugin.loyalty.ledger import adjust_points
@@ -18,8 +18,7 @@ from plugin.loyalty.members import (
 from plugin.loyalty.programs import InvalidFields, parse_adjustment, program_json, update_program
 from plugin.loyalty.redemptions import recent_redemptions, redemption_json
 
-bp = Blueprint("api", __name__, url_prefix="/api")
-bp.before_request(authenticate_shop)
+bp = Blueprint("program_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
 
 
 def error(status: int, message: str, **extra):

@@ -11,14 +11,12 @@ import time
 from flask import Blueprint, g, jsonify, request
 
 from admin_ui.api import error
-from admin_ui.auth import authenticate_shop
 from plugin.db import request_session
-from plugin.jobs import schedule_drain
 from plugin.models import EventStatus
+from webhooks.jobs import schedule_drain
 from webhooks.processing import find_shop_event, retry_failed, shop_events
 
-bp = Blueprint("operations_api", __name__, url_prefix="/api")
-bp.before_request(authenticate_shop)
+bp = Blueprint("operations_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
 
 
 @bp.get("/events")

@@ -7,13 +7,11 @@ data, so no cache may keep them.
 """
 from flask import Blueprint, g, jsonify
 
-from admin_ui.auth import authenticate_shop
 from plugin.db import request_session
 from plugin.html import private_no_store
 from plugin.loyalty.privacy import get_data_request, list_data_requests
 
-bp = Blueprint("privacy_api", __name__, url_prefix="/api")
-bp.before_request(authenticate_shop)
+bp = Blueprint("privacy_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
 
 
 bp.after_request(private_no_store)

@@ -5,13 +5,11 @@ The figures and their definitions live in plugin/loyalty/stats.py, the charts in
 from flask import Blueprint, g, jsonify, request
 
 from admin_ui.api import error
-from admin_ui.auth import authenticate_shop
 from plugin.db import request_session, utcnow
 from plugin.loyalty.programs import InvalidFields
 from plugin.loyalty.stats import dashboard, parse_period
 
-bp = Blueprint("stats_api", __name__, url_prefix="/api")
-bp.before_request(authenticate_shop)
+bp = Blueprint("stats_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
 
 
 @bp.get("/stats")

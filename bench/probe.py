@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import event
 
 from bench.payloads import API_VERSION, SHOP
-from plugin.jobs import redis_connection
+from plugin.queue import redis_connection
 from webhooks.verification import signature
 
 

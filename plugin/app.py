@@ -31,18 +31,14 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from admin_ui.api import bp as api
-    from admin_ui.install import bp as oauth
-    from admin_ui.operations_api import bp as operations_api
+    from admin_ui.api_root import bp as api
+    from admin_ui.install import bp as install
     from admin_ui.pages import bp as pages
-    from admin_ui.privacy import bp as privacy_api
-    from admin_ui.rewards import bp as rewards_api
-    from admin_ui.stats_api import bp as stats_api
     from plugin.health import bp as health
-    from plugin.storefront.routes import bp as proxy
+    from plugin.storefront.routes import bp as storefront
     from webhooks.intake import bp as webhooks
 
-    for blueprint in (webhooks, api, rewards_api, stats_api, operations_api, privacy_api, pages, oauth, proxy, health):
+    for blueprint in (webhooks, api, pages, install, storefront, health):
         app.register_blueprint(blueprint)
 
 

@@ -14,20 +14,14 @@ from rq import SimpleWorker
 
 from plugin import migrate
 from plugin.db import engine, transaction
-from plugin.jobs import (
-    platform_queue,
-    redis_connection,
-    schedule_drain,
-    start_heartbeat,
-    start_sweeper,
-    sweep_once,
-    webhook_queue,
-)
 from plugin.loyalty.ledger import verify_balances
 from plugin.loyalty.shops import is_shop_domain
+from plugin.queue import PLATFORM, WEBHOOKS, queue, redis_connection
 from plugin.replay import HttpSender, InProcessSender, load_recordings, replay
+from plugin.schedule import start_heartbeat, start_sweeper, sweep_once
 from plugin.shopify.session_tokens import issue
 from plugin.shopify.tokens import rotate_encryption_key
+from webhooks.jobs import schedule_drain
 from webhooks.processing import failed_events, retry_failed
 
 log = logging.getLogger(__name__)
@@ -86,7 +80,7 @@ def work_through_outages(connection, burst: bool) -> None:
         started = time.monotonic()
         try:
             # Made anew each time: RQ's constructor already talks to Redis.
-            rq_worker = Worker([webhook_queue(connection), platform_queue(connection)], connection=connection)
+            rq_worker = Worker([queue(WEBHOOKS, connection), queue(PLATFORM, connection)], connection=connection)
             rq_worker.work(burst=burst, with_scheduler=not burst,
                            logging_level=os.environ.get("LOG_LEVEL", "INFO"))
         except RedisError as error:  # at start, or in a teardown that could not reach Redis either

@@ -12,8 +12,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from plugin.db import engine, reading_session, utcnow
-from plugin.jobs import heartbeat_key, redis_connection
 from plugin.models import EventStatus, WebhookEvent
+from plugin.queue import heartbeat_key, redis_connection
 
 bp = Blueprint("health", __name__)
 HEALTHY = ("ok", "in-process")

@@ -2,9 +2,9 @@
 import pytest
 from sqlalchemy import event as sa_event
 
-from plugin.jobs import sweep_once
-from webhooks.processing import drain_due_events
+from plugin.schedule import sweep_once
 from tests.helpers import auth, install, member, order, refund, signed_webhook
+from webhooks.processing import drain_due_events
 
 ANA, BEN, CLEO = 9101, 9102, 9103
 
@@ -36,7 +36,7 @@ def test_a_batch_of_mixed_deliveries_ends_with_the_same_exact_balances(inprocess
     install(client)  # /api serves only a shop it knows
     client.patch("/api/program", json={"excluded_order_tags": ["wholesale"]}, headers=auth())
     if mode == "one batch":
-        monkeypatch.setattr("plugin.jobs._drain_in_process", lambda: None)
+        monkeypatch.setattr("webhooks.jobs._drain_in_process", lambda: None)
     for topic, payload in deliveries():
         assert signed_webhook(client, topic, payload).status_code == 200
     statements = []

@@ -14,8 +14,20 @@ from sqlalchemy import select, text
 
 from plugin.db import Base, transaction, utcnow
 from plugin.models import EventStatus, Shop, WebhookEvent
-from tests.helpers import (OTHER_SHOP, SHOP, auth, balance, customer, member, order, refund, session_token,
-                           signed_webhook, token_answer, token_endpoint)
+from tests.helpers import (
+    OTHER_SHOP,
+    SHOP,
+    auth,
+    balance,
+    customer,
+    member,
+    order,
+    refund,
+    session_token,
+    signed_webhook,
+    token_answer,
+    token_endpoint,
+)
 from webhooks.processing import drain_due_events
 
 ADA, GRACE = 7001, 7002
@@ -232,7 +244,7 @@ def test_deliveries_about_a_redacted_customer_that_arrive_later_are_scrubbed_as_
 
 
 def test_processed_payloads_are_blanked_after_the_retention_period_and_failed_ones_kept(app, client, send):
-    from plugin.jobs import maintain_redemptions
+    from plugin.schedule import run_periodic
 
     send("orders/paid", order(subtotal="10.00"))
     send("orders/paid", order(subtotal="20.00"))
@@ -242,8 +254,8 @@ def test_processed_payloads_are_blanked_after_the_retention_period_and_failed_on
         session.execute(WebhookEvent.__table__.update().where(WebhookEvent.id == old.id)
                         .values(processed_at=utcnow() - timedelta(days=31)))
     with app.app_context():
-        assert maintain_redemptions()["blanked_payloads"] == 1
-        assert maintain_redemptions()["blanked_payloads"] == 0  # once
+        assert run_periodic("payload-retention") == 1
+        assert run_periodic("payload-retention") == 0  # once
     payloads = {e.id: e.payload for e in stored_events(app)}
     assert payloads[old.id] == '{"retention_expired": true}'
     assert payloads[recent.id] == recent.payload and payloads[failed.id] == failed.payload

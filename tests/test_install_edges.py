@@ -96,13 +96,13 @@ def test_replayed_install_links_leave_nonces_that_the_purge_removes_once_expired
     assert purge(app) == 0
 
 
-def test_the_minutely_upkeep_job_purges_expired_nonces(app, client, db):
-    from plugin.jobs import maintain_redemptions
+def test_the_hourly_periodic_job_purges_expired_nonces(app, client, db):
+    from plugin.schedule import run_periodic
 
     stale, fresh = start_install(client), start_install(client)
     age_states(app, [stale], STATE_LIFETIME + timedelta(seconds=1))
     with app.app_context():
-        assert maintain_redemptions()["purged_oauth_states"] == 1
+        assert run_periodic("install-nonces") == 1
     assert [state.nonce for state in db.query(OAuthState)] == [fresh]
 
 

@@ -8,7 +8,7 @@ import requests
 import responses
 
 from plugin.db import transaction, utcnow
-from plugin.jobs import maintain_redemptions
+from plugin.loyalty.redemptions import retry_and_expire_codes
 from plugin.models import Redemption
 from tests.helpers import OTHER_SHOP, SHOP, auth, balance, member, order, signed_webhook, table_counts
 
@@ -159,7 +159,7 @@ def test_a_platform_that_is_down_leaves_the_code_pending_then_a_retry_issues_it(
     platform.replace(responses.POST, GRAPHQL, json=created())
     make_due(app)
     with app.app_context():
-        assert maintain_redemptions()["retried"] == 1
+        assert retry_and_expire_codes()["retried"] == 1
     assert member(client)["redemptions"][0]["status"] == "issued" and balance(client) == 0
 
 
@@ -172,7 +172,7 @@ def test_a_retry_that_finds_its_code_already_made_adopts_it(app, client, settle,
     platform.add(responses.POST, GRAPHQL, json={"data": {"codeDiscountNodeByCode": {"id": "gid://shopify/DiscountCodeNode/9"}}})
     make_due(app)
     with app.app_context():
-        maintain_redemptions()
+        retry_and_expire_codes()
     assert member(client)["redemptions"][0]["status"] == "issued" and balance(client) == 0
 
 
@@ -185,7 +185,7 @@ def test_a_platform_down_for_good_finally_fails_and_returns_the_points(app, clie
     for _ in range(MAX_ISSUE_ATTEMPTS):
         make_due(app)
         with app.app_context():
-            maintain_redemptions()
+            retry_and_expire_codes()
     assert member(client)["redemptions"][0]["status"] == "failed" and balance(client) == 500
 
 
@@ -215,11 +215,11 @@ def test_codes_that_expire_unused_give_points_back_when_the_program_says_so(app,
         session.query(Redemption).update({"expires_at": utcnow() - timedelta(days=2)})
     client.patch("/api/program", json={"return_points_on_expiry": True}, headers=auth())
     with app.app_context():
-        assert maintain_redemptions()["expired"] == 2
+        assert retry_and_expire_codes()["expired"] == 2
     assert [r["status"] for r in member(client)["redemptions"]] == ["expired", "expired"]
     assert balance(client) == 1000
     with app.app_context():
-        assert maintain_redemptions()["expired"] == 0
+        assert retry_and_expire_codes()["expired"] == 0
     assert balance(client) == 1000
 
 

@@ -6,10 +6,20 @@ import requests
 import responses
 
 from plugin.db import transaction, utcnow
-from plugin.jobs import maintain_redemptions
+from plugin.loyalty.redemptions import retry_and_expire_codes
 from plugin.models import EventStatus, Redemption, WebhookEvent
-from tests.helpers import SHOP, auth, balance, member, order, session_token, signed_webhook, table_counts, \
-    token_answer, token_endpoint
+from tests.helpers import (
+    SHOP,
+    auth,
+    balance,
+    member,
+    order,
+    session_token,
+    signed_webhook,
+    table_counts,
+    token_answer,
+    token_endpoint,
+)
 
 GRAPHQL = f"https://{SHOP}/admin/api/2026-10/graphql.json"
 CREATED = {"data": {"discountCodeBasicCreate": {"codeDiscountNode": {"id": "gid://shopify/DiscountCodeNode/1"},
@@ -94,7 +104,7 @@ def test_a_token_endpoint_that_is_down_leaves_the_code_pending_and_upkeep_goes_o
     responses.replace(responses.POST, token_endpoint(), json=token_answer("shpat_new"))
     responses.post(GRAPHQL, json=CREATED)
     with app.app_context():
-        assert maintain_redemptions()["retried"] == 1
+        assert retry_and_expire_codes()["retried"] == 1
     assert member(client)["redemptions"][0]["status"] == "issued" and balance(client) == 500
 
 
@@ -115,7 +125,7 @@ def test_a_code_used_after_its_points_were_returned_spends_them_again_once(app, 
     with app.app_context(), transaction() as session:
         session.query(Redemption).update({"expires_at": utcnow() - timedelta(days=2)})
     with app.app_context():
-        maintain_redemptions()
+        retry_and_expire_codes()
     assert balance(client) == 500  # expired unused: points back
     used = order(order_id=42, subtotal="0.00", discount_codes=[{"code": code, "amount": "5.00", "type": "fixed_amount"}])
     send("orders/paid", used)

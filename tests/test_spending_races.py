@@ -187,8 +187,7 @@ def test_codes_expiring_while_orders_use_them_end_used_or_returned_never_both(
     from datetime import timedelta
 
     from plugin.db import utcnow
-    from plugin.jobs import maintain_redemptions
-    from tests.helpers import signed_webhook
+    from plugin.loyalty.redemptions import retry_and_expire_codes
 
     fund(client, settle, 5000)
     platform.post(GRAPHQL, json=created())
@@ -202,7 +201,7 @@ def test_codes_expiring_while_orders_use_them_end_used_or_returned_never_both(
     def either(n):
         if n == 10:
             with app.app_context():
-                return maintain_redemptions()["expired"]
+                return retry_and_expire_codes()["expired"]
         paid = order(order_id=60_000 + n, subtotal="10.00", discount_codes=[{"code": codes[n], "amount": "5.00"}])
         return requests.post(f"{live_server}/webhooks", data=json.dumps(paid).encode(), timeout=30,
                              headers=signed_headers("orders/paid", paid)).status_code

@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from plugin import create_app
 from plugin.db import transaction
-from plugin.jobs import sweep_once
 from plugin.models import EventStatus, WebhookEvent
+from plugin.schedule import sweep_once
 from tests.conftest import app_config
 from tests.helpers import API_SECRET, SHOP, balance, order, signed_webhook, table_counts
 from webhooks.verification import signature

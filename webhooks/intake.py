@@ -10,10 +10,10 @@ from functools import cache
 from flask import Blueprint, current_app, jsonify, request
 
 from plugin.db import dialect_insert, engine, utcnow
-from plugin.jobs import schedule_drain
 from plugin.loyalty.shops import is_shop_domain
 from plugin.models import WebhookEvent
 from webhooks.handlers import HANDLERS
+from webhooks.jobs import schedule_drain
 from webhooks.verification import is_authentic
 
 bp = Blueprint("webhooks", __name__)

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from plugin.backoff import backoff
 from plugin.db import new_session, utcnow
 from plugin.ids import parse_id
 from plugin.loyalty.privacy import scrub_late_arrivals
@@ -40,7 +41,7 @@ ERASED = object()
 
 def retry_delay(attempts: int) -> timedelta:
     """10 s, 40 s, 160 s, 640 s: about a quarter of an hour before giving up."""
-    return timedelta(seconds=10 * 4 ** (attempts - 1))
+    return backoff(attempts, first=timedelta(seconds=10), factor=4)
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from plugin.db import insert_for, utcnow
 from plugin.loyalty.earning.rules import OrderFacts, ProgramRules, order_points, points_for
-from plugin.loyalty.members import ensure_members, member_id
+from plugin.loyalty.members import email_once_known, member_id
 from plugin.models import EntryKind, LedgerEntry, Member, OrderRecord, RefundRecord
 
 ORDERS = OrderRecord.__table__
@@ -109,13 +109,32 @@ def _credit_orders(session: Session, shop_id: int, orders: list[OrderFacts], poi
     for order in orders:
         email, credit = accounts.get(order.customer_id, (None, 0))
         accounts[order.customer_id] = (email or order.email, credit + points[order.order_id])
-    owners = ensure_members(session, shop_id, accounts)
+    owners = _create_and_credit_members(session, shop_id, accounts)
     entries = [dict(shop_id=shop_id, member_id=owners[order.customer_id], delta=points[order.order_id],
                     kind=EntryKind.ORDER_AWARD, source_id=str(order.order_id), order_id=order.order_id,
                     reason=f"Order {order.name or order.order_id} paid")
                for order in orders if points[order.order_id]]
     if entries:
         session.execute(insert_for(session, ENTRIES), entries)
+
+
+def _create_and_credit_members(session: Session, shop_id: int,
+                               accounts: dict[int, tuple[str | None, int]]) -> dict[int, int]:
+    """Member ids by customer id, creating members and adding earned credits in one statement.
+
+    `accounts` maps customer id -> (email from the order, points earned); the caller writes
+    the entries that explain the credits in the same transaction. Rows go in customer-id
+    order, so concurrent batches lock the members they share in the same order.
+    """
+    rows = [dict(shop_id=shop_id, customer_id=customer, email=email, balance=credit, lifetime_earned=credit)
+            for customer, (email, credit) in sorted(accounts.items())]
+    stmt = insert_for(session, MEMBERS)
+    stmt = stmt.on_conflict_do_update(index_elements=["shop_id", "customer_id"], set_={
+        "email": email_once_known(stmt),
+        "balance": MEMBERS.c.balance + stmt.excluded.balance,
+        "lifetime_earned": MEMBERS.c.lifetime_earned + stmt.excluded.lifetime_earned,
+    }).returning(MEMBERS.c.customer_id, MEMBERS.c.id)
+    return dict(session.execute(stmt, rows).all())
 
 
 def reverse_refund(session: Session, shop_id: int, refund: RefundFacts) -> int:

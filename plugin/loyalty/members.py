@@ -14,40 +14,28 @@ from plugin.loyalty.programs import InvalidFields
 from plugin.models import LedgerEntry, Member
 
 PAGE_SIZE = 50
+MEMBERS = Member.__table__
 # Five million members deep; past it the OFFSET would only scan, and near 2**63 / 50 it
 # overflows the database's 64-bit integer (a 500 before this bound).
 MAX_PAGE = 100_000
 MAX_QUERY = 320  # the longest email a member can have
 
 
-def ensure_member(session: Session, shop_id: int, customer_id: int, email: str | None = None,
-                  credit: int = 0) -> int:
-    """The member's id, creating it; adds `credit` (earned points) in the same statement."""
-    return ensure_members(session, shop_id, {customer_id: (email, credit)})[customer_id]
+def ensure_member(session: Session, shop_id: int, customer_id: int, email: str | None = None) -> int:
+    """The member's id, creating it with no points (points move only in plugin/loyalty/ledger.py)."""
+    stmt = insert_for(session, MEMBERS).values(shop_id=shop_id, customer_id=customer_id, email=email, balance=0,
+                                               lifetime_earned=0)
+    session.execute(stmt.on_conflict_do_update(index_elements=["shop_id", "customer_id"],
+                                               set_={"email": email_once_known(stmt)}))
+    return member_id(session, shop_id, customer_id)
 
 
-def ensure_members(session: Session, shop_id: int, accounts: dict[int, tuple[str | None, int]]) -> dict[int, int]:
-    """Member ids by customer id, creating members and adding earned credits in one statement.
-
-    `accounts` maps customer id -> (email from the order, points earned). An order's email
-    fills an empty one but never overwrites what customers/update set, and never comes back
-    to a member whose profile customers/redact removed. Rows go in customer-id order, so
-    concurrent batches lock the members they share in the same order.
-    """
-    table = Member.__table__
-    rows = [dict(shop_id=shop_id, customer_id=customer, email=email, balance=credit, lifetime_earned=credit)
-            for customer, (email, credit) in sorted(accounts.items())]
-    stmt = insert_for(session, table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["shop_id", "customer_id"],
-        set_={
-            "email": case((table.c.redacted_at.is_(None), func.coalesce(table.c.email, stmt.excluded.email)),
-                          else_=table.c.email),
-            "balance": table.c.balance + stmt.excluded.balance,
-            "lifetime_earned": table.c.lifetime_earned + stmt.excluded.lifetime_earned,
-        },
-    ).returning(table.c.customer_id, table.c.id)
-    return dict(session.execute(stmt, rows).all())
+def email_once_known(stmt):
+    """The upsert's email: an order's email fills an empty one but never overwrites what
+    customers/update set, and never comes back to a member whose profile customers/redact
+    removed."""
+    return case((MEMBERS.c.redacted_at.is_(None), func.coalesce(MEMBERS.c.email, stmt.excluded.email)),
+                else_=MEMBERS.c.email)
 
 
 def update_profile(session: Session, shop_id: int, customer_id: int, email: str | None,

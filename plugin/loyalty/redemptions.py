@@ -16,13 +16,16 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from rq import Retry
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from plugin.backoff import backoff
 from plugin.db import transaction, utcnow
 from plugin.loyalty.ledger import InsufficientPoints, reclaim_returned_points, return_redeemed_points, spend_points
 from plugin.loyalty.rewards import find_reward
 from plugin.models import Member, Redemption, RedemptionStatus, Reward, Shop
+from plugin.queue import PLATFORM, enqueue, redis_connection
 from plugin.shopify.client import AdminClient, PlatformError, PlatformUnavailable
 from plugin.shopify.grants import PlatformAuthError
 from plugin.shopify.tokens import NotInstalled, has_usable_token
@@ -100,8 +103,6 @@ def issue_code(redemption_id: int, **client_limits) -> RedemptionStatus | None:
     one conditional UPDATE (a lease on `next_attempt_at`), so two workers never call for the
     same code; the outcome is then written under the write lock, only if still pending.
     """
-    from plugin.jobs import schedule_code_retry
-
     with transaction() as session:
         claimed = _claim(session, redemption_id)
     if not isinstance(claimed, Claim):
@@ -123,6 +124,35 @@ class Claim:
     customer_id: int
     shop_id: int
     shop_domain: str
+
+
+def issue_redemption_code(redemption_id: int) -> str | None:
+    """The job: (re)try creating a pending redemption's discount code."""
+    status = issue_code(redemption_id)
+    return None if status is None else status.value
+
+
+def schedule_code_retry(redemption_id: int, attempts: int, delay: timedelta) -> None:
+    """Retry a pending code later: an RQ job at that time, or (in-process) the periodic upkeep."""
+    if redis_connection() is None:
+        return  # `serve` runs `retry_and_expire_codes` on its schedule
+    enqueue(PLATFORM, "plugin.loyalty.redemptions.issue_redemption_code", redemption_id,
+            job_id=f"issue-code-{redemption_id}-{attempts}", delay=delay, retry=Retry(max=3, interval=[30, 120, 600]))
+
+
+def retry_and_expire_codes() -> dict:
+    """The periodic job: retry due pending codes, then expire old ones."""
+    with transaction() as session:
+        due = due_redemptions(session)
+    for redemption_id in due:
+        try:
+            issue_code(redemption_id)
+        except Exception:
+            # One redemption that cannot be handled must not hold back every other shop's.
+            log.exception("retrying redemption %s failed", redemption_id)
+    with transaction() as session:
+        expired = expire_codes(session)
+    return {"retried": len(due), "expired": expired}
 
 
 def _claim(session: Session, redemption_id: int) -> Claim | RedemptionStatus | None:
@@ -196,7 +226,7 @@ def _postpone(session: Session, redemption: Redemption, reason: str) -> None:
 
 def retry_delay(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min ... about an hour in all before giving the points back."""
-    return timedelta(seconds=30 * 2 ** (attempts - 1))
+    return backoff(attempts, first=timedelta(seconds=30), factor=2)
 
 
 def _fail(session: Session, redemption: Redemption, reason: str) -> None:

@@ -17,10 +17,12 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 
 import requests
 from flask import current_app
 
+from plugin.backoff import backoff
 from plugin.shopify.grants import admin_origin
 from plugin.shopify.tokens import access_token
 
@@ -72,7 +74,7 @@ class AdminClient:
                 return wait
             if attempt == self.max_attempts:
                 break
-            self.sleep(min(wait if wait is not None else backoff(attempt), self.max_wait))
+            self.sleep(min(wait if wait is not None else jittered_backoff(attempt), self.max_wait))
         raise PlatformUnavailable(f"the Admin API did not answer after {self.max_attempts} tries")
 
     def mutate(self, document: str, variables: dict, field: str) -> dict:
@@ -123,9 +125,9 @@ def _thread_session() -> requests.Session:
     return _local.session
 
 
-def backoff(attempt: int) -> float:
+def jittered_backoff(attempt: int) -> float:
     """0.5 s, 1 s, 2 s, 4 s ... with jitter, so retries from many jobs spread out."""
-    return 0.5 * 2 ** (attempt - 1) * random.uniform(0.8, 1.2)
+    return backoff(attempt, first=timedelta(seconds=0.5), factor=2).total_seconds() * random.uniform(0.8, 1.2)
 
 
 def retry_after(response: requests.Response) -> float | None:

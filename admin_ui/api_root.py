@@ -1,0 +1,15 @@
+"""The one `/api` blueprint: every child route is authenticated here, once.
+
+Each admin API module registers its routes on a child blueprint without a guard of its
+own; a route added anywhere under `/api` is behind the session-token check by
+construction (tests/test_api_guard.py asks every route in the URL map).
+"""
+from flask import Blueprint
+
+from admin_ui import api, operations_api, privacy, rewards, stats_api
+from admin_ui.auth import authenticate_shop
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+bp.before_request(authenticate_shop)
+for child in (api.bp, rewards.bp, stats_api.bp, operations_api.bp, privacy.bp):
+    bp.register_blueprint(child)

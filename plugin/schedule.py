@@ -1,0 +1,149 @@
+"""What runs on its own: the sweeper, the periodic jobs, and the workers' heartbeat.
+
+One list, `PERIODIC`, says every job that runs on a clock and how often. The sweeper (a
+thread in every worker, and in `serve`) wakes every SWEEP_INTERVAL_SECONDS: it asks for a
+webhook drain if an acknowledged event has waited too long, and starts each periodic job
+that is due. With Redis, "due" is decided in Redis (SET NX on the job's time window), so
+however many workers sweep, each job runs once per interval, on a worker; without Redis
+the sweeper runs it in its own process. This module wires the others together: it is
+the one place, with the app factory and the CLI, that imports both the domain and the
+webhook side.
+"""
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Callable
+
+from flask import current_app
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from plugin.db import new_session, transaction
+from plugin.loyalty.privacy import blank_old_payloads
+from plugin.loyalty.redemptions import retry_and_expire_codes
+from plugin.queue import PLATFORM, enqueue, heartbeat_key, prefixed, redis_connection
+from webhooks.jobs import schedule_drain
+from webhooks.processing import due_event_exists
+
+log = logging.getLogger(__name__)
+
+# An event older than this that is still due means its drain was lost: ask again.
+SWEEP_AGE = timedelta(seconds=5)
+# A worker says it is alive this often; /healthz wants to have heard from one recently.
+HEARTBEAT_SECONDS = 10
+
+
+def purge_install_nonces() -> int:
+    from admin_ui.install import purge_expired_oauth_states
+
+    with transaction() as session:
+        return purge_expired_oauth_states(session)
+
+
+def blank_expired_payloads() -> int:
+    with transaction() as session:
+        return blank_old_payloads(session, timedelta(days=current_app.config["PAYLOAD_RETENTION_DAYS"]))
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    every: timedelta
+    run: Callable[[], object]
+
+
+PERIODIC = (
+    Periodic("codes", timedelta(minutes=1), retry_and_expire_codes),
+    Periodic("install-nonces", timedelta(hours=1), purge_install_nonces),
+    Periodic("payload-retention", timedelta(hours=1), blank_expired_payloads),
+)
+_last_run_in_process: dict[tuple[int, str], float] = {}
+
+
+def run_periodic(name: str):
+    """The job: run one periodic job now, by name (what the sweeper enqueues)."""
+    return next(job for job in PERIODIC if job.name == name).run()
+
+
+def sweep_once() -> bool:
+    """Ask for a drain if an event has waited too long, and start the periodic jobs that
+    are due; True if a drain was asked for."""
+    session = new_session()
+    try:
+        waiting = due_event_exists(session, SWEEP_AGE)
+    finally:
+        session.close()
+    if waiting:
+        schedule_drain(f"sweep-{int(time.time())}", despite_flag=True)
+    for job in PERIODIC:
+        _start_if_due(job)
+    return waiting
+
+
+def _start_if_due(job: Periodic) -> None:
+    seconds = job.every.total_seconds()
+    window = int(time.time() // seconds)
+    connection = redis_connection()
+    if connection is None:
+        key = (id(current_app._get_current_object()), job.name)
+        if _last_run_in_process.get(key) != window:
+            _last_run_in_process[key] = window
+            _run_logged(job)
+        return
+    try:
+        # The first sweeper in the window claims it; the others see the key and pass.
+        claimed = connection.set(prefixed(f"periodic:{job.name}:{window}"), 1, nx=True, ex=int(seconds) + 60)
+    except RedisError as error:
+        log.warning("could not start periodic job %s (%s)", job.name, type(error).__name__)
+        return
+    if claimed:
+        enqueue(PLATFORM, "plugin.schedule.run_periodic", job.name, job_id=f"periodic-{job.name}-{window}",
+                result_ttl=int(seconds))
+
+
+def _run_logged(job: Periodic) -> None:
+    try:
+        job.run()
+    except Exception:
+        log.exception("periodic job %s failed; it runs again at its next time", job.name)
+
+
+def start_sweeper(app, stop: threading.Event) -> threading.Thread | None:
+    """A daemon thread that sweeps every SWEEP_INTERVAL_SECONDS until `stop` is set."""
+    interval = app.config["SWEEP_INTERVAL_SECONDS"]
+    if interval <= 0:
+        return None
+
+    def run():
+        while not stop.wait(interval):
+            with app.app_context():
+                try:
+                    sweep_once()
+                except Exception:
+                    log.exception("sweep failed")
+
+    thread = threading.Thread(target=run, name="sweeper", daemon=True)
+    thread.start()
+    return thread
+
+
+def start_heartbeat(app, stop: threading.Event) -> threading.Thread:
+    """A daemon thread that marks "a worker is alive" in Redis until `stop` is set."""
+
+    def run():
+        while True:
+            with app.app_context():
+                try:
+                    redis_connection(for_worker=True).set(heartbeat_key(), int(time.time()),
+                                                          ex=max(1, int(app.config["HEALTH_WORKER_SECONDS"])))
+                except (RedisConnectionError, RedisTimeoutError):
+                    pass  # Redis is down: /healthz says so on its own
+            if stop.wait(HEARTBEAT_SECONDS):
+                return
+
+    thread = threading.Thread(target=run, name="worker-heartbeat", daemon=True)
+    thread.start()
+    return thread
