@@ -24,7 +24,9 @@ run: migrate
 worker: install
 	$(FLASK) worker
 
+# The import rules (.importlinter) first: a circle or a domain module importing a web edge fails fast.
 test: install
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 bench: install

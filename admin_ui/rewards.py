@@ -5,7 +5,7 @@ from admin_ui.api import error, json_body, member_summary
 from admin_ui.auth import committing
 from plugin.db import request_session
 from plugin.ids import parse_id
-from plugin.loyalty.programs import InvalidFields
+from plugin.loyalty.fields import InvalidFields
 from plugin.loyalty.redemptions import IN_REQUEST_LIMITS, RedemptionRefused, issue_code, redeem_reward, redemption_json
 from plugin.loyalty.rewards import create_reward, delete_reward, find_reward, list_rewards, reward_json, update_reward
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from plugin.db import transaction
 from plugin.loyalty.earning.rules import line_amount
 from plugin.models import EventStatus, WebhookEvent
 from tests.helpers import auth, balance, member, order, signed_webhook, table_counts
@@ -255,3 +256,50 @@ def test_money_up_to_what_numeric_18_6_holds_is_read(value):
 def test_money_past_what_numeric_18_6_holds_is_refused(value):
     with pytest.raises(PayloadError):
         money(value, "x")
+
+
+# Ids that are not plain 64-bit numbers, and NUL characters
+
+
+@pytest.mark.parametrize("path, status", [
+    ("/api/members/%C2%B2", 404),
+    ("/api/members/99999999999999999999999", 404),
+    ("/api/members?query=%C2%B2", 200),
+    ("/api/members?page=%C2%B2", 422),
+    ("/api/members?page=99999999999999999999999", 422),
+    ("/api/events/99999999999999999999999/retry", 404),
+    ("/api/data-requests/99999999999999999999999", 404),
+])
+def test_ids_that_are_not_plain_64_bit_numbers_are_answered_not_crashed(client, installed, db, path, status):
+    before = table_counts(db)
+    method = client.post if path.endswith("/retry") else client.get
+    assert method(path, headers=auth()).status_code == status
+    assert table_counts(db) == before
+
+
+@pytest.mark.parametrize("reward_id", ["²", "99999999999999999999999", True, None, "1.0"])
+def test_a_redemption_naming_an_odd_reward_id_is_404_and_spends_nothing(client, installed, send, reward_id):
+    send("orders/paid", order(subtotal="600.00"))
+    response = client.post("/api/members/7001/redemptions", json={"reward_id": reward_id}, headers=auth())
+    assert response.status_code == 404 and balance(client) == 600
+    assert client.patch("/api/rewards/%C2%B2", json={"active": False}, headers=auth()).status_code == 404
+
+
+def test_a_webhook_with_a_unicode_digit_id_fails_at_once_instead_of_retrying(app, client, settle):
+    signed_webhook(client, "orders/paid", order(order_id=1, subtotal="5.00") | {"id": "²"})
+    settle()
+    with app.app_context(), transaction() as session:
+        event = session.query(WebhookEvent).one()
+    assert (event.status, event.attempts) == (EventStatus.FAILED, 1) and "numeric id" in event.last_error
+
+
+def test_nul_characters_are_stored_safely_or_refused(app, client, send, db):
+    raw = signed_webhook(client, "orders/paid", b'{"id": 1\x00}')
+    assert raw.status_code == 200
+    send("orders/paid", order(subtotal="5.00", customer={"id": 7001, "email": "ada\u0000@example.com"}))
+    assert member(client)["email"] == "ada@example.com" and balance(client) == 5
+    named = client.post("/api/rewards", json={"name": "x\u0000y", "kind": "amount_off", "value": "1",
+                                             "points_cost": 5}, headers=auth())
+    assert named.status_code == 422
+    reason = client.post("/api/members/7001/adjustments", json={"points": 1, "reason": "a\u0000"}, headers=auth())
+    assert reason.status_code == 422 and balance(client) == 5

@@ -10,7 +10,19 @@ import responses
 from plugin.db import transaction, utcnow
 from plugin.loyalty.redemptions import retry_and_expire_codes
 from plugin.models import Redemption
-from tests.helpers import OTHER_SHOP, SHOP, auth, balance, member, order, signed_webhook, table_counts
+from tests.helpers import (
+    OTHER_SHOP,
+    SHOP,
+    auth,
+    balance,
+    member,
+    order,
+    session_token,
+    signed_webhook,
+    table_counts,
+    token_answer,
+    token_endpoint,
+)
 
 GRAPHQL = f"https://{SHOP}/admin/api/2026-10/graphql.json"
 
@@ -268,3 +280,67 @@ def test_a_customer_data_export_lists_their_redemptions(client, settle, platform
     [listed] = client.get("/api/data-requests", headers=auth()).get_json()["data_requests"]
     export = client.get(f"/api/data-requests/{listed['id']}", headers=auth()).get_json()["export"]
     assert [(r["code"], r["status"], r["points"]) for r in export["redemptions"]] == [(code, "issued", 500)]
+
+
+# The platform failing in the middle of a redemption
+
+
+def default_reward(client) -> int:
+    """The default catalog's 500-point reward."""
+    return next(r["id"] for r in client.get("/api/rewards", headers=auth()).get_json()["rewards"]
+                if r["points_cost"] == 500)
+
+
+@responses.activate
+def test_a_refused_token_refresh_during_issuance_fails_the_redemption_and_returns_the_points(app, client, send):
+    responses.post(token_endpoint(), json=token_answer("shpat_old", expires_in=60))
+    client.get("/", query_string={"shop": SHOP, "id_token": session_token()})
+    send("orders/paid", order(subtotal="1000.00"))
+    responses.replace(responses.POST, token_endpoint(), status=400, json={"error": "invalid_grant"})
+    response = redeem(client, default_reward(client))
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["status"] == "failed" and "renew our access" in body["error"]
+    assert balance(client) == 1000
+
+
+@responses.activate
+def test_a_token_endpoint_that_is_down_leaves_the_code_pending_and_upkeep_goes_on(app, client, send):
+    responses.post(token_endpoint(), json=token_answer("shpat_old", expires_in=60))
+    client.get("/", query_string={"shop": SHOP, "id_token": session_token()})
+    send("orders/paid", order(subtotal="1000.00"))
+    responses.replace(responses.POST, token_endpoint(), status=503)
+    assert redeem(client, default_reward(client)).get_json()["status"] == "pending" and balance(client) == 500
+    with app.app_context(), transaction() as session:
+        session.query(Redemption).update({"next_attempt_at": utcnow() - timedelta(seconds=1)})
+    responses.replace(responses.POST, token_endpoint(), json=token_answer("shpat_new"))
+    responses.post(GRAPHQL, json=created())
+    with app.app_context():
+        assert retry_and_expire_codes()["retried"] == 1
+    assert member(client)["redemptions"][0]["status"] == "issued" and balance(client) == 500
+
+
+def test_a_lost_answer_retried_by_the_client_adopts_the_code_it_made(client, send, platform):
+    send("orders/paid", order(subtotal="600.00"))
+    platform.post(GRAPHQL, body=requests.ConnectionError("answer lost"))
+    platform.post(GRAPHQL, json={"data": {"discountCodeBasicCreate": {"codeDiscountNode": None, "userErrors": [
+        {"field": ["code"], "message": "Code must be unique", "code": "TAKEN"}]}}})
+    platform.post(GRAPHQL, json={"data": {"codeDiscountNodeByCode": {"id": "gid://shopify/DiscountCodeNode/5"}}})
+    body = redeem(client, default_reward(client)).get_json()
+    assert body["status"] == "issued" and balance(client) == 100
+
+
+def test_a_code_used_after_its_points_were_returned_spends_them_again_once(app, client, send, platform):
+    send("orders/paid", order(subtotal="500.00"))
+    platform.post(GRAPHQL, json=created())
+    code = redeem(client, default_reward(client)).get_json()["code"]
+    with app.app_context(), transaction() as session:
+        session.query(Redemption).update({"expires_at": utcnow() - timedelta(days=2)})
+    with app.app_context():
+        retry_and_expire_codes()
+    assert balance(client) == 500  # expired unused: points back
+    used = order(order_id=42, subtotal="0.00", discount_codes=[{"code": code, "amount": "5.00", "type": "fixed_amount"}])
+    send("orders/paid", used)
+    send("orders/paid", used)
+    assert member(client)["redemptions"][0]["status"] == "used" and balance(client) == 0
+    assert app.test_cli_runner().invoke(args=["verify-ledger"]).exit_code == 0

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from plugin.db import insert_for
 from plugin.ids import is_unicode_text, parse_id
-from plugin.loyalty.programs import InvalidFields
+from plugin.loyalty.fields import InvalidFields
 from plugin.models import LedgerEntry, Member
 
 PAGE_SIZE = 50

@@ -1,23 +1,15 @@
-"""Reading and changing a shop's program settings, with a message per bad field."""
-from decimal import Decimal, InvalidOperation
+"""Reading and changing a shop's program settings, with a message per bad field (plugin/loyalty/fields.py)."""
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from plugin.ids import is_unicode_text
+from plugin.loyalty.fields import InvalidFields, decimal_number, flag, parse_each, text, whole_number
 from plugin.models import Program
 
 MAX_RATE = Decimal("1000")
 MAX_SIGNUP_BONUS = 1_000_000
 MAX_TAGS = 100
 MAX_ADJUSTMENT = 1_000_000
-
-
-class InvalidFields(ValueError):
-    """Input that names its bad fields, each with a message (answered as 422)."""
-
-    def __init__(self, fields: dict[str, str]):
-        super().__init__("invalid fields")
-        self.fields = fields
 
 
 def program_json(program: Program) -> dict:
@@ -34,18 +26,7 @@ def program_json(program: Program) -> dict:
 
 def update_program(session: Session, program: Program, changes) -> Program:
     """Apply `changes` (a JSON object) all or nothing; raises InvalidFields naming each bad field."""
-    if not isinstance(changes, dict):
-        raise InvalidFields({"_body": "must be a JSON object of settings"})
-    values, errors = {}, {}
-    for name, value in changes.items():
-        parse = _PARSERS.get(name)
-        if parse is None:
-            errors[name] = "is not a program setting"
-            continue
-        try:
-            values[name] = parse(value)
-        except ValueError as error:
-            errors[name] = str(error)
+    values, errors = parse_each(changes, _PARSERS, "is not a program setting", "settings")
     if errors:
         raise InvalidFields(errors)
     for name, value in values.items():
@@ -71,27 +52,8 @@ def parse_adjustment(body) -> tuple[int, str]:
     return points, reason
 
 
-def text(value, limit: int, required: str | None = None) -> str:
-    """A text field without its surrounding spaces: not empty, at most `limit` characters, and
-    storable. PostgreSQL text cannot hold NUL, nor any UTF-8 column a lone surrogate ("\\ud800"
-    is valid JSON, but half a character); either used to fail the INSERT with a 500."""
-    stripped = value.strip() if isinstance(value, str) else ""
-    if not stripped or len(stripped) > limit:
-        raise ValueError(required or f"is required: up to {limit} characters")
-    if "\x00" in stripped or not is_unicode_text(stripped):
-        raise ValueError("must be text without NUL characters or unpaired surrogates (\\ud800-\\udfff)")
-    return stripped
-
-
 def _rate(value) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        raise ValueError("must be a decimal number such as \"1\" or \"0.5\"")
-    try:
-        rate = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError("must be a decimal number such as \"1\" or \"0.5\"") from None
-    if not rate.is_finite() or rate < 0:
-        raise ValueError("must be zero or more")
+    rate = decimal_number(value, "a decimal number such as \"1\" or \"0.5\"")
     if rate > MAX_RATE:
         raise ValueError(f"must be at most {MAX_RATE}")
     if rate.as_tuple().exponent < -6:
@@ -102,9 +64,7 @@ def _rate(value) -> Decimal:
 def _signup_bonus(value) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError("must be a whole number of points")
-    if not 0 <= value <= MAX_SIGNUP_BONUS:
-        raise ValueError(f"must be between 0 and {MAX_SIGNUP_BONUS}")
-    return value
+    return whole_number(value, 0, MAX_SIGNUP_BONUS, f"must be between 0 and {MAX_SIGNUP_BONUS}")
 
 
 def _tags(value) -> list[str]:
@@ -117,17 +77,11 @@ def _tags(value) -> list[str]:
     return tags
 
 
-def _flag(value) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError("must be true or false")
-    return value
-
-
 _PARSERS = {
     "points_per_currency_unit": _rate,
     "signup_bonus": _signup_bonus,
     "excluded_order_tags": _tags,
-    "exclude_gift_cards": _flag,
-    "award_test_orders": _flag,
-    "return_points_on_expiry": _flag,
+    "exclude_gift_cards": flag,
+    "award_test_orders": flag,
+    "return_points_on_expiry": flag,
 }

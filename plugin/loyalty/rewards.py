@@ -3,14 +3,14 @@
 Rewards are never deleted for real: redemptions point at them, so DELETE hides them from
 the catalog and stops new redemptions, while past codes keep their history.
 """
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plugin.db import utcnow
 from plugin.ids import parse_id
-from plugin.loyalty.programs import InvalidFields, text
+from plugin.loyalty.fields import InvalidFields, decimal_number, flag, parse_each, text, whole_number
 from plugin.models import Reward, RewardKind
 
 DEFAULT_REWARDS = (
@@ -75,18 +75,9 @@ def reward_json(reward: Reward) -> dict:
 
 
 def _validated(fields, creating: bool, current: Reward | None = None) -> dict:
-    if not isinstance(fields, dict):
-        raise InvalidFields({"_body": "must be a JSON object of reward fields"})
-    errors, values = {}, {}
-    for name, value in fields.items():
-        parse = _PARSERS.get(name)
-        if parse is None:
-            errors[name] = "is not a reward field" if name != "id" else "cannot be changed"
-            continue
-        try:
-            values[name] = parse(value)
-        except ValueError as error:
-            errors[name] = str(error)
+    values, errors = parse_each(fields, _PARSERS, "is not a reward field", "reward fields")
+    if "id" in errors:
+        errors["id"] = "cannot be changed"
     if creating:
         for required in ("name", "kind", "points_cost"):
             if required not in fields:
@@ -116,15 +107,8 @@ def _value_problem(kind: RewardKind, value: Decimal | None) -> str | None:
     return None
 
 
-def _decimal(value, what: str = "an amount such as \"5.00\"") -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        raise ValueError(f"must be {what}")
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError(f"must be {what}") from None
-    if not number.is_finite() or number < 0:
-        raise ValueError("must be zero or more")
+def _decimal(value) -> Decimal:
+    number = decimal_number(value, "an amount such as \"5.00\"")
     if number.as_tuple().exponent < -2 or number >= Decimal("1e9"):
         raise ValueError("may have at most 2 decimal places and 9 digits")
     return number
@@ -142,9 +126,7 @@ def _kind(value) -> RewardKind:
 
 
 def _points_cost(value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_POINTS_COST:
-        raise ValueError(f"must be a whole number of points from 1 to {MAX_POINTS_COST}")
-    return value
+    return whole_number(value, 1, MAX_POINTS_COST, f"must be a whole number of points from 1 to {MAX_POINTS_COST}")
 
 
 def _optional_amount(value) -> Decimal | None:
@@ -154,9 +136,7 @@ def _optional_amount(value) -> Decimal | None:
 def _lifetime(value) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_LIFETIME_DAYS:
-        raise ValueError(f"must be a whole number of days from 1 to {MAX_LIFETIME_DAYS}, or null")
-    return value
+    return whole_number(value, 1, MAX_LIFETIME_DAYS, f"must be a whole number of days from 1 to {MAX_LIFETIME_DAYS}, or null")
 
 
 def _combines_with(value) -> dict:
@@ -165,14 +145,8 @@ def _combines_with(value) -> dict:
     return {name: value.get(name, False) for name in COMBINES}
 
 
-def _active(value) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError("must be true or false")
-    return value
-
-
 _PARSERS = {
     "name": _name, "kind": _kind, "value": _optional_amount, "points_cost": _points_cost,
     "min_subtotal": _optional_amount, "code_lifetime_days": _lifetime, "combines_with": _combines_with,
-    "active": _active,
+    "active": flag,
 }

@@ -47,8 +47,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
-from admin_ui.charts import Series, line_chart
-from plugin.loyalty.programs import InvalidFields
+from plugin.loyalty.fields import InvalidFields
 from plugin.models import EntryKind, LedgerEntry, Member, OrderRecord, Redemption, Reward, RewardKind
 
 ENTRIES = LedgerEntry.__table__
@@ -135,12 +134,6 @@ def _parse_day(raw: str, name: str, errors: dict) -> date | None:
     if day is None or not EARLIEST <= day < date.max:
         errors[name] = "must be a day as YYYY-MM-DD (UTC), from 1970-01-01"
     return day
-
-
-def dashboard(session: Session, shop_id: int, currency: str | None, period: Period) -> dict:
-    """The answer of `GET /api/stats`: the figures as JSON-ready values, and the charts."""
-    figures = compute(session, shop_id, period)
-    return {**figures_json(figures, currency), "charts": dashboard_charts(figures)}
 
 
 def compute(session: Session, shop_id: int, period: Period) -> Figures:
@@ -310,24 +303,3 @@ def _money(amount: Decimal) -> str:
     """Exact, with at least two places: "45.00", and "12.345" for a three-decimal currency."""
     amount = amount.normalize()
     return str(amount if amount.as_tuple().exponent < -2 else amount.quantize(CENT))
-
-
-def dashboard_charts(figures: Figures) -> dict:
-    """The two charts of the dashboard, as SVG text (see admin_ui/charts.py)."""
-    days, span = list(figures.days), f"{figures.period.first.isoformat()} to {figures.period.last.isoformat()}"
-    issued = [day.points_issued for day in figures.days.values()]
-    redeemed = [day.points_redeemed for day in figures.days.values()]
-    running, members = figures.members_before, []
-    for day in figures.days.values():
-        running += day.new_members
-        members.append(running)
-    return {
-        "points": line_chart(
-            "loyalty-points-chart", "Points issued and redeemed per day",
-            f"From {span}: {sum(issued):,} points issued and {sum(redeemed):,} redeemed.",
-            days, [Series("Issued", issued), Series("Redeemed", redeemed)], "Points"),
-        "members": line_chart(
-            "loyalty-members-chart", "Members at the end of each day",
-            f"From {span}: {members[0]:,} members on the first day, {members[-1]:,} on the last.",
-            days, [Series("Members", members)], "Members"),
-    }
