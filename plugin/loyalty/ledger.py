@@ -31,7 +31,19 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from plugin.db import insert_for, utcnow
-from plugin.loyalty.earning.rules import OrderFacts, ProgramRules, order_points, points_for
+from plugin.loyalty.earning.engine import (
+    Award,
+    RefundLine,
+    award,
+    breakdown_json,
+    figures_from_json,
+    figures_json,
+    order_facts_json,
+    refund_lines_from_json,
+    refund_lines_json,
+    refund_points,
+)
+from plugin.loyalty.earning.rules import OrderFacts, ProgramRules, points_for
 from plugin.loyalty.members import email_once_known, member_id
 from plugin.models import EntryKind, LedgerEntry, Member, OrderRecord, RefundRecord
 
@@ -46,15 +58,19 @@ class RefundFacts:
     refund_id: int
     order_id: int
     refunded_subtotal: Decimal
+    lines: tuple[RefundLine, ...] = ()
 
 
-def award_points_for_order(session: Session, shop_id: int, order: OrderFacts, rules: ProgramRules) -> int:
+def award_points_for_order(session: Session, shop_id: int, order: OrderFacts, rules: ProgramRules,
+                           priced: Award | None = None) -> int:
     """Credit the order's customer once for this order; returns the points awarded now.
 
-    Also applies any refund or cancellation that arrived before the order did.
+    `priced` is what the earning engine made of the order (the base rate alone if not
+    given). Also applies any refund or cancellation that arrived before the order did.
     """
-    points = order_points(order, rules)
-    values = _order_values(order, points, rules)
+    priced = priced or award(order, rules)
+    points = priced.points
+    values = _order_values(order, priced, rules)
     inserted = session.execute(
         insert_for(session, ORDERS).values(shop_id=shop_id, order_id=order.order_id, **values)
         .on_conflict_do_nothing().returning(ORDERS.c.id)
@@ -65,13 +81,14 @@ def award_points_for_order(session: Session, shop_id: int, order: OrderFacts, ru
             return 0  # already awarded: a duplicate or a second topic for the same order
         session.execute(update(ORDERS).where(ORDERS.c.id == record.id).values(**values))
     if order.customer_id is not None:
-        _credit_orders(session, shop_id, [order], {order.order_id: points})
+        _credit_orders(session, shop_id, [order], {order.order_id: priced})
     if inserted is None:
         _apply_pending_reversals(session, shop_id, order.order_id)
     return points
 
 
-def award_points_for_orders(session: Session, shop_id: int, orders: list[OrderFacts], rules: ProgramRules) -> None:
+def award_points_for_orders(session: Session, shop_id: int, orders: list[OrderFacts], rules: ProgramRules,
+                            priced: dict[int, Award] | None = None) -> None:
     """Award a batch of paid orders with three statements in all, whatever its size.
 
     The same rules as `award_points_for_order`, order by order: orders the ledger has not
@@ -82,38 +99,40 @@ def award_points_for_orders(session: Session, shop_id: int, orders: list[OrderFa
     firsts: dict[int, OrderFacts] = {}
     for order in orders:
         firsts.setdefault(order.order_id, order)
-    points = {order.order_id: order_points(order, rules) for order in firsts.values()}
-    rows = [dict(shop_id=shop_id, order_id=order.order_id, **_order_values(order, points[order.order_id], rules))
+    priced = {order.order_id: (priced or {}).get(order.order_id) or award(order, rules) for order in firsts.values()}
+    rows = [dict(shop_id=shop_id, order_id=order.order_id, **_order_values(order, priced[order.order_id], rules))
             for order in firsts.values()]
     # Executed with a list of rows: SQLAlchemy batches it into multi-row statements it compiles
     # once ("insertmanyvalues"), where .values(rows) would compile a new statement every time.
     new = set(session.scalars(insert_for(session, ORDERS).on_conflict_do_nothing().returning(ORDERS.c.order_id),
                               rows))
-    _credit_orders(session, shop_id, [o for o in firsts.values() if o.order_id in new and o.customer_id], points)
+    _credit_orders(session, shop_id, [o for o in firsts.values() if o.order_id in new and o.customer_id], priced)
     for order in orders:
         if order.order_id not in new or firsts[order.order_id] is not order:
-            award_points_for_order(session, shop_id, order, rules)
+            award_points_for_order(session, shop_id, order, rules, priced[order.order_id])
 
 
-def _order_values(order: OrderFacts, points: int, rules: ProgramRules) -> dict:
-    return dict(name=order.name, customer_id=order.customer_id, earned_points=points,
+def _order_values(order: OrderFacts, priced: Award, rules: ProgramRules) -> dict:
+    return dict(name=order.name, customer_id=order.customer_id, earned_points=priced.points,
                 rate=rules.points_per_currency_unit, total_price=order.total_price,
-                paid_at=order.paid_at or utcnow())
+                paid_at=order.paid_at or utcnow(), lines=figures_json(priced.lines), tier_multiplier=Decimal(1),
+                facts=order_facts_json(order))
 
 
-def _credit_orders(session: Session, shop_id: int, orders: list[OrderFacts], points: dict[int, int]) -> None:
+def _credit_orders(session: Session, shop_id: int, orders: list[OrderFacts], priced: dict[int, Award]) -> None:
     """Create the orders' members and credit them: one upsert and one multi-row insert."""
     if not orders:
         return
     accounts: dict[int, tuple[str | None, int]] = {}
     for order in orders:
         email, credit = accounts.get(order.customer_id, (None, 0))
-        accounts[order.customer_id] = (email or order.email, credit + points[order.order_id])
+        accounts[order.customer_id] = (email or order.email, credit + priced[order.order_id].points)
     owners = _create_and_credit_members(session, shop_id, accounts)
-    entries = [dict(shop_id=shop_id, member_id=owners[order.customer_id], delta=points[order.order_id],
+    entries = [dict(shop_id=shop_id, member_id=owners[order.customer_id], delta=priced[order.order_id].points,
                     kind=EntryKind.ORDER_AWARD, source_id=str(order.order_id), order_id=order.order_id,
-                    reason=f"Order {order.name or order.order_id} paid")
-               for order in orders if points[order.order_id]]
+                    reason=f"Order {order.name or order.order_id} paid",
+                    breakdown=breakdown_json(priced[order.order_id]))
+               for order in orders if priced[order.order_id].points]
     if entries:
         session.execute(insert_for(session, ENTRIES), entries)
 
@@ -144,7 +163,8 @@ def reverse_refund(session: Session, shop_id: int, refund: RefundFacts) -> int:
     """
     inserted = session.execute(
         insert_for(session, REFUNDS).values(shop_id=shop_id, refund_id=refund.refund_id, order_id=refund.order_id,
-                                            refunded_subtotal=refund.refunded_subtotal, applied=False)
+                                            refunded_subtotal=refund.refunded_subtotal, applied=False,
+                                            lines=refund_lines_json(refund.lines) if refund.lines else None)
         .on_conflict_do_nothing().returning(REFUNDS.c.id)
     ).first()
     if inserted is None:
@@ -152,7 +172,8 @@ def reverse_refund(session: Session, shop_id: int, refund: RefundFacts) -> int:
     record = _lock_or_create_order(session, shop_id, refund.order_id)
     if record.earned_points is None:
         return 0
-    return _apply_refund(session, shop_id, record, inserted.id, refund.refund_id, refund.refunded_subtotal)
+    return _apply_refund(session, shop_id, record, inserted.id, refund.refund_id, refund.refunded_subtotal,
+                         refund.lines)
 
 
 def reverse_order_award(session: Session, shop_id: int, order_id: int, cancelled_at: datetime) -> int:
@@ -228,19 +249,24 @@ def reclaim_returned_points(session: Session, shop_id: int, member: int, redempt
 
 def _apply_pending_reversals(session: Session, shop_id: int, order_id: int) -> None:
     record = _lock_order(session, shop_id, order_id)
-    pending = session.execute(select(REFUNDS.c.id, REFUNDS.c.refund_id, REFUNDS.c.refunded_subtotal).where(
+    pending = session.execute(select(REFUNDS.c.id, REFUNDS.c.refund_id, REFUNDS.c.refunded_subtotal,
+                                     REFUNDS.c.lines).where(
         REFUNDS.c.shop_id == shop_id, REFUNDS.c.order_id == order_id, REFUNDS.c.applied.is_(False),
     ).order_by(REFUNDS.c.id)).all()
     for row in pending:
-        _apply_refund(session, shop_id, record, row.id, row.refund_id, row.refunded_subtotal)
+        _apply_refund(session, shop_id, record, row.id, row.refund_id, row.refunded_subtotal,
+                      refund_lines_from_json(row.lines))
     if record.cancelled_at is not None:
         _take_back(session, shop_id, record, None, EntryKind.CANCEL_REVERSAL, str(order_id),
                    f"Order {record.name or order_id} cancelled")
 
 
-def _apply_refund(session, shop_id, record, refund_row_id, refund_id, subtotal) -> int:
+def _apply_refund(session, shop_id, record, refund_row_id, refund_id, subtotal, lines: tuple[RefundLine, ...]) -> int:
     session.execute(update(REFUNDS).where(REFUNDS.c.id == refund_row_id).values(applied=True))
-    wanted = points_for(subtotal, record.rate)
+    if record.lines and lines:  # what the refunded lines earned then, whatever the rules are now
+        wanted = refund_points(figures_from_json(record.lines), lines, record.rate, record.tier_multiplier or Decimal(1))
+    else:  # an order awarded before lines were recorded, or a refund without lines
+        wanted = points_for(subtotal, record.rate)
     return _take_back(session, shop_id, record, wanted, EntryKind.REFUND_REVERSAL, str(refund_id),
                       f"Refund on order {record.name or record.order_id}")
 

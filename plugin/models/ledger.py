@@ -6,7 +6,7 @@ a second award for one order, a second reversal for one refund, a second signup 
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from plugin.db import Base, Id, Points, UTCDateTime, utcnow
@@ -67,4 +67,6 @@ class LedgerEntry(Base):
     # The order whose points this entry moves, if any: "what an order still holds" sums these.
     order_id: Mapped[int | None] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(String(500))
+    # An award's explanation: [{"rule_id", "label", "points"}] summing exactly to `delta`.
+    breakdown: Mapped[list | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -8,7 +8,7 @@ because points are computed at the rate the order earned at.
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from plugin.db import Base, ExactDecimal, Id, Points, UTCDateTime, utcnow
@@ -34,6 +34,13 @@ class OrderRecord(Base):
     # From orders/paid, for the dashboard: the order's total in shop money and when it was paid.
     total_price: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What each line earned at award time (plugin/loyalty/earning/engine.py LineFigure, as
+    # JSON with decimals as strings): refunds are reversed from these, never from today's rules.
+    lines: Mapped[list | None] = mapped_column(JSON)
+    tier_multiplier: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    # The parsed order a simulator needs to replay it (business time, amounts, lines'
+    # products); nothing that names the customer, and dropped by customers/redact.
+    facts: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -46,6 +53,8 @@ class RefundRecord(Base):
     refund_id: Mapped[int] = mapped_column(BigInteger)
     order_id: Mapped[int] = mapped_column(BigInteger)
     refunded_subtotal: Mapped[Decimal] = mapped_column(ExactDecimal)
+    # The refunded lines ({line_id, quantity, subtotal, gift_card}), reckoned against the order's lines.
+    lines: Mapped[list | None] = mapped_column(JSON)
     # False while the refunded order has not earned yet; its points are taken at the award.
     applied: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

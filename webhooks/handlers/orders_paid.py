@@ -2,7 +2,9 @@
 from dataclasses import replace
 from decimal import Decimal
 
+from plugin.ids import parse_id
 from plugin.loyalty.earning.rules import OrderFacts, line_amount, normalise_tag
+from plugin.loyalty.earning.strategies import LineFacts
 from plugin.loyalty.ledger import award_points_for_orders
 from plugin.loyalty.redemptions import mark_codes_used
 from webhooks.handlers.payloads import (
@@ -14,22 +16,46 @@ from webhooks.handlers.payloads import (
     platform_id,
     required,
     shop_money,
+    timestamp,
 )
 
 
 def parse(payload: dict) -> OrderFacts:
     customer = payload.get("customer") if isinstance(payload.get("customer"), dict) else {}
+    lines = tuple(line_facts(line) for line in items(payload, "line_items"))
     return OrderFacts(
         order_id=platform_id(required(payload, "id"), "id"),
         name=optional_text(payload.get("name"), 64),
         customer_id=customer_id(payload),
         email=optional_text(customer.get("email") or payload.get("email"), 320),
         subtotal=shop_money(payload, "subtotal_price"),
-        gift_card_total=gift_card_total(items(payload, "line_items")),
+        gift_card_total=sum((line_amount(line.price, Decimal(line.quantity), line.discount)
+                             for line in lines if line.gift_card), Decimal(0)),
         tags=frozenset(normalise_tag(t) for t in str(payload.get("tags") or "").split(",") if t.strip()),
         test=payload.get("test") is True,
         discount_codes=discount_codes(payload),
         total_price=order_total(payload),
+        lines=lines,
+        business_time=timestamp(payload.get("processed_at") or payload.get("created_at"), "processed_at"),
+    )
+
+
+def line_facts(line: dict) -> LineFacts:
+    """One line item: its ids, price, quantity and the discounts allocated to it."""
+    allocations = items(line, "discount_allocations")
+    if allocations:
+        discount = sum((shop_money(a, "amount") for a in allocations), Decimal(0))
+    else:  # older payloads: the line's total discount
+        discount = shop_money(line, "total_discount", required_field=False)
+    return LineFacts(
+        line_id=parse_id(line.get("id")),
+        product_id=parse_id(line.get("product_id")),
+        sku=optional_text(line.get("sku"), 255),
+        vendor=optional_text(line.get("vendor"), 255),
+        quantity=max(int(money(line.get("quantity", 1), "line_items.quantity")), 0),
+        price=shop_money(line, "price"),
+        discount=discount,
+        gift_card=line.get("gift_card") is True,
     )
 
 
@@ -44,18 +70,6 @@ def order_total(payload: dict) -> Decimal | None:
 
 def discount_codes(payload: dict) -> tuple[str, ...]:
     return tuple(str(entry["code"]) for entry in items(payload, "discount_codes") if entry.get("code"))
-
-
-def gift_card_total(line_items: list[dict]) -> Decimal:
-    """What gift-card lines add to the subtotal: each line's price × quantity less its
-    discount, clamped per line (see line_amount) so no line can add points to the order."""
-    total = Decimal(0)
-    for line in line_items:
-        if line.get("gift_card") is True:
-            quantity = int(money(line.get("quantity", 1), "line_items.quantity"))
-            discount = shop_money(line, "total_discount", required_field=False)
-            total += line_amount(shop_money(line, "price"), Decimal(quantity), discount)
-    return total
 
 
 def apply(session, shop, facts: OrderFacts, delivery=None) -> None:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 
+from plugin.loyalty.earning.strategies import LineFacts
+
 
 @dataclass(frozen=True)
 class OrderFacts:
@@ -24,6 +26,9 @@ class OrderFacts:
     # Kept on the order for the dashboard (loyalty revenue, orders per day); no rule reads them.
     total_price: Decimal | None = None
     paid_at: datetime | None = None
+    lines: tuple[LineFacts, ...] = ()
+    # The order's own time (processed_at, else created_at): rule windows are reckoned from it.
+    business_time: datetime | None = None
 
 
 @dataclass(frozen=True)
