@@ -119,5 +119,7 @@ def entry_json(entry: LedgerEntry) -> dict:
         "reason": entry.reason,
         "source": {"type": entry.kind.source, "id": entry.source_id},
         "order_id": None if entry.order_id is None else str(entry.order_id),
+        # An award's explanation: what the base rate, each rule and the tier gave (sums to delta).
+        "breakdown": entry.breakdown,
         "created_at": entry.created_at.isoformat(),
     }

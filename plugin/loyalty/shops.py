@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from plugin.db import insert_for
 from plugin.loyalty.earning.rules import ProgramRules, normalise_tag
+from plugin.loyalty.earning.strategies import EarningRule
+from plugin.loyalty.earning_rules import active_rules
 from plugin.models import Program, Shop
 
 SHOP_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
@@ -68,8 +70,10 @@ class ShopContext:
     domain: str
     rules: ProgramRules
     signup_bonus: int
+    earning_rules: tuple[EarningRule, ...] = ()
 
 
 def shop_context(session: Session, domain: str) -> ShopContext:
     shop = get_or_create_shop(session, domain)
-    return ShopContext(shop.id, shop.domain, program_rules(shop.program), shop.program.signup_bonus)
+    return ShopContext(shop.id, shop.domain, program_rules(shop.program), shop.program.signup_bonus,
+                       active_rules(session, shop.id))

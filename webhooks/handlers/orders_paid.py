@@ -5,6 +5,7 @@ from decimal import Decimal
 from plugin.ids import parse_id
 from plugin.loyalty.earning.rules import OrderFacts, line_amount, normalise_tag
 from plugin.loyalty.earning.strategies import LineFacts
+from plugin.loyalty.earning_rules import price_orders
 from plugin.loyalty.ledger import award_points_for_orders
 from plugin.loyalty.redemptions import mark_codes_used
 from webhooks.handlers.payloads import (
@@ -82,6 +83,6 @@ def apply_many(session, shop, deliveries: list) -> None:
     orders = [facts if delivery is None else replace(facts, paid_at=delivery.occurred_at)
               for facts, delivery in deliveries]
     # The subtotal is already net of any loyalty code, so the code's value never earns points.
-    award_points_for_orders(session, shop.id, orders, shop.rules)
+    award_points_for_orders(session, shop.id, orders, shop.rules, price_orders(session, shop, orders))
     for order in orders:
         mark_codes_used(session, shop.id, list(order.discount_codes), order.order_id)

@@ -1,0 +1,50 @@
+"""The admin API for earning rules (`/api/earning-rules`): authorise, call one service, shape the answer."""
+from flask import Blueprint, g, jsonify
+
+from admin_ui.api import error, json_body
+from admin_ui.auth import committing
+from plugin.db import request_session
+from plugin.loyalty.earning_rules import create_rule, deactivate_rule, find_rule, list_rules, rule_json, update_rule
+from plugin.loyalty.fields import InvalidFields
+
+bp = Blueprint("earning_rules_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
+
+
+@bp.get("/earning-rules")
+def rules():
+    return jsonify(earning_rules=[rule_json(rule) for rule in list_rules(request_session(), g.shop.id)])
+
+
+@bp.post("/earning-rules")
+@committing
+def add_rule():
+    try:
+        rule = create_rule(request_session(), g.shop.id, json_body())
+    except InvalidFields as invalid:
+        request_session().rollback()
+        return error(422, "invalid earning rule", fields=invalid.fields)
+    return jsonify(rule_json(rule)), 201
+
+
+@bp.patch("/earning-rules/<rule_id>")
+@committing
+def change_rule(rule_id: str):
+    rule = find_rule(request_session(), g.shop.id, rule_id)
+    if rule is None:
+        return error(404, "no such earning rule in this shop")
+    try:
+        update_rule(request_session(), rule, json_body())
+    except InvalidFields as invalid:
+        request_session().rollback()
+        return error(422, "invalid earning rule", fields=invalid.fields)
+    return jsonify(rule_json(rule))
+
+
+@bp.delete("/earning-rules/<rule_id>")
+@committing
+def remove_rule(rule_id: str):
+    rule = find_rule(request_session(), g.shop.id, rule_id)
+    if rule is None:
+        return error(404, "no such earning rule in this shop")
+    deactivate_rule(request_session(), rule)
+    return jsonify(rule_json(rule))

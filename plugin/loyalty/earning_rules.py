@@ -1,0 +1,220 @@
+"""A shop's earning rules: stored, validated field by field, and read as strategies.
+
+The rules themselves (what a match field means, what a kind does) live in the pure
+plugin/loyalty/earning/strategies.py; this module keeps them per shop and checks what the
+merchant sends against those registries, so a new match field or kind needs no change
+here. DELETE deactivates: the rule stays listed, for the entries it explains.
+"""
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from plugin.ids import parse_id
+from plugin.loyalty.catalog import product_facts
+from plugin.loyalty.earning.engine import Award, award
+from plugin.loyalty.earning.rules import OrderFacts
+from plugin.loyalty.earning.strategies import BONUS_PER, KINDS, MATCHES, EarningRule
+from plugin.loyalty.fields import InvalidFields, decimal_number, flag, parse_each, text, whole_number
+from plugin.models import EarningRuleRecord
+
+MAX_MULTIPLIER = Decimal(100)
+MAX_BONUS = 1_000_000
+# Fields that belong to one kind only.
+KIND_FIELDS = {"multiplier", "points", "per"}
+
+
+def list_rules(session: Session, shop_id: int) -> list[EarningRuleRecord]:
+    return list(session.scalars(select(EarningRuleRecord).where(EarningRuleRecord.shop_id == shop_id)
+                                .order_by(EarningRuleRecord.id)))
+
+
+def find_rule(session: Session, shop_id: int, rule_id) -> EarningRuleRecord | None:
+    number = parse_id(rule_id)
+    if number is None:
+        return None
+    return session.scalar(select(EarningRuleRecord).where(EarningRuleRecord.shop_id == shop_id,
+                                                          EarningRuleRecord.id == number))
+
+
+def active_rules(session: Session, shop_id: int) -> tuple[EarningRule, ...]:
+    """The shop's active rules as the engine reads them."""
+    records = session.scalars(select(EarningRuleRecord).where(EarningRuleRecord.shop_id == shop_id,
+                                                              EarningRuleRecord.active.is_(True)))
+    return tuple(strategy(record) for record in records)
+
+
+def strategy(record: EarningRuleRecord) -> EarningRule:
+    return EarningRule(id=record.id, name=record.name, kind=record.kind, match_field=record.match_field,
+                       match_value=record.match_value, multiplier=record.multiplier, points=record.points,
+                       per=record.per, min_subtotal=record.min_subtotal, starts_at=record.starts_at,
+                       ends_at=record.ends_at, active=record.active)
+
+
+def create_rule(session: Session, shop_id: int, fields) -> EarningRuleRecord:
+    record = EarningRuleRecord(shop_id=shop_id, **_validated(fields, None))
+    session.add(record)
+    session.flush()
+    return record
+
+
+def update_rule(session: Session, record: EarningRuleRecord, fields) -> EarningRuleRecord:
+    for name, value in _validated(fields, record).items():
+        setattr(record, name, value)
+    session.flush()
+    return record
+
+
+def deactivate_rule(session: Session, record: EarningRuleRecord) -> None:
+    record.active = False
+    session.flush()
+
+
+def rule_json(record: EarningRuleRecord) -> dict:
+    return {
+        "id": record.id, "name": record.name, "kind": record.kind,
+        "match": {"field": record.match_field, "value": record.match_value},
+        "multiplier": None if record.multiplier is None else str(record.multiplier),
+        "points": record.points, "per": record.per,
+        "min_subtotal": None if record.min_subtotal is None else str(record.min_subtotal),
+        "starts_at": _iso(record.starts_at), "ends_at": _iso(record.ends_at), "active": record.active,
+        "created_at": _iso(record.created_at),
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _validated(fields, current: EarningRuleRecord | None) -> dict:
+    """The columns to write; InvalidFields names every bad field. The merged rule (current
+    values with the changes) must make sense as a whole: its kind's fields and no others."""
+    values, errors = parse_each(fields, _PARSERS, "is not an earning rule field", "earning rule fields")
+    if "match" in values:
+        values["match_field"], values["match_value"] = values.pop("match")
+    merged = {**(_columns(current) if current else {}), **values}
+    if current is None:
+        for required in ("name", "kind", "match"):
+            if required not in fields:
+                errors.setdefault(required, "is required")
+    kind = merged.get("kind")
+    if kind in KINDS and not errors.get("kind"):
+        _check_kind_fields(kind, merged, values, errors)
+    _check_window(merged, errors)
+    if errors:
+        raise InvalidFields(errors)
+    return values
+
+
+def _check_kind_fields(kind: str, merged: dict, values: dict, errors: dict) -> None:
+    required = KINDS[kind].requires
+    for name in required:
+        if merged.get(name) is None:
+            errors.setdefault(name, f"is required for a {kind} rule")
+    for name in KIND_FIELDS - set(required):
+        if values.get(name) is not None:
+            errors.setdefault(name, f"does not apply to a {kind} rule")
+        elif "kind" in values:
+            values[name] = None  # a rule that changes kind drops the other kind's fields
+
+
+def _check_window(merged: dict, errors: dict) -> None:
+    starts, ends = merged.get("starts_at"), merged.get("ends_at")
+    if starts is not None and ends is not None and ends <= starts and "ends_at" not in errors:
+        errors["ends_at"] = "must be after starts_at"
+
+
+def _columns(record: EarningRuleRecord) -> dict:
+    return {name: getattr(record, name) for name in (
+        "name", "kind", "match_field", "match_value", "multiplier", "points", "per", "min_subtotal",
+        "starts_at", "ends_at", "active")}
+
+
+def _kind(value) -> str:
+    if value not in KINDS:
+        raise ValueError("must be one of " + ", ".join(KINDS))
+    return value
+
+
+def _match(value) -> tuple[str, str | None]:
+    if not isinstance(value, dict) or set(value) - {"field", "value"}:
+        raise ValueError('must be an object {"field": ..., "value": ...}')
+    field, given = value.get("field"), value.get("value")
+    if field not in MATCHES:
+        raise ValueError("field must be one of " + ", ".join(MATCHES))
+    expects = MATCHES[field].value
+    if expects == "none":
+        if given is not None:
+            raise ValueError(f"value must be omitted or null for {field}")
+        return field, None
+    if expects == "id":
+        number = parse_id(given if not isinstance(given, bool) else None)
+        if number is None:
+            raise ValueError(f"value must be a numeric {field.replace('_', ' ')}")
+        return field, str(number)
+    try:
+        return field, text(given, 255, f"value is required for {field}: up to 255 characters")
+    except ValueError as problem:
+        raise ValueError(str(problem)) from None
+
+
+def _multiplier(value) -> Decimal | None:
+    if value is None:
+        return None
+    multiplier = decimal_number(value, 'a decimal number such as "2" or "1.5"')
+    if not 0 < multiplier <= MAX_MULTIPLIER:
+        raise ValueError(f"must be more than 0 and at most {MAX_MULTIPLIER}")
+    if multiplier.as_tuple().exponent < -6:
+        raise ValueError("may have at most 6 decimal places")
+    return multiplier
+
+
+def _points(value) -> int | None:
+    return None if value is None else whole_number(value, 1, MAX_BONUS, f"must be a whole number from 1 to {MAX_BONUS}")
+
+
+def _per(value) -> str | None:
+    if value is not None and value not in BONUS_PER:
+        raise ValueError("must be one of " + ", ".join(BONUS_PER))
+    return value
+
+
+def _min_subtotal(value) -> Decimal | None:
+    if value is None:
+        return None
+    amount = decimal_number(value, 'an amount such as "100.00"')
+    if amount >= Decimal("1e12") or amount.as_tuple().exponent < -6:
+        raise ValueError("must be an amount below 1,000,000,000,000 with at most 6 decimal places")
+    return amount
+
+
+def _moment(value) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 time such as 2026-12-01T00:00:00Z, or null")
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError("must be an ISO 8601 time such as 2026-12-01T00:00:00Z, or null") from None
+    if moment.tzinfo is None:
+        raise ValueError("must say its time zone (Z or an offset such as +02:00)")
+    return moment
+
+
+_PARSERS = {
+    "name": lambda value: text(value, 255), "kind": _kind, "match": _match, "multiplier": _multiplier,
+    "points": _points, "per": _per, "min_subtotal": _min_subtotal, "starts_at": _moment, "ends_at": _moment,
+    "active": flag,
+}
+
+
+def price_orders(session: Session, shop, orders: list[OrderFacts]) -> dict[int, Award]:
+    """What each order earns under the shop's active rules (`shop` is a ShopContext); the
+    product cache is read only when a rule matches on product facts."""
+    products = {}
+    if any(MATCHES[rule.match_field].needs_product for rule in shop.earning_rules):
+        wanted = {line.product_id for order in orders for line in order.lines if line.product_id is not None}
+        products = product_facts(session, shop.id, wanted)
+    return {order.order_id: award(order, shop.rules, shop.earning_rules, products) for order in orders}
