@@ -5,6 +5,7 @@ from werkzeug.exceptions import BadRequest
 from admin_ui.auth import committing
 from plugin.db import request_session
 from plugin.ids import JSONTooDeep, load_json, parse_id
+from plugin.loyalty.fields import InvalidFields
 from plugin.loyalty.ledger import adjust_points
 from plugin.loyalty.members import (
     PAGE_SIZE,
@@ -15,7 +16,8 @@ from plugin.loyalty.members import (
     recent_entries,
     search_members,
 )
-from plugin.loyalty.programs import InvalidFields, parse_adjustment, program_json, update_program
+from plugin.loyalty.preview import preview_earning
+from plugin.loyalty.programs import parse_adjustment, program_json, update_program
 from plugin.loyalty.redemptions import recent_redemptions, redemption_json
 
 bp = Blueprint("program_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
@@ -58,6 +60,15 @@ def change_program():
         request_session().rollback()
         return error(422, "invalid program settings", fields=invalid.fields)
     return jsonify(program_json(program))
+
+
+@bp.post("/program/preview")
+def preview_program():
+    """What a sample order earns under the settings as typed; the program is not saved."""
+    try:
+        return jsonify(preview_earning(json_body()))
+    except InvalidFields as invalid:
+        return error(422, "invalid preview", fields=invalid.fields)
 
 
 @bp.get("/members")

@@ -24,7 +24,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bench import cpu, drain, intake, payloads, probe, redemptions, services
+from bench import cpu, drain, intake, payloads, probe, redemptions, rules, services
 from bench.report import Figure, fmt_int, heading, summary, table
 
 # Chosen with `--sweep` on the 2-core box; WHY_SERVER says why (printed in part (a)).
@@ -431,12 +431,44 @@ def part_b(args, env: dict) -> list[Figure]:
           + ("" if not result.mismatches else f", first: {result.mismatches[:3]}"))
     processed = result.status_counts.get("processed", 0) == len(orders) and result.handled == len(orders)
     consistent = not result.mismatches and total_ok and processed
-    return [
+    figures = [
         Figure("(b) orders processed/s (1 worker)", fmt_int(result.per_second), f">= {fmt_int(ORDERS_TARGET)}",
                result.per_second >= ORDERS_TARGET and processed, raw=result.per_second),
         Figure("(b) SQL statements per order", f"{result.statements_per_order:.2f}", "", None),
         Figure("(b) ledger consistent", f"{len(result.mismatches)} mismatches" + ("" if total_ok else ", totals differ")
                + ("" if processed else ", not all processed"), "0 mismatches", consistent),
+    ]
+    return figures + part_b_rules(env, orders, result)
+
+
+def part_b_rules(env: dict, orders, plain) -> list[Figure]:
+    """(b) again on the same orders, with ten active earning rules and a warm product cache."""
+    heading(f"(b) with the program engine on: {len(rules.RULES)} earning rules, warm product cache, same orders")
+    app = _app(env, REDIS_URL=None)
+    try:
+        rules.set_up(app)
+        drain.insert_pending(app, orders)
+        drain.analyze(app)
+        result = drain.run_drain(app, orders)
+        expected = rules.expected_points(app, orders)
+    finally:
+        app.extensions["engine"].dispose()
+    ratio = result.per_second / plain.per_second if plain.per_second else 0.0
+    print(f"  drain_due_events() in one process: {result.handled:,} events in {result.seconds:.2f}s = "
+          f"{fmt_int(result.per_second)} orders/s, {ratio:.2f} of the no-rules run above")
+    print(f"  SQL: {result.statements_per_order:.2f} statements per order (no rules: {plain.statements_per_order:.2f})")
+    print("  statements by kind: " + ", ".join(f"{kind} {count:,}" for kind, count in result.statement_kinds.items()))
+    agree = result.balance_total == expected and not result.mismatches
+    print(f"  ledger: balances sum to {result.balance_total:,} points; the engine order by order gives {expected:,}"
+          f" -> {'agree' if agree else 'DISAGREE'}; verify_balances: {len(result.mismatches)} mismatch(es)")
+    processed = result.status_counts.get("processed", 0) == len(orders) and result.handled == len(orders)
+    return [
+        Figure("(b) with 10 rules: orders processed/s (1 worker)", fmt_int(result.per_second),
+               f">= {fmt_int(ORDERS_TARGET)}", result.per_second >= ORDERS_TARGET and processed,
+               raw=result.per_second),
+        Figure("(b) with 10 rules / without", f"{ratio:.2f}", "", None),
+        Figure("(b) with 10 rules: SQL statements per order", f"{result.statements_per_order:.2f}", "", None),
+        Figure("(b) with 10 rules: ledger consistent", "agree" if agree else "DISAGREE", "agree", agree and processed),
     ]
 
 

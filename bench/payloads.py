@@ -28,10 +28,15 @@ def _money(amount: Decimal, currency: str = "USD") -> dict:
             "presentment_money": {"amount": text, "currency_code": currency}}
 
 
+def product_id(sku: str) -> int:
+    """One product per SKU, so rules on product facts tell the lines apart."""
+    return 632910000 + sum(ord(ch) * 31 ** i for i, ch in enumerate(sku)) % 100000
+
+
 def _line(line_id: int, title: str, sku: str, price: Decimal, quantity: int, gift_card: bool) -> dict:
     return {
         "id": line_id, "admin_graphql_api_id": f"gid://shopify/LineItem/{line_id}", "title": title, "name": title,
-        "product_id": 632910392, "variant_id": 808950810, "sku": sku, "vendor": "Rosebud",
+        "product_id": product_id(sku), "variant_id": 808950810, "sku": sku, "vendor": "Rosebud",
         "quantity": quantity, "current_quantity": quantity, "price": f"{price:.2f}", "price_set": _money(price),
         "total_discount": "0.00", "total_discount_set": _money(Decimal(0)), "discount_allocations": [],
         "gift_card": gift_card, "taxable": not gift_card, "tax_lines": [], "properties": [],

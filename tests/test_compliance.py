@@ -337,3 +337,16 @@ def test_a_shop_installed_again_after_the_redact_was_asked_keeps_its_data(client
     assert reopened.status_code == 200  # installed again, by token exchange
     send("shop/redact", shop_redact(), headers={"X-Shopify-Triggered-At": asked})
     assert balance(client) == 42
+
+
+def test_customers_redact_drops_the_parsed_order_facts_and_keeps_what_lines_earned(app, client, send, db):
+    from plugin.models import OrderRecord
+
+    send("orders/paid", order(order_id=880, subtotal="30.00", line_items=[
+        {"id": 1, "product_id": 11, "sku": "TEA", "vendor": "Rosebud", "quantity": 1, "price": "30.00"}]))
+    before = db.scalar(select(OrderRecord).where(OrderRecord.order_id == 880))
+    assert before.facts["lines"][0]["sku"] == "TEA" and before.lines[0]["eligible"] == "30.00"
+    send("customers/redact", customer_redact(orders=[880]))
+    after = db.scalar(select(OrderRecord).where(OrderRecord.order_id == 880).execution_options(populate_existing=True))
+    assert after.facts is None and after.lines == before.lines
+    assert balance(client) == 30

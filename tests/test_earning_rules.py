@@ -179,9 +179,10 @@ def test_a_refund_that_arrives_before_its_order_uses_the_lines_once_the_order_ea
 # Replay, batches and the rules-free baseline
 
 
-def replayed_points(app, client, path: Path) -> dict[str, int]:
+def replayed_points(app, client, settle, path: Path) -> dict[str, int]:
     runner = app.test_cli_runner()
     assert runner.invoke(args=["replay", str(path)]).exit_code == 0
+    settle()  # the services pass's workers process them
     listed = client.get("/api/members", headers=auth(json.loads(path.read_text().splitlines()[0])["shop"]))
     return {m["customer_id"]: m["balance"] for m in listed.get_json()["members"]} if listed.status_code == 200 else {}
 
@@ -221,22 +222,23 @@ def flat_points(path: Path) -> dict[str, int]:
 
 
 @pytest.mark.parametrize("recording", sorted(p.name for p in RECORDINGS.glob("*.jsonl")))
-def test_with_no_rules_every_recording_earns_what_the_flat_rate_gives(app, client, recording):
+def test_with_no_rules_every_recording_earns_what_the_flat_rate_gives(app, client, settle, recording):
     path = RECORDINGS / recording
-    got = replayed_points(app, client, path)
+    got = replayed_points(app, client, settle, path)
     expected = {customer: points for customer, points in flat_points(path).items()}
     assert {c: p for c, p in got.items() if c in expected} == expected
 
 
-def test_replaying_a_recording_twice_with_rules_changes_nothing_the_second_time(app, client, installed):
+def test_replaying_a_recording_twice_with_rules_changes_nothing_the_second_time(app, client, installed, settle):
     add_rule(client, name="2x Rosebud", kind="multiplier", match={"field": "vendor", "value": "Rosebud"},
              multiplier="2")
     path = RECORDINGS / "partial_refund.jsonl"
-    first = replayed_points(app, client, path)
-    assert first and replayed_points(app, client, path) == first
+    first = replayed_points(app, client, settle, path)
+    assert first and replayed_points(app, client, settle, path) == first
 
 
-def test_a_batch_of_250_mixed_orders_earns_what_the_one_by_one_computation_gives(app, installed, monkeypatch):
+def test_a_batch_of_250_mixed_orders_earns_what_the_one_by_one_computation_gives(inprocess_app, installed,
+                                                                                 monkeypatch):
     from plugin.db import transaction
     from plugin.loyalty.earning.engine import award
     from plugin.loyalty.earning_rules import active_rules
@@ -245,6 +247,7 @@ def test_a_batch_of_250_mixed_orders_earns_what_the_one_by_one_computation_gives
     from webhooks.handlers import orders_paid
     from webhooks.processing import drain_due_events
 
+    app = inprocess_app  # jobs in this process on either pass, so the 250 wait for one drain
     client = app.test_client()
     add_rule(client, name="2x tea", kind="multiplier", match={"field": "product_id", "value": "11"}, multiplier="2")
     add_rule(client, name="1.5x Potter", kind="multiplier", match={"field": "vendor", "value": "potter & co"},

@@ -1,5 +1,6 @@
 """The shopper's page through the app proxy: plain HTML that works without JavaScript."""
 import re
+from html.parser import HTMLParser
 
 import pytest
 import responses
@@ -98,6 +99,43 @@ def test_merchant_text_is_shown_as_text_never_run_as_html_or_liquid(client, stor
     assert response.mimetype == "text/html"  # not application/liquid: the storefront renders nothing of ours
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<b>hi</b>" not in html
+
+
+class PageText(HTMLParser):
+    """The page as a browser parses it: its elements, and the text of each table cell."""
+
+    def __init__(self, html: str):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.cells: list[str] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        if tag == "td":
+            self.cells.append("")
+
+    def handle_endtag(self, tag):
+        self.tags.append(f"/{tag}")
+
+    def handle_data(self, data):
+        if self.tags and self.tags[-1] == "td":
+            self.cells[-1] += data
+
+
+MARKUP_REWARD = "Tote \"bag\" & <b onmouseover='alert(1)'>'deal'</b> <script>alert(2)</script>"
+
+
+def test_a_reward_name_with_markup_and_quotes_is_shown_as_text_in_the_catalog_and_the_codes(client, store):
+    store.post(GRAPHQL, json=CREATED)
+    created = client.post("/api/rewards", json={"name": MARKUP_REWARD, "kind": "amount_off", "value": "1",
+                                                "points_cost": 10}, headers=auth())
+    assert created.status_code == 201, created.get_json()
+    page = client.get(proxy_url("/proxy/")).get_data(as_text=True)
+    client.post(proxy_url("/proxy/redemptions"), data={"reward_id": created.get_json()["id"], "csrf": csrf_of(page)})
+    parsed = PageText(client.get(proxy_url("/proxy/")).get_data(as_text=True))
+    assert parsed.cells.count(MARKUP_REWARD) == 2  # the catalog's row and the code's row, each as typed
+    assert "b" not in parsed.tags and "script" not in parsed.tags
 
 
 def test_an_unsigned_page_request_is_refused(client, store):

@@ -1,5 +1,7 @@
 // Program settings: GET and PATCH /api/program, a save bar while there are unsaved
-// changes, the API's 422 messages next to their fields, and a plain-words preview.
+// changes, the API's 422 messages next to their fields, and a plain-words preview whose
+// points come from POST /api/program/preview: the server runs the rules that award orders,
+// so no earning arithmetic lives here to drift from them.
 import {
   api, byId, clearBanners, clearFieldErrors, otherErrors, plainDecimal, showBanner, showFieldErrors, toast,
   wholeNumber,
@@ -9,7 +11,11 @@ const form = byId("settings-form");
 const saveBar = byId("save-bar");
 const FLAGS = ["exclude_gift_cards", "award_test_orders", "return_points_on_expiry"];
 const SAMPLE_ORDER = "40.00";
+const PREVIEW_DELAY_MS = 250; // typing "1.25" asks once, not four times
 let saved = null;
+// The server's last sentence about the sample order, and the settings it was asked about.
+let earned = { asked: null, line: null };
+let previewTimer = null;
 
 function fill(program) {
   form.elements.points_per_currency_unit.value = plainDecimal(program.points_per_currency_unit);
@@ -37,26 +43,22 @@ function asSaved(program) {
   return { points_per_currency_unit, signup_bonus, excluded_order_tags, ...flags };
 }
 
-// Exact decimal arithmetic, floored, as plugin/loyalty/earning/rules.py does it: BigInt, never floats.
-function scaled(text) {
-  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(text)) return null;
-  const [whole, fraction = ""] = text.split(".");
-  return { digits: BigInt((whole || "0") + fraction), scale: fraction.length };
+/** What the preview asks the server: the sample order under the rate and flag as typed,
+ * as JSON text so that two questions compare with ===. */
+function previewQuestion(program) {
+  const { points_per_currency_unit, exclude_gift_cards } = program;
+  return JSON.stringify({ points_per_currency_unit, exclude_gift_cards, subtotal: SAMPLE_ORDER, gift_card_total: "0" });
 }
 
-export function pointsFor(amount, rate) {
-  const a = scaled(amount);
-  const r = scaled(rate);
-  if (a === null || r === null) return null;
-  return (a.digits * r.digits) / 10n ** BigInt(a.scale + r.scale);
+function earnedLine({ ok, status, data }) {
+  if (ok) return `A ${SAMPLE_ORDER} order earns ${data.points} point${data.points === 1 ? "" : "s"}.`;
+  if (status === 422) return "Enter a rate such as 1 or 0.5 to see what an order earns.";
+  return "What an order earns cannot be shown right now.";
 }
 
-function preview() {
-  const program = values();
-  const points = pointsFor(SAMPLE_ORDER, program.points_per_currency_unit);
-  const lines = [points === null
-    ? "Enter a rate such as 1 or 0.5 to see what an order earns."
-    : `A ${SAMPLE_ORDER} order earns ${points} point${points === 1n ? "" : "s"}.`];
+/** The preview sentence: the server's line about points, then the rest in plain words. */
+function showPreview(program) {
+  const lines = earned.line === null ? [] : [earned.line];
   if (program.exclude_gift_cards) lines.push("Gift cards in an order earn nothing.");
   if (program.excluded_order_tags.length) {
     lines.push(`Orders tagged ${program.excluded_order_tags.join(" or ")} earn nothing.`);
@@ -64,7 +66,28 @@ function preview() {
   if (Number.isInteger(program.signup_bonus) && program.signup_bonus > 0) {
     lines.push(`New customers get ${program.signup_bonus} points when they open an account.`);
   }
-  byId("preview").textContent = lines.join(" ");
+  byId("preview").textContent = lines.join(" ") || "—";
+}
+
+async function askServer(question) {
+  const answer = await api("/api/program/preview", { method: "POST", body: JSON.parse(question) });
+  // An answer about settings since changed is dropped: the call for the new ones is due.
+  if (question !== previewQuestion(values())) return;
+  // A failure may pass (a network blip, a deploy), so only a real answer is remembered.
+  const settled = answer.ok || answer.status === 422;
+  earned = { asked: settled ? question : null, line: earnedLine(answer) };
+  byId("preview").setAttribute("aria-busy", "false");
+  showPreview(values());
+}
+
+function preview() {
+  const program = values();
+  const question = previewQuestion(program);
+  showPreview(program); // the words need no server; the points line stays until its answer
+  clearTimeout(previewTimer);
+  const waiting = question !== earned.asked;
+  byId("preview").setAttribute("aria-busy", String(waiting));
+  if (waiting) previewTimer = setTimeout(() => askServer(question), PREVIEW_DELAY_MS);
 }
 
 function changed() {

@@ -153,6 +153,10 @@ def redact_customer(session: Session, shop_id: int, shop_domain: str, customer_i
     # members it credits, and taking locks in the same order cannot deadlock with it.
     scrubbed = _scrub_deliveries(session, shop_domain, customer_id, {*known_orders, *order_ids}, keep_event_id)
     _forget_profile(session, shop_id, customer_id)
+    # The parsed order facts kept for a simulator say what the customer bought: they go too.
+    # What each line earned (orders.lines) stays: it is the shop's figure refunds need.
+    session.execute(update(OrderRecord).where(OrderRecord.shop_id == shop_id, OrderRecord.customer_id == customer_id)
+                    .values(facts=None))
     session.execute(delete(DATA_REQUESTS).where(DATA_REQUESTS.c.shop_id == shop_id,
                                                 DATA_REQUESTS.c.customer_id == customer_id))
     return scrubbed

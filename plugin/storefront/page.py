@@ -2,15 +2,17 @@
 
 It is sent as `text/html`, not `application/liquid`, so nothing we print (reward names
 typed by the merchant, say) can ever run as Liquid in the storefront (security check
-APP_PROXY_LIQUID_INJECTION); everything is HTML-escaped. The redeem buttons are forms that
-carry a CSRF token: the proxy signs any request a logged-in shopper's browser makes, so
-without one a foreign page could make a shopper spend their points.
+APP_PROXY_LIQUID_INJECTION). The HTML is templates/storefront/page.html, which Jinja
+autoescapes: every value printed there is escaped, and nothing is marked safe. This module
+holds what the template is given (`page_context`) and the CSRF token of its redeem forms:
+the proxy signs any request a logged-in shopper's browser makes, so without one a foreign
+page could make a shopper spend their points.
 """
 import hashlib
 import hmac
 import re
 import time
-from html import escape
+from typing import NamedTuple
 
 from flask import current_app
 
@@ -30,11 +32,15 @@ NOTICES = {
 }
 STATUS_WORDS = {RedemptionStatus.PENDING: "being created", RedemptionStatus.ISSUED: "ready to use",
                 RedemptionStatus.USED: "used", RedemptionStatus.EXPIRED: "expired", RedemptionStatus.FAILED: "failed"}
-STYLE = ("body{font-family:inherit,system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;"
-         "line-height:1.5;color:#222}table{width:100%;border-collapse:collapse}td,th{padding:.4rem;"
-         "border-bottom:1px solid #ddd;text-align:left}button{padding:.35rem .9rem;cursor:pointer}"
-         ".notice{background:#eef6ee;border:1px solid #9c9;padding:.6rem;border-radius:4px}"
-         ".balance{font-size:1.6rem;font-weight:600}code{font-size:1.05rem}")
+
+
+class CodeRow(NamedTuple):
+    """One line of "Your codes": `ready` codes get an "Apply to cart" link."""
+
+    code: str
+    reward: str
+    state: str
+    ready: bool
 
 
 def csrf_token(shop: str, customer_id: int, now: float | None = None) -> str:
@@ -60,60 +66,26 @@ def safe_prefix(path_prefix: str | None) -> str:
     return path_prefix if path_prefix and PATH_PREFIX.fullmatch(path_prefix) else "/apps/loyalty"
 
 
-def page(prefix: str, program: Program, rewards: list[Reward], member: Member | None, customer_id: int | None,
-         redemptions: list[Redemption], notice: str | None, csrf: str | None) -> str:
-    parts = [f"<!doctype html><html lang=en><head><meta charset=utf-8>"
-             f"<meta name=viewport content='width=device-width,initial-scale=1'>"
-             f"<title>Rewards</title><style>{STYLE}</style></head><body><h1>Rewards</h1>"]
-    if notice in NOTICES:
-        parts.append(f"<p class=notice role=status>{escape(NOTICES[notice])}</p>")
-    parts.append(_how_it_works(program))
-    if customer_id is None:
-        parts.append(f"<p><a href='/account/login?return_url={escape(prefix)}'>Sign in</a> to see your points "
-                     f"and redeem them.</p>")
-        parts.append(_catalog(rewards, prefix, None, None))
-    else:
-        points = member.balance if member else 0
-        parts.append(f"<p>Your points: <span class=balance>{points}</span></p>")
-        parts.append(_catalog(rewards, prefix, points, csrf))
-        parts.append(_codes(redemptions, rewards))
-    parts.append("</body></html>")
-    return "".join(parts)
+def page_context(prefix: str, program: Program, rewards: list[Reward], member: Member | None,
+                 customer_id: int | None, redemptions: list[Redemption], notice: str | None,
+                 csrf: str | None) -> dict:
+    """The values templates/storefront/page.html lays out, as plain data.
+
+    `points` is None for a shopper who is not signed in: the page then offers no forms.
+    `notice` is one of our NOTICES or None, never the query's own text."""
+    return {
+        "prefix": prefix,
+        "notice": NOTICES.get(notice or ""),
+        "rate": program.points_per_currency_unit,
+        "signup_bonus": program.signup_bonus,
+        "points": None if customer_id is None else (member.balance if member else 0),
+        "rewards": rewards,
+        "csrf": csrf or "",
+        "codes": _codes(redemptions, rewards),
+    }
 
 
-def _how_it_works(program: Program) -> str:
-    bonus = f" and {program.signup_bonus} points when you create an account" if program.signup_bonus else ""
-    return (f"<p>Earn {escape(str(program.points_per_currency_unit))} point(s) for every unit of currency you "
-            f"spend{bonus}. Trade points for discount codes below.</p>")
-
-
-def _catalog(rewards: list[Reward], prefix: str, points: int | None, csrf: str | None) -> str:
-    rows = []
-    for reward in rewards:
-        action = ""
-        if points is not None:
-            disabled = "" if points >= reward.points_cost else " disabled"
-            action = (f"<form method=post action='{escape(prefix)}/redemptions'>"
-                      f"<input type=hidden name=reward_id value='{reward.id}'>"
-                      f"<input type=hidden name=csrf value='{escape(csrf or '')}'>"
-                      f"<button type=submit{disabled}>Redeem</button></form>")
-        rows.append(f"<tr><td>{escape(reward.name)}</td><td>{reward.points_cost} points</td><td>{action}</td></tr>")
-    if not rows:
-        return "<p>No rewards are offered right now.</p>"
-    return "<h2>Rewards</h2><table><tr><th>Reward</th><th>Cost</th><th></th></tr>" + "".join(rows) + "</table>"
-
-
-def _codes(redemptions: list[Redemption], rewards: list[Reward]) -> str:
-    if not redemptions:
-        return ""
+def _codes(redemptions: list[Redemption], rewards: list[Reward]) -> list[CodeRow]:
     names = {reward.id: reward.name for reward in rewards}
-    rows = []
-    for redemption in redemptions:
-        apply = ""
-        if redemption.status is RedemptionStatus.ISSUED:
-            apply = f"<a href='/discount/{escape(redemption.code)}?redirect=/cart'>Apply to cart</a>"
-        rows.append(f"<tr><td><code>{escape(redemption.code)}</code></td>"
-                    f"<td>{escape(names.get(redemption.reward_id, 'Reward'))}</td>"
-                    f"<td>{STATUS_WORDS[redemption.status]}</td><td>{apply}</td></tr>")
-    return ("<h2>Your codes</h2><table><tr><th>Code</th><th>Reward</th><th>State</th><th></th></tr>"
-            + "".join(rows) + "</table>")
+    return [CodeRow(code=r.code, reward=names.get(r.reward_id, "Reward"), state=STATUS_WORDS[r.status],
+                    ready=r.status is RedemptionStatus.ISSUED) for r in redemptions]

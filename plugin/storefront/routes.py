@@ -18,7 +18,7 @@ that uninstalled the app refuses with a notice (the points stay).
 import logging
 from urllib.parse import parse_qs
 
-from flask import Blueprint, current_app, g, jsonify, redirect, request
+from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request
 from shopify_app import verify_app_proxy_req
 
 from plugin.db import request_session
@@ -40,7 +40,10 @@ from plugin.storefront import page as storefront
 
 log = logging.getLogger(__name__)
 
-bp = Blueprint("proxy", __name__, url_prefix="/proxy")
+# Templates live in a `storefront/` subfolder: Flask searches every blueprint's folder for a
+# name, so a bare "page.html" could be shadowed by (or shadow) the admin panel's templates.
+bp = Blueprint("proxy", __name__, url_prefix="/proxy", template_folder="templates")
+PAGE_TEMPLATE = "storefront/page.html"
 
 # A second value of these would leave room to sign one and act on another.
 SINGLE_VALUED = ("shop", "timestamp", "signature", "logged_in_customer_id")
@@ -104,14 +107,14 @@ def storefront_page():
     if shop is None:
         return html_response("<!doctype html><p>This store has no rewards program.</p>", 404)
     member = None if g.proxy_customer_id is None else get_member(session, shop.id, g.proxy_customer_id)
-    body = storefront.page(
+    body = render_template(PAGE_TEMPLATE, **storefront.page_context(
         prefix=storefront.safe_prefix(request.args.get("path_prefix")), program=shop.program,
         rewards=[r for r in list_rewards(session, shop.id) if r.active], member=member,
         customer_id=g.proxy_customer_id,
         redemptions=[] if member is None else recent_redemptions(session, member.id),
         notice=request.args.get("notice"),
         csrf=None if g.proxy_customer_id is None else storefront.csrf_token(shop.domain, g.proxy_customer_id),
-    )
+    ))
     return html_response(body)
 
 

@@ -92,6 +92,37 @@ def test_changing_the_earn_rate_saves_it_and_a_reload_shows_it(panel, client):
     panel.screenshot("settings")
 
 
+def test_the_preview_sentence_is_the_servers_answer_asked_once_per_pause_and_saves_nothing(panel, client):
+    page = panel.page
+    asked = []
+    page.on("request", lambda request: asked.append(request) if "/api/program/preview" in request.url else None)
+    panel.open("/settings", loaded="program")
+    preview = page.locator("#preview")
+    expect(preview).to_contain_text("A 40.00 order earns 40 points.")
+    asked.clear()
+    rate = page.locator("#points_per_currency_unit")
+    rate.fill("")
+    rate.press_sequentially("2.5")
+    expect(preview).to_contain_text("A 40.00 order earns 100 points.")
+    assert 1 <= len(asked) < 4, [r.post_data_json for r in asked]  # debounced: fewer calls than keystrokes
+    assert asked[-1].post_data_json == {"points_per_currency_unit": "2.5", "exclude_gift_cards": True,
+                                        "subtotal": "40.00", "gift_card_total": "0"}
+    assert asked[-1].headers["authorization"].startswith("Bearer ")
+    expect(preview).to_have_text("A 40.00 order earns 100 points. Gift cards in an order earn nothing.")
+    with page.expect_request("**/api/program/preview") as gift_cards:
+        page.locator("#exclude_gift_cards").uncheck()
+    assert gift_cards.value.post_data_json["exclude_gift_cards"] is False
+    expect(preview).to_have_text("A 40.00 order earns 100 points.")
+    rate.fill("-2")
+    expect(preview).to_contain_text("Enter a rate such as 1 or 0.5 to see what an order earns.")
+    # Whatever the server says is what the page says: no arithmetic of its own is left.
+    page.route("**/api/program/preview", lambda route: route.fulfill(json={"points": 1, "eligible": "40.00"}))
+    rate.fill("3")
+    expect(preview).to_contain_text("A 40.00 order earns 1 point.")
+    panel.screenshot("settings-preview")
+    assert program(client)["points_per_currency_unit"] == "1" and program(client)["exclude_gift_cards"] is True
+
+
 def test_a_bad_earn_rate_shows_the_apis_message_next_to_the_field_and_saves_nothing(panel, client):
     page = panel.page
     panel.open("/settings", loaded="program")
