@@ -52,7 +52,8 @@ def set_up(app) -> None:
         skus = [sku for _, sku, _ in PRODUCTS] + ["GIFT"]
         connection.execute(CachedProduct.__table__.insert(), [
             dict(shop_id=shop_id, product_id=product_id(sku), product_type=FACTS[sku][0], vendor="Rosebud",
-                 tags=FACTS[sku][1], collection_ids=FACTS[sku][2], fetched_at=utcnow()) for sku in skus])
+                 tags=FACTS[sku][1], collection_ids=FACTS[sku][2], fetched_at=utcnow(),
+                 collections_fetched_at=utcnow()) for sku in skus])
 
 
 def expected_points(app, orders) -> int:

@@ -80,7 +80,7 @@ def test_the_same_webhook_id_twice_is_answered_200_and_stored_once(app, client, 
 
 def test_an_unknown_topic_is_answered_200_and_ignored(client, db):
     before = table_counts(db)
-    response = signed_webhook(client, "products/update", {"id": 1})
+    response = signed_webhook(client, "collections/update", {"id": 1})
     assert response.status_code == 200 and response.get_json()["status"] == "ignored"
     assert table_counts(db) == before
 

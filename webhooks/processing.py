@@ -27,6 +27,7 @@ from plugin.loyalty.shops import ShopContext, shop_context
 from plugin.models import EventStatus, WebhookEvent
 from webhooks.handlers import HANDLERS
 from webhooks.handlers.payloads import PayloadError, parse_body, timestamp
+from webhooks.products import look_up_products
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,9 @@ def drain_due_events(batch_size: int = BATCH_SIZE) -> int:
 
 
 def _process_batch(limit: int) -> int:
+    # Product facts come from the platform: fetched here, before the batch's transaction
+    # opens, never inside it (no HTTP call may hold a write transaction, or SQLite's lock).
+    look_up_products(limit)
     session = new_session()
     events = []
     try:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plugin.ids import parse_id
-from plugin.loyalty.catalog import product_facts
+from plugin.loyalty.catalog import facts_for_pricing, needs_collections, needs_product_facts
 from plugin.loyalty.earning.engine import Award, award
 from plugin.loyalty.earning.rules import OrderFacts
 from plugin.loyalty.earning.strategies import BONUS_PER, KINDS, MATCHES, EarningRule
@@ -211,10 +211,14 @@ _PARSERS = {
 
 
 def price_orders(session: Session, shop, orders: list[OrderFacts]) -> dict[int, Award]:
-    """What each order earns under the shop's active rules (`shop` is a ShopContext); the
-    product cache is read only when a rule matches on product facts."""
+    """What each order earns under the shop's active rules (`shop` is a ShopContext).
+
+    The product cache is read only when a rule matches on product facts; then every product
+    the orders name must be cached and fresh, or ProductFactsMissing is raised (the look-up
+    pass, webhooks/products.py, fills the cache outside this transaction; the orders' events
+    wait and are retried meanwhile): an order never earns at a guessed rate."""
     products = {}
-    if any(MATCHES[rule.match_field].needs_product for rule in shop.earning_rules):
+    if needs_product_facts(shop.earning_rules):
         wanted = {line.product_id for order in orders for line in order.lines if line.product_id is not None}
-        products = product_facts(session, shop.id, wanted)
+        products = facts_for_pricing(session, shop.id, wanted, needs_collections(shop.earning_rules))
     return {order.order_id: award(order, shop.rules, shop.earning_rules, products) for order in orders}

@@ -54,3 +54,9 @@ class CachedProduct(Base):
     # When these facts were last read from the platform (webhook or look-up); older than a
     # day, they are refreshed before they decide points.
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The platform's `updated_at` of the facts held: webhooks arrive out of order, and an
+    # older delivery must not overwrite newer facts. NULL: the platform did not say.
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When collection_ids was last read (a look-up; the REST product webhook does not carry
+    # collections). NULL: never, so a rule on collections needs a look-up first.
+    collections_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

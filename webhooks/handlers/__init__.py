@@ -17,6 +17,9 @@ from webhooks.handlers import (
     orders_cancelled,
     orders_create,
     orders_paid,
+    products_create,
+    products_delete,
+    products_update,
     refunds_create,
     shop_redact,
 )
@@ -29,6 +32,10 @@ HANDLERS = {
     "refunds/create": refunds_create,
     "customers/create": customers_create,
     "customers/update": customers_update,
+    # The product cache that rules on product type, tags and collections read.
+    "products/create": products_create,
+    "products/update": products_update,
+    "products/delete": products_delete,
     # The mandatory privacy topics (shopify.app.toml subscribes them as compliance_topics).
     "customers/data_request": customers_data_request,
     "customers/redact": customers_redact,

@@ -1,0 +1,143 @@
+"""The look-up pass: product facts fetched before a batch of paid orders is priced.
+
+Rules on product type, tags or collections need facts that order lines do not carry.
+Fetching them inside the batch's transaction would hold that transaction across an HTTP
+call (on SQLite, the whole database's write lock), so `look_up_products` runs first, with
+no transaction open: it reads the due orders/paid events in a read-only session and, for
+each shop with an active rule on product facts, collects the products its orders name that
+are missing or stale in the cache, fetches them all at once (one query per shop for up to
+IDS_PER_QUERY products, plugin/shopify/products.py) and stores them in a short transaction
+of its own.
+
+It is best-effort. If the platform is down, it logs and moves on; pricing
+(plugin/loyalty/earning_rules.py `price_orders`) then refuses those orders, whose events
+wait and are retried with the usual backoff, and this pass tries again before their next
+batch. A shop without such a rule costs one light query per batch and no look-up at all.
+"""
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from rq.timeouts import BaseTimeoutException
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from plugin.db import reading_session, transaction, utcnow
+from plugin.loyalty.catalog import COLLECTION_FIELD, product_match_fields, record_look_up, stale_or_missing
+from plugin.loyalty.earning.rules import normalise_tag
+from plugin.loyalty.earning.strategies import ProductFacts
+from plugin.models import EarningRuleRecord, EventStatus, Shop, WebhookEvent
+from plugin.shopify.client import AdminClient, PlatformError
+from plugin.shopify.products import PlatformProduct, fetch_products
+from plugin.shopify.tokens import NotInstalled
+from webhooks.handlers import orders_paid
+from webhooks.handlers.payloads import parse_body
+
+log = logging.getLogger(__name__)
+
+EVENTS = WebhookEvent.__table__
+TOPIC = "orders/paid"
+# Fewer tries than the client's default: the orders wait and are retried anyway, and a long
+# outage must not stall every batch (other shops' events too) for the client's full backoff.
+LOOK_UP_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """A shop's products to fetch before its paid orders can be priced."""
+
+    shop_id: int
+    domain: str
+    product_ids: frozenset[int]
+
+
+def look_up_products(limit: int) -> None:
+    """Fill the cache for the next `limit` due paid orders. Never raises (but for a job
+    timeout): whatever goes wrong here, pricing refuses what is still missing."""
+    try:
+        for shop in _read_wanted(limit):
+            _look_up(shop)
+    except BaseTimeoutException:
+        raise  # the job ran out of time: RQ must see it
+    except Exception:
+        log.exception("the product look-up pass failed; paid orders that need it wait")
+
+
+def _read_wanted(limit: int) -> list[Wanted]:
+    session = reading_session()
+    try:
+        return wanted_products(session, limit)
+    finally:
+        session.close()  # no snapshot or connection held across the HTTP calls that follow
+
+
+def wanted_products(session: Session, limit: int) -> list[Wanted]:
+    """Per shop with an active rule on product facts: its due orders' products missing or stale."""
+    shops = _shops_with_product_rules(session, limit)
+    if not shops:
+        return []
+    named = _ordered_products(session, limit, set(shops))
+    wanted = []
+    for domain, product_ids in named.items():
+        shop_id, collections = shops[domain]
+        missing = stale_or_missing(session, shop_id, product_ids, collections)
+        if missing:
+            wanted.append(Wanted(shop_id, domain, frozenset(missing)))
+    return wanted
+
+
+def _due(limit: int):
+    """The next due paid orders, as the batch will claim them (without taking them)."""
+    return (select(EVENTS.c.id, EVENTS.c.shop_domain).where(
+        EVENTS.c.status == EventStatus.PENDING, EVENTS.c.next_attempt_at <= utcnow(), EVENTS.c.topic == TOPIC)
+        .order_by(EVENTS.c.id).limit(limit).subquery())
+
+
+def _shops_with_product_rules(session: Session, limit: int) -> dict[str, tuple[int, bool]]:
+    """domain -> (shop id, whether a rule needs collections), for the shops of due paid orders."""
+    due = _due(limit)
+    rows = session.execute(select(Shop.domain, Shop.id, EarningRuleRecord.match_field).distinct()
+                           .join(EarningRuleRecord, EarningRuleRecord.shop_id == Shop.id)
+                           .where(Shop.domain.in_(select(due.c.shop_domain)), EarningRuleRecord.active.is_(True),
+                                  EarningRuleRecord.match_field.in_(product_match_fields())))
+    shops: dict[str, tuple[int, bool]] = {}
+    for domain, shop_id, field in rows:
+        _, collections = shops.get(domain, (shop_id, False))
+        shops[domain] = (shop_id, collections or field == COLLECTION_FIELD)
+    return shops
+
+
+def _ordered_products(session: Session, limit: int, domains: set[str]) -> dict[str, set[int]]:
+    """The products named by those shops' due paid orders. A payload that cannot be read
+    names none: processing reports it on its own, and it must not stop the others' look-ups."""
+    due = _due(limit)
+    rows = session.execute(select(EVENTS.c.shop_domain, EVENTS.c.payload).join(due, due.c.id == EVENTS.c.id)
+                           .where(EVENTS.c.shop_domain.in_(domains)))
+    named: dict[str, set[int]] = {}
+    for domain, payload in rows:
+        try:
+            lines = orders_paid.parse(parse_body(payload)).lines
+        except Exception:  # PayloadError, or whatever else processing will report
+            continue
+        named.setdefault(domain, set()).update(line.product_id for line in lines if line.product_id is not None)
+    return {domain: ids for domain, ids in named.items() if ids}
+
+
+def _look_up(shop: Wanted) -> None:
+    """One shop's products: fetched with no transaction open, then stored in a short one."""
+    try:
+        client = AdminClient(shop.shop_id, shop.domain, max_attempts=LOOK_UP_ATTEMPTS)
+        found = fetch_products(client, set(shop.product_ids))
+    except (PlatformError, NotInstalled) as error:
+        log.warning("product look-up for shop %s failed (%s: %s); its paid orders wait for it",
+                    shop.shop_id, type(error).__name__, error)
+        return
+    with transaction() as session:
+        record_look_up(session, shop.shop_id, set(shop.product_ids), [_facts(p) for p in found.values()])
+
+
+def _facts(product: PlatformProduct) -> tuple[ProductFacts, datetime | None]:
+    facts = ProductFacts(product.product_id, product.product_type, product.vendor,
+                         frozenset(normalise_tag(tag) for tag in product.tags if tag.strip()),
+                         frozenset(product.collection_ids))
+    return facts, product.updated_at
