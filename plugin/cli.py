@@ -4,6 +4,7 @@ import os
 import sys
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -13,7 +14,8 @@ from redis.exceptions import RedisError
 from rq import SimpleWorker
 
 from plugin import migrate
-from plugin.db import engine, transaction
+from plugin.db import engine, transaction, utcnow
+from plugin.loyalty.tick import TickRunning, run_tick
 from plugin.loyalty.ledger import verify_balances
 from plugin.loyalty.shops import is_shop_domain
 from plugin.queue import PLATFORM, WEBHOOKS, queue, redis_connection
@@ -162,6 +164,32 @@ def verify_ledger():
     click.echo("every balance equals the sum of its entries")
 
 
+@click.command("tick")
+@with_appcontext
+@click.option("--now", "now_text", help="Run as if it were this moment (ISO 8601 with a zone); not in production.")
+def tick(now_text: str | None):
+    """Do every time-driven change now: expire codes (and, as they come, points and tiers)."""
+    if now_text is not None and current_app.config["LOYALTY_ENV"] == "production":
+        raise click.UsageError("--now is refused in production: a tick there runs at the real time")
+    now = utcnow() if now_text is None else _moment(now_text)
+    try:
+        done = run_tick(now)
+    except TickRunning:
+        click.echo("another tick is running; nothing done")
+        return
+    click.echo(f"tick at {now.isoformat()}: " + ", ".join(f"{name} {count}" for name, count in done.items()))
+
+
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter("must be an ISO 8601 time such as 2027-03-01T00:00:00Z", param_hint="--now") from None
+    if moment.tzinfo is None:
+        raise click.BadParameter("must say its time zone (Z or an offset)", param_hint="--now")
+    return moment
+
+
 @click.command("dev-token")
 @with_appcontext
 @click.option("--shop", required=True, help="Shop domain, e.g. demo.myshopify.com")
@@ -188,6 +216,6 @@ def rotate_encryption_key_command():
 
 def register_commands(app) -> None:
     app.cli.add_command(db_group)
-    for command in (worker, serve, replay_command, retry_failed_command, verify_ledger, dev_token,
+    for command in (worker, serve, tick, replay_command, retry_failed_command, verify_ledger, dev_token,
                     rotate_encryption_key_command):
         app.cli.add_command(command)

@@ -21,9 +21,10 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from plugin.db import new_session, transaction
+from plugin.db import new_session, transaction, utcnow
 from plugin.loyalty.privacy import blank_old_payloads
-from plugin.loyalty.redemptions import retry_and_expire_codes
+from plugin.loyalty.redemptions import retry_due_codes
+from plugin.loyalty.tick import TickRunning, run_tick
 from plugin.queue import PLATFORM, enqueue, heartbeat_key, prefixed, redis_connection
 from webhooks.jobs import schedule_drain
 from webhooks.processing import due_event_exists
@@ -55,8 +56,16 @@ class Periodic:
     run: Callable[[], object]
 
 
+def tick_now() -> dict | None:
+    try:
+        return run_tick(utcnow())
+    except TickRunning:
+        return None  # a cron job or another worker is ticking: this one is not needed
+
+
 PERIODIC = (
-    Periodic("codes", timedelta(minutes=1), retry_and_expire_codes),
+    Periodic("codes", timedelta(minutes=1), retry_due_codes),
+    Periodic("tick", timedelta(minutes=5), tick_now),
     Periodic("install-nonces", timedelta(hours=1), purge_install_nonces),
     Periodic("payload-retention", timedelta(hours=1), blank_expired_payloads),
 )

@@ -76,6 +76,8 @@ def shop_rows(db, domain: str) -> dict:
             where = table.c.shop_domain == domain
         elif table.name == "shops":
             where = table.c.domain == domain
+        elif table.name == "leases":
+            continue  # the app's own (one tick at a time), nobody's data
         else:
             raise AssertionError(f"table {table.name} has no shop: say how shop/redact erases it")
         rows[table.name] = sorted(tuple(map(str, row)) for row in db.execute(select(table).where(where)))

@@ -8,7 +8,7 @@ import requests
 import responses
 
 from plugin.db import transaction, utcnow
-from plugin.loyalty.redemptions import retry_and_expire_codes
+from plugin.loyalty.redemptions import retry_due_codes
 from plugin.models import Redemption
 from tests.helpers import (
     OTHER_SHOP,
@@ -171,7 +171,7 @@ def test_a_platform_that_is_down_leaves_the_code_pending_then_a_retry_issues_it(
     platform.replace(responses.POST, GRAPHQL, json=created())
     make_due(app)
     with app.app_context():
-        assert retry_and_expire_codes()["retried"] == 1
+        assert retry_due_codes()["retried"] == 1
     assert member(client)["redemptions"][0]["status"] == "issued" and balance(client) == 0
 
 
@@ -184,7 +184,7 @@ def test_a_retry_that_finds_its_code_already_made_adopts_it(app, client, settle,
     platform.add(responses.POST, GRAPHQL, json={"data": {"codeDiscountNodeByCode": {"id": "gid://shopify/DiscountCodeNode/9"}}})
     make_due(app)
     with app.app_context():
-        retry_and_expire_codes()
+        retry_due_codes()
     assert member(client)["redemptions"][0]["status"] == "issued" and balance(client) == 0
 
 
@@ -197,7 +197,7 @@ def test_a_platform_down_for_good_finally_fails_and_returns_the_points(app, clie
     for _ in range(MAX_ISSUE_ATTEMPTS):
         make_due(app)
         with app.app_context():
-            retry_and_expire_codes()
+            retry_due_codes()
     assert member(client)["redemptions"][0]["status"] == "failed" and balance(client) == 500
 
 
@@ -223,16 +223,22 @@ def test_codes_that_expire_unused_give_points_back_when_the_program_says_so(app,
     redeem(client, rid)
     client.patch("/api/program", json={"return_points_on_expiry": False}, headers=auth())
     redeem(client, rid)
-    with app.app_context(), transaction() as session:
-        session.query(Redemption).update({"expires_at": utcnow() - timedelta(days=2)})
     client.patch("/api/program", json={"return_points_on_expiry": True}, headers=auth())
-    with app.app_context():
-        assert retry_and_expire_codes()["expired"] == 2
+    assert balance(client) == 0
+    assert "codes_expired 0" in tick(app, days=1)  # a day on: expired, but within the grace for late orders
+    assert balance(client) == 0
+    assert "codes_expired 2" in tick(app, days=3)  # past expiry and its grace
     assert [r["status"] for r in member(client)["redemptions"]] == ["expired", "expired"]
     assert balance(client) == 1000
-    with app.app_context():
-        assert retry_and_expire_codes()["expired"] == 0
+    assert "codes_expired 0" in tick(app, days=3)  # the same tick again changes nothing
     assert balance(client) == 1000
+
+
+def tick(app, days: int) -> str:
+    """`flask --app plugin tick --now` that many days from now; its output."""
+    result = app.test_cli_runner().invoke(args=["tick", "--now", (utcnow() + timedelta(days=days)).isoformat()])
+    assert result.exit_code == 0, result.output
+    return result.output
 
 
 def test_catalog_changes_are_validated_field_by_field_and_scoped_to_the_shop(client, installed, db):
@@ -316,7 +322,7 @@ def test_a_token_endpoint_that_is_down_leaves_the_code_pending_and_upkeep_goes_o
     responses.replace(responses.POST, token_endpoint(), json=token_answer("shpat_new"))
     responses.post(GRAPHQL, json=created())
     with app.app_context():
-        assert retry_and_expire_codes()["retried"] == 1
+        assert retry_due_codes()["retried"] == 1
     assert member(client)["redemptions"][0]["status"] == "issued" and balance(client) == 500
 
 
@@ -333,11 +339,8 @@ def test_a_lost_answer_retried_by_the_client_adopts_the_code_it_made(client, sen
 def test_a_code_used_after_its_points_were_returned_spends_them_again_once(app, client, send, platform):
     send("orders/paid", order(subtotal="500.00"))
     platform.post(GRAPHQL, json=created())
-    code = redeem(client, default_reward(client)).get_json()["code"]
-    with app.app_context(), transaction() as session:
-        session.query(Redemption).update({"expires_at": utcnow() - timedelta(days=2)})
-    with app.app_context():
-        retry_and_expire_codes()
+    code = redeem(client, reward_id(client, code_lifetime_days=1)).get_json()["code"]
+    tick(app, days=3)
     assert balance(client) == 500  # expired unused: points back
     used = order(order_id=42, subtotal="0.00", discount_codes=[{"code": code, "amount": "5.00", "type": "fixed_amount"}])
     send("orders/paid", used)

@@ -26,17 +26,21 @@ from tests.test_storefront import csrf_of
 
 def all_at_once(count: int, call) -> list:
     """Run `call(n)` for n in range(count) in threads released together; their answers in order."""
-    barrier, answers = threading.Barrier(count), [None] * count
+    barrier, answers, errors = threading.Barrier(count), [None] * count, []
 
     def run(n):
         barrier.wait()
-        answers[n] = call(n)
+        try:
+            answers[n] = call(n)
+        except Exception as error:  # collected: an exception in a thread would be silent
+            errors.append(error)
 
     threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    assert errors == []
     return answers
 
 
@@ -187,7 +191,7 @@ def test_codes_expiring_while_orders_use_them_end_used_or_returned_never_both(
     from datetime import timedelta
 
     from plugin.db import utcnow
-    from plugin.loyalty.redemptions import retry_and_expire_codes
+    from plugin.loyalty.tick import run_tick
 
     fund(client, settle, 5000)
     platform.post(GRAPHQL, json=created())
@@ -201,7 +205,7 @@ def test_codes_expiring_while_orders_use_them_end_used_or_returned_never_both(
     def either(n):
         if n == 10:
             with app.app_context():
-                return retry_and_expire_codes()["expired"]
+                return run_tick(utcnow())["codes_expired"]
         paid = order(order_id=60_000 + n, subtotal="10.00", discount_codes=[{"code": codes[n], "amount": "5.00"}])
         return requests.post(f"{live_server}/webhooks", data=json.dumps(paid).encode(), timeout=30,
                              headers=signed_headers("orders/paid", paid)).status_code
@@ -209,7 +213,7 @@ def test_codes_expiring_while_orders_use_them_end_used_or_returned_never_both(
     answers = all_at_once(11, either)
     settle()
 
-    assert answers[:10] == [200] * 10
+    assert answers[:10] == [200] * 10 and isinstance(answers[10], int)
     statuses = [r["status"] for r in member(client)["redemptions"]]
     assert set(statuses) <= {"used", "expired"} and len(statuses) == 10
     # Orders earned 10 each; a code that ended expired gave its 500 back, a used one did not.
@@ -226,3 +230,26 @@ def signed_headers(topic: str, payload: dict) -> dict:
     return {"X-Shopify-Topic": topic, "X-Shopify-Shop-Domain": SHOP, "X-Shopify-Webhook-Id": str(uuid.uuid4()),
             "X-Shopify-Hmac-Sha256": signature(API_SECRET, json.dumps(payload).encode()),
             "Content-Type": "application/json"}
+
+
+@responses.activate
+def test_twenty_redemptions_at_once_with_the_token_due_for_refresh_refresh_it_once_and_all_succeed(
+        app, client, settle, live_server):
+    from tests.helpers import SHOP, session_token, token_answer, token_endpoint
+
+    responses.add_passthru("http://127.0.0.1")
+    responses.post(token_endpoint(), json=token_answer("shpat_old", "shprt_old", expires_in=60))  # due at once
+    assert client.get("/", query_string={"shop": SHOP, "id_token": session_token()}).status_code == 200
+    responses.replace(responses.POST, token_endpoint(), json=token_answer("shpat_new", "shprt_new"))
+    responses.post(GRAPHQL, json=created())
+    fund(client, settle, 20 * 500)
+    rid = reward_id(client)
+
+    answers = all_at_once(20, lambda n: api_redeem(live_server, rid))
+
+    assert answers == [201] * 20
+    assert len([c for c in responses.calls if c.request.url == token_endpoint()]) == 2  # the install, one refresh
+    assert {c.request.headers.get("X-Shopify-Access-Token") for c in responses.calls
+            if c.request.url == GRAPHQL} == {"shpat_new"}
+    assert balance(client) == 0 and sorted({r["status"] for r in member(client)["redemptions"]}) == ["issued"]
+    verify_ledger(app)

@@ -1,0 +1,43 @@
+"""`tick`: every time-driven change, at one moment, once at a time across all processes.
+
+Today a tick expires discount codes past their expiry (and its grace); the points
+lifecycle, tiers and birthdays add their steps to `STEPS`. Each step is idempotent and
+set-based, so a tick killed half-way is finished by the next one, and a second tick at the
+same moment changes nothing. A lease (plugin/leases.py) keeps two ticks from running at
+once, whether they come from the workers' schedule or from cron.
+"""
+from datetime import datetime, timedelta
+from typing import Callable
+
+from sqlalchemy.orm import Session
+
+from plugin import leases
+from plugin.db import transaction
+from plugin.loyalty.redemptions import expire_codes
+
+LEASE = "tick"
+# Longer than a tick takes; a tick that dies leaves the next one waiting at most this long.
+LEASE_LASTS = timedelta(minutes=10)
+
+STEPS: tuple[tuple[str, Callable[[Session, datetime], int]], ...] = (
+    ("codes_expired", expire_codes),
+)
+
+
+class TickRunning(Exception):
+    """Another tick holds the lease; this one did nothing."""
+
+
+def run_tick(now: datetime) -> dict[str, int]:
+    """Run every step at `now`, each in its own transaction; what each changed."""
+    holder = leases.take(LEASE, LEASE_LASTS)
+    if holder is None:
+        raise TickRunning("another tick is running")
+    try:
+        done = {}
+        for name, step in STEPS:
+            with transaction() as session:
+                done[name] = step(session, now)
+        return done
+    finally:
+        leases.give_back(LEASE, holder)
