@@ -6,6 +6,7 @@ from admin_ui.auth import committing
 from plugin.db import request_session
 from plugin.loyalty.earning_rules import create_rule, deactivate_rule, find_rule, list_rules, rule_json, update_rule
 from plugin.loyalty.fields import InvalidFields
+from plugin.loyalty.rule_preview import preview_rules
 
 bp = Blueprint("earning_rules_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
 
@@ -24,6 +25,15 @@ def add_rule():
         request_session().rollback()
         return error(422, "invalid earning rule", fields=invalid.fields)
     return jsonify(rule_json(rule)), 201
+
+
+@bp.post("/earning-rules/preview")
+def preview():
+    """What a sample order earns under the active rules and an unsaved one; nothing is saved."""
+    try:
+        return jsonify(preview_rules(request_session(), g.shop.program, json_body()))
+    except InvalidFields as invalid:
+        return error(422, "invalid preview", fields=invalid.fields)
 
 
 @bp.patch("/earning-rules/<rule_id>")

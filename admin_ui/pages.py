@@ -37,6 +37,7 @@ NAV = (
     ("dashboard", "/", "Dashboard"),
     ("members", "/members", "Members"),
     ("rewards", "/rewards", "Rewards"),
+    ("earning_rules", "/earning-rules", "Earning rules"),
     ("settings", "/settings", "Settings"),
     ("operations", "/operations", "Operations"),
 )
@@ -82,6 +83,12 @@ def member(customer_id: str):
 @panel_page
 def rewards():
     return _render("rewards", "Rewards")
+
+
+@bp.get("/earning-rules")
+@panel_page
+def earning_rules():
+    return _render("earning_rules", "Earning rules")
 
 
 @bp.get("/operations")

@@ -40,11 +40,20 @@ function source(entry) {
   return entry.kind === "order_award" ? [link] : [kind, " · ", link];
 }
 
+/** An award's breakdown under its reason: what the base rate, each rule and the tier gave. */
+function breakdown(entry) {
+  if (!Array.isArray(entry.breakdown) || entry.breakdown.length === 0) return null;
+  return h("ul", { class: "breakdown", "aria-label": "How these points were earned" },
+    entry.breakdown.map((item) => h("li", {},
+      h("span", { class: "breakdown-label" }, item.label),
+      h("span", { class: "breakdown-points" }, item.points === 0 ? "0" : signedPoints(item.points)))));
+}
+
 function ledgerRow(entry) {
   return h("tr", { "data-entry-id": entry.id },
     h("td", { class: "date" }, formatDate(entry.created_at)),
     h("td", { class: `num ${entry.delta > 0 ? "positive" : "negative"}` }, signedPoints(entry.delta)),
-    h("td", {}, entry.reason),
+    h("td", {}, h("div", {}, entry.reason), breakdown(entry)),
     h("td", {}, ...source(entry)));
 }
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 from plugin.loyalty.earning.engine import award
 from plugin.loyalty.earning.rules import OrderFacts, ProgramRules, eligible_amount
 from plugin.loyalty.fields import InvalidFields, decimal_number, parse_each
+
 # The program's own field parsers, not copies: a rate a save refuses, the preview refuses too.
 from plugin.loyalty.programs import _PARSERS as PROGRAM_FIELDS
 
@@ -22,7 +23,8 @@ MAX_AMOUNT = Decimal(10) ** 12
 SAMPLE_CUSTOMER = 1  # an order without a customer earns nothing; the preview's always has one
 
 
-def _amount(value) -> Decimal:
+def order_amount(value) -> Decimal:
+    """A sample order's amount, as large as a stored one (the earning rules' preview reads prices with it too)."""
     amount = decimal_number(value, "an amount such as \"40.00\"")
     if amount >= MAX_AMOUNT or amount.as_tuple().exponent < -6:
         raise ValueError(f"must be less than {MAX_AMOUNT:,} with at most 6 decimal places")
@@ -32,8 +34,8 @@ def _amount(value) -> Decimal:
 FIELDS = {
     "points_per_currency_unit": PROGRAM_FIELDS["points_per_currency_unit"],
     "exclude_gift_cards": PROGRAM_FIELDS["exclude_gift_cards"],
-    "subtotal": _amount,
-    "gift_card_total": _amount,
+    "subtotal": order_amount,
+    "gift_card_total": order_amount,
 }
 
 
