@@ -1,13 +1,14 @@
 """The admin API for the rewards catalog and for redeeming a member's points."""
 from flask import Blueprint, g, jsonify
 
-from admin_ui.api import error, json_body, member_summary
+from admin_ui.api import error, json_body
 from admin_ui.auth import committing
-from plugin.db import request_session
+from plugin.db import reading_session, request_session
 from plugin.ids import parse_id
 from plugin.loyalty.fields import InvalidFields
-from plugin.loyalty.redemptions import IN_REQUEST_LIMITS, RedemptionRefused, issue_code, redeem_reward, redemption_json
+from plugin.loyalty.redemptions import RedemptionRefused, issue_code_in_request, redeem_reward, redemption_json
 from plugin.loyalty.rewards import create_reward, delete_reward, find_reward, list_rewards, reward_json, update_reward
+from plugin.models import Member, Redemption
 
 bp = Blueprint("rewards_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
 
@@ -67,13 +68,16 @@ def redeem(customer_id: str):
         session.rollback()
         return error(refused.status, str(refused))
     session.commit()
-    issue_code(redemption.id, **IN_REQUEST_LIMITS)
-    session.refresh(redemption)
-    member = redemption_member(redemption)
-    return jsonify({**redemption_json(redemption), "balance": member["balance"]}), 201
+    issue_code_in_request(redemption.id)
+    return jsonify(redemption_answer(redemption.id)), 201
 
 
-def redemption_member(redemption) -> dict:
-    from plugin.models import Member
-
-    return member_summary(request_session().get(Member, redemption.member_id))
+def redemption_answer(redemption_id: int) -> dict:
+    """The redemption as it stands now, with the member's balance: read without waiting for
+    the write lock, since the points are spent and the answer must be 201 whatever happens."""
+    reader = reading_session()
+    try:
+        redemption = reader.get(Redemption, redemption_id)
+        return {**redemption_json(redemption), "balance": reader.get(Member, redemption.member_id).balance}
+    finally:
+        reader.close()

@@ -15,9 +15,9 @@ from rq import SimpleWorker
 
 from plugin import migrate
 from plugin.db import engine, transaction, utcnow
-from plugin.loyalty.tick import TickRunning, run_tick
 from plugin.loyalty.ledger import verify_balances
 from plugin.loyalty.shops import is_shop_domain
+from plugin.loyalty.tick import TickRunning, run_tick
 from plugin.queue import PLATFORM, WEBHOOKS, queue, redis_connection
 from plugin.replay import HttpSender, InProcessSender, load_recordings, replay
 from plugin.schedule import start_heartbeat, start_sweeper, sweep_once

@@ -30,7 +30,8 @@ def healthz():
 
 def _database() -> str:
     try:
-        with engine().connect() as connection:
+        # Read-only: a health check must not wait for SQLite's write lock behind a busy batch.
+        with engine().connect().execution_options(loyalty_reads_only=True) as connection:
             connection.execute(text("SELECT 1"))
         return "ok"
     except SQLAlchemyError:

@@ -150,6 +150,8 @@ def start_heartbeat(app, stop: threading.Event) -> threading.Thread:
                                                           ex=max(1, int(app.config["HEALTH_WORKER_SECONDS"])))
                 except (RedisConnectionError, RedisTimeoutError):
                     pass  # Redis is down: /healthz says so on its own
+                except RedisError as error:  # out of memory, read-only after a failover: try again later
+                    log.warning("worker heartbeat not written (%s)", type(error).__name__)
             if stop.wait(HEARTBEAT_SECONDS):
                 return
 

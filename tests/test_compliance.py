@@ -352,3 +352,13 @@ def test_customers_redact_drops_the_parsed_order_facts_and_keeps_what_lines_earn
     after = db.scalar(select(OrderRecord).where(OrderRecord.order_id == 880).execution_options(populate_existing=True))
     assert after.facts is None and after.lines == before.lines
     assert balance(client) == 30
+
+
+def test_an_order_that_arrives_after_the_redaction_keeps_no_parsed_facts_either(app, client, send, db):
+    from plugin.models import OrderRecord
+
+    send("customers/redact", customer_redact())
+    send("orders/paid", order(order_id=881, subtotal="12.00", line_items=[
+        {"id": 1, "product_id": 11, "sku": "TEA", "vendor": "Rosebud", "quantity": 1, "price": "12.00"}]))
+    late = db.scalar(select(OrderRecord).where(OrderRecord.order_id == 881))
+    assert late.facts is None and late.earned_points == 12 and balance(client) == 12

@@ -78,3 +78,20 @@ def test_healthz_is_503_when_the_database_is_down(tmp_path):
     down = create_app(app_config("postgresql+psycopg://nobody@127.0.0.1:1/none", None)).test_client()
     response = down.get("/healthz")
     assert response.status_code == 503 and response.get_json()["database"] == "unreachable"
+
+
+def test_healthz_answers_while_a_writer_holds_sqlites_write_lock(app, client, database):
+    if not database.startswith("sqlite"):
+        pytest.skip("SQLite's database-wide write lock; PostgreSQL has no such lock")
+    import sqlite3
+
+    holder = sqlite3.connect(database.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        response = client.get("/healthz")
+        waited = time.monotonic() - started
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert response.status_code == 200 and response.get_json()["database"] == "ok" and waited < 2

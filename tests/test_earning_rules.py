@@ -344,3 +344,34 @@ def test_the_breakdown_is_in_the_customers_data_export(client, installed, send):
     export = client.get(f"/api/data-requests/{listed['id']}", headers=auth()).get_json()["export"]
     assert export["ledger"][0]["breakdown"] == [{"rule_id": None, "label": "Base rate", "points": 10},
                                                 {"rule_id": rule["id"], "label": "2x all", "points": 10}]
+
+
+# Found in review
+
+
+def test_a_refund_of_a_free_line_takes_back_its_per_item_bonus(client, installed, send):
+    add_rule(client, name="50 per freebie", kind="bonus_points", match={"field": "sku", "value": "FREEBIE"},
+             points=50, per="item")
+    send("orders/paid", paid(1, [line(1, "40.00"), line(2, "5.00", sku="FREEBIE", discounts=("5.00",))]))
+    assert balance(client) == 90
+    send("refunds/create", refund_of(1, 501, (2, 1, "0.00")))
+    assert balance(client) == 40
+
+
+def test_a_gift_card_refund_follows_the_setting_the_order_earned_under(client, installed, send):
+    client.patch("/api/program", json={"exclude_gift_cards": False}, headers=auth())
+    send("orders/paid", paid(1, [line(1, "40.00"), line(2, "50.00", gift_card=True)]))
+    assert balance(client) == 90  # gift cards counted then
+    client.patch("/api/program", json={"exclude_gift_cards": True}, headers=auth())
+    refund = refund_of(1, 501, (2, 1, "50.00"))
+    refund["refund_line_items"][0]["line_item"]["gift_card"] = True
+    send("refunds/create", refund)
+    assert balance(client) == 40  # the gift card earned 50 then, so it gives back 50
+
+
+@pytest.mark.parametrize("multiplier, points", [("2", 20), ("0.5", 5)])
+def test_lines_that_claim_more_than_the_subtotal_are_scaled_to_it(client, installed, send, multiplier, points):
+    add_rule(client, name="rule", kind="multiplier", match={"field": "any"}, multiplier=multiplier)
+    send("orders/paid", paid(1, [line(1, "100.00")], subtotal="10.00"))  # an order discount not allocated
+    assert balance(client) == points
+    assert sum(item["points"] for item in last_award(client)["breakdown"]) == points

@@ -253,3 +253,29 @@ def test_twenty_redemptions_at_once_with_the_token_due_for_refresh_refresh_it_on
             if c.request.url == GRAPHQL} == {"shpat_new"}
     assert balance(client) == 0 and sorted({r["status"] for r in member(client)["redemptions"]}) == ["issued"]
     verify_ledger(app)
+
+
+def test_a_redemption_whose_outcome_cannot_be_written_answers_201_pending_and_is_finished_later(
+        app, client, settle, platform, monkeypatch):
+    import sqlite3 as driver
+
+    from sqlalchemy.exc import OperationalError
+
+    from plugin.loyalty import redemptions
+
+    fund(client, settle, 600)
+    platform.post(GRAPHQL, json=created())
+
+    def busy(*args, **kwargs):
+        raise OperationalError("UPDATE redemptions", {}, driver.OperationalError("database is locked"))
+
+    monkeypatch.setattr(redemptions, "_record_outcome", busy)
+    answer = client.post("/api/members/7001/redemptions", json={"reward_id": reward_id(client)}, headers=auth())
+    assert answer.status_code == 201  # the points are spent: never "503, nothing changed"
+    assert (answer.get_json()["status"], answer.get_json()["balance"]) == ("pending", 100)
+    monkeypatch.undo()
+    with app.app_context(), transaction() as session:  # the claim lease has run out
+        session.query(Redemption).update({"next_attempt_at": redemptions.utcnow()})
+    with app.app_context():
+        assert redemptions.retry_due_codes()["retried"] == 1
+    assert member(client)["redemptions"][0]["status"] == "issued" and balance(client) == 100

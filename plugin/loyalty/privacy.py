@@ -200,6 +200,12 @@ def scrub_late_arrivals(session: Session, arrivals: list[tuple[int, str, int]]) 
     ids = [event_id for event_id, domain, customer in arrivals if (domain, customer) in redacted]
     if ids:
         session.execute(update(EVENTS).where(EVENTS.c.id.in_(ids)).values(payload=REDACTED_PAYLOAD))
+        # An order that arrived after the redaction does not keep what the customer bought either.
+        for domain in {domain for domain, _ in redacted}:
+            customers = [customer for shop, customer in redacted if shop == domain]
+            session.execute(update(OrderRecord).where(
+                OrderRecord.shop_id == select(Shop.id).where(Shop.domain == domain).scalar_subquery(),
+                OrderRecord.customer_id.in_(customers)).values(facts=None))
     return len(ids)
 
 

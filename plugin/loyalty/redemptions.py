@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from rq import Retry
+from rq.timeouts import BaseTimeoutException
 from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from plugin.backoff import backoff
-from plugin.db import transaction, utcnow
+from plugin.db import is_busy, transaction, utcnow
 from plugin.loyalty.ledger import InsufficientPoints, reclaim_returned_points, return_redeemed_points, spend_points
 from plugin.loyalty.rewards import find_reward
 from plugin.models import Member, Redemption, RedemptionStatus, Reward, Shop
@@ -40,8 +42,8 @@ IN_REQUEST_LIMITS = {"max_attempts": 4, "max_wait": 2.0}
 # A code used just before it expired may reach us hours later; wait before giving points back.
 EXPIRY_GRACE = timedelta(hours=24)
 # How long a claimed code is left to its issuer before the retry job may try it again:
-# longer than a whole in-request or job call with its retries.
-CLAIM_LEASE = timedelta(minutes=2)
+# longer than a whole job call with its retries (5 tries of up to 23 s, and the waits).
+CLAIM_LEASE = timedelta(minutes=6)
 
 
 class RedemptionRefused(Exception):
@@ -126,6 +128,22 @@ class Claim:
     shop_domain: str
 
 
+def issue_code_in_request(redemption_id: int) -> RedemptionStatus:
+    """`issue_code` for a request whose redemption is already committed (its points spent).
+
+    A database too busy now must not turn that into a 503 "nothing was changed": a client
+    told so would redeem again. The code stays pending and the periodic retry makes it.
+    """
+    try:
+        return issue_code(redemption_id, **IN_REQUEST_LIMITS)
+    except DBAPIError as error:
+        if not is_busy(error):
+            raise
+        log.warning("redemption %s left pending: the database was busy (%s)", redemption_id,
+                    type(error.orig).__name__)
+        return RedemptionStatus.PENDING
+
+
 def issue_redemption_code(redemption_id: int) -> str | None:
     """The job: (re)try creating a pending redemption's discount code."""
     status = issue_code(redemption_id)
@@ -147,6 +165,8 @@ def retry_due_codes() -> dict:
     for redemption_id in due:
         try:
             issue_code(redemption_id)
+        except BaseTimeoutException:
+            raise  # the job ran out of time: RQ must see it
         except Exception:
             # One redemption that cannot be handled must not hold back every other shop's.
             log.exception("retrying redemption %s failed", redemption_id)

@@ -25,13 +25,7 @@ from plugin.db import request_session
 from plugin.html import html_response, private_no_store
 from plugin.ids import parse_id
 from plugin.loyalty.members import get_member
-from plugin.loyalty.redemptions import (
-    IN_REQUEST_LIMITS,
-    RedemptionRefused,
-    issue_code,
-    recent_redemptions,
-    redeem_reward,
-)
+from plugin.loyalty.redemptions import RedemptionRefused, issue_code_in_request, recent_redemptions, redeem_reward
 from plugin.loyalty.rewards import list_rewards
 from plugin.loyalty.shops import find_shop, is_shop_domain
 from plugin.models import Shop
@@ -137,7 +131,7 @@ def storefront_redeem():
         session.rollback()
         return redirect(f"{prefix}?notice={notice}", 303)
     session.commit()
-    status = issue_code(redemption.id, **IN_REQUEST_LIMITS)
+    status = issue_code_in_request(redemption.id)
     return redirect(f"{prefix}?notice={status.value}", 303)
 
 

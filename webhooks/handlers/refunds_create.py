@@ -4,7 +4,7 @@ Refunds carry no customer; the order record links them to one. A restock-only re
 no line items takes nothing. Shipping and order adjustments never earned points, so they
 are not taken back either.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from plugin.ids import parse_id
@@ -20,31 +20,37 @@ class RefundPayload:
     subtotal: Decimal
     gift_card_subtotal: Decimal
     lines: tuple[RefundLine, ...] = ()
+    gift_card_lines: frozenset[int] = frozenset()  # indexes into `lines`
 
 
 def parse(payload: dict) -> RefundPayload:
-    lines = []
-    for line in items(payload, "refund_line_items"):
-        # No line counts below zero: a negative one would cancel out what the other lines refund.
+    lines, gift_cards = [], set()
+    for index, line in enumerate(items(payload, "refund_line_items")):
         item = line.get("line_item") if isinstance(line.get("line_item"), dict) else {}
         lines.append(RefundLine(
             line_id=parse_id(line.get("line_item_id") or item.get("id")),
             quantity=max(int(money(line.get("quantity", 0), "refund_line_items.quantity")), 0),
-            subtotal=max(shop_money(line, "subtotal"), Decimal(0)),
-            gift_card=item.get("gift_card") is True))
+            # No line counts below zero: a negative one would cancel out what the other lines refund.
+            subtotal=max(shop_money(line, "subtotal"), Decimal(0))))
+        if item.get("gift_card") is True:
+            gift_cards.add(index)
     subtotal = sum((line.subtotal for line in lines), Decimal(0))
     return RefundPayload(
         refund_id=platform_id(required(payload, "id"), "id"),
         order_id=platform_id(required(payload, "order_id"), "order_id"),
         # Stored as refunds.refunded_subtotal: the lines' sum must fit NUMERIC(18, 6) too.
         subtotal=money(subtotal, "refund_line_items subtotal (all lines)"),
-        gift_card_subtotal=sum((line.subtotal for line in lines if line.gift_card), Decimal(0)),
+        gift_card_subtotal=sum((lines[i].subtotal for i in gift_cards), Decimal(0)),
         lines=tuple(lines),
+        gift_card_lines=frozenset(gift_cards),
     )
 
 
 def apply(session, shop, facts: RefundPayload, delivery=None) -> None:
-    excluded = facts.gift_card_subtotal if shop.rules.exclude_gift_cards else Decimal(0)
-    # Gift-card lines the program does not count earned nothing, so they take nothing back.
-    lines = tuple(line for line in facts.lines if not (line.gift_card and shop.rules.exclude_gift_cards))
+    excluding = shop.rules.exclude_gift_cards
+    excluded = facts.gift_card_subtotal if excluding else Decimal(0)
+    # Lines the order recorded keep what they earned then; today's gift-card setting only
+    # decides for a line it did not record (and for orders from before lines were recorded).
+    lines = tuple(replace(line, excluded_gift_card=excluding and index in facts.gift_card_lines)
+                  for index, line in enumerate(facts.lines))
     reverse_refund(session, shop.id, RefundFacts(facts.refund_id, facts.order_id, facts.subtotal - excluded, lines))

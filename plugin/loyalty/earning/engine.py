@@ -7,9 +7,9 @@ The arithmetic (SPEC "Earning rules"), exact in Decimal until one floor:
 - A line's eligible amount is price × quantity less its discount allocations, never below 0;
   a gift-card line counts 0 while the program excludes gift cards.
 - The order's eligible amount is the one the core rule uses (subtotal less gift cards). What
-  its lines do not account for (a payload without lines, or lines that do not add up to the
-  subtotal) earns at multiplier 1, so with no rules every order earns exactly what it did
-  before rules existed.
+  its lines do not account for (a payload without lines) earns at multiplier 1, so with no
+  rules every order earns exactly what it did before rules existed; lines that claim more
+  than the eligible amount are scaled down to it.
 - A line's multiplier is the highest among the admitted multiplier rules that hit it, else 1.
 - Points = floor((Σ line eligible × line multiplier + unallocated) × rate × tier multiplier)
   plus every admitted bonus.
@@ -56,7 +56,9 @@ class RefundLine:
     line_id: int | None
     quantity: int
     subtotal: Decimal  # what was refunded of the line, after its discounts
-    gift_card: bool = False
+    # A gift card the program excluded when the refund arrived: it decides only for a line
+    # the order did not record (a recorded line keeps what it earned then).
+    excluded_gift_card: bool = False
 
 
 def floor(amount: Decimal) -> int:
@@ -77,7 +79,7 @@ def award(order: OrderFacts, program: ProgramRules, rules: list[EarningRule] = (
         return Award(0)
     products = products or {}
     eligible = eligible_amount(order, program)
-    amounts = [line_eligible(line, program) for line in order.lines]
+    amounts = _fitted([line_eligible(line, program) for line in order.lines], eligible)
     admitted = sorted((rule for rule in rules if rule.admits(order.business_time, eligible)), key=lambda r: r.id)
     winners: list[EarningRule | None] = [None] * len(order.lines)
     per_unit = [0] * len(order.lines)
@@ -103,6 +105,17 @@ def award(order: OrderFacts, program: ProgramRules, rules: list[EarningRule] = (
     return Award(multiplied + sum(b.points for b in bonuses), lines, tuple(breakdown) + tuple(bonuses))
 
 
+def _fitted(amounts: list[Decimal], eligible: Decimal) -> list[Decimal]:
+    """Line amounts that add up to at most the order's eligible amount: a payload whose lines
+    claim more than its subtotal (an order-level discount not allocated to lines) has them
+    scaled down in proportion, so no multiplier can award more than the order is worth
+    times the multiplier, and none less than nothing."""
+    total = sum(amounts, Decimal(0))
+    if total <= eligible:
+        return amounts
+    return [amount * eligible / total for amount in amounts]
+
+
 def _multiplied(eligible: Decimal, amounts: list[Decimal], winners: list[EarningRule | None], rate: Decimal,
                 tier: Decimal, tier_label: str) -> tuple[int, list[BreakdownItem]]:
     base = floor(eligible * rate)
@@ -122,17 +135,20 @@ def _multiplied(eligible: Decimal, amounts: list[Decimal], winners: list[Earning
 def refund_points(recorded: tuple[LineFigure, ...], refunded: tuple[RefundLine, ...], rate: Decimal,
                   tier: Decimal) -> int:
     """What refunded lines earned at award time: their refunded amount × the multiplier
-    recorded then, plus their per-item bonuses. A line the order did not record earns back
-    at the base rate. The caller leaves out gift-card lines the program excluded, and caps
-    the result at what the order still holds."""
+    recorded then, plus their per-item bonuses; the caller caps it at what the order still
+    holds. A recorded line decides by its figures, whatever the program says today (a gift
+    card excluded then was recorded as worth 0); a line the order did not record earns back
+    at the base rate, a gift card among them only if gift cards count today."""
     by_id = {figure.line_id: figure for figure in recorded if figure.line_id is not None}
     amount, bonus = Decimal(0), 0
     for line in refunded:
         figure = by_id.get(line.line_id)
-        if figure is not None and figure.eligible == 0:
-            continue  # the line earned nothing (an excluded gift card, a free line)
-        amount += line.subtotal * (figure.multiplier if figure else ONE)
-        bonus += (figure.bonus_per_unit if figure else 0) * max(line.quantity, 0)
+        if figure is None:
+            amount += Decimal(0) if line.excluded_gift_card else line.subtotal
+            continue
+        if figure.eligible > 0:  # a line worth 0 then (a free line) gives back only its bonus
+            amount += line.subtotal * figure.multiplier
+        bonus += figure.bonus_per_unit * max(line.quantity, 0)
     return floor(amount * rate * tier) + bonus
 
 
@@ -148,12 +164,12 @@ def figures_from_json(rows: list[dict] | None) -> tuple[LineFigure, ...]:
 
 def refund_lines_json(lines: tuple[RefundLine, ...]) -> list[dict]:
     return [{"line_id": line.line_id, "quantity": line.quantity, "subtotal": str(line.subtotal),
-             "gift_card": line.gift_card} for line in lines]
+             "excluded_gift_card": line.excluded_gift_card} for line in lines]
 
 
 def refund_lines_from_json(rows: list[dict] | None) -> tuple[RefundLine, ...]:
-    return tuple(RefundLine(row["line_id"], row["quantity"], Decimal(row["subtotal"]), row.get("gift_card", False))
-                 for row in rows or ())
+    return tuple(RefundLine(row["line_id"], row["quantity"], Decimal(row["subtotal"]),
+                            row.get("excluded_gift_card", False)) for row in rows or ())
 
 
 def breakdown_json(award: Award) -> list[dict]:
