@@ -375,3 +375,30 @@ def test_lines_that_claim_more_than_the_subtotal_are_scaled_to_it(client, instal
     send("orders/paid", paid(1, [line(1, "100.00")], subtotal="10.00"))  # an order discount not allocated
     assert balance(client) == points
     assert sum(item["points"] for item in last_award(client)["breakdown"]) == points
+
+
+def test_the_readmes_worked_example(client, installed, send):
+    """README "Earning rules": the same rules and order, the same figures."""
+    from tests.test_product_cache import product_payload
+
+    send("products/update", product_payload(11, "Tea", "2026-11-01T00:00:00Z"))
+    send("products/update", product_payload(22, "Mugs", "2026-11-01T00:00:00Z"))
+    send("products/update", product_payload(33, "Kettles", "2026-11-01T00:00:00Z"))
+    tea = add_rule(client, name="2x tea", kind="multiplier", match={"field": "product_type", "value": "Tea"},
+                   multiplier="2")
+    mug = add_rule(client, name="25 per mug", kind="bonus_points", match={"field": "sku", "value": "MUG-1"},
+                   points=25, per="item")
+    big = add_rule(client, name="50 over 100", kind="bonus_points", match={"field": "any"}, points=50, per="order",
+                   min_subtotal="100")
+    example = paid(1, [line(1, "10.00", 2, product_id=11, sku="TEA-1", discounts=("5.00",)),
+                       line(2, "15.00", 1, product_id=22, sku="MUG-1"), line(3, "80.00", 1, product_id=33)])
+    send("orders/paid", example)
+    assert balance(client) == 200
+    assert last_award(client)["breakdown"] == [
+        {"rule_id": None, "label": "Base rate", "points": 110}, {"rule_id": tea["id"], "label": "2x tea", "points": 15},
+        {"rule_id": mug["id"], "label": "25 per mug", "points": 25},
+        {"rule_id": big["id"], "label": "50 over 100", "points": 50}]
+    send("refunds/create", refund_of(1, 501, (2, 1, "15.00")))
+    assert balance(client) == 160  # the mug and its bonus; the order bonus stays
+    send("orders/cancelled", example)
+    assert balance(client) == 0
