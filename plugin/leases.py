@@ -29,3 +29,10 @@ def give_back(name: str, holder: str) -> None:
     with transaction() as session:
         session.execute(update(LEASES).where(LEASES.c.name == name, LEASES.c.holder == holder)
                         .values(holder=None, until=None))
+
+
+def renew(name: str, holder: str, lasting: timedelta) -> bool:
+    """Extend a lease still held by `holder`; False if it lapsed and someone else took it."""
+    with transaction() as session:
+        return session.execute(update(LEASES).where(LEASES.c.name == name, LEASES.c.holder == holder)
+                               .values(until=utcnow() + lasting)).rowcount == 1

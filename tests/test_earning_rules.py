@@ -402,3 +402,11 @@ def test_the_readmes_worked_example(client, installed, send):
     assert balance(client) == 160  # the mug and its bonus; the order bonus stays
     send("orders/cancelled", example)
     assert balance(client) == 0
+
+
+def test_a_refund_of_a_line_scaled_down_to_the_subtotal_takes_back_its_scaled_worth(client, installed, send):
+    add_rule(client, name="2x tea", kind="multiplier", match={"field": "product_id", "value": "11"}, multiplier="2")
+    send("orders/paid", paid(1, [line(1, "100.00", **TEA), line(2, "100.00", **MUG)], subtotal="150.00"))
+    assert balance(client) == 225  # each line worth 75: tea 150, mug 75
+    send("refunds/create", refund_of(1, 501, (1, 1, "100.00")))
+    assert balance(client) == 75  # the tea line gives back the 150 it earned, not 200

@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from plugin.db import transaction, utcnow
 from plugin.models import CachedProduct, EventStatus, WebhookEvent
 from tests.helpers import SHOP, auth, balance, order, session_token, signed_webhook, token_answer, token_endpoint
-from webhooks.processing import drain_due_events
+from webhooks.processing import MAX_ATTEMPTS, drain_due_events
 from webhooks.products import LOOK_UP_ATTEMPTS
 
 GRAPHQL = f"https://{SHOP}/admin/api/2026-10/graphql.json"
@@ -225,14 +225,20 @@ def test_while_the_platform_is_down_the_order_waits_then_earns_at_the_right_rate
 
     store.deliver("orders/paid", paid(5301, line(1, TEA, "40.00")))
     event = the_order_event(store.app)
-    assert event.status is EventStatus.PENDING and event.attempts == 1
-    assert event.last_error.startswith("ProductFactsMissing") and event.next_attempt_at > utcnow()
+    assert event.status is EventStatus.PENDING and event.attempts == 0  # waiting is not failing
+    assert event.last_error == "waiting for product facts from the platform" and event.next_attempt_at > utcnow()
     assert len(store.calls()) == LOOK_UP_ATTEMPTS  # a few tries, then the batch goes on without it
     assert balance(store.client) is None  # earned nothing, not even the base rate
 
     store.drain()  # not due yet: nothing is tried
+    assert len(store.calls()) == LOOK_UP_ATTEMPTS
+    for _ in range(MAX_ATTEMPTS + 2):  # a long outage: more waits than a failing event has tries
+        with store.app.app_context(), transaction() as session:
+            session.execute(update(WebhookEvent).values(next_attempt_at=utcnow()))
+        store.drain()
+    event = the_order_event(store.app)
+    assert (event.status, event.attempts) == (EventStatus.PENDING, 0) and balance(store.client) is None
     calls_while_down = len(store.calls())
-    assert the_order_event(store.app).attempts == 1 and balance(store.client) is None
 
     store.mock.replace(responses.POST, GRAPHQL, json=nodes(node(TEA, "Tea")))
     with store.app.app_context(), transaction() as session:  # its backoff is over
@@ -277,3 +283,62 @@ def test_without_a_rule_on_product_facts_nothing_is_looked_up_or_read(store):
     assert balance(store.client) == 80 + 10  # the SKU rule needs no product facts
     assert store.calls() == []
     assert not [s for s in statements if "FROM products" in s or "INTO products" in s or "UPDATE products" in s]
+
+
+def test_a_waiting_order_does_not_hold_back_the_others_of_its_batch(store):
+    add_rule(store.client, DOUBLE_TEA)
+    store.deliver("products/update", product_payload(TEA, "Tea", "2026-11-02T10:00:00Z"))  # known and fresh
+    store.mock.post(GRAPHQL, status=503)
+    store.queue("orders/paid", paid(5601, line(1, TEA, "40.00"), customer_id=7001))
+    store.queue("orders/paid", paid(5602, line(2, MUG, "10.00"), customer_id=7002))  # MUG unknown: waits
+    store.drain()
+    with store.app.app_context(), transaction() as session:
+        events = {e.payload.count('"id": 5601') > 0: e for e in session.scalars(select(WebhookEvent).where(
+            WebhookEvent.topic == "orders/paid"))}
+    assert (events[True].status, events[True].attempts) == (EventStatus.PROCESSED, 1)  # in the batch, at once
+    assert (events[False].status, events[False].attempts) == (EventStatus.PENDING, 0)
+    assert balance(store.client) == 80 and balance(store.client, 7002) is None
+
+
+def test_stale_facts_with_the_platform_down_make_the_order_wait_not_earn_at_the_old_rate(store):
+    add_rule(store.client, DOUBLE_TEA)
+    store.deliver("products/update", product_payload(TEA, "Tea", "2026-11-02T10:00:00Z"))
+    with store.app.app_context(), transaction() as session:
+        session.execute(update(CachedProduct).values(fetched_at=utcnow() - timedelta(days=2)))
+    store.mock.post(GRAPHQL, status=503)
+    store.deliver("orders/paid", paid(5701, line(1, TEA, "40.00")))
+    assert the_order_event(store.app).status is EventStatus.PENDING and balance(store.client) is None
+
+
+def test_an_order_that_waited_three_days_fails_for_a_person_to_retry(store):
+    add_rule(store.client, DOUBLE_TEA)
+    store.mock.post(GRAPHQL, status=503)
+    store.queue("orders/paid", paid(5801, line(1, TEA, "40.00")))
+    with store.app.app_context(), transaction() as session:
+        session.execute(update(WebhookEvent).values(received_at=utcnow() - timedelta(days=3, minutes=1)))
+    store.drain()
+    event = the_order_event(store.app)
+    assert event.status is EventStatus.FAILED and "could not be looked up for 3 days" in event.last_error
+    assert balance(store.client) is None
+
+
+def test_one_shops_refused_token_does_not_stop_the_other_shops_look_ups(app, monkeypatch):
+    from plugin.shopify.grants import PlatformAuthError
+    from webhooks import products
+
+    asked = []
+
+    def fetch(client, product_ids):
+        asked.append(client.shop_id)
+        if client.shop_id == 1:
+            raise PlatformAuthError("the store refused to renew our access", status=400)
+        return {}
+
+    monkeypatch.setattr(products, "fetch_products", fetch)
+    monkeypatch.setattr(products, "_read_wanted", lambda limit: [
+        products.Wanted(1, "first.myshopify.com", frozenset({11})),
+        products.Wanted(2, "second.myshopify.com", frozenset({22}))])
+    monkeypatch.setattr(products, "record_look_up", lambda *args: None)
+    with app.app_context():
+        products.look_up_products(250)
+    assert asked == [1, 2]  # the second shop was still asked

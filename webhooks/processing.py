@@ -11,7 +11,7 @@ other error is retried with backoff and marked failed after the last try.
 import logging
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from rq.timeouts import BaseTimeoutException
@@ -32,6 +32,10 @@ from webhooks.products import look_up_products
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 250
+# An order waiting for its products' facts is tried again this soon (the look-up pass runs
+# before every batch), and given up (failed, retryable by a person) after this long.
+WAIT_DELAY = timedelta(seconds=15)
+MAX_WAIT = timedelta(days=3)
 LOCK_CONFLICT_TRIES = 4
 MAX_ATTEMPTS = 5
 EVENTS = WebhookEvent.__table__
@@ -72,6 +76,9 @@ class Outcome:
     error: str | None = None
     # The customer the payload names, so a delivery about a redacted customer is scrubbed.
     customer_id: int | None = None
+    # The handler wrote nothing and asks to be tried again later (an order waiting for its
+    # products' facts): not a failure, so no try is spent.
+    waits: bool = False
 
 
 def drain_due_events(batch_size: int = BATCH_SIZE) -> int:
@@ -188,8 +195,15 @@ def _apply_run(session: Session, shops: dict[str, ShopContext], run: list) -> li
         parsed.append((facts, Delivery(event.id, event.received_at, _triggered_at(event.triggered_at))))
         outcomes.append(Outcome(event.id, customer_id=customer_named(event.topic, payload)))
     if parsed:
-        handler.apply_many(session, _shop(session, shops, run[0].shop_domain), parsed)
+        waiting = _waiting(handler.apply_many(session, _shop(session, shops, run[0].shop_domain), parsed))
+        outcomes = [replace(o, waits=True) if o.event_id in waiting else o for o in outcomes]
     return outcomes
+
+
+def _waiting(answer) -> set[int]:
+    """The event ids a handler asks to try again later: it says so by returning a set of them
+    (orders/paid, for orders waiting for product facts); any other answer means none."""
+    return answer if isinstance(answer, set) else set()
 
 
 def _shop(session: Session, shops: dict[str, ShopContext], domain: str) -> ShopContext:
@@ -210,7 +224,9 @@ def _apply(session: Session, shops: dict[str, ShopContext], event) -> Outcome:
     except PayloadError as error:
         return Outcome(event.id, str(error))
     delivery = Delivery(event.id, event.received_at, _triggered_at(event.triggered_at))
-    handler.apply(session, _shop(session, shops, event.shop_domain), facts, delivery)
+    waiting = _waiting(handler.apply(session, _shop(session, shops, event.shop_domain), facts, delivery))
+    if event.id in waiting:
+        return Outcome(event.id, waits=True)
     if getattr(handler, "ERASES_SHOP", False):
         shops[event.shop_domain] = ERASED
         return Outcome(event.id)
@@ -236,7 +252,8 @@ def _record(session: Session, outcomes: list[Outcome], shop_domain_of: dict[int,
     # A delivery that arrives after its customer was redacted loses its copy of their data.
     scrub_late_arrivals(session, [(o.event_id, shop_domain_of[o.event_id], o.customer_id)
                                   for o in outcomes if o.error is None and o.customer_id is not None])
-    done = [o.event_id for o in outcomes if o.error is None]
+    _record_waits(session, [o.event_id for o in outcomes if o.waits], now)
+    done = [o.event_id for o in outcomes if o.error is None and not o.waits]
     if done:
         session.execute(update(EVENTS).where(EVENTS.c.id.in_(done)).values(
             status=EventStatus.PROCESSED, processed_at=now, attempts=EVENTS.c.attempts + 1, last_error=None))
@@ -253,6 +270,19 @@ def describe(error: Exception) -> str:
         # With hide_parameters the message has no values; drop the SQL text as well.
         return f"{type(error.orig).__name__}: {str(error.orig).splitlines()[0][:500]}"
     return f"{type(error).__name__}: {error}"[:2000]
+
+
+def _record_waits(session: Session, event_ids: list[int], now: datetime) -> None:
+    """Due again after WAIT_DELAY, with no try spent; failed (for a person to retry) only
+    once an event has waited MAX_WAIT since it arrived."""
+    if not event_ids:
+        return
+    waiting = EVENTS.c.id.in_(event_ids)
+    session.execute(update(EVENTS).where(waiting, EVENTS.c.received_at > now - MAX_WAIT).values(
+        next_attempt_at=now + WAIT_DELAY, last_error="waiting for product facts from the platform"))
+    session.execute(update(EVENTS).where(waiting, EVENTS.c.received_at <= now - MAX_WAIT).values(
+        status=EventStatus.FAILED, attempts=EVENTS.c.attempts + 1,
+        last_error=f"product facts could not be looked up for {MAX_WAIT.days} days"))
 
 
 def _record_transient_failure(event_id: int, error: Exception) -> None:

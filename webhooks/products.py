@@ -15,6 +15,7 @@ wait and are retried with the usual backoff, and this pass tries again before th
 batch. A shop without such a rule costs one light query per batch and no look-up at all.
 """
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,9 +28,8 @@ from plugin.loyalty.catalog import COLLECTION_FIELD, product_match_fields, recor
 from plugin.loyalty.earning.rules import normalise_tag
 from plugin.loyalty.earning.strategies import ProductFacts
 from plugin.models import EarningRuleRecord, EventStatus, Shop, WebhookEvent
-from plugin.shopify.client import AdminClient, PlatformError
+from plugin.shopify.client import AdminClient
 from plugin.shopify.products import PlatformProduct, fetch_products
-from plugin.shopify.tokens import NotInstalled
 from webhooks.handlers import orders_paid
 from webhooks.handlers.payloads import parse_body
 
@@ -40,6 +40,8 @@ TOPIC = "orders/paid"
 # Fewer tries than the client's default: the orders wait and are retried anyway, and a long
 # outage must not stall every batch (other shops' events too) for the client's full backoff.
 LOOK_UP_ATTEMPTS = 3
+# The whole pass, all shops: past it the remaining shops' orders wait for the next batch.
+LOOK_UP_BUDGET_SECONDS = 20
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,11 @@ def look_up_products(limit: int) -> None:
     """Fill the cache for the next `limit` due paid orders. Never raises (but for a job
     timeout): whatever goes wrong here, pricing refuses what is still missing."""
     try:
+        deadline = time.monotonic() + LOOK_UP_BUDGET_SECONDS
         for shop in _read_wanted(limit):
+            if time.monotonic() > deadline:  # a slow platform must not stall every shop's batch
+                log.warning("product look-ups stopped for this batch: %s s spent", LOOK_UP_BUDGET_SECONDS)
+                return
             _look_up(shop)
     except BaseTimeoutException:
         raise  # the job ran out of time: RQ must see it
@@ -128,7 +134,10 @@ def _look_up(shop: Wanted) -> None:
     try:
         client = AdminClient(shop.shop_id, shop.domain, max_attempts=LOOK_UP_ATTEMPTS)
         found = fetch_products(client, set(shop.product_ids))
-    except (PlatformError, NotInstalled) as error:
+    except BaseTimeoutException:
+        raise
+    except Exception as error:  # one shop's platform trouble (a refused token too) is not the others'
+
         log.warning("product look-up for shop %s failed (%s: %s); its paid orders wait for it",
                     shop.shop_id, type(error).__name__, error)
         return

@@ -33,11 +33,12 @@ class ProductFactsMissing(Exception):
     """An active rule needs facts the cache does not hold fresh: the order must wait (its event
     is retried with backoff), never earn at a guessed rate."""
 
-    def __init__(self, product_ids: set[int]):
+    def __init__(self, product_ids: set[int], usable: dict[int, ProductFacts] | None = None):
         shown = ", ".join(str(product_id) for product_id in sorted(product_ids)[:10])
         more = f" and {len(product_ids) - 10} more" if len(product_ids) > 10 else ""
         super().__init__(f"facts of product(s) {shown}{more} are not cached yet, or too old; retried later")
         self.product_ids = frozenset(product_ids)
+        self.usable = usable or {}  # what could be read: enough for the orders that need no more
 
 
 def product_match_fields() -> list[str]:
@@ -65,7 +66,7 @@ def facts_for_pricing(session: Session, shop_id: int, product_ids: set[int],
     usable = {row.product_id: _facts(row) for row in _rows(session, shop_id, product_ids)
               if _fresh(row, collections, cutoff)}
     if len(usable) < len(product_ids):
-        raise ProductFactsMissing(set(product_ids) - set(usable))
+        raise ProductFactsMissing(set(product_ids) - set(usable), usable)
     return usable
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plugin.ids import parse_id
-from plugin.loyalty.catalog import facts_for_pricing, needs_collections, needs_product_facts
+from plugin.loyalty.catalog import ProductFactsMissing, facts_for_pricing, needs_collections, needs_product_facts
 from plugin.loyalty.earning.engine import Award, award
 from plugin.loyalty.earning.rules import OrderFacts
 from plugin.loyalty.earning.strategies import BONUS_PER, KINDS, MATCHES, EarningRule
@@ -210,15 +210,22 @@ _PARSERS = {
 }
 
 
-def price_orders(session: Session, shop, orders: list[OrderFacts]) -> dict[int, Award]:
-    """What each order earns under the shop's active rules (`shop` is a ShopContext).
+def price_orders(session: Session, shop, orders: list[OrderFacts]) -> tuple[dict[int, Award], set[int]]:
+    """What each order earns under the shop's active rules (`shop` is a ShopContext), and the
+    orders that must wait.
 
     The product cache is read only when a rule matches on product facts; then every product
-    the orders name must be cached and fresh, or ProductFactsMissing is raised (the look-up
-    pass, webhooks/products.py, fills the cache outside this transaction; the orders' events
-    wait and are retried meanwhile): an order never earns at a guessed rate."""
-    products = {}
+    an order names must be cached and fresh, or that order waits (the look-up pass,
+    webhooks/products.py, fills the cache outside any transaction): an order never earns at
+    a guessed rate, and the others of its batch are not held back by it."""
+    products, waiting = {}, set()
     if needs_product_facts(shop.earning_rules):
         wanted = {line.product_id for order in orders for line in order.lines if line.product_id is not None}
-        products = facts_for_pricing(session, shop.id, wanted, needs_collections(shop.earning_rules))
-    return {order.order_id: award(order, shop.rules, shop.earning_rules, products) for order in orders}
+        try:
+            products = facts_for_pricing(session, shop.id, wanted, needs_collections(shop.earning_rules))
+        except ProductFactsMissing as missing:
+            products = missing.usable
+            waiting = {order.order_id for order in orders
+                       if any(line.product_id in missing.product_ids for line in order.lines)}
+    return ({order.order_id: award(order, shop.rules, shop.earning_rules, products)
+             for order in orders if order.order_id not in waiting}, waiting)

@@ -96,6 +96,8 @@ def award_points_for_orders(session: Session, shop_id: int, orders: list[OrderFa
     or cancellation came first, or the same order twice in the batch) takes the one-by-one
     path, which applies what is waiting for it.
     """
+    if not orders:
+        return
     firsts: dict[int, OrderFacts] = {}
     for order in orders:
         firsts.setdefault(order.order_id, order)

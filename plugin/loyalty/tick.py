@@ -36,6 +36,10 @@ def run_tick(now: datetime) -> dict[str, int]:
     try:
         done = {}
         for name, step in STEPS:
+            # Renewed before each step, so a long tick keeps its lease; one that lost it
+            # (it ran past LEASE_LASTS and another took over) stops.
+            if not leases.renew(LEASE, holder, LEASE_LASTS):
+                raise TickRunning("this tick's lease lapsed and another tick took over")
             with transaction() as session:
                 done[name] = step(session, now)
         return done

@@ -73,16 +73,20 @@ def discount_codes(payload: dict) -> tuple[str, ...]:
     return tuple(str(entry["code"]) for entry in items(payload, "discount_codes") if entry.get("code"))
 
 
-def apply(session, shop, facts: OrderFacts, delivery=None) -> None:
-    apply_many(session, shop, [(facts, delivery)])
+def apply(session, shop, facts: OrderFacts, delivery=None) -> set[int]:
+    return apply_many(session, shop, [(facts, delivery)])
 
 
-def apply_many(session, shop, deliveries: list) -> None:
-    """A run of paid orders from one batch, awarded together (see award_points_for_orders)."""
+def apply_many(session, shop, deliveries: list) -> set[int]:
+    """A run of paid orders from one batch, awarded together (see award_points_for_orders);
+    returns the event ids of orders that wait for product facts (nothing of theirs is written)."""
     # Paid when the platform says it happened, not when a worker got to it.
     orders = [facts if delivery is None else replace(facts, paid_at=delivery.occurred_at)
               for facts, delivery in deliveries]
+    priced, waiting = price_orders(session, shop, orders)
+    ready = [order for order in orders if order.order_id not in waiting]
     # The subtotal is already net of any loyalty code, so the code's value never earns points.
-    award_points_for_orders(session, shop.id, orders, shop.rules, price_orders(session, shop, orders))
-    for order in orders:
+    award_points_for_orders(session, shop.id, ready, shop.rules, priced)
+    for order in ready:
         mark_codes_used(session, shop.id, list(order.discount_codes), order.order_id)
+    return {delivery.event_id for facts, delivery in deliveries if delivery is not None and facts.order_id in waiting}

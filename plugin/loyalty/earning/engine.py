@@ -147,7 +147,10 @@ def refund_points(recorded: tuple[LineFigure, ...], refunded: tuple[RefundLine, 
             amount += Decimal(0) if line.excluded_gift_card else line.subtotal
             continue
         if figure.eligible > 0:  # a line worth 0 then (a free line) gives back only its bonus
-            amount += line.subtotal * figure.multiplier
+            # Never more than the line's share of what it was worth then (lines scaled down
+            # to the subtotal at award time are scaled the same way here).
+            share = figure.eligible * line.quantity / figure.quantity if figure.quantity else figure.eligible
+            amount += min(line.subtotal, share) * figure.multiplier
         bonus += figure.bonus_per_unit * max(line.quantity, 0)
     return floor(amount * rate * tier) + bonus
 
