@@ -151,6 +151,8 @@ BAD_ORDERS = {
                         "'subtotal_price_set.shop_money.amount' " + TOO_MUCH),
     "gift-card price 1e30": (order(line_items=[{"gift_card": True, "price": "1e30", "quantity": 1}]), TOO_MUCH),
     "gift-card quantity 1e15": (order(line_items=[{"gift_card": True, "price": "1", "quantity": 10**15}]), TOO_MUCH),
+    "price × quantity past the column": (order(line_items=[{"price": "999999999.00", "quantity": 999999}]),
+                                         "'line_items price × quantity' " + TOO_MUCH),
     "nested past the parser's limit": (DEEP_ORDER, "nested too deeply"),
     "a lone surrogate in the name": (order(name="#1001\ud800"), "lone surrogate"),
     "a lone surrogate in an email": (order(customer={"id": 7001, "email": "ada\udc00@example.com"}), "lone surrogate"),

@@ -193,3 +193,30 @@ def test_concurrent_jobs_refresh_an_expiring_token_once(app, client):
         thread.join()
     assert seen == ["shpat_new"] * 8
     assert len(responses.calls) == 2  # the exchange, then exactly one refresh
+
+
+@responses.activate
+def test_a_refreshed_pair_is_kept_even_when_the_database_is_busy_at_first(app, client, monkeypatch):
+    """The old refresh token is spent the moment the platform answers: the new pair must not be lost."""
+    import sqlite3 as driver
+
+    from sqlalchemy.exc import OperationalError
+
+    from plugin.shopify import tokens
+
+    responses.post(token_endpoint(), json=token_answer("shpat_old", "shprt_old", expires_in=60))
+    open_app(client)
+    responses.replace(responses.POST, token_endpoint(), json=token_answer("shpat_new", "shprt_new"))
+    real_store, busy_once = tokens.store_grant, []
+
+    def store_grant(shop, grant):
+        if not busy_once:
+            busy_once.append(True)
+            raise OperationalError("UPDATE shops", {}, driver.OperationalError("database is locked"))
+        real_store(shop, grant)
+
+    monkeypatch.setattr(tokens, "store_grant", store_grant)
+    with app.app_context():
+        assert access_token(shop_row(app).id) == "shpat_new"
+        assert decrypt(shop_row(app).refresh_token) == "shprt_new"
+    assert busy_once and len(responses.calls) == 2  # the install, one refresh

@@ -91,3 +91,39 @@ def test_now_is_refused_in_production(database, monkeypatch):
     production = create_app({**app_config(database, None), "LOYALTY_ENV": "production"})
     result = production.test_cli_runner().invoke(args=["tick", "--now", later(3)])
     assert result.exit_code == 2 and "refused in production" in result.output
+
+
+def test_two_ticks_never_run_their_steps_at_the_same_time(app, monkeypatch):
+    """A slow step records when it runs: with the lease, runs never overlap (without it, they would)."""
+    import time as clock
+
+    from plugin.loyalty import tick as ticking
+
+    spans, guard = [], threading.Lock()
+
+    def slow_step(session, now):
+        started = clock.monotonic()
+        clock.sleep(0.3)
+        with guard:
+            spans.append((started, clock.monotonic()))
+        return 1
+
+    monkeypatch.setattr(ticking, "STEPS", (("slow", slow_step),))
+    barrier, refused = threading.Barrier(3), []
+
+    def run():
+        barrier.wait()
+        with app.app_context():
+            try:
+                run_tick(utcnow())
+            except TickRunning:
+                refused.append(True)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    spans.sort()
+    assert spans and len(spans) + len(refused) == 3
+    assert all(earlier[1] <= later[0] for earlier, later in zip(spans, spans[1:]))

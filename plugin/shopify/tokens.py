@@ -17,9 +17,10 @@ from datetime import timedelta
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from plugin.db import reading_session, transaction, utcnow
+from plugin.db import is_busy, reading_session, transaction, utcnow
 from plugin.models import Shop
 from plugin.shopify.grants import TIMEOUT, Grant, PlatformAuthError, refresh
 
@@ -28,6 +29,7 @@ REFRESH_MARGIN = timedelta(minutes=5)
 # Longer than one refresh call can take (connect + read timeouts), so a live refresher keeps it.
 REFRESH_LEASE = timedelta(seconds=sum(TIMEOUT) + 10)
 REFRESH_POLL_SECONDS = 0.1
+STORE_ATTEMPTS = 5
 
 
 class NotInstalled(Exception):
@@ -138,15 +140,28 @@ def _refresh(shop_id: int) -> str:
     except BaseException:
         _release_lease(shop_id)
         raise
-    with transaction() as session:
-        stored = session.get(Shop, shop_id)
-        stored.token_refresh_until = None
-        installed = stored.access_token is not None  # app/uninstalled may have come meanwhile
-        if installed:
-            store_grant(stored, grant)
-    if not installed:
+    if not _store_refreshed(shop_id, grant):
         raise NotInstalled("the app was uninstalled during a token refresh")
     return grant.access_token
+
+
+def _store_refreshed(shop_id: int, grant: Grant) -> bool:
+    """Keep the new pair (False if the app was uninstalled meanwhile). The old refresh token
+    is spent already, so a busy database is waited out a few times rather than losing the pair."""
+    for attempt in range(1, STORE_ATTEMPTS + 1):
+        try:
+            with transaction() as session:
+                stored = session.get(Shop, shop_id)
+                stored.token_refresh_until = None
+                installed = stored.access_token is not None  # app/uninstalled may have come meanwhile
+                if installed:
+                    store_grant(stored, grant)
+            return installed
+        except DBAPIError as error:
+            if not is_busy(error) or attempt == STORE_ATTEMPTS:
+                raise
+            time.sleep(REFRESH_POLL_SECONDS * attempt)
+    return False
 
 
 def _release_lease(shop_id: int) -> None:
