@@ -1,6 +1,7 @@
 """Requests as the platform and the panel make them: signed webhooks and session tokens."""
 import itertools
 import json
+import threading
 import time
 import uuid
 
@@ -165,3 +166,23 @@ def stored_outage_failure(app, shop: str = SHOP, subtotal: str = "40.00") -> int
         session.add(event)
         session.flush()
         return event.id
+
+
+def all_at_once(count: int, call) -> list:
+    """Run `call(n)` for n in range(count) in threads released together; their answers in order."""
+    barrier, answers, errors = threading.Barrier(count), [None] * count, []
+
+    def run(n):
+        barrier.wait()
+        try:
+            answers[n] = call(n)
+        except Exception as error:  # collected: an exception in a thread would be silent
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    return answers

@@ -3,18 +3,16 @@
 These tests commit for real from many threads (and, in the services pass, are processed by
 the real RQ workers), because a rolled-back test transaction could not show a race.
 """
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
-import pytest
 import requests
 
 from plugin.db import transaction
 from plugin.loyalty.earning.rules import OrderFacts
 from plugin.loyalty.ledger import RefundFacts, award_points_for_order, reverse_order_award, reverse_refund
 from plugin.loyalty.shops import shop_context
-from tests.helpers import API_SECRET, SHOP, balance, member, order, refund
+from tests.helpers import API_SECRET, SHOP, all_at_once, balance, member, order, refund
 from webhooks.verification import signature
 
 
@@ -55,24 +53,13 @@ def test_refunds_and_cancellations_racing_their_orders_end_at_zero(app, client, 
 
 
 def run_in_threads(app, count: int, work) -> None:
-    """Start `count` threads together, each running `work(n)` in its own transaction."""
-    barrier = threading.Barrier(count)
-    errors = []
+    """Start `count` threads together, each running `work(session, n)` in its own transaction."""
 
     def run(n):
-        barrier.wait()
-        try:
-            with app.app_context(), transaction() as session:
-                work(session, n)
-        except Exception as error:  # collected: an exception in a thread would be silent
-            errors.append(error)
+        with app.app_context(), transaction() as session:
+            work(session, n)
 
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    all_at_once(count, run)
 
 
 def facts(order_id: int, subtotal: str = "10.00") -> OrderFacts:

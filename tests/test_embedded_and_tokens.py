@@ -15,6 +15,7 @@ from tests.conftest import app_config
 from tests.helpers import (
     API_KEY,
     SHOP,
+    all_at_once,
     balance,
     order,
     session_token,
@@ -174,23 +175,16 @@ def test_a_late_uninstall_from_before_a_reinstall_is_ignored(app, client, settle
 @responses.activate
 def test_concurrent_jobs_refresh_an_expiring_token_once(app, client):
     """Refresh tokens work once: eight jobs at once must not spend it twice (the refresh lease)."""
-    import threading
-
     responses.post(token_endpoint(), json=token_answer("shpat_old", "shprt_old", expires_in=60))
     open_app(client)
     responses.replace(responses.POST, token_endpoint(), json=token_answer("shpat_new", "shprt_new"))
-    shop_id, seen, barrier = shop_row(app).id, [], threading.Barrier(8)
+    shop_id = shop_row(app).id
 
-    def fetch():
-        barrier.wait()
+    def fetch(_n):
         with app.app_context():
-            seen.append(access_token(shop_id))
+            return access_token(shop_id)
 
-    threads = [threading.Thread(target=fetch) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    seen = all_at_once(8, fetch)
     assert seen == ["shpat_new"] * 8
     assert len(responses.calls) == 2  # the exchange, then exactly one refresh
 

@@ -1,6 +1,5 @@
 """Redemptions: points become single-use codes; never spent twice, never lost."""
 import json
-import threading
 from datetime import timedelta
 
 import pytest
@@ -13,6 +12,7 @@ from plugin.models import Redemption
 from tests.helpers import (
     OTHER_SHOP,
     SHOP,
+    all_at_once,
     auth,
     balance,
     member,
@@ -259,18 +259,9 @@ def test_catalog_changes_are_validated_field_by_field_and_scoped_to_the_shop(cli
 def test_two_redemptions_at_once_with_points_for_one_exactly_one_succeeds(client, settle, platform, live_server):
     fund(client, settle, 500)
     platform.post(GRAPHQL, json=created())
-    rid, answers, barrier = reward_id(client), [], threading.Barrier(2)
-
-    def attempt():
-        barrier.wait()
-        answers.append(requests.post(f"{live_server}/api/members/7001/redemptions", json={"reward_id": rid},
-                                     headers=auth(), timeout=30).status_code)
-
-    threads = [threading.Thread(target=attempt) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    rid = reward_id(client)
+    answers = all_at_once(2, lambda _n: requests.post(f"{live_server}/api/members/7001/redemptions",
+                                                      json={"reward_id": rid}, headers=auth(), timeout=30).status_code)
     assert sorted(answers) == [201, 409]
     assert balance(client) == 0 and len(graphql_calls(platform)) == 1
 

@@ -6,7 +6,6 @@ shown inside one rolled-back transaction. Only the platform's side is mocked.
 """
 import json
 import sqlite3
-import threading
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -19,29 +18,9 @@ from plugin.db import transaction
 from plugin.loyalty.redemptions import issue_code
 from plugin.models import LedgerEntry, Redemption
 from tests.conftest import SERVICES, app_config
-from tests.helpers import SHOP, auth, balance, member, order, proxy_url, table_counts
+from tests.helpers import SHOP, all_at_once, auth, balance, member, order, proxy_url, table_counts
 from tests.test_redemptions import GRAPHQL, created, fund, graphql_calls, reward_id
 from tests.test_storefront import csrf_of
-
-
-def all_at_once(count: int, call) -> list:
-    """Run `call(n)` for n in range(count) in threads released together; their answers in order."""
-    barrier, answers, errors = threading.Barrier(count), [None] * count, []
-
-    def run(n):
-        barrier.wait()
-        try:
-            answers[n] = call(n)
-        except Exception as error:  # collected: an exception in a thread would be silent
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    return answers
 
 
 def api_redeem(live_server: str, rid: int) -> int:

@@ -8,7 +8,7 @@ from plugin import create_app, leases
 from plugin.db import utcnow
 from plugin.loyalty.tick import LEASE, TickRunning, run_tick
 from tests.conftest import app_config
-from tests.helpers import balance, member
+from tests.helpers import all_at_once, balance, member
 from tests.test_redemptions import GRAPHQL, created, fund, redeem, reward_id
 
 
@@ -60,21 +60,14 @@ def test_a_tick_killed_half_way_leaves_a_lease_that_lapses_and_the_next_tick_fin
 
 
 def test_ticks_started_together_expire_each_code_once(app, client, two_codes):
-    barrier, outcomes = threading.Barrier(4), []
-
-    def run():
-        barrier.wait()
+    def run(_n):
         with app.app_context():
             try:
-                outcomes.append(run_tick(utcnow() + timedelta(days=3))["codes_expired"])
+                return run_tick(utcnow() + timedelta(days=3))["codes_expired"]
             except TickRunning:
-                outcomes.append("refused")
+                return "refused"
 
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = all_at_once(4, run)
     assert sum(o for o in outcomes if o != "refused") == 2 and len(outcomes) == 4
     assert balance(client) == 1000
 
@@ -109,21 +102,14 @@ def test_two_ticks_never_run_their_steps_at_the_same_time(app, monkeypatch):
         return 1
 
     monkeypatch.setattr(ticking, "STEPS", (("slow", slow_step),))
-    barrier, refused = threading.Barrier(3), []
-
-    def run():
-        barrier.wait()
+    def run(_n):
         with app.app_context():
             try:
-                run_tick(utcnow())
+                return run_tick(utcnow())
             except TickRunning:
-                refused.append(True)
+                return "refused"
 
-    threads = [threading.Thread(target=run) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    refused = [outcome for outcome in all_at_once(3, run) if outcome == "refused"]
     spans.sort()
     assert spans and len(spans) + len(refused) == 3
     assert all(earlier[1] <= later[0] for earlier, later in zip(spans, spans[1:]))
