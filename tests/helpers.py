@@ -184,5 +184,5 @@ def all_at_once(count: int, call) -> list:
         thread.start()
     for thread in threads:
         thread.join()
-    assert errors == []
+    assert errors == [], errors
     return answers

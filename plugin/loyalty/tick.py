@@ -6,18 +6,21 @@ set-based, so a tick killed half-way is finished by the next one, and a second t
 same moment changes nothing. A lease (plugin/leases.py) keeps two ticks from running at
 once, whether they come from the workers' schedule or from cron.
 """
+import time
 from datetime import datetime, timedelta
 from typing import Callable
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from plugin import leases
-from plugin.db import transaction
+from plugin.db import is_busy, transaction
 from plugin.loyalty.redemptions import expire_codes
 
 LEASE = "tick"
 # Longer than a tick takes; a tick that dies leaves the next one waiting at most this long.
 LEASE_LASTS = timedelta(minutes=10)
+STEP_ATTEMPTS = 4
 
 STEPS: tuple[tuple[str, Callable[[Session, datetime], int]], ...] = (
     ("codes_expired", expire_codes),
@@ -40,8 +43,22 @@ def run_tick(now: datetime) -> dict[str, int]:
             # (it ran past LEASE_LASTS and another took over) stops.
             if not leases.renew(LEASE, holder, LEASE_LASTS):
                 raise TickRunning("this tick's lease lapsed and another tick took over")
-            with transaction() as session:
-                done[name] = step(session, now)
+            done[name] = _run_step(step, now)
         return done
     finally:
         leases.give_back(LEASE, holder)
+
+
+def _run_step(step: Callable[[Session, datetime], int], now: datetime) -> int:
+    """One step in its own transaction, run again when it lost a deadlock: a tick's bulk
+    UPDATEs take rows in another order than a worker's batch does (codes, then members)."""
+    for attempt in range(1, STEP_ATTEMPTS):
+        try:
+            with transaction() as session:
+                return step(session, now)
+        except DBAPIError as error:
+            if not is_busy(error):
+                raise
+            time.sleep(0.05 * attempt)
+    with transaction() as session:  # the last try lets its error through
+        return step(session, now)
