@@ -25,8 +25,9 @@ from sqlalchemy.orm import Session
 from plugin.backoff import backoff
 from plugin.db import is_busy, transaction, utcnow
 from plugin.loyalty.ledger import InsufficientPoints, reclaim_returned_points, return_redeemed_points, spend_points
+from plugin.loyalty.member_events import record_event
 from plugin.loyalty.rewards import find_reward
-from plugin.models import Member, Redemption, RedemptionStatus, Reward, Shop
+from plugin.models import Member, MemberEventKind, Redemption, RedemptionStatus, Reward, Shop
 from plugin.queue import PLATFORM, enqueue, redis_connection
 from plugin.shopify.client import AdminClient, PlatformError, PlatformUnavailable
 from plugin.shopify.grants import PlatformAuthError
@@ -228,6 +229,8 @@ def _record_outcome(session: Session, redemption_id: int, outcome: PlatformOutco
         redemption.discount_id = outcome.discount_id
         redemption.attempts += 1
         session.flush()
+        record_event(session, redemption.shop_id, redemption.member_id, MemberEventKind.REWARD_ISSUED,
+                     str(redemption.id), {"redemption_id": redemption.id, "code": redemption.code})
     return redemption
 
 

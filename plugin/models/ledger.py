@@ -22,6 +22,8 @@ class EntryKind(enum.Enum):
     REDEMPTION = "redemption"
     REDEMPTION_RETURN = "redemption_return"
     EXPIRY = "expiry"
+    REFERRAL = "referral"
+    BIRTHDAY_BONUS = "birthday_bonus"
 
     @property
     def source(self) -> str:
@@ -30,7 +32,8 @@ class EntryKind(enum.Enum):
 
     @property
     def counts_as_earned(self) -> bool:
-        return self in (EntryKind.ORDER_AWARD, EntryKind.SIGNUP_BONUS, EntryKind.ADJUSTMENT)
+        return self in (EntryKind.ORDER_AWARD, EntryKind.SIGNUP_BONUS, EntryKind.ADJUSTMENT, EntryKind.REFERRAL,
+                        EntryKind.BIRTHDAY_BONUS)
 
 
 _SOURCES = {
@@ -42,6 +45,8 @@ _SOURCES = {
     EntryKind.REDEMPTION: "redemption",
     EntryKind.REDEMPTION_RETURN: "redemption",
     EntryKind.EXPIRY: "expiry",
+    EntryKind.REFERRAL: "order",
+    EntryKind.BIRTHDAY_BONUS: "birthday",
 }
 
 
