@@ -1,4 +1,4 @@
-"""Member events: tier changes, expiry reminders, referrals, birthdays, rewards issued.
+"""Member events (tier changes, expiry reminders, referrals, birthdays, rewards issued), and the shop's time zone.
 
 Revision ID: 0011
 Revises: 0010
@@ -38,7 +38,11 @@ def upgrade() -> None:
     )
     op.create_index('ix_member_events_shop', 'member_events', ['shop_id', 'id'])
     op.create_index('ix_member_events_member', 'member_events', ['member_id', 'id'])
+    with op.batch_alter_table('shops') as batch:
+        batch.add_column(sa.Column('iana_timezone', sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('shops') as batch:
+        batch.drop_column('iana_timezone')
     op.drop_table('member_events')

@@ -5,6 +5,8 @@ it rather than being refused; the install flow fills in the rest later.
 """
 import re
 from dataclasses import dataclass
+from datetime import timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -20,6 +22,16 @@ SHOP_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 
 def is_shop_domain(value: str | None) -> bool:
     return bool(value) and SHOP_DOMAIN.fullmatch(value) is not None
+
+
+def business_zone(iana_timezone: str | None) -> tzinfo:
+    """The zone business dates (birthdays, calendar years) are read in: the shop's, else UTC."""
+    if not iana_timezone:
+        return timezone.utc
+    try:
+        return ZoneInfo(iana_timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return timezone.utc
 
 
 def find_shop(session: Session, domain: str) -> Shop | None:

@@ -14,6 +14,8 @@ class Shop(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     domain: Mapped[str] = mapped_column(String(255), unique=True)
     currency: Mapped[str | None] = mapped_column(String(3))
+    # The shop's IANA zone (shop/update, or a shop query at install): business dates are read in it.
+    iana_timezone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     installed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     uninstalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
