@@ -7,6 +7,7 @@ from plugin.db import request_session
 from plugin.ids import JSONTooDeep, load_json, parse_id
 from plugin.loyalty.fields import InvalidFields
 from plugin.loyalty.ledger import adjust_points
+from plugin.loyalty.lifecycle import next_expiry
 from plugin.loyalty.members import (
     PAGE_SIZE,
     entry_json,
@@ -18,6 +19,7 @@ from plugin.loyalty.members import (
 )
 from plugin.loyalty.preview import preview_earning
 from plugin.loyalty.programs import parse_adjustment, program_json, update_program
+from plugin.loyalty.shops import business_zone
 from plugin.loyalty.redemptions import recent_redemptions, redemption_json
 
 bp = Blueprint("program_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
@@ -88,7 +90,8 @@ def read_member(customer_id: str):
         return error(404, "no such member in this shop")
     entries = recent_entries(request_session(), member)
     redemptions = recent_redemptions(request_session(), member.id)
-    return jsonify({**member_summary(member), "ledger": [entry_json(e) for e in entries],
+    expiry = next_expiry(request_session(), g.shop.program, member, business_zone(g.shop.iana_timezone))
+    return jsonify({**member_summary(member), "next_expiry": expiry, "ledger": [entry_json(e) for e in entries],
                     "redemptions": [redemption_json(r) for r in redemptions]})
 
 

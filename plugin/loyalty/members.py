@@ -104,6 +104,7 @@ def member_summary(member: Member) -> dict:
         "first_name": member.first_name,
         "last_name": member.last_name,
         "balance": member.balance,
+        "pending": member.pending,
         "lifetime_earned": member.lifetime_earned,
         "tier": None,
         "redacted": member.redacted_at is not None,

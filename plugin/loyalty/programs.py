@@ -10,6 +10,10 @@ MAX_RATE = Decimal("1000")
 MAX_SIGNUP_BONUS = 1_000_000
 MAX_TAGS = 100
 MAX_ADJUSTMENT = 1_000_000
+MAX_DAYS = 365
+MAX_EXPIRY_MONTHS = 120
+EXPIRY_POLICIES = ("never", "inactivity", "fifo")
+_LIFECYCLE = ("pending_days", "expiry_policy", "expiry_months", "expiry_reminder_days")
 
 
 def program_json(program: Program) -> dict:
@@ -20,6 +24,10 @@ def program_json(program: Program) -> dict:
         "exclude_gift_cards": program.exclude_gift_cards,
         "award_test_orders": program.award_test_orders,
         "return_points_on_expiry": program.return_points_on_expiry,
+        "pending_days": program.pending_days,
+        "expiry_policy": program.expiry_policy,
+        "expiry_months": program.expiry_months,
+        "expiry_reminder_days": program.expiry_reminder_days,
         "updated_at": program.updated_at.isoformat(),
     }
 
@@ -29,6 +37,7 @@ def update_program(session: Session, program: Program, changes) -> Program:
     values, errors = parse_each(changes, _PARSERS, "is not a program setting", "settings")
     if errors:
         raise InvalidFields(errors)
+    _check_lifecycle({name: values.get(name, getattr(program, name)) for name in _LIFECYCLE})
     for name, value in values.items():
         setattr(program, name, value)
     session.flush()
@@ -50,6 +59,36 @@ def parse_adjustment(body) -> tuple[int, str]:
     if errors:
         raise InvalidFields(errors)
     return points, reason
+
+
+def _check_lifecycle(settings: dict) -> None:
+    """The lifecycle settings as they would be after the change, taken together."""
+    errors = {}
+    if settings["expiry_policy"] != "never" and settings["expiry_months"] is None:
+        errors["expiry_months"] = f"is required when expiry_policy is {settings['expiry_policy']}: 1 to {MAX_EXPIRY_MONTHS}"
+    elif settings["expiry_policy"] != "never" and settings["pending_days"] >= 28 * settings["expiry_months"]:
+        # Pending points could expire before they were ever spendable.
+        errors["pending_days"] = (f"must be less than {28 * settings['expiry_months']} days with points expiring "
+                                  f"after {settings['expiry_months']} months")
+    if errors:
+        raise InvalidFields(errors)
+
+
+def _expiry_policy(value) -> str:
+    if value not in EXPIRY_POLICIES:
+        raise ValueError("must be one of " + ", ".join(EXPIRY_POLICIES))
+    return value
+
+
+def _expiry_months(value) -> int | None:
+    if value is None:
+        return None
+    return whole_number(value, 1, MAX_EXPIRY_MONTHS, f"must be a whole number of months from 1 to {MAX_EXPIRY_MONTHS}, "
+                                                     "or null")
+
+
+def _days(value) -> int:
+    return whole_number(value, 0, MAX_DAYS, f"must be a whole number of days from 0 to {MAX_DAYS}")
 
 
 def _rate(value) -> Decimal:
@@ -84,4 +123,8 @@ _PARSERS = {
     "exclude_gift_cards": flag,
     "award_test_orders": flag,
     "return_points_on_expiry": flag,
+    "pending_days": _days,
+    "expiry_policy": _expiry_policy,
+    "expiry_months": _expiry_months,
+    "expiry_reminder_days": _days,
 }

@@ -1,7 +1,8 @@
 """`tick`: every time-driven change, at one moment, once at a time across all processes.
 
-Today a tick expires discount codes past their expiry (and its grace); the points
-lifecycle, tiers and birthdays add their steps to `STEPS`. Each step is idempotent and
+A tick expires discount codes past their expiry (and its grace), releases pending points,
+expires points and records expiry reminders (plugin/loyalty/lifecycle.py); tiers and
+birthdays add their steps to `STEPS`. Each step is idempotent and
 set-based, so a tick killed half-way is finished by the next one, and a second tick at the
 same moment changes nothing. A lease (plugin/leases.py) keeps two ticks from running at
 once, whether they come from the workers' schedule or from cron.
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from plugin import leases
 from plugin.db import is_busy, transaction
+from plugin.loyalty.lifecycle import expire_points, release_pending, remind_expiring
 from plugin.loyalty.redemptions import expire_codes
 
 LEASE = "tick"
@@ -24,6 +26,9 @@ STEP_ATTEMPTS = 4
 
 STEPS: tuple[tuple[str, Callable[[Session, datetime], int]], ...] = (
     ("codes_expired", expire_codes),
+    ("pending_released", release_pending),
+    ("points_expired", expire_points),
+    ("expiry_reminders", remind_expiring),
 )
 
 

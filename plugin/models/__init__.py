@@ -3,6 +3,7 @@ from plugin.models.data_requests import DataRequest
 from plugin.models.earning import CachedProduct, EarningRuleRecord
 from plugin.models.leases import Lease
 from plugin.models.ledger import EntryKind, LedgerEntry
+from plugin.models.lots import LotUse, PointLot
 from plugin.models.member_events import MemberEvent, MemberEventKind
 from plugin.models.members import Member
 from plugin.models.orders import OrderRecord, RefundRecord
@@ -11,6 +12,6 @@ from plugin.models.shops import OAuthState, Program, Shop
 from plugin.models.webhook_events import EventStatus, WebhookEvent
 
 __all__ = [
-    "CachedProduct", "DataRequest", "EarningRuleRecord", "EntryKind", "EventStatus", "Lease", "LedgerEntry", "Member", "MemberEvent", "MemberEventKind", "OAuthState", "OrderRecord", "Program",
+    "CachedProduct", "DataRequest", "EarningRuleRecord", "EntryKind", "EventStatus", "Lease", "LedgerEntry", "LotUse", "Member", "MemberEvent", "MemberEventKind", "OAuthState", "OrderRecord", "PointLot", "Program",
     "Redemption", "RedemptionStatus", "RefundRecord", "Reward", "RewardKind", "Shop", "WebhookEvent",
 ]

@@ -16,6 +16,7 @@ class Member(Base):
     __table_args__ = (
         UniqueConstraint("shop_id", "customer_id"),
         CheckConstraint("lifetime_earned >= 0", name="lifetime_earned_not_negative"),
+        CheckConstraint("pending >= 0", name="pending_not_negative"),
         # The dashboard counts members by the day they joined (plugin/loyalty/stats.py).
         Index("ix_members_created", "shop_id", "created_at"),
     )
@@ -32,4 +33,8 @@ class Member(Base):
     redacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     balance: Mapped[int] = mapped_column(Points, default=0)
     lifetime_earned: Mapped[int] = mapped_column(Points, default=0)
+    # Points earned but not spendable yet (the program's pending_days); `balance` is spendable.
+    pending: Mapped[int] = mapped_column(Points, default=0, server_default="0")
+    # The business time of the last earning or redeeming, for the `inactivity` expiry policy.
+    last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

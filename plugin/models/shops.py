@@ -48,6 +48,11 @@ class Program(Base):
     award_test_orders: Mapped[bool] = mapped_column(default=False)
     # Whether an unused code that expires gives its points back.
     return_points_on_expiry: Mapped[bool] = mapped_column(default=True)
+    # The points lifecycle (SPEC "Pending points and expiry").
+    pending_days: Mapped[int] = mapped_column(default=0, server_default="0")
+    expiry_policy: Mapped[str] = mapped_column(String(16), default="never", server_default="never")
+    expiry_months: Mapped[int | None] = mapped_column()
+    expiry_reminder_days: Mapped[int] = mapped_column(default=14, server_default="14")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     shop: Mapped[Shop] = relationship(back_populates="program")

@@ -37,6 +37,8 @@ class ProgramRules:
     excluded_order_tags: frozenset[str]
     exclude_gift_cards: bool
     award_test_orders: bool
+    # Days an order's points stay pending after its business time (0: spendable at once).
+    pending_days: int = 0
 
 
 def line_amount(price: Decimal, quantity: Decimal, discount: Decimal) -> Decimal:
