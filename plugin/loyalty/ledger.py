@@ -269,9 +269,9 @@ def spend_points(session: Session, shop_id: int, member: int, redemption_id: int
     """
     if points <= 0:
         raise ValueError("a spend must take points")
-    debited = session.execute(update(MEMBERS).where(MEMBERS.c.id == member, MEMBERS.c.balance >= points)
-                              .values(balance=MEMBERS.c.balance - points, last_activity_at=_latest(utcnow())))
-               .rowcount
+    debit = update(MEMBERS).where(MEMBERS.c.id == member, MEMBERS.c.balance >= points).values(
+        balance=MEMBERS.c.balance - points, last_activity_at=_latest(utcnow()))
+    debited = session.execute(debit).rowcount
     if debited != 1:
         balance = session.scalar(select(MEMBERS.c.balance).where(MEMBERS.c.id == member))
         raise InsufficientPoints(f"the balance is {balance}")
