@@ -19,8 +19,8 @@ from plugin.loyalty.members import (
 )
 from plugin.loyalty.preview import preview_earning
 from plugin.loyalty.programs import parse_adjustment, program_json, update_program
-from plugin.loyalty.shops import business_zone
 from plugin.loyalty.redemptions import recent_redemptions, redemption_json
+from plugin.loyalty.shops import business_zone
 
 bp = Blueprint("program_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
 

@@ -15,7 +15,7 @@ from rq import SimpleWorker
 
 from plugin import migrate
 from plugin.db import engine, transaction, utcnow
-from plugin.loyalty.ledger import verify_balances
+from plugin.loyalty.ledger import verify_balances, verify_pending
 from plugin.loyalty.shops import is_shop_domain
 from plugin.loyalty.tick import TickRunning, run_tick
 from plugin.queue import PLATFORM, WEBHOOKS, queue, redis_connection
@@ -153,15 +153,20 @@ def retry_failed_command(list_only: bool, event_ids: tuple[int, ...]):
 @click.command("verify-ledger")
 @with_appcontext
 def verify_ledger():
-    """Check that every member's balance equals the sum of its ledger entries."""
+    """Check that every member's balance plus pending points equals the sum of its ledger entries."""
     with transaction() as session:
         mismatches = verify_balances(session)
+        pending = verify_pending(session)
     for row in mismatches:
-        click.echo(f"shop {row['shop_id']} customer {row['customer_id']}: balance {row['balance']} "
-                   f"but entries sum to {row['total']}; lifetime {row['lifetime_earned']} vs {row['earned']}")
-    if mismatches:
-        raise click.ClickException(f"{len(mismatches)} member(s) disagree with their ledger")
-    click.echo("every balance equals the sum of its entries")
+        click.echo(f"shop {row['shop_id']} customer {row['customer_id']}: balance {row['balance']} + pending "
+                   f"{row['pending']} but entries sum to {row['total']}; lifetime {row['lifetime_earned']} vs "
+                   f"{row['earned']}")
+    for row in pending:
+        click.echo(f"shop {row['shop_id']} customer {row['customer_id']}: pending {row['pending']} but pending "
+                   f"lots hold {row['held']}")
+    if mismatches or pending:
+        raise click.ClickException(f"{len(mismatches) + len(pending)} member(s) disagree with their ledger")
+    click.echo("every balance plus pending points equals the sum of its entries, and pending points their lots")
 
 
 @click.command("tick")

@@ -337,8 +337,8 @@ def _take_back(session, shop_id, record, wanted: int | None, kind: EntryKind, so
     if taken <= 0:
         return 0
     owner = member_id(session, shop_id, record.customer_id)
-    pending = session.scalar(select(func.coalesce(func.sum(LOTS.c.remaining), 0)).where(
-        LOTS.c.shop_id == shop_id, LOTS.c.order_id == record.order_id, LOTS.c.pending_until.is_not(None)))
+    pending = int(session.scalar(select(func.coalesce(func.sum(LOTS.c.remaining), 0)).where(
+        LOTS.c.shop_id == shop_id, LOTS.c.order_id == record.order_id, LOTS.c.pending_until.is_not(None))))
     _post(session, shop_id, owner, -taken, kind, source_id, reason, order_id=record.order_id,
           pending=-min(taken, pending))
     return taken
@@ -410,6 +410,17 @@ def verify_balances(session: Session) -> list[dict]:
     return [dict(row._mapping) for row in rows]
 
 
+def verify_pending(session: Session) -> list[dict]:
+    """Members whose pending points differ from what their pending lots still hold."""
+    held = select(LOTS.c.member_id, func.sum(LOTS.c.remaining).label("held")).where(
+        LOTS.c.pending_until.is_not(None)).group_by(LOTS.c.member_id).subquery()
+    rows = session.execute(select(MEMBERS.c.shop_id, MEMBERS.c.customer_id, MEMBERS.c.pending,
+                                  func.coalesce(held.c.held, 0).label("held"))
+                           .outerjoin(held, held.c.member_id == MEMBERS.c.id)
+                           .where(MEMBERS.c.pending != func.coalesce(held.c.held, 0))).all()
+    return [dict(row._mapping) for row in rows]
+
+
 def release_pending(session: Session, now: datetime) -> int:
     """Pending points whose window has closed become spendable, for every shop at once:
     two set-based statements, whatever the number of members. Returns the members released."""
@@ -448,9 +459,10 @@ def expire_lots(session: Session, shop_id: int, earned_before: datetime, now: da
         func.max(LOTS.c.id).label("newest"),
     ).join(MEMBERS, MEMBERS.c.id == LOTS.c.member_id).where(due)
         .group_by(LOTS.c.member_id, MEMBERS.c.customer_id, MEMBERS.c.balance)).all()
+    # int(): PostgreSQL sums a bigint column as numeric.
     expired = [Expired(row.member_id, row.customer_id, f"fifo:{row.member_id}:{row.newest}",
-                       min(row.left, max(row.balance, 0)), ) for row in rows]
-    reasons = {row.member_id: describe(row.first, row.last, min(row.left, max(row.balance, 0))) for row in rows}
+                       min(int(row.left), max(row.balance, 0))) for row in rows]
+    reasons = {e.member_id: describe(row.first, row.last, e.points) for e, row in zip(expired, rows)}
     _post_expiries(session, shop_id, [e for e in expired if e.points > 0], reasons, now)
     session.execute(update(LOTS).where(due).values(expired=LOTS.c.expired + LOTS.c.remaining, remaining=0)
                     .execution_options(synchronize_session=False))

@@ -82,7 +82,7 @@ def next_expiry(session: Session, program: Program, member: Member, zone: tzinfo
     upto = cutoff(day, program.expiry_months, zone)
     points = session.scalar(select(func.coalesce(func.sum(LOTS.c.remaining), 0)).where(
         LOTS.c.member_id == member.id, LOTS.c.pending_until.is_(None), LOTS.c.earned_at < upto))
-    return {"points": min(points, member.balance), "expires_at": day.isoformat()}
+    return {"points": min(int(points), member.balance), "expires_at": day.isoformat()}
 
 
 def _expiring_programs(session: Session) -> list[tuple[Program, tzinfo]]:

@@ -70,8 +70,8 @@ def return_to_lots(session: Session, member_id: int, shop_id: int, spend_entry_i
 
 def expired_from_order(session: Session, shop_id: int, order_id: int) -> int:
     """How much of an order's points expiry has taken: a reversal cannot take those again."""
-    return session.scalar(select(func.coalesce(func.sum(LOTS.c.expired), 0)).where(
-        LOTS.c.shop_id == shop_id, LOTS.c.order_id == order_id))
+    return int(session.scalar(select(func.coalesce(func.sum(LOTS.c.expired), 0)).where(
+        LOTS.c.shop_id == shop_id, LOTS.c.order_id == order_id)))
 
 
 def _apply_uses(session: Session, uses: list[dict]) -> None:
