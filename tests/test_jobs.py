@@ -7,7 +7,7 @@ from sqlalchemy.exc import DBAPIError
 
 from plugin.db import transaction, utcnow
 from plugin.models import EventStatus, WebhookEvent
-from tests.helpers import balance, install, order, signed_webhook
+from tests.helpers import auth, balance, install, order, signed_webhook
 from webhooks.handlers import orders_paid
 from webhooks.processing import MAX_ATTEMPTS, drain_due_events
 
@@ -102,7 +102,7 @@ def test_verify_ledger_reports_a_balance_that_disagrees_with_its_entries(app, cl
     db.commit()
     result = runner.invoke(args=["verify-ledger"])
     assert result.exit_code == 1
-    assert "balance 31 but entries sum to 30" in result.output
+    assert "balance 31 + pending 0 but entries sum to 30" in result.output
 
 
 def test_the_ledger_refuses_edits(app, client, settle, db):
@@ -150,3 +150,16 @@ def test_a_deadlock_with_another_worker_is_retried_at_once_not_after_a_backoff(i
     event = the_event(inprocess_app)
     assert (event.status, event.attempts, len(aborted)) == (EventStatus.PROCESSED, 1, 2)
     assert balance(client) == 12
+
+
+def test_verify_ledger_reports_pending_points_that_their_lots_do_not_hold(app, client, settle, db, installed):
+    client.patch("/api/program", json={"pending_days": 30}, headers=auth())
+    signed_webhook(client, "orders/paid", order(subtotal="30.00", processed_at=utcnow().isoformat()))
+    settle()
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["verify-ledger"]).exit_code == 0
+    # Points moved from pending to the balance without their lot: the sum still agrees, the lots do not.
+    db.execute(text("UPDATE members SET pending = pending - 5, balance = balance + 5"))
+    db.commit()
+    result = runner.invoke(args=["verify-ledger"])
+    assert result.exit_code == 1 and "pending 25 but pending lots hold 30" in result.output
