@@ -304,3 +304,15 @@ def test_bad_lifecycle_settings_are_refused_by_name_and_change_nothing(client, i
     assert response.status_code == 422 and field in response.get_json()["fields"], response.get_json()
     assert client.get("/api/program", headers=auth()).get_json() == before_program
     assert table_counts(db) == before
+
+
+def test_the_dashboard_counts_points_expired_in_the_period_and_pending_points_apart(app, client, send, installed):
+    program(client, expiry_policy="fifo", expiry_months=1, expiry_reminder_days=0, pending_days=20)
+    paid(send, iso(utcnow() - timedelta(days=90)), "70.00")   # spendable, and past its expiry date
+    paid(send, iso(utcnow()), "30.00")                        # pending for 20 days
+    stats = client.get("/api/stats", headers=auth()).get_json()
+    assert (stats["points_expired"], stats["points_outstanding"], stats["points_pending"]) == (0, 70, 30)
+    tick(app, iso(utcnow()))
+    stats = client.get("/api/stats", headers=auth()).get_json()
+    assert (stats["points_expired"], stats["points_outstanding"], stats["points_pending"]) == (70, 0, 30)
+    assert sum(day["points_expired"] for day in stats["series"]) == 70

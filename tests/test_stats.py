@@ -105,7 +105,7 @@ def test_the_figures_of_a_small_history_match_the_hand_count(client, history):
     assert figures["repeat_purchase_rate"] == {"members": "0.5000", "non_members": "0.3333"}
     assert figures["ordering_customers"] == {"members": 2, "non_members": 3, "guest_orders": 1}
     assert figures["series"] == [{"date": today(), "points_issued": 295, "points_redeemed": 100,
-                                  "new_members": 6, "orders": 9}]
+                                  "points_expired": 0, "new_members": 6, "orders": 9}]
 
 
 def test_another_shop_sees_only_its_own_figures(client, history):
@@ -179,9 +179,9 @@ def test_an_entry_at_23_59_59_on_the_last_day_counts_and_one_at_midnight_after_d
     assert figures["orders"] == 2
     by_day = {row["date"]: row for row in figures["series"]}
     assert len(by_day) == 31
-    assert by_day["2026-03-01"] == {"date": "2026-03-01", "points_issued": 2, "points_redeemed": 32,
+    assert by_day["2026-03-01"] == {"date": "2026-03-01", "points_issued": 2, "points_redeemed": 32, "points_expired": 0,
                                     "new_members": 1, "orders": 1}
-    assert by_day["2026-03-31"] == {"date": "2026-03-31", "points_issued": 4, "points_redeemed": 64,
+    assert by_day["2026-03-31"] == {"date": "2026-03-31", "points_issued": 4, "points_redeemed": 64, "points_expired": 0,
                                     "new_members": 1, "orders": 1}
     assert sum(row["points_issued"] for row in figures["series"]) == 6
 

@@ -60,8 +60,11 @@ function render(stats) {
   setCard("members", formatPoints(stats.members), `${formatPoints(stats.new_members)} new in this period`);
   setCard("points_issued", formatPoints(stats.points_issued), "Earned by shoppers");
   setCard("points_redeemed", formatPoints(stats.points_redeemed), "Traded for discount codes");
+  setCard("points_expired", formatPoints(stats.points_expired), "Past their expiry date, unspent");
+  const worth = stats.outstanding_value === null ? "Value not known"
+    : `Worth ${money(stats.outstanding_value, currency)} in rewards`;
   setCard("points_outstanding", formatPoints(stats.points_outstanding),
-    stats.outstanding_value === null ? "Value not known" : `Worth ${money(stats.outstanding_value, currency)} in rewards`);
+    stats.points_pending ? `${worth}; ${formatPoints(stats.points_pending)} more pending` : worth);
   setCard("redemption_rate", percent(stats.redemption_rate), "Of points issued, share redeemed");
   const repeat = stats.repeat_purchase_rate || {};
   setCard("repeat_purchase_rate", percent(repeat.members), `Members; other customers ${percent(repeat.non_members)}`);

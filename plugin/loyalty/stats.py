@@ -16,7 +16,12 @@ rows cost, not the whole table's. Definitions:
   (`redemption_return`: a code that could not be made, or expired unused) in the period. A
   return counts on the day it happens, so a day, or a short period, can come out negative.
 - `redemption_rate`: points_redeemed / points_issued, 4 places; null when nothing was issued.
+- `points_expired`: points taken by `expiry` entries (plugin/loyalty/lifecycle.py) in the period.
 - `points_outstanding`: the sum of the balances above zero, now (not at the period's end).
+  Points that will expire before they are used stay in it: whether a shopper spends them
+  before their date is not knowable, and a liability that counts on breakage would be a
+  guess. `points_pending`: the pending points (not yet spendable) of all members, now,
+  outside `points_outstanding` since a refund may still take them.
 - `outstanding_value`: what those points would cost the shop if every one were spent on the
   active amount-off reward that gives the most money per point (value / points_cost), rounded
   to the cent; an upper bound, since points are spent in whole rewards. Null without an
@@ -91,6 +96,7 @@ class Period:
 class Day:
     points_issued: int = 0
     points_redeemed: int = 0
+    points_expired: int = 0
     new_members: int = 0
     orders: int = 0
 
@@ -105,6 +111,7 @@ class Figures:
     # {"members" | "non_members": (customers who ordered, of whom with 2+ paid orders)}
     buyers: dict[str, tuple[int, int]] = field(default_factory=dict)
     points_outstanding: int = 0
+    points_pending: int = 0
     best_reward: tuple[Decimal, int] | None = None  # (value, points_cost)
 
     def total(self, name: str) -> int:
@@ -192,12 +199,14 @@ def _ledger_by_day(session: Session, shop_id: int, figures: Figures) -> None:
     rows = session.execute(select(
         day, func.sum(case((earning, ENTRIES.c.delta), else_=0)),
         func.sum(case((ENTRIES.c.kind.in_(REDEEMING), -ENTRIES.c.delta), else_=0)),
+        func.sum(case((ENTRIES.c.kind == EntryKind.EXPIRY, -ENTRIES.c.delta), else_=0)),
     ).where(
         ENTRIES.c.shop_id == shop_id, ENTRIES.c.created_at >= figures.period.start,
         ENTRIES.c.created_at < figures.period.end,
     ).group_by(day))
-    for on, issued, redeemed in rows:
+    for on, issued, redeemed, expired in rows:
         figures.days[on].points_issued, figures.days[on].points_redeemed = int(issued), int(redeemed)
+        figures.days[on].points_expired = int(expired)
 
 
 def _members_by_day(session: Session, shop_id: int, figures: Figures) -> None:
@@ -250,16 +259,18 @@ def _repeat_buyers(session: Session, shop_id: int, figures: Figures) -> None:
 
 
 def _balances(session: Session, shop_id: int, figures: Figures) -> None:
-    held = select(func.coalesce(func.sum(MEMBERS.c.balance), 0).label("points")).where(
-        MEMBERS.c.shop_id == shop_id, MEMBERS.c.balance > 0).subquery()
+    held = select(func.coalesce(func.sum(case((MEMBERS.c.balance > 0, MEMBERS.c.balance), else_=0)), 0).label("points"),
+                  func.coalesce(func.sum(MEMBERS.c.pending), 0).label("pending")).where(
+        MEMBERS.c.shop_id == shop_id, (MEMBERS.c.balance > 0) | (MEMBERS.c.pending > 0)).subquery()
     # Ordered as floats (SQLite keeps the value as text); the winner's rate is then exact.
     best = select(REWARDS.c.value, REWARDS.c.points_cost).where(
         REWARDS.c.shop_id == shop_id, REWARDS.c.kind == RewardKind.AMOUNT_OFF, REWARDS.c.active.is_(True),
         REWARDS.c.deleted_at.is_(None),
     ).order_by((cast(REWARDS.c.value, Float) / REWARDS.c.points_cost).desc(), REWARDS.c.id).limit(1).subquery()
-    row = session.execute(select(held.c.points, best.c.value, best.c.points_cost)
+    row = session.execute(select(held.c.points, held.c.pending, best.c.value, best.c.points_cost)
                           .select_from(held.outerjoin(best, true()))).one()
     figures.points_outstanding = int(row.points)
+    figures.points_pending = int(row.pending)
     figures.best_reward = None if row.value is None else (row.value, row.points_cost)
 
 
@@ -271,7 +282,9 @@ def figures_json(figures: Figures, currency: str | None) -> dict:
         "members": members, "new_members": figures.total("new_members"),
         "points_issued": issued, "points_redeemed": redeemed,
         "redemption_rate": _ratio(redeemed, issued),
+        "points_expired": figures.total("points_expired"),
         "points_outstanding": figures.points_outstanding,
+        "points_pending": figures.points_pending,
         "outstanding_value": _outstanding_value(figures),
         "orders": figures.total("orders"),
         "loyalty_revenue": _money(figures.loyalty_revenue),
