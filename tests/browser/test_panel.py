@@ -36,7 +36,7 @@ def test_the_dashboard_opens_with_a_session_token_and_no_cdn(panel):
     page = panel.page
     expect(page.locator("h1")).to_have_text("Dashboard")
     expect(page.locator('.nav-link[aria-current="page"]')).to_have_text("Dashboard")
-    expect(page.locator("[data-stat]")).to_have_count(7)
+    expect(page.locator("[data-stat]")).to_have_count(8)
     expect(page.locator("body")).to_have_attribute("data-loaded", re.compile("figures|unavailable"))
     assert page.evaluate("typeof window.shopify") == "undefined"
     assert any("app-bridge.js" in url for url in panel.blocked)
