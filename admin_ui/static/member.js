@@ -69,6 +69,13 @@ function codeRow(redemption) {
 function renderFigures(member) {
   byId("balance").textContent = formatPoints(member.balance);
   byId("balance").classList.toggle("negative", member.balance < 0);
+  byId("member-pending").textContent = formatPoints(member.pending);
+  // An adjustment's answer has no next_expiry: the one shown stays until the page reloads.
+  if ("next_expiry" in member) {
+    const expiry = member.next_expiry;
+    byId("member-expiry").textContent = expiry
+      ? `${formatPoints(expiry.points)} points expire on ${expiry.expires_at}` : "";
+  }
   byId("tier").textContent = member.tier ?? "No tier";
   byId("lifetime").textContent = formatPoints(member.lifetime_earned);
   fillTable(byId("ledger"), member.ledger.map(ledgerRow), byId("ledger-empty"));

@@ -10,6 +10,7 @@ import {
 const form = byId("settings-form");
 const saveBar = byId("save-bar");
 const FLAGS = ["exclude_gift_cards", "award_test_orders", "return_points_on_expiry"];
+const DAYS = ["pending_days", "expiry_reminder_days"];
 const SAMPLE_ORDER = "40.00";
 const PREVIEW_DELAY_MS = 250; // typing "1.25" asks once, not four times
 let saved = null;
@@ -22,6 +23,9 @@ function fill(program) {
   form.elements.signup_bonus.value = String(program.signup_bonus);
   form.elements.excluded_order_tags.value = program.excluded_order_tags.join(", ");
   for (const flag of FLAGS) form.elements[flag].checked = Boolean(program[flag]);
+  for (const name of DAYS) form.elements[name].value = String(program[name]);
+  form.elements.expiry_policy.value = program.expiry_policy;
+  form.elements.expiry_months.value = program.expiry_months === null ? "" : String(program.expiry_months);
 }
 
 /** The form as the API's fields; what cannot be read is sent as typed, for the API to explain. */
@@ -33,6 +37,12 @@ function values() {
     excluded_order_tags: form.elements.excluded_order_tags.value.split(",").map((tag) => tag.trim()).filter(Boolean),
   };
   for (const flag of FLAGS) program[flag] = form.elements[flag].checked;
+  for (const name of DAYS) {
+    const days = wholeNumber(form.elements[name].value);
+    program[name] = days === null ? "" : days;
+  }
+  program.expiry_policy = form.elements.expiry_policy.value;
+  program.expiry_months = wholeNumber(form.elements.expiry_months.value);
   return program;
 }
 
@@ -40,7 +50,40 @@ function asSaved(program) {
   const { signup_bonus, excluded_order_tags } = program;
   const points_per_currency_unit = plainDecimal(program.points_per_currency_unit);
   const flags = Object.fromEntries(FLAGS.map((flag) => [flag, program[flag]]));
-  return { points_per_currency_unit, signup_bonus, excluded_order_tags, ...flags };
+  const days = Object.fromEntries(DAYS.map((name) => [name, program[name]]));
+  const { expiry_policy, expiry_months } = program;
+  return { points_per_currency_unit, signup_bonus, excluded_order_tags, ...flags, ...days, expiry_policy, expiry_months };
+}
+
+function plural(count, word) {
+  return `${count} ${word}${count === 1 ? "" : "s"}`;
+}
+
+/** The lifecycle settings in plain words; the months field shows only when points expire. */
+function showLifecycle(program) {
+  const expiring = program.expiry_policy !== "never";
+  byId("expiry_months").closest(".field").hidden = !expiring;
+  byId("expiry_reminder_days").closest(".field").hidden = !expiring;
+  const lines = [];
+  if (Number.isInteger(program.pending_days)) {
+    lines.push(program.pending_days > 0
+      ? `An order's points can be spent ${plural(program.pending_days, "day")} after the order.`
+      : "An order's points can be spent at once.");
+  }
+  const months = program.expiry_months;
+  if (!expiring) {
+    lines.push("Points never expire.");
+  } else if (!Number.isInteger(months)) {
+    lines.push("Enter the months after which points expire.");
+  } else if (program.expiry_policy === "inactivity") {
+    lines.push(`A shopper's points all expire after ${plural(months, "month")} without earning or redeeming.`);
+  } else {
+    lines.push(`Each order's points expire ${plural(months, "month")} after the order; spending uses the oldest first.`);
+  }
+  if (expiring && Number.isInteger(program.expiry_reminder_days) && program.expiry_reminder_days > 0) {
+    lines.push(`Shoppers are reminded ${plural(program.expiry_reminder_days, "day")} before.`);
+  }
+  byId("lifecycle-preview").textContent = lines.join(" ");
 }
 
 /** What the preview asks the server: the sample order under the rate and flag as typed,
@@ -83,6 +126,7 @@ async function askServer(question) {
 function preview() {
   const program = values();
   const question = previewQuestion(program);
+  showLifecycle(program);
   showPreview(program); // the words need no server; the points line stays until its answer
   clearTimeout(previewTimer);
   const waiting = question !== earned.asked;
