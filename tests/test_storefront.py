@@ -1,10 +1,12 @@
 """The shopper's page through the app proxy: plain HTML that works without JavaScript."""
 import re
+from datetime import date
 from html.parser import HTMLParser
 
 import pytest
 import responses
 
+from plugin.loyalty.expiry_dates import add_months
 from tests.helpers import SHOP, auth, balance, member, order, proxy_url, session_token, signed_webhook, table_counts, \
     token_answer, token_endpoint
 
@@ -140,3 +142,19 @@ def test_a_reward_name_with_markup_and_quotes_is_shown_as_text_in_the_catalog_an
 
 def test_an_unsigned_page_request_is_refused(client, store):
     assert client.get("/proxy/?shop=rosebud-tea.myshopify.com&logged_in_customer_id=7001").status_code == 401
+
+
+def test_the_page_shows_pending_points_and_when_points_expire(client, store):
+    html = client.get(proxy_url("/proxy/")).get_data(as_text=True)
+    assert "class=pending" not in html and "class=expiry" not in html  # nothing pending, nothing expires
+    changed = client.patch("/api/program", headers=auth(), json={
+        "pending_days": 30, "expiry_policy": "fifo", "expiry_months": 12})
+    assert changed.status_code == 200
+    signed_webhook(client, "orders/paid", order(subtotal="80.00", processed_at="2099-01-01T10:00:00Z"))
+    signed_webhook(client, "orders/paid", order(subtotal="20.00", processed_at="2099-01-01T10:00:00Z",
+                                                customer_id=7002))
+    html = client.get(proxy_url("/proxy/")).get_data(as_text=True)
+    assert "<span class=balance>650</span>" in html
+    assert "80 more points are on their way" in html
+    earned = date.fromisoformat(member(client)["ledger"][-1]["created_at"][:10])  # the 650 points' award
+    assert f"650 points expire on {add_months(earned, 12).isoformat()}" in html

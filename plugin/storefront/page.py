@@ -68,17 +68,20 @@ def safe_prefix(path_prefix: str | None) -> str:
 
 def page_context(prefix: str, program: Program, rewards: list[Reward], member: Member | None,
                  customer_id: int | None, redemptions: list[Redemption], notice: str | None,
-                 csrf: str | None) -> dict:
+                 csrf: str | None, next_expiry: dict | None = None) -> dict:
     """The values templates/storefront/page.html lays out, as plain data.
 
     `points` is None for a shopper who is not signed in: the page then offers no forms.
-    `notice` is one of our NOTICES or None, never the query's own text."""
+    `notice` is one of our NOTICES or None, never the query's own text. `next_expiry` is
+    plugin/loyalty/lifecycle.py's `{"points", "expires_at"}` for this shopper, or None."""
     return {
         "prefix": prefix,
         "notice": NOTICES.get(notice or ""),
         "rate": program.points_per_currency_unit,
         "signup_bonus": program.signup_bonus,
         "points": None if customer_id is None else (member.balance if member else 0),
+        "pending": member.pending if member else 0,
+        "expiry": next_expiry,
         "rewards": rewards,
         "csrf": csrf or "",
         "codes": _codes(redemptions, rewards),

@@ -24,10 +24,11 @@ from shopify_app import verify_app_proxy_req
 from plugin.db import request_session
 from plugin.html import html_response, private_no_store
 from plugin.ids import parse_id
+from plugin.loyalty.lifecycle import next_expiry
 from plugin.loyalty.members import get_member
 from plugin.loyalty.redemptions import RedemptionRefused, issue_code_in_request, recent_redemptions, redeem_reward
 from plugin.loyalty.rewards import list_rewards
-from plugin.loyalty.shops import find_shop, is_shop_domain
+from plugin.loyalty.shops import business_zone, find_shop, is_shop_domain
 from plugin.models import Shop
 from plugin.shopify.tokens import has_usable_token
 from plugin.storefront import page as storefront
@@ -108,6 +109,8 @@ def storefront_page():
         redemptions=[] if member is None else recent_redemptions(session, member.id),
         notice=request.args.get("notice"),
         csrf=None if g.proxy_customer_id is None else storefront.csrf_token(shop.domain, g.proxy_customer_id),
+        next_expiry=None if member is None else next_expiry(session, shop.program, member,
+                                                            business_zone(shop.iana_timezone)),
     ))
     return html_response(body)
 
