@@ -5,7 +5,7 @@ the bench itself broke. Everything it starts (gunicorn, scratch databases, the R
 keys, temporary files) is stopped or removed on the way out, also after an error or a
 SIGTERM/Ctrl-C.
 
-`--parts` picks parts (a,b,c,stats,pgbench; default all). Part "stats" is bench/stats.py's
+`--parts` picks parts (a,b,c,stats,tick,pgbench; default all); part "tick" is bench/tick.py. Part "stats" is bench/stats.py's
 `run(database_url)`, imported only when it runs: if it is missing or fails, the bench says
 so and goes on. `--sweep` measures part (a) under several gunicorn configurations instead
 (how the default below was chosen), `--redeem-sweep` part (c); `--help` lists the knobs.
@@ -47,7 +47,7 @@ CORES = os.cpu_count() or 1
 RATIO_TARGET = 0.5
 P99_TARGET_MS = 50.0
 ORDERS_TARGET = 1000.0
-PARTS = ("a", "b", "c", "stats", "pgbench")
+PARTS = ("a", "b", "c", "stats", "tick", "pgbench")
 
 
 def parse_args(argv):
@@ -198,6 +198,8 @@ def bench(args, run: Run) -> list[Figure]:
         run.stop_platform()
     if "stats" in parts:
         figures += part_stats(env)
+    if "tick" in parts:
+        figures += part_tick(env)
     if "pgbench" in parts:
         figures += baseline(args, run)
     tps = next((f.raw for f in figures if f.name.startswith("baseline") and f.raw), None)
@@ -501,6 +503,24 @@ def part_stats(env: dict) -> list[Figure]:
                     entries, int) else "")
                 figures.append(Figure(label, f"{median:.1f} ms", "", None, raw=float(median)))
     return figures or [Figure("stats", "ran (no figures recognised in its result)", "", None)]
+
+
+def part_tick(env: dict) -> list[Figure]:
+    """bench/tick.py: the lifecycle tick on 100,000 members and 1,000,000 entries."""
+    from bench import tick
+
+    heading("tick: expiry on a shop with 100,000 members and 1,000,000 entries (bench/tick.py)")
+    result = tick.run(env["DATABASE_URL"])
+    agrees = bool(result["ledger_agrees"]) and result["expired_members"] == result["members_due"]
+    return [
+        Figure("tick expiring (10% of members) seconds", f"{result['expiring_tick_seconds']:.2f}",
+               f"< {tick.TARGET_EXPIRING_S:.0f}", result["expiring_tick_seconds"] < tick.TARGET_EXPIRING_S),
+        Figure("tick expiring: SQL statements", str(result["expiring_tick_statements"]), "", None),
+        Figure("tick idle seconds", f"{result['idle_tick_seconds']:.2f}", f"< {tick.TARGET_IDLE_S:.0f}",
+               result["idle_tick_seconds"] < tick.TARGET_IDLE_S),
+        Figure("tick idle: SQL statements", str(result["idle_tick_statements"]), "", None),
+        Figure("tick: expired exactly the members due, ledger agrees", "yes" if agrees else "NO", "yes", agrees),
+    ]
 
 
 def baseline(args, run: Run) -> list[Figure]:

@@ -504,9 +504,10 @@ def _post_expiries(session: Session, shop_id: int, expired: list[Expired], reaso
     ids = session.scalars(insert_for(session, ENTRIES).returning(ENTRIES.c.id), [
         {**_entry(shop_id, e.member_id, -e.points, EntryKind.EXPIRY, e.source_id, reasons[e.member_id]),
          "created_at": now} for e in expired]).all()
-    # This insert's entries only: an earlier tick at the same `now` wrote entries with the same time.
-    mine = (ENTRIES.c.shop_id == shop_id) & (ENTRIES.c.kind == EntryKind.EXPIRY) & (ENTRIES.c.created_at == now) \
-        & ENTRIES.c.id.between(min(ids), max(ids))
-    taken = select(func.sum(ENTRIES.c.delta)).where(mine, ENTRIES.c.member_id == MEMBERS.c.id).scalar_subquery()
+    # This insert's entries only (an earlier tick at the same `now` wrote entries with the same
+    # time): expiry entries are written by the tick alone, one at a time, so its id range is its own.
+    mine = (ENTRIES.c.kind == EntryKind.EXPIRY) & ENTRIES.c.id.between(min(ids), max(ids))
+    # Per member through ix_ledger_entries_member (member_id, id): a handful of rows each.
+    taken = select(func.sum(ENTRIES.c.delta)).where(ENTRIES.c.member_id == MEMBERS.c.id, mine).scalar_subquery()
     session.execute(update(MEMBERS).where(MEMBERS.c.id.in_(select(ENTRIES.c.member_id).where(mine)))
                     .values(balance=MEMBERS.c.balance + taken).execution_options(synchronize_session=False))
