@@ -144,7 +144,7 @@ def test_an_unsigned_page_request_is_refused(client, store):
     assert client.get("/proxy/?shop=rosebud-tea.myshopify.com&logged_in_customer_id=7001").status_code == 401
 
 
-def test_the_page_shows_pending_points_and_when_points_expire(client, store):
+def test_the_page_shows_pending_points_and_when_points_expire(client, store, settle):
     html = client.get(proxy_url("/proxy/")).get_data(as_text=True)
     assert "class=pending" not in html and "class=expiry" not in html  # nothing pending, nothing expires
     changed = client.patch("/api/program", headers=auth(), json={
@@ -153,6 +153,7 @@ def test_the_page_shows_pending_points_and_when_points_expire(client, store):
     signed_webhook(client, "orders/paid", order(subtotal="80.00", processed_at="2099-01-01T10:00:00Z"))
     signed_webhook(client, "orders/paid", order(subtotal="20.00", processed_at="2099-01-01T10:00:00Z",
                                                 customer_id=7002))
+    settle()
     html = client.get(proxy_url("/proxy/")).get_data(as_text=True)
     assert "<span class=balance>650</span>" in html
     assert "80 more points are on their way" in html
