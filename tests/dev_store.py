@@ -27,8 +27,8 @@ class DevStore:
         return self.app.test_client()
 
 
-@pytest.fixture
-def dev_store(database):
+@pytest.fixture(name="dev_store")
+def dev_store_fixture(database):
     holder: dict = {}
     server = make_server("127.0.0.1", 0, lambda environ, start: holder["app"](environ, start), threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
