@@ -1,7 +1,7 @@
 """Sample webhooks for the development shop, sent signed through the real intake (`POST /webhooks`).
 
 `generated_orders(n)` makes n paid orders spread round-robin over the store's customers
-(catalogue.py), each with product lines; the first order then gets a partial refund and
+(catalogue.py) and over the last four weeks, each with product lines; the first order then gets a partial refund and
 the last one (of three or more) is cancelled. `order_with_code` is one paid order that uses
 a discount code the platform issued, as checkout would report it. `recordings()` are the
 replay files of tests/recordings with their shop set to the development shop.
@@ -12,6 +12,7 @@ import itertools
 import json
 import time
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from plugin.replay import InProcessSender, Recording, load_recordings, replay
 
 RECORDINGS = Path(__file__).resolve().parents[2] / "tests" / "recordings"
 MAX_ORDERS = 50
+SPREAD_DAYS = 27
 _sequence = itertools.count()
 
 
@@ -44,8 +46,8 @@ def _line(product: DevProduct, quantity: int, discount: Decimal = Decimal(0)) ->
             "total_discount": str(discount)}
 
 
-def _order(customer: DevCustomer, lines: list[dict], codes: list[dict] = ()) -> dict:
-    order_id, now = _ids(), utcnow().isoformat()
+def _order(customer: DevCustomer, lines: list[dict], codes: list[dict] = (), days_ago: int = 0) -> dict:
+    order_id, now = _ids(), (utcnow() - timedelta(days=days_ago)).isoformat()
     subtotal = sum((Decimal(line["price"]) * line["quantity"] - Decimal(line["total_discount"]) for line in lines),
                    Decimal(0))
     discounts = sum((Decimal(code["amount"]) for code in codes), Decimal(0))
@@ -72,7 +74,7 @@ def generated_orders(shop: str, count: int) -> list[Recording]:
     for n in range(count):
         product = PRODUCTS[n % 3]
         lines = [_line(product, 1 + n % 3)] + ([_line(PRODUCTS[3], 1)] if n % 4 == 3 else [])
-        orders.append(_order(CUSTOMERS[n % len(CUSTOMERS)], lines))
+        orders.append(_order(CUSTOMERS[n % len(CUSTOMERS)], lines, days_ago=_days_ago(n, count)))
     sent += [_recording(shop, "orders/paid", order) for order in orders]
     if orders:
         sent.append(_recording(shop, "refunds/create", _refund(orders[0])))
@@ -80,6 +82,12 @@ def generated_orders(shop: str, count: int) -> list[Recording]:
         sent.append(_recording(shop, "orders/cancelled", {**orders[-1], "cancelled_at": utcnow().isoformat(),
                                                           "cancel_reason": "customer"}))
     return sent
+
+
+def _days_ago(n: int, count: int) -> int:
+    """Orders spread over the last SPREAD_DAYS, oldest first: their points belong to their own
+    business time (`processed_at`), so the dashboard's charts have a history to show."""
+    return (count - 1 - n) * SPREAD_DAYS // max(count - 1, 1)
 
 
 def _refund(order: dict) -> dict:
