@@ -180,6 +180,7 @@ def test_the_platform_answers_discount_codes_taken_and_the_look_up(dev_store, db
                 "context": {"customers": {"add": [f"gid://shopify/Customer/{ADA}"]}},
                 "customerGets": {"value": {"percentage": 0.1}, "items": {"all": True}}}
     first = graphql(dev_store, document, {"discount": discount}, access).json()
+    assert first["data"]["discountCodeBasicCreate"]["userErrors"] == [], first
     node = first["data"]["discountCodeBasicCreate"]["codeDiscountNode"]["id"]
     assert node.startswith("gid://shopify/DiscountCodeNode/")
     assert first["extensions"]["cost"]["requestedQueryCost"] == 10

@@ -36,10 +36,12 @@ def listed(session: Session, shop: str, kind: DevRecordKind) -> list[DevPlatform
 def add_if_new(session: Session, shop: str, kind: DevRecordKind, key: str, data: dict) -> bool:
     """Keep a new record; False if (shop, kind, key) is already there (a TAKEN code)."""
     now = utcnow()
+    # RETURNING tells what happened on both backends (psycopg's rowcount does not, here).
     inserted = session.execute(insert_for(session, DevPlatformRecord.__table__).values(
         shop_domain=shop, kind=kind.value, key=key, data=data, created_at=now, updated_at=now,
-    ).on_conflict_do_nothing(index_elements=["shop_domain", "kind", "key"])).rowcount
-    return inserted == 1
+    ).on_conflict_do_nothing(index_elements=["shop_domain", "kind", "key"]).returning(
+        DevPlatformRecord.__table__.c.id)).scalar()
+    return inserted is not None
 
 
 def put(session: Session, shop: str, kind: DevRecordKind, key: str, data: dict) -> DevPlatformRecord:
