@@ -322,3 +322,39 @@ def test_the_dev_routes_also_refuse_when_the_app_turns_production_after_register
         assert dev_store.client().get(path).status_code == 404
     finally:
         dev_store.app.config["LOYALTY_ENV"] = "development"
+
+
+def test_what_the_platform_keeps_survives_a_restart(dev_store, database, db):
+    access = token(dev_store)
+    document = ("mutation($discount: DiscountCodeFreeShippingInput!) { discountCodeFreeShippingCreate("
+                "freeShippingCodeDiscount: $discount) { codeDiscountNode { id } userErrors { field message code } } }")
+    made = graphql(dev_store, document, {"discount": {"title": "t", "code": "KEEP-ME", "startsAt": "2026-11-29T00:00:00Z",
+                                                      "destination": {"all": True}}}, access).json()
+    assert made["data"]["discountCodeFreeShippingCreate"]["userErrors"] == []
+    restarted = create_app({**app_config(database, None), "LOYALTY_ENV": "development", "LOYALTY_DEV_SHOP": DEV_SHOP,
+                            "SHOPIFY_APP_URL": dev_store.url})
+    assert "<tr data-code='KEEP-ME'>" in restarted.test_client().get("/dev").get_data(as_text=True)
+    again = restarted.test_client().post(
+        f"/dev/platform/{DEV_SHOP}/admin/api/2026-10/graphql.json", headers={"X-Shopify-Access-Token": access},
+        json={"query": "query($code: String!) { codeDiscountNodeByCode(code: $code) { id } }",
+              "variables": {"code": "KEEP-ME"}})
+    assert again.get_json()["data"]["codeDiscountNodeByCode"] == made["data"]["discountCodeFreeShippingCreate"][
+        "codeDiscountNode"]
+
+
+def test_an_unknown_token_or_an_unread_document_changes_nothing(dev_store, db):
+    access = token(dev_store)
+    before = table_counts(db)
+    create = ("mutation($discount: DiscountCodeBasicInput!) { discountCodeBasicCreate(basicCodeDiscount: $discount)"
+              " { codeDiscountNode { id } } }")
+    variables = {"discount": {"title": "t", "code": "NOPE", "startsAt": "2026-11-29T00:00:00Z",
+                              "customerGets": {"value": {"percentage": 0.1}, "items": {"all": True}}}}
+    assert graphql(dev_store, create, variables, "shpat_made_up").status_code == 401
+    inline = graphql(dev_store, 'mutation { tagsAdd(id: "gid://shopify/Customer/1", tags: ["x"]) { node { id } } }',
+                     {}, access).json()
+    assert "must be given as a variable" in inline["errors"][0]["message"]
+    unknown = graphql(dev_store, "{ shop { name } }", {}, access).json()
+    assert unknown["errors"] and "cost" in unknown["extensions"]
+    blank = graphql(dev_store, create, {"discount": {"code": "NOPE"}}, access).json()
+    assert {e["code"] for e in blank["data"]["discountCodeBasicCreate"]["userErrors"]} == {"BLANK"}
+    assert table_counts(db) == before
