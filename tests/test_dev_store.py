@@ -33,7 +33,8 @@ def open_panel(client, path: str = "/"):
     """Follow /dev's "Open the admin panel" into the frame it shows."""
     framed = client.get("/dev/admin", query_string={"path": path})
     assert framed.status_code == 200
-    src = html.unescape(re.search(r"<iframe id=app-frame title='Loyalty' src='([^']+)'", framed.get_data(as_text=True))[1])
+    frame = re.search(r"<iframe id=app-frame title='Loyalty' src='([^']+)'", framed.get_data(as_text=True))
+    src = html.unescape(frame[1])
     return client.get(src)
 
 
@@ -108,7 +109,8 @@ def test_sample_orders_earn_refund_and_cancel_as_a_worked_example(dev_store, db)
     assert balance(client, 7100000005) == 57
     stats = client.get("/api/stats", headers=auth(DEV_SHOP)).get_json()
     assert stats["members"] == 5
-    assert "Sent 17 webhooks through the intake (17 accepted)." in client.get(sent.headers["Location"]).get_data(as_text=True)
+    notice = client.get(sent.headers["Location"]).get_data(as_text=True)
+    assert "Sent 17 webhooks through the intake (17 accepted)." in notice
     # Sent again: the customers are duplicates the intake drops, the orders are new ones.
     client.post("/dev/orders", data={"count": "1"})
     assert balance(client, ADA) == 435 + 42 - 42  # one more oolong, and its line refunded
@@ -184,7 +186,8 @@ def test_the_platform_answers_discount_codes_taken_and_the_look_up(dev_store, db
     node = first["data"]["discountCodeBasicCreate"]["codeDiscountNode"]["id"]
     assert node.startswith("gid://shopify/DiscountCodeNode/")
     assert first["extensions"]["cost"]["requestedQueryCost"] == 10
-    assert set(first["extensions"]["cost"]["throttleStatus"]) == {"maximumAvailable", "currentlyAvailable", "restoreRate"}
+    throttle = first["extensions"]["cost"]["throttleStatus"]
+    assert set(throttle) == {"maximumAvailable", "currentlyAvailable", "restoreRate"}
     again = graphql(dev_store, document, {"discount": discount}, access).json()
     assert again["data"]["discountCodeBasicCreate"]["userErrors"][0]["code"] == "TAKEN"
     found = graphql(dev_store, "query($code: String!) { codeDiscountNodeByCode(code: $code) { id } }",
@@ -295,8 +298,8 @@ def test_another_shop_installed_in_development_talks_to_its_own_store_only(dev_s
 
 
 def _sample_path(rule) -> str:
-    values = {name: DEV_SHOP if name == "shop" else "x" for name in rule.arguments}
-    return rule.build(values)[1] if hasattr(rule, "build") else rule.rule
+    """The rule's path with its arguments filled (the development shop for `shop`)."""
+    return rule.build({name: DEV_SHOP if name == "shop" else "x" for name in rule.arguments})[1]
 
 
 def test_every_dev_route_is_404_in_production(dev_store, database):
@@ -304,8 +307,8 @@ def test_every_dev_route_is_404_in_production(dev_store, database):
     development = dev_store.app
     dev_rules = [rule for rule in development.url_map.iter_rules()
                  if rule.endpoint.split(".")[0] in ("dev", "dev_platform", "dev_storefront")]
-    assert {r.rule for r in dev_rules} >= {"/dev", "/dev/admin", "/dev/orders", "/dev/platform/<shop>/admin/oauth/access_token",
-                                           "/apps/loyalty/"}
+    assert {r.rule for r in dev_rules} >= {"/dev", "/dev/admin", "/dev/orders", "/apps/loyalty/",
+                                           "/dev/platform/<shop>/admin/oauth/access_token"}
     production = create_app({**app_config(database, None), "LOYALTY_ENV": "production", "LOYALTY_DEV_SHOP": DEV_SHOP})
     client = production.test_client()
     for rule in dev_rules:
@@ -328,8 +331,8 @@ def test_what_the_platform_keeps_survives_a_restart(dev_store, database, db):
     access = token(dev_store)
     document = ("mutation($discount: DiscountCodeFreeShippingInput!) { discountCodeFreeShippingCreate("
                 "freeShippingCodeDiscount: $discount) { codeDiscountNode { id } userErrors { field message code } } }")
-    made = graphql(dev_store, document, {"discount": {"title": "t", "code": "KEEP-ME", "startsAt": "2026-11-29T00:00:00Z",
-                                                      "destination": {"all": True}}}, access).json()
+    discount = {"title": "t", "code": "KEEP-ME", "startsAt": "2026-11-29T00:00:00Z", "destination": {"all": True}}
+    made = graphql(dev_store, document, {"discount": discount}, access).json()
     assert made["data"]["discountCodeFreeShippingCreate"]["userErrors"] == []
     restarted = create_app({**app_config(database, None), "LOYALTY_ENV": "development", "LOYALTY_DEV_SHOP": DEV_SHOP,
                             "SHOPIFY_APP_URL": dev_store.url})

@@ -141,8 +141,9 @@ def _node(session: Session, shop: str, values: dict):
 def _metafields_set(session: Session, shop: str, values: dict):
     inputs = values.get("metafields") or []
     if len(inputs) > MAX_METAFIELDS:
-        return {"metafields": None, "userErrors": [{"field": ["metafields"], "code": "LESS_THAN_OR_EQUAL_TO",
-                                                    "message": "Exceeded the maximum metafields input limit of 25."}]}, 10
+        refused = {"field": ["metafields"], "code": "LESS_THAN_OR_EQUAL_TO",
+                   "message": "Exceeded the maximum metafields input limit of 25."}
+        return {"metafields": None, "userErrors": [refused]}, MUTATION_COST
     problems = [{"field": ["metafields", str(i), name], "code": "BLANK", "message": f"{name} can't be blank"}
                 for i, entry in enumerate(inputs) for name in ("ownerId", "namespace", "key", "type", "value")
                 if entry.get(name) in (None, "")]

@@ -113,7 +113,8 @@ def use_code():
         row = received.find_code(session, shop, request.form.get("code", ""), catalogue.PRODUCTS[2].price)
     if row is None or row.customer_id is None:
         return redirect("/dev?notice=no-code", 303)
-    buyer = catalogue.customer(row.customer_id) or catalogue.DevCustomer(row.customer_id, "Customer", str(row.customer_id))
+    buyer = catalogue.customer(row.customer_id) or catalogue.DevCustomer(row.customer_id, "Customer",
+                                                                         str(row.customer_id))
     recording = samples.order_with_code(shop, buyer, row.code, row.discount)
     answers = samples.send([recording])
     with transaction() as session:

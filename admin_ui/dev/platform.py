@@ -30,7 +30,8 @@ def only_the_development_shop(endpoint, values):
 def access_token(shop: str):
     fields = request.form if request.form else (request.get_json(silent=True) or {})
     config = current_app.config
-    if fields.get("client_id") != config["SHOPIFY_API_KEY"] or fields.get("client_secret") != config["SHOPIFY_API_SECRET"]:
+    client = (fields.get("client_id"), fields.get("client_secret"))
+    if client != (config["SHOPIFY_API_KEY"], config["SHOPIFY_API_SECRET"]):
         return _oauth_error("invalid_client")
     grant = fields.get("grant_type")
     with transaction() as session:
