@@ -361,3 +361,16 @@ def test_an_unknown_token_or_an_unread_document_changes_nothing(dev_store, db):
     blank = graphql(dev_store, create, {"discount": {"code": "NOPE"}}, access).json()
     assert {e["code"] for e in blank["data"]["discountCodeBasicCreate"]["userErrors"]} == {"BLANK"}
     assert table_counts(db) == before
+
+
+def test_variables_of_the_wrong_shape_are_a_graphql_error_and_keep_nothing(dev_store, db):
+    access = token(dev_store)
+    owner = f"gid://shopify/Customer/{ADA}"
+    before = table_counts(db)
+    # The first field would write; the second's variables are wrong, so the document runs nothing.
+    document = ("mutation($a: ID!, $t: [String!]!, $m: [MetafieldsSetInput!]!) { tagsAdd(id: $a, tags: $t) "
+                "{ node { id } } metafieldsSet(metafields: $m) { metafields { id } } }")
+    refused = graphql(dev_store, document, {"a": owner, "t": ["vip"], "m": ["not an object"]}, access)
+    assert refused.status_code == 200 and "wrong shape" in refused.json()["errors"][0]["message"]
+    assert graphql(dev_store, "{ x }", ["not", "an", "object"], access).status_code == 400
+    assert table_counts(db) == before

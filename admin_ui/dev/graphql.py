@@ -26,19 +26,24 @@ class UnsupportedDocument(Exception):
 
 
 def run(session: Session, shop: str, document: str, variables: dict) -> dict:
-    """The platform's answer to one GraphQL request: `data` (or `errors`) and `extensions`."""
+    """The platform's answer to one GraphQL request: `data` and `extensions`.
+
+    Raises UnsupportedDocument for what the platform would answer with top-level `errors`
+    (an unknown field, variables of the wrong shape); the caller rolls back whatever an
+    earlier field of the same document wrote, since such a document runs nothing."""
+    fields = root_fields(document)
+    if not fields:
+        raise UnsupportedDocument("the development platform does not answer this document")
     data, cost = {}, 0
-    try:
-        fields = root_fields(document)
-        if not fields:
-            raise UnsupportedDocument("the development platform does not answer this document")
-        for alias, name, arguments in fields:
-            values = {key: variables.get(variable) for key, variable in arguments.items()}
+    for alias, name, arguments in fields:
+        values = {key: variables.get(variable) for key, variable in arguments.items()}
+        try:
             data[alias], spent = OPERATIONS[name](session, shop, values)
-            cost += spent
-    except UnsupportedDocument as error:
-        return _answer(errors=[{"message": str(error)}], cost=1)
-    return _answer(data=data, cost=cost)
+        except (AttributeError, TypeError, ValueError, KeyError):
+            # The platform checks variables against the schema first; this fake finds out here.
+            raise UnsupportedDocument(f"{name}: variables of the wrong shape") from None
+        cost += spent
+    return answer(data=data, cost=cost)
 
 
 def root_fields(document: str) -> list[tuple[str, str, dict]]:
@@ -55,13 +60,14 @@ def root_fields(document: str) -> list[tuple[str, str, dict]]:
     return found
 
 
-def _answer(data: dict | None = None, errors: list | None = None, cost: int = 1) -> dict:
-    answer = {"data": data} if errors is None else {"errors": errors}
-    answer["extensions"] = {"cost": {
+def answer(data: dict | None = None, errors: list | None = None, cost: int = 1) -> dict:
+    """A GraphQL answer with its `extensions.cost` (SHOPIFY.md 6.4)."""
+    body = {"data": data} if errors is None else {"errors": errors}
+    body["extensions"] = {"cost": {
         "requestedQueryCost": cost, "actualQueryCost": cost,
         "throttleStatus": {"maximumAvailable": COST_MAX, "currentlyAvailable": COST_MAX - cost,
                            "restoreRate": RESTORE_RATE}}}
-    return answer
+    return body
 
 
 # -- discount codes (SHOPIFY.md 6.1, 6.2) --------------------------------------------------

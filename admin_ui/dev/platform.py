@@ -64,10 +64,22 @@ def _oauth_error(code: str):
 
 @bp.post("/admin/api/<version>/graphql.json")
 def graphql_endpoint(shop: str, version: str):
+    parsed = _graphql_body()
+    try:
+        with transaction() as session:
+            if not records.access_token_valid(session, shop, request.headers.get("X-Shopify-Access-Token")):
+                return jsonify(errors="[API] Invalid API key or access token (unrecognized login or wrong password)"), 401
+            if parsed is None:
+                return jsonify(errors={"query": "Required parameter missing or invalid"}), 400
+            return jsonify(graphql.run(session, shop, *parsed))
+    except graphql.UnsupportedDocument as refused:  # raised out of the transaction: nothing is kept
+        return jsonify(graphql.answer(errors=[{"message": str(refused)}]))
+
+
+def _graphql_body() -> tuple[str, dict] | None:
+    """(query, variables) from `{"query": ..., "variables": {...}}`, or None."""
     body = request.get_json(silent=True)
-    with transaction() as session:
-        if not records.access_token_valid(session, shop, request.headers.get("X-Shopify-Access-Token")):
-            return jsonify(errors="[API] Invalid API key or access token (unrecognized login or wrong password)"), 401
-        if not isinstance(body, dict) or not isinstance(body.get("query"), str):
-            return jsonify(errors={"query": "Required parameter missing or invalid"}), 400
-        return jsonify(graphql.run(session, shop, body["query"], body.get("variables") or {}))
+    if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+        return None
+    variables = body.get("variables") or {}
+    return (body["query"], variables) if isinstance(variables, dict) else None
