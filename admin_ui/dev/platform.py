@@ -17,6 +17,7 @@ from plugin.shopify.session_tokens import InvalidSessionToken, shop_from_header
 
 bp = Blueprint("dev_platform", __name__, url_prefix="/dev/platform/<shop>")
 bp.before_request(only_in_development)
+INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
 REFRESH_TOKEN_SECONDS = int(records.REFRESH_LIFETIME.total_seconds())
 
 
@@ -68,7 +69,7 @@ def graphql_endpoint(shop: str, version: str):
     try:
         with transaction() as session:
             if not records.access_token_valid(session, shop, request.headers.get("X-Shopify-Access-Token")):
-                return jsonify(errors="[API] Invalid API key or access token (unrecognized login or wrong password)"), 401
+                return jsonify(errors=INVALID_TOKEN), 401
             if parsed is None:
                 return jsonify(errors={"query": "Required parameter missing or invalid"}), 400
             return jsonify(graphql.run(session, shop, *parsed))
