@@ -20,7 +20,7 @@ from plugin.shopify.grants import admin_origin
 from plugin.shopify.products import fetch_products
 from tests.conftest import app_config
 from tests.dev_store import DEV_SHOP, dev_store_fixture  # noqa: F401 (the `dev_store` fixture)
-from tests.helpers import API_KEY, API_SECRET, OTHER_SHOP, SHOP, auth, session_token, table_counts
+from tests.helpers import API_KEY, API_SECRET, ENCRYPTION_KEY, OTHER_SHOP, SHOP, auth, session_token, table_counts
 
 ADA, KATHERINE = 7100000001, 7100000003
 
@@ -374,3 +374,36 @@ def test_variables_of_the_wrong_shape_are_a_graphql_error_and_keep_nothing(dev_s
     assert refused.status_code == 200 and "wrong shape" in refused.json()["errors"][0]["message"]
     assert graphql(dev_store, "{ x }", ["not", "an", "object"], access).status_code == 400
     assert table_counts(db) == before
+
+
+def test_serve_prints_the_dev_address_and_its_dev_shop_calls_come_back_to_it(database):
+    """`make run`'s `serve`: the first line names /dev, and the served address is the one the
+    development shop's calls go to (no SHOPIFY_APP_URL given)."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {key: value for key, value in os.environ.items() if key not in ("SHOPIFY_APP_URL", "REDIS_URL")}
+    env.update(DATABASE_URL=database, SHOPIFY_API_KEY=API_KEY, SHOPIFY_API_SECRET=API_SECRET,
+               LOYALTY_ENCRYPTION_KEY=ENCRYPTION_KEY, LOYALTY_ENV="development", LOYALTY_SWEEP_INTERVAL="0")
+    server = subprocess.Popen([sys.executable, "-m", "flask", "--app", "plugin", "serve", "--port", str(port)],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert server.stdout.readline().strip() == f"Try it without a store: http://127.0.0.1:{port}/dev"
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                framed = requests.get(f"{base}/dev/admin", timeout=5)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        src = html.unescape(re.search(r"src='([^']+)'", framed.text)[1])
+        assert requests.get(base + src, timeout=20).status_code == 200  # installed through its own platform
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
