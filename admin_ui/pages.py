@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, current_app, g, redirect, render_template, request
 
 from plugin.db import request_session, transaction
+from plugin.dev_shop import is_dev_shop
 from plugin.html import html_response, message_page
 from plugin.loyalty.shops import find_shop, get_or_create_shop, is_shop_domain
 from plugin.shopify.grants import PlatformAuthError, exchange_id_token
@@ -138,6 +139,12 @@ def _unauthorized(message: str, framing: str | None):
     return response
 
 
+def _app_bridge(domain: str) -> str | None:
+    """App Bridge only works inside the real admin; the /dev page (development) is not one,
+    so its panel runs on the id token it was opened with, as the pages already can."""
+    return None if is_dev_shop(domain) else APP_BRIDGE
+
+
 def _render(page: str, title: str, section: str | None = None, **context):
     domain = g.shop.domain
     host = request.args.get("host", "")
@@ -146,7 +153,7 @@ def _render(page: str, title: str, section: str | None = None, **context):
     carried = {"shop": domain, **({"host": host} if host else {}), "embedded": "1"}
     body = render_template(
         f"{page}.html", page=page, title=title, section=section or page, nav=NAV, query=urlencode(carried),
-        api_key=current_app.config["SHOPIFY_API_KEY"], app_bridge=APP_BRIDGE, id_token=g.id_token,
+        api_key=current_app.config["SHOPIFY_API_KEY"], app_bridge=_app_bridge(domain), id_token=g.id_token,
         shop_domain=domain, store_handle=domain.removesuffix(".myshopify.com"), host=host,
         currency=g.shop.currency or "", **context)
     return html_response(body, 200, domain)

@@ -40,6 +40,9 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (webhooks, api, pages, install, storefront, health):
         app.register_blueprint(blueprint)
+    from admin_ui import dev
+
+    dev.register(app)  # development only (SPEC "Trying it without a store")
 
 
 def _json_error(error: HTTPException):

@@ -103,6 +103,10 @@ def serve(host: str, port: int):
     from werkzeug.serving import run_simple
 
     app = current_app._get_current_object()
+    if app.config["LOYALTY_ENV"] == "development":
+        # The development shop's Admin API calls come back to this server (plugin/dev_shop.py).
+        app.config["SHOPIFY_APP_URL"] = os.environ.get("SHOPIFY_APP_URL") or f"http://{host}:{port}"
+        click.echo(f"Try it without a store: http://{host}:{port}/dev")
     start_sweeper(app, threading.Event())
     run_simple(host, port, app, threaded=True)
 

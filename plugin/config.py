@@ -51,6 +51,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SHOPIFY_API_VERSION": env.get("SHOPIFY_API_VERSION", DEFAULT_API_VERSION),
         "SHOPIFY_APP_URL": env.get("SHOPIFY_APP_URL", "http://127.0.0.1:8080"),
         "SHOPIFY_ADMIN_ORIGIN": env.get("SHOPIFY_ADMIN_ORIGIN", "https://{shop}"),
+        # The shop `/dev` plays in development (plugin/dev_shop.py); never used in production.
+        "LOYALTY_DEV_SHOP": env.get("LOYALTY_DEV_SHOP", "dev-store.myshopify.com"),
         "SHOPIFY_API_SECRET_PREVIOUS": env.get("SHOPIFY_API_SECRET_PREVIOUS") or None,
         "LOYALTY_ENCRYPTION_KEY_PREVIOUS": env.get("LOYALTY_ENCRYPTION_KEY_PREVIOUS") or None,
         "SHOPIFY_SCOPES": app_toml_scopes(),

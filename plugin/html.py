@@ -7,11 +7,15 @@ from html import escape
 
 from flask import Response
 
+from plugin.dev_shop import is_dev_shop
+
 
 def frame_policy(shop: str | None) -> str:
     if shop is None:
         return "frame-ancestors 'none';"
-    return f"frame-ancestors https://{shop} https://admin.shopify.com;"
+    # In development the /dev page, served by this app, plays the admin for the development shop.
+    local = " 'self'" if is_dev_shop(shop) else ""
+    return f"frame-ancestors https://{shop} https://admin.shopify.com{local};"
 
 
 def message_page(title: str, message: str, status: int, shop: str | None = None) -> Response:

@@ -1,5 +1,6 @@
 """The schema, split by domain; importing this package registers every table on `Base`."""
 from plugin.models.data_requests import DataRequest
+from plugin.models.dev_platform import DevPlatformRecord, DevRecordKind
 from plugin.models.earning import CachedProduct, EarningRuleRecord
 from plugin.models.leases import Lease
 from plugin.models.ledger import EntryKind, LedgerEntry
@@ -12,6 +13,28 @@ from plugin.models.shops import OAuthState, Program, Shop
 from plugin.models.webhook_events import EventStatus, WebhookEvent
 
 __all__ = [
-    "CachedProduct", "DataRequest", "EarningRuleRecord", "EntryKind", "EventStatus", "Lease", "LedgerEntry", "LotUse", "Member", "MemberEvent", "MemberEventKind", "OAuthState", "OrderRecord", "PointLot", "Program",
-    "Redemption", "RedemptionStatus", "RefundRecord", "Reward", "RewardKind", "Shop", "WebhookEvent",
+    "CachedProduct",
+    "DataRequest",
+    "DevPlatformRecord",
+    "DevRecordKind",
+    "EarningRuleRecord",
+    "EntryKind",
+    "EventStatus",
+    "Lease",
+    "LedgerEntry",
+    "LotUse",
+    "Member",
+    "MemberEvent",
+    "MemberEventKind",
+    "OAuthState",
+    "OrderRecord",
+    "PointLot",
+    "Program",
+    "Redemption",
+    "RedemptionStatus",
+    "RefundRecord",
+    "Reward",
+    "RewardKind",
+    "Shop",
+    "WebhookEvent",
 ]

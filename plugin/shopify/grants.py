@@ -13,6 +13,7 @@ import requests
 from flask import current_app
 
 from plugin.db import utcnow
+from plugin.dev_shop import development_platform_origin
 
 TIMEOUT = (3.05, 15)
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
@@ -38,7 +39,9 @@ class Grant:
 
 
 def admin_origin(shop: str) -> str:
-    return current_app.config["SHOPIFY_ADMIN_ORIGIN"].format(shop=shop).rstrip("/")
+    """Where this shop's OAuth and Admin API calls go: the platform, or for the development
+    shop in development only, the development platform inside this app."""
+    return development_platform_origin(shop) or current_app.config["SHOPIFY_ADMIN_ORIGIN"].format(shop=shop).rstrip("/")
 
 
 def exchange_code(shop: str, code: str) -> Grant:

@@ -1,0 +1,24 @@
+"""The development store (SPEC "Trying it without a store"): `/dev`, its development platform
+(`/dev/platform/<shop>/...`) and its storefront proxy (`/apps/loyalty/...`).
+
+Registered only when LOYALTY_ENV=development, and each blueprint refuses again (404) if the
+app is not in development: in production none of these routes exists.
+"""
+from flask import Flask, abort
+
+from plugin.dev_shop import is_development
+
+
+def only_in_development():
+    """Each blueprint's first `before_request`: a second lock behind `register`."""
+    if not is_development():
+        abort(404)
+
+
+def register(app: Flask) -> None:
+    if app.config["LOYALTY_ENV"] != "development":
+        return
+    from admin_ui.dev import pages, platform, storefront
+
+    for blueprint in (pages.bp, platform.bp, storefront.bp):
+        app.register_blueprint(blueprint)
