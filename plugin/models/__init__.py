@@ -6,11 +6,12 @@ from plugin.models.ledger import EntryKind, LedgerEntry
 from plugin.models.member_events import MemberEvent, MemberEventKind
 from plugin.models.members import Member
 from plugin.models.orders import OrderRecord, RefundRecord
+from plugin.models.referrals import Referral, ReferralStatus
 from plugin.models.rewards import Redemption, RedemptionStatus, Reward, RewardKind
 from plugin.models.shops import OAuthState, Program, Shop
 from plugin.models.webhook_events import EventStatus, WebhookEvent
 
 __all__ = [
     "CachedProduct", "DataRequest", "EarningRuleRecord", "EntryKind", "EventStatus", "Lease", "LedgerEntry", "Member", "MemberEvent", "MemberEventKind", "OAuthState", "OrderRecord", "Program",
-    "Redemption", "RedemptionStatus", "RefundRecord", "Reward", "RewardKind", "Shop", "WebhookEvent",
+    "Redemption", "RedemptionStatus", "Referral", "ReferralStatus", "RefundRecord", "Reward", "RewardKind", "Shop", "WebhookEvent",
 ]

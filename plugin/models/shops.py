@@ -48,6 +48,11 @@ class Program(Base):
     award_test_orders: Mapped[bool] = mapped_column(default=False)
     # Whether an unused code that expires gives its points back.
     return_points_on_expiry: Mapped[bool] = mapped_column(default=True)
+    # Referrals and birthdays (SPEC "Referrals", "Birthdays"); 0 points means off. The friend's
+    # reward is checked when set and again when a code is made (it may be retired since).
+    referral_points: Mapped[int] = mapped_column(default=0)
+    referral_reward_id: Mapped[int | None] = mapped_column(Id)
+    birthday_bonus: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     shop: Mapped[Shop] = relationship(back_populates="program")
