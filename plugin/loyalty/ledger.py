@@ -199,6 +199,46 @@ def grant_signup_bonus(session: Session, shop_id: int, member: int, customer_id:
     return points if posted else 0
 
 
+def award_referral(session: Session, shop_id: int, referrer: int, friend_order_id: int, points: int,
+                   reason: str) -> bool:
+    """Pay a referrer for their friend's first paid order, once per friend's order.
+
+    The entry's source is the friend's order, but it carries no `order_id`: that column sums
+    what an order still holds for the friend's own refunds, and these points are not theirs.
+    (Pending points, when on, must hold these back like order points: hook in here.)
+    """
+    if points <= 0:
+        return False
+    return _post(session, shop_id, referrer, points, EntryKind.REFERRAL, str(friend_order_id), reason)
+
+
+def reverse_referral(session: Session, shop_id: int, referrer: int, friend_order_id: int, reason: str) -> int:
+    """The friend's order was cancelled: take back what its referral paid, once; returns the points taken."""
+    paid = session.scalar(select(ENTRIES.c.delta).where(
+        ENTRIES.c.shop_id == shop_id, ENTRIES.c.kind == EntryKind.REFERRAL, ENTRIES.c.source_id == str(friend_order_id)))
+    if not paid:
+        return 0
+    posted = _post(session, shop_id, referrer, -paid, EntryKind.REFERRAL_REVERSAL, str(friend_order_id), reason)
+    return paid if posted else 0
+
+
+def grant_birthday_bonuses(session: Session, due: list[tuple[int, int, int, str]], reason: str) -> list[tuple]:
+    """Birthday bonuses for (shop id, member id, points, year key) rows: one multi-row insert
+    for the entries and one UPDATE for the balances. A key granted before (this member's
+    year) is skipped by the unique business key; returns the (shop, member, points) granted."""
+    if not due:
+        return []
+    rows = [_entry(shop, member, points, EntryKind.BIRTHDAY_BONUS, key, reason) for shop, member, points, key in due]
+    granted = session.execute(insert_for(session, ENTRIES).on_conflict_do_nothing()
+                              .returning(ENTRIES.c.shop_id, ENTRIES.c.member_id, ENTRIES.c.delta), rows).all()
+    if granted:
+        credit = {row.member_id: row.delta for row in granted}
+        delta = case(credit, value=MEMBERS.c.id)
+        session.execute(update(MEMBERS).where(MEMBERS.c.id.in_(credit)).values(
+            balance=MEMBERS.c.balance + delta, lifetime_earned=MEMBERS.c.lifetime_earned + delta))
+    return [tuple(row) for row in granted]
+
+
 def adjust_points(session: Session, shop_id: int, member: int, points: int, reason: str) -> int:
     """A merchant's manual change, either way; returns the new entry's id."""
     if points == 0:

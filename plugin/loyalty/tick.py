@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from plugin import leases
 from plugin.db import is_busy, transaction
+from plugin.loyalty.birthdays import grant_birthday_bonuses_step
 from plugin.loyalty.redemptions import expire_codes
 
 LEASE = "tick"
@@ -24,6 +25,7 @@ STEP_ATTEMPTS = 4
 
 STEPS: tuple[tuple[str, Callable[[Session, datetime], int]], ...] = (
     ("codes_expired", expire_codes),
+    ("birthday_bonuses", grant_birthday_bonuses_step),
 )
 
 

@@ -108,6 +108,7 @@ def storefront_page():
         redemptions=[] if member is None else recent_redemptions(session, member.id),
         notice=request.args.get("notice"),
         csrf=None if g.proxy_customer_id is None else storefront.csrf_token(shop.domain, g.proxy_customer_id),
+        shop_domain=shop.domain,
     ))
     return html_response(body)
 
