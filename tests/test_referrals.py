@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.helpers import OTHER_SHOP, SHOP, auth, balance, customer, member, order, proxy_url, table_counts
+from tests.helpers import OTHER_SHOP, SHOP, all_at_once, auth, balance, customer, member, order, proxy_url, table_counts
 from tests.test_redemptions import GRAPHQL, created
 
 REFERRAL_POINTS = 50
@@ -300,3 +300,17 @@ def test_referrals_list_filters_by_status_and_refuses_a_bad_one(client, installe
     response = client.get("/api/referrals", query_string={"status": "creating"}, headers=auth())
     assert response.status_code == 422 and "status" in response.get_json()["fields"]
     assert client.get("/api/referrals", headers=auth(OTHER_SHOP)).get_json()["referrals"] == []
+
+
+def test_concurrent_requests_never_pass_the_daily_limit_nor_invite_a_friend_twice(client, ada, live_server, db):
+    import requests
+
+    def post(email: str) -> int:
+        url = live_server + proxy_url(f"/proxy/r/{ada}", customer_id="")
+        return requests.post(url, data={"email": email}, timeout=30).status_code
+
+    same = all_at_once(4, lambda n: post("grace@example.com"))
+    assert sorted(same) == [201, 409, 409, 409]
+    answers = all_at_once(12, lambda n: post(f"friend{n}@example.com"))
+    assert sorted(answers) == [201] * 9 + [429] * 3
+    assert referrals(client)["totals"]["invited"] == 10
