@@ -64,5 +64,6 @@ def referral_totals(session: Session, shop_id: int) -> dict:
     points = session.scalar(select(func.coalesce(func.sum(LedgerEntry.delta), 0)).where(
         LedgerEntry.shop_id == shop_id,
         LedgerEntry.kind.in_([EntryKind.REFERRAL, EntryKind.REFERRAL_REVERSAL])))
-    return {"invited": invited, "completed": done, "points_paid": points,
+    # int(): PostgreSQL's SUM of a bigint is a numeric, which would travel as a string.
+    return {"invited": int(invited), "completed": int(done), "points_paid": int(points),
             "revenue": str(sum((t for t in totals if t is not None), Decimal(0)))}
