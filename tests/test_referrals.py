@@ -314,3 +314,16 @@ def test_concurrent_requests_never_pass_the_daily_limit_nor_invite_a_friend_twic
     answers = all_at_once(12, lambda n: post(f"friend{n}@example.com"))
     assert sorted(answers) == [201] * 9 + [429] * 3
     assert referrals(client)["totals"]["invited"] == 10
+
+
+@pytest.mark.parametrize("known_as", ["customer", "email only"])
+def test_a_redacted_friend_leaves_no_email_in_the_referrals(client, ada, send, known_as):
+    code = welcome_code(client, ada, "Grace@Example.com")
+    if known_as == "customer":
+        send("orders/paid", friend_order(8001, "grace@example.com", code))
+    send("customers/redact", {"shop_id": 1, "shop_domain": SHOP, "orders_to_redact": [],
+                              "customer": {"id": 8001, "email": "grace@example.com", "phone": None}})
+    [listed] = referrals(client)["referrals"]
+    assert listed["friend_email"] == "(redacted)" and "grace" not in json.dumps(referrals(client)).lower()
+    assert listed["status"] == ("completed" if known_as == "customer" else "code_issued")
+    assert balance(client) == (50 if known_as == "customer" else 0)  # the referrer keeps what was paid

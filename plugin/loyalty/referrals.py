@@ -300,3 +300,18 @@ def reverse_cancelled_referral(session: Session, shop_id: int, order_id: int) ->
         referral.reversed_at = utcnow()
         session.flush()
     return taken
+
+
+def forget_referred_friend(session: Session, shop_id: int, customer_id: int, email: str | None) -> int:
+    """customers/redact: the friend's email goes from their referrals (by the customer the
+    referral's order named, or by the email the request names); the referral's outcome stays.
+    The key becomes the row's id, so the friend could be invited again, as a stranger."""
+    key = normalise_email(email)
+    match = REFERRALS.c.friend_customer_id == customer_id
+    if key is not None:
+        match = or_(match, REFERRALS.c.email_key == key)
+    ids = session.scalars(select(REFERRALS.c.id).where(REFERRALS.c.shop_id == shop_id, match)).all()
+    for referral_id in ids:
+        session.execute(update(REFERRALS).where(REFERRALS.c.id == referral_id).values(
+            friend_email="(redacted)", email_key=f"redacted-{referral_id}"))
+    return len(ids)
