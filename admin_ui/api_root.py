@@ -6,8 +6,17 @@ construction (tests/test_api_guard.py asks every route in the URL map).
 """
 from flask import Blueprint
 
-from admin_ui import api, earning_rules, member_birthday, member_events, operations_api, privacy, referrals, rewards, \
-    stats_api
+from admin_ui import (
+    api,
+    earning_rules,
+    member_birthday,
+    member_events,
+    operations_api,
+    privacy,
+    referrals,
+    rewards,
+    stats_api,
+)
 from admin_ui.auth import authenticate_shop
 
 bp = Blueprint("api", __name__, url_prefix="/api")

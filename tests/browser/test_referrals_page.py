@@ -8,7 +8,7 @@ try:
 except ImportError:  # the `browser` fixture says why: a skip locally, a failure in CI
     expect = None
 
-from tests.helpers import SHOP, auth, customer, order, proxy_url, signed_webhook
+from tests.helpers import auth, customer, order, proxy_url, signed_webhook
 from tests.test_redemptions import GRAPHQL, created
 
 pytestmark = pytest.mark.browser
