@@ -327,3 +327,21 @@ def test_a_redacted_friend_leaves_no_email_in_the_referrals(client, ada, send, k
     assert listed["friend_email"] == "(redacted)" and "grace" not in json.dumps(referrals(client)).lower()
     assert listed["status"] == ("completed" if known_as == "customer" else "code_issued")
     assert balance(client) == (50 if known_as == "customer" else 0)  # the referrer keeps what was paid
+
+
+def test_an_earlier_order_of_the_friend_that_arrives_late_undoes_the_referral(client, ada, send):
+    code = welcome_code(client, ada, "grace@example.com")
+    send("orders/paid", friend_order(8001, "grace@example.com", code),
+         headers={"X-Shopify-Triggered-At": "2026-11-20T12:00:00Z"})
+    assert balance(client) == 50
+    send("orders/paid", friend_order(8001, "grace@example.com", None),  # paid the day before, delivered late
+         headers={"X-Shopify-Triggered-At": "2026-11-19T12:00:00Z"})
+    assert balance(client) == 0 and balance(client, 8001) == 120
+    [rejected] = referrals(client)["referrals"]
+    assert rejected["status"] == "rejected"
+    assert rejected["reason"] == "the friend had already placed a paid order in this shop"
+    send("orders/paid", friend_order(8001, "grace@example.com", None),
+         headers={"X-Shopify-Triggered-At": "2026-11-18T12:00:00Z"})  # and another: nothing more moves
+    assert balance(client) == 0
+    assert sorted((e["kind"], e["delta"]) for e in member(client)["ledger"]) == [("referral", 50),
+                                                                                ("referral_reversal", -50)]

@@ -50,6 +50,7 @@ def upgrade() -> None:
     op.create_index('ix_referrals_referrer', 'referrals', ['referrer_id', 'created_at'])
     op.create_index('ix_referrals_order', 'referrals', ['shop_id', 'order_id'])
     op.create_index('ix_referrals_shop', 'referrals', ['shop_id', 'id'])
+    op.create_index('ix_referrals_friend', 'referrals', ['shop_id', 'friend_customer_id'])
     # Nullable columns (or NOT NULL with a server default) are plain ADD COLUMNs, also on
     # SQLite: no table copy, so nothing that references members is touched.
     with op.batch_alter_table('members') as batch:
@@ -87,6 +88,7 @@ def downgrade() -> None:
         batch.drop_column('birthday_saved_at')
         batch.drop_column('birthday')
         batch.drop_column('referral_code')
+    op.drop_index('ix_referrals_friend', table_name='referrals')
     op.drop_index('ix_referrals_shop', table_name='referrals')
     op.drop_index('ix_referrals_order', table_name='referrals')
     op.drop_index('ix_referrals_referrer', table_name='referrals')

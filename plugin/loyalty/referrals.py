@@ -13,7 +13,9 @@
    `code_issued`, so it completes at most once.
 4. `reverse_cancelled_referral` runs with orders/cancelled: the points go back, once (the
    ledger's unique key). A cancellation that arrived before its paid order is found by the
-   completion, which then reverses at once: the ledger ends the same in either order.
+   completion, which then reverses at once: the ledger ends the same in either order. So
+   does an earlier paid order of the friend's that arrives after the referral completed:
+   the referral is rejected after all and its points go back.
 
 Emails compare normalised (SPEC): lower case, no surrounding spaces, no `+tag`, and no dots
 in a Gmail local part. Members' emails are stored as given, so a look-up narrows the
@@ -55,6 +57,7 @@ GMAIL = ("gmail.com", "googlemail.com")
 # the commit and the platform's answer): it no longer holds the friend's email.
 CREATING_LEASE = timedelta(minutes=10)
 FRIEND_REWARD_KINDS = (RewardKind.AMOUNT_OFF, RewardKind.PERCENTAGE_OFF)
+EARLIER_ORDER = "the friend had already placed a paid order in this shop"
 
 
 class ReferralRefused(Exception):
@@ -230,6 +233,7 @@ class Verdict:
 def complete_referrals(session: Session, shop_id: int, orders: list[OrderFacts]) -> int:
     """Paid orders that carry welcome codes complete (or reject) their referrals; returns how
     many completed. One query finds the batch's referrals; most batches carry none."""
+    _reject_undone_by_earlier_orders(session, shop_id, orders)
     by_code = {code.upper(): order for order in orders if order.discount_codes for code in order.discount_codes}
     if not by_code:
         return 0
@@ -237,6 +241,29 @@ def complete_referrals(session: Session, shop_id: int, orders: list[OrderFacts])
         Referral.shop_id == shop_id, Referral.code.in_(by_code), Referral.status == ReferralStatus.CODE_ISSUED)
         .order_by(Referral.id)).all()
     return sum(_settle(session, referral, by_code[referral.code]) for referral in referrals)
+
+
+def _reject_undone_by_earlier_orders(session: Session, shop_id: int, orders: list[OrderFacts]) -> None:
+    """A friend's paid order that arrives after their referral completed, but was paid
+    before the order that completed it, shows the friend was not new: the referral is
+    rejected after all and its points go back, as if the orders had arrived in order."""
+    customers = {order.customer_id for order in orders if order.customer_id is not None}
+    if not customers:
+        return
+    completed = session.execute(select(Referral.id, Referral.referrer_id, Referral.order_id,
+                                       Referral.friend_customer_id, OrderRecord.paid_at).join(
+        OrderRecord, (OrderRecord.shop_id == Referral.shop_id) & (OrderRecord.order_id == Referral.order_id)).where(
+        Referral.shop_id == shop_id, Referral.status == ReferralStatus.COMPLETED,
+        Referral.friend_customer_id.in_(customers))).all()
+    for row in completed:
+        if not _has_paid_order(session, shop_id, row.friend_customer_id, before=row.paid_at, other_than=row.order_id):
+            continue
+        moved = session.execute(update(REFERRALS).where(
+            REFERRALS.c.id == row.id, REFERRALS.c.status == ReferralStatus.COMPLETED).values(
+            status=ReferralStatus.REJECTED, reason=EARLIER_ORDER)).rowcount
+        if moved == 1:
+            reverse_referral(session, shop_id, row.referrer_id, row.order_id,
+                             f"Referral reversed: the friend had already ordered before order {row.order_id}")
 
 
 def _settle(session: Session, referral: Referral, order: OrderFacts) -> bool:
@@ -274,7 +301,7 @@ def _verdict(session: Session, referral: Referral, referrer: Member, order: Orde
     paid_at = session.scalar(select(OrderRecord.paid_at).where(OrderRecord.shop_id == referral.shop_id,
                                                                OrderRecord.order_id == order.order_id))
     if _has_paid_order(session, referral.shop_id, order.customer_id, before=paid_at, other_than=order.order_id):
-        return Verdict(False, "the friend had already placed a paid order in this shop")
+        return Verdict(False, EARLIER_ORDER)
     friend = session.scalar(select(Member.id).where(Member.shop_id == referral.shop_id,
                                                     Member.customer_id == order.customer_id))
     if friend is not None and _referred(session, friend, referrer):

@@ -34,6 +34,8 @@ class Referral(Base):
         Index("ix_referrals_referrer", "referrer_id", "created_at"),
         Index("ix_referrals_order", "shop_id", "order_id"),
         Index("ix_referrals_shop", "shop_id", "id"),
+        # A friend's later-arriving earlier order looks up their completed referral.
+        Index("ix_referrals_friend", "shop_id", "friend_customer_id"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
