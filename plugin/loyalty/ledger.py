@@ -215,7 +215,8 @@ def award_referral(session: Session, shop_id: int, referrer: int, friend_order_i
 def reverse_referral(session: Session, shop_id: int, referrer: int, friend_order_id: int, reason: str) -> int:
     """The friend's order was cancelled: take back what its referral paid, once; returns the points taken."""
     paid = session.scalar(select(ENTRIES.c.delta).where(
-        ENTRIES.c.shop_id == shop_id, ENTRIES.c.kind == EntryKind.REFERRAL, ENTRIES.c.source_id == str(friend_order_id)))
+        ENTRIES.c.shop_id == shop_id, ENTRIES.c.kind == EntryKind.REFERRAL,
+        ENTRIES.c.source_id == str(friend_order_id)))
     if not paid:
         return 0
     posted = _post(session, shop_id, referrer, -paid, EntryKind.REFERRAL_REVERSAL, str(friend_order_id), reason)
