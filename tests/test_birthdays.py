@@ -187,3 +187,9 @@ def test_another_shops_member_is_not_found(client, ada):
     from tests.helpers import OTHER_SHOP
 
     assert client.patch("/api/members/7001", json={"birthday": "05-01"}, headers=auth(OTHER_SHOP)).status_code == 404
+
+
+def test_the_page_offers_the_birthday_field_only_while_the_program_gives_a_bonus(client, ada):
+    assert "get 100 points on the day" in client.get(proxy_url("/proxy/")).get_data(as_text=True)
+    client.patch("/api/program", json={"birthday_bonus": 0}, headers=auth())
+    assert "Save my birthday" not in client.get(proxy_url("/proxy/")).get_data(as_text=True)

@@ -86,6 +86,7 @@ def page_context(prefix: str, program: Program, rewards: list[Reward], member: M
         # The member's invitation link (SPEC "Referrals") and birthday, for a signed-in member.
         "referral_link": _referral_link(shop_domain, prefix, member, program),
         "birthday": None if member is None else member.birthday,
+        "birthday_bonus": program.birthday_bonus,
     }
 
 
