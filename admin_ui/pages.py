@@ -39,6 +39,7 @@ NAV = (
     ("members", "/members", "Members"),
     ("rewards", "/rewards", "Rewards"),
     ("earning_rules", "/earning-rules", "Earning rules"),
+    ("referrals", "/referrals", "Referrals"),
     ("settings", "/settings", "Settings"),
     ("operations", "/operations", "Operations"),
 )
@@ -90,6 +91,12 @@ def rewards():
 @panel_page
 def earning_rules():
     return _render("earning_rules", "Earning rules")
+
+
+@bp.get("/referrals")
+@panel_page
+def referrals():
+    return _render("referrals", "Referrals")
 
 
 @bp.get("/operations")

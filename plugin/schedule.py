@@ -24,6 +24,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from plugin.db import new_session, transaction, utcnow
 from plugin.loyalty.privacy import blank_old_payloads
 from plugin.loyalty.redemptions import retry_due_codes
+from plugin.loyalty.shop_facts import fill_missing_shop_facts
 from plugin.loyalty.tick import TickRunning, run_tick
 from plugin.queue import PLATFORM, enqueue, heartbeat_key, prefixed, redis_connection
 from webhooks.jobs import schedule_drain
@@ -68,6 +69,7 @@ PERIODIC = (
     Periodic("tick", timedelta(minutes=5), tick_now),
     Periodic("install-nonces", timedelta(hours=1), purge_install_nonces),
     Periodic("payload-retention", timedelta(hours=1), blank_expired_payloads),
+    Periodic("shop-facts", timedelta(minutes=10), fill_missing_shop_facts),
 )
 _last_run_in_process: dict[tuple[int, str], float] = {}
 

@@ -89,6 +89,8 @@ function render(member) {
   byId("email").textContent = member.email ?? "—";
   byId("customer-id").textContent = member.customer_id;
   byId("since").textContent = formatDate(member.created_at, { time: false });
+  byId("referral-code").textContent = member.referral_code ?? "—";
+  byId("birthday").textContent = member.birthday ?? "—"; // MM-DD, set by the shopper or PATCH /api/members/<id>
   renderFigures(member);
   fillTable(byId("codes"), (member.redemptions ?? []).map(codeRow), byId("codes-empty"));
   byId("member").hidden = false;

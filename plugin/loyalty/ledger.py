@@ -239,6 +239,67 @@ def grant_signup_bonus(session: Session, shop_id: int, member: int, customer_id:
     return points if posted else 0
 
 
+def award_referral(session: Session, shop_id: int, referrer: int, friend_order_id: int, points: int,
+                   reason: str, earned_at: datetime | None = None, pending_days: int = 0) -> bool:
+    """Pay a referrer for their friend's first paid order, once per friend's order.
+
+    The entry's source is the friend's order, but it carries no `order_id`: that column sums
+    what an order still holds for the friend's own refunds, and these points are not theirs.
+    Like order points they are pending until `pending_days` after the friend's order's
+    business time (`earned_at`), and their lot is dated by it.
+    """
+    if points <= 0:
+        return False
+    earned_at = earned_at or utcnow()
+    until = earned_at + timedelta(days=pending_days) if pending_days else None
+    until = until if until is not None and until > utcnow() else None
+    return _post(session, shop_id, referrer, points, EntryKind.REFERRAL, str(friend_order_id), reason,
+                 pending=points if until else 0, earned_at=earned_at, pending_until=until)
+
+
+def reverse_referral(session: Session, shop_id: int, referrer: int, friend_order_id: int, reason: str) -> int:
+    """The friend's order was cancelled: take back what its referral paid, once; returns the
+    points taken. Its own lot goes first (pending points before spendable ones), and what
+    expiry already took from it is not taken again."""
+    paid = session.execute(select(ENTRIES.c.id, ENTRIES.c.delta).where(
+        ENTRIES.c.shop_id == shop_id, ENTRIES.c.kind == EntryKind.REFERRAL,
+        ENTRIES.c.source_id == str(friend_order_id))).first()
+    if paid is None:
+        return 0
+    lot = session.execute(select(LOTS.c.id, LOTS.c.remaining, LOTS.c.expired, LOTS.c.pending_until)
+                          .where(LOTS.c.entry_id == paid.id)).first()
+    taken = paid.delta - (lot.expired if lot else 0)
+    if taken <= 0:
+        return 0
+    pending = min(taken, lot.remaining) if lot is not None and lot.pending_until is not None else 0
+    posted = _post(session, shop_id, referrer, -taken, EntryKind.REFERRAL_REVERSAL, str(friend_order_id), reason,
+                   pending=-pending, own_lot=lot.id if lot else None)
+    return taken if posted else 0
+
+
+def grant_birthday_bonuses(session: Session, due: list[tuple[int, int, int, str]], reason: str,
+                           now: datetime | None = None) -> list[tuple]:
+    """Birthday bonuses for (shop id, member id, points, year key) rows: one multi-row insert
+    for the entries, one for their lots and one UPDATE for the balances. A key granted before
+    (this member's year) is skipped by the unique business key; returns the (shop, member,
+    points) granted."""
+    if not due:
+        return []
+    now = now or utcnow()
+    rows = [{**_entry(shop, member, points, EntryKind.BIRTHDAY_BONUS, key, reason), "created_at": now}
+            for shop, member, points, key in due]
+    granted = session.execute(insert_for(session, ENTRIES).on_conflict_do_nothing().returning(
+        ENTRIES.c.id, ENTRIES.c.shop_id, ENTRIES.c.member_id, ENTRIES.c.delta), rows).all()
+    if granted:
+        credit = {row.member_id: row.delta for row in granted}
+        delta = case(credit, value=MEMBERS.c.id)
+        session.execute(update(MEMBERS).where(MEMBERS.c.id.in_(credit)).values(
+            balance=MEMBERS.c.balance + delta, lifetime_earned=MEMBERS.c.lifetime_earned + delta))
+        open_lots(session, [dict(shop_id=row.shop_id, member_id=row.member_id, entry_id=row.id, order_id=None,
+                                 earned_at=now, amount=row.delta, pending_until=None) for row in granted])
+    return [(row.shop_id, row.member_id, row.delta) for row in granted]
+
+
 def adjust_points(session: Session, shop_id: int, member: int, points: int, reason: str) -> int:
     """A merchant's manual change, either way; returns the new entry's id."""
     if points == 0:
@@ -351,11 +412,12 @@ _OPENS_LOT = {EntryKind.SIGNUP_BONUS, EntryKind.ADJUSTMENT, EntryKind.REFERRAL, 
 
 def _post(session: Session, shop_id: int, member: int, delta: int, kind: EntryKind, source_id: str,
           reason: str, order_id: int | None = None, pending: int = 0, earned_at: datetime | None = None,
-          pending_until: datetime | None = None) -> bool:
+          pending_until: datetime | None = None, own_lot: int | None = None) -> bool:
     """Write one entry, move the member's totals and lots with it; False if the key was already there.
 
     `pending` is the part of `delta` that moves the member's pending points instead of the
-    balance (a credit still in its pending window, a reversal of one).
+    balance (a credit still in its pending window, a reversal of one). A debit uses the
+    order's lot (`order_id`) or the lot `own_lot` first, then the oldest.
     """
     posted = session.execute(insert_for(session, ENTRIES).values(
         _entry(shop_id, member, delta, kind, source_id, reason, order_id),
@@ -367,7 +429,7 @@ def _post(session: Session, shop_id: int, member: int, delta: int, kind: EntryKi
         balance=MEMBERS.c.balance + (delta - pending), pending=MEMBERS.c.pending + pending,
         lifetime_earned=MEMBERS.c.lifetime_earned + earned))
     if delta < 0:
-        use_lots(session, member, posted.id, -delta, order_id)
+        use_lots(session, member, posted.id, -delta, order_id, own_lot)
     elif kind is EntryKind.REDEMPTION_RETURN:
         spend = session.scalar(select(ENTRIES.c.id).where(
             ENTRIES.c.shop_id == shop_id, ENTRIES.c.kind == EntryKind.REDEMPTION, ENTRIES.c.source_id == source_id))

@@ -27,14 +27,15 @@ def open_lots(session: Session, lots: list[dict]) -> None:
         session.execute(insert_for(session, LOTS), [{**lot, "remaining": lot["amount"], "expired": 0} for lot in lots])
 
 
-def use_lots(session: Session, member_id: int, entry_id: int, points: int, order_id: int | None = None) -> int:
+def use_lots(session: Session, member_id: int, entry_id: int, points: int, order_id: int | None = None,
+             lot_id: int | None = None) -> int:
     """Use up to `points` from the member's lots for the debit `entry_id`; returns how many
     were covered (less when the lots hold less: the rest is a debt the balance carries).
 
     The order's own lot goes first when `order_id` is given (a refund takes back its own
-    order's points), then spendable lots oldest first.
+    order's points), or the lot `lot_id` (a referral's reversal), then spendable lots oldest first.
     """
-    own = LOTS.c.order_id == order_id if order_id is not None else false()
+    own = LOTS.c.order_id == order_id if order_id is not None else LOTS.c.id == lot_id if lot_id else false()
     lots = session.execute(select(LOTS.c.id, LOTS.c.shop_id, LOTS.c.remaining).where(
         LOTS.c.member_id == member_id, LOTS.c.remaining > 0, LOTS.c.pending_until.is_(None) | own,
     ).order_by(case((own, 0), else_=1), LOTS.c.earned_at, LOTS.c.id).with_for_update()).all()

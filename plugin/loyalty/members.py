@@ -108,6 +108,8 @@ def member_summary(member: Member) -> dict:
         "lifetime_earned": member.lifetime_earned,
         "tier": None,
         "redacted": member.redacted_at is not None,
+        "referral_code": member.referral_code,
+        "birthday": member.birthday,
         "created_at": member.created_at.isoformat(),
     }
 

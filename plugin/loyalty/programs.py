@@ -4,6 +4,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from plugin.loyalty.fields import InvalidFields, decimal_number, flag, parse_each, text, whole_number
+from plugin.loyalty.referrals import friend_reward_problem
 from plugin.models import Program
 
 MAX_RATE = Decimal("1000")
@@ -29,12 +30,17 @@ def program_json(program: Program) -> dict:
         "expiry_months": program.expiry_months,
         "expiry_reminder_days": program.expiry_reminder_days,
         "updated_at": program.updated_at.isoformat(),
+        "referral_points": program.referral_points,
+        "referral_reward_id": program.referral_reward_id,
+        "birthday_bonus": program.birthday_bonus,
     }
 
 
 def update_program(session: Session, program: Program, changes) -> Program:
     """Apply `changes` (a JSON object) all or nothing; raises InvalidFields naming each bad field."""
     values, errors = parse_each(changes, _PARSERS, "is not a program setting", "settings")
+    if values.get("referral_reward_id") is not None:  # one of this shop's rewards a friend may get
+        errors.update(friend_reward_problem(session, program.shop_id, values["referral_reward_id"]))
     if errors:
         raise InvalidFields(errors)
     _check_lifecycle({name: values.get(name, getattr(program, name)) for name in _LIFECYCLE})
@@ -106,6 +112,17 @@ def _signup_bonus(value) -> int:
     return whole_number(value, 0, MAX_SIGNUP_BONUS, f"must be between 0 and {MAX_SIGNUP_BONUS}")
 
 
+def _bonus_points(value) -> int:
+    """Referral points and the birthday bonus: whole points, 0 (off) up to the signup bonus's bound."""
+    return whole_number(value, 0, MAX_SIGNUP_BONUS, f"must be a whole number of points from 0 to {MAX_SIGNUP_BONUS}")
+
+
+def _reward_id(value) -> int | None:
+    if value is None:
+        return None
+    return whole_number(value, 1, 2**63 - 1, "must be the id of an amount_off or percentage_off reward, or null")
+
+
 def _tags(value) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
         raise ValueError("must be a list of tag names")
@@ -127,4 +144,7 @@ _PARSERS = {
     "expiry_policy": _expiry_policy,
     "expiry_months": _expiry_months,
     "expiry_reminder_days": _days,
+    "referral_points": _bonus_points,
+    "referral_reward_id": _reward_id,
+    "birthday_bonus": _bonus_points,
 }

@@ -15,6 +15,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Callable
 
 from rq import Retry
 from rq.timeouts import BaseTimeoutException
@@ -200,10 +201,17 @@ class PlatformOutcome:
 def _create_on_platform(claim: Claim, client_limits: dict) -> PlatformOutcome:
     from plugin.shopify.discounts import create_discount_code
 
-    client = AdminClient(claim.shop_id, claim.shop_domain, **client_limits)
+    return call_platform(claim.shop_id, claim.shop_domain, client_limits, lambda client: create_discount_code(
+        client, claim.redemption, claim.reward, claim.customer_id, claim.redemption.created_at))
+
+
+def call_platform(shop_id: int, shop_domain: str, client_limits: dict,
+                  create: Callable[[AdminClient], str]) -> PlatformOutcome:
+    """Make one code with `create` (which returns its node id) and sort the answer: made,
+    worth another try later, or refused for good. Referral welcome codes use it too."""
+    client = AdminClient(shop_id, shop_domain, **client_limits)
     try:
-        return PlatformOutcome(discount_id=create_discount_code(
-            client, claim.redemption, claim.reward, claim.customer_id, claim.redemption.created_at))
+        return PlatformOutcome(discount_id=create(client))
     except PlatformUnavailable as error:
         return PlatformOutcome(postpone=str(error))
     except PlatformAuthError as error:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from plugin import leases
 from plugin.db import is_busy, transaction
 from plugin.loyalty.lifecycle import expire_points, release_pending, remind_expiring
+from plugin.loyalty.birthdays import grant_birthday_bonuses_step
 from plugin.loyalty.redemptions import expire_codes
 
 LEASE = "tick"
@@ -29,6 +30,7 @@ STEPS: tuple[tuple[str, Callable[[Session, datetime], int]], ...] = (
     ("pending_released", release_pending),
     ("points_expired", expire_points),
     ("expiry_reminders", remind_expiring),
+    ("birthday_bonuses", grant_birthday_bonuses_step),
 )
 
 

@@ -8,6 +8,7 @@ from plugin.models.lots import LotUse, PointLot
 from plugin.models.member_events import MemberEvent, MemberEventKind
 from plugin.models.members import Member
 from plugin.models.orders import OrderRecord, RefundRecord
+from plugin.models.referrals import Referral, ReferralStatus
 from plugin.models.rewards import Redemption, RedemptionStatus, Reward, RewardKind
 from plugin.models.shops import OAuthState, Program, Shop
 from plugin.models.webhook_events import EventStatus, WebhookEvent
@@ -32,6 +33,8 @@ __all__ = [
     "Program",
     "Redemption",
     "RedemptionStatus",
+    "Referral",
+    "ReferralStatus",
     "RefundRecord",
     "Reward",
     "RewardKind",

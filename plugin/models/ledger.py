@@ -24,6 +24,7 @@ class EntryKind(enum.Enum):
     EXPIRY = "expiry"
     REFERRAL = "referral"
     BIRTHDAY_BONUS = "birthday_bonus"
+    REFERRAL_REVERSAL = "referral_reversal"
 
     @property
     def source(self) -> str:
@@ -47,6 +48,7 @@ _SOURCES = {
     EntryKind.EXPIRY: "expiry",
     EntryKind.REFERRAL: "order",
     EntryKind.BIRTHDAY_BONUS: "birthday",
+    EntryKind.REFERRAL_REVERSAL: "order",
 }
 
 

@@ -3,12 +3,22 @@
 `balance` and `lifetime_earned` are kept in step with the ledger inside the transaction
 that writes each entry (see plugin/loyalty/ledger.py); `verify-ledger` proves they still agree.
 """
+import secrets
 from datetime import datetime
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from plugin.db import Base, Id, Points, UTCDateTime, utcnow
+
+# No 0/O or 1/I/L to misread when a friend types a code; 32 symbols, 5 bits each.
+REFERRAL_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+REFERRAL_CODE_LENGTH = 10
+
+
+def new_referral_code() -> str:
+    """A member's referral code: 10 symbols of 31 (49 random bits), too many to walk through."""
+    return "".join(secrets.choice(REFERRAL_ALPHABET) for _ in range(REFERRAL_CODE_LENGTH))
 
 
 class Member(Base):
@@ -19,6 +29,7 @@ class Member(Base):
         CheckConstraint("pending >= 0", name="pending_not_negative"),
         # The dashboard counts members by the day they joined (plugin/loyalty/stats.py).
         Index("ix_members_created", "shop_id", "created_at"),
+        Index("ix_members_referral_code", "shop_id", "referral_code", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -38,3 +49,9 @@ class Member(Base):
     # The business time of the last earning or redeeming, for the `inactivity` expiry policy.
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Made with the member (older members got theirs in migration 0014) and never changed:
+    # links shared with friends keep working. NULL only if a row was written around the model.
+    referral_code: Mapped[str | None] = mapped_column(String(16), default=new_referral_code)
+    # "MM-DD", no year (SPEC "Birthdays"); when it was last saved, for the 30-day rule.
+    birthday: Mapped[str | None] = mapped_column(String(5))
+    birthday_saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -53,6 +53,11 @@ class Program(Base):
     expiry_policy: Mapped[str] = mapped_column(String(16), default="never", server_default="never")
     expiry_months: Mapped[int | None] = mapped_column()
     expiry_reminder_days: Mapped[int] = mapped_column(default=14, server_default="14")
+    # Referrals and birthdays (SPEC "Referrals", "Birthdays"); 0 points means off. The friend's
+    # reward is checked when set and again when a code is made (it may be retired since).
+    referral_points: Mapped[int] = mapped_column(default=0)
+    referral_reward_id: Mapped[int | None] = mapped_column(Id)
+    birthday_bonus: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     shop: Mapped[Shop] = relationship(back_populates="program")

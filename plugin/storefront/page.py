@@ -29,6 +29,7 @@ NOTICES = {
     "unavailable": "That reward is not available any more.",
     "expired-form": "That page was open too long; please try again.",
     "closed": "Rewards cannot be redeemed in this store right now. Your points are safe.",
+    "birthday-saved": "Your birthday is saved. Happy birthday in advance!",
 }
 STATUS_WORDS = {RedemptionStatus.PENDING: "being created", RedemptionStatus.ISSUED: "ready to use",
                 RedemptionStatus.USED: "used", RedemptionStatus.EXPIRED: "expired", RedemptionStatus.FAILED: "failed"}
@@ -68,7 +69,7 @@ def safe_prefix(path_prefix: str | None) -> str:
 
 def page_context(prefix: str, program: Program, rewards: list[Reward], member: Member | None,
                  customer_id: int | None, redemptions: list[Redemption], notice: str | None,
-                 csrf: str | None, next_expiry: dict | None = None) -> dict:
+                 csrf: str | None, shop_domain: str | None = None, next_expiry: dict | None = None) -> dict:
     """The values templates/storefront/page.html lays out, as plain data.
 
     `points` is None for a shopper who is not signed in: the page then offers no forms.
@@ -85,7 +86,17 @@ def page_context(prefix: str, program: Program, rewards: list[Reward], member: M
         "rewards": rewards,
         "csrf": csrf or "",
         "codes": _codes(redemptions, rewards),
+        # The member's invitation link (SPEC "Referrals") and birthday, for a signed-in member.
+        "referral_link": _referral_link(shop_domain, prefix, member, program),
+        "birthday": None if member is None else member.birthday,
+        "birthday_bonus": program.birthday_bonus,
     }
+
+
+def _referral_link(shop_domain: str | None, prefix: str, member: Member | None, program: Program) -> str | None:
+    if member is None or not member.referral_code or not shop_domain or program.referral_points <= 0:
+        return None
+    return f"https://{shop_domain}{prefix}/r/{member.referral_code}"
 
 
 def _codes(redemptions: list[Redemption], rewards: list[Reward]) -> list[CodeRow]:

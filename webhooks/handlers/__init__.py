@@ -22,10 +22,12 @@ from webhooks.handlers import (
     products_update,
     refunds_create,
     shop_redact,
+    shop_update,
 )
 
 HANDLERS = {
     "app/uninstalled": app_uninstalled,
+    "shop/update": shop_update,  # the shop's time zone and currency
     "orders/paid": orders_paid,
     "orders/create": orders_create,
     "orders/cancelled": orders_cancelled,

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from plugin.db import utcnow
 from plugin.loyalty.ledger import reverse_order_award
+from plugin.loyalty.referrals import reverse_cancelled_referral
 from webhooks.handlers.payloads import platform_id, required, timestamp
 
 
@@ -22,3 +23,4 @@ def parse(payload: dict) -> Cancellation:
 
 def apply(session, shop, facts: Cancellation, delivery=None) -> None:
     reverse_order_award(session, shop.id, facts.order_id, facts.cancelled_at)
+    reverse_cancelled_referral(session, shop.id, facts.order_id)  # the referrer's points for it go back

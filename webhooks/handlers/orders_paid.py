@@ -8,6 +8,7 @@ from plugin.loyalty.earning.strategies import LineFacts
 from plugin.loyalty.earning_rules import price_orders
 from plugin.loyalty.ledger import award_points_for_orders
 from plugin.loyalty.redemptions import mark_codes_used
+from plugin.loyalty.referrals import complete_referrals
 from webhooks.handlers.payloads import (
     PayloadError,
     customer_id,
@@ -92,4 +93,5 @@ def apply_many(session, shop, deliveries: list) -> set[int]:
     award_points_for_orders(session, shop.id, ready, shop.rules, priced)
     for order in ready:
         mark_codes_used(session, shop.id, list(order.discount_codes), order.order_id)
+    complete_referrals(session, shop.id, ready)  # a friend's welcome code pays their referrer
     return {delivery.event_id for facts, delivery in deliveries if delivery is not None and facts.order_id in waiting}

@@ -1,0 +1,32 @@
+"""`PATCH /api/members/<customer_id>`: the merchant changes a member's birthday (SPEC "Birthdays")."""
+from flask import Blueprint, jsonify
+
+from admin_ui.api import error, find_member, json_body
+from admin_ui.auth import committing
+from plugin.db import request_session, utcnow
+from plugin.loyalty.birthdays import parse_birthday, set_birthday
+from plugin.loyalty.fields import InvalidFields, parse_each
+from plugin.loyalty.members import member_summary
+
+bp = Blueprint("member_birthday_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
+
+
+def _birthday(value) -> str | None:
+    return None if value is None else parse_birthday(value)
+
+
+@bp.patch("/members/<customer_id>")
+@committing
+def change_member(customer_id: str):
+    member = find_member(customer_id)
+    if member is None:
+        return error(404, "no such member in this shop")
+    try:
+        values, errors = parse_each(json_body(), {"birthday": _birthday}, "cannot be changed here", "member fields")
+    except InvalidFields as invalid:
+        errors, values = invalid.fields, {}
+    if errors:
+        return error(422, "invalid member fields", fields=errors)
+    if "birthday" in values:
+        set_birthday(request_session(), member, values["birthday"], utcnow())
+    return jsonify(member_summary(member))

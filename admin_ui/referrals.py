@@ -1,0 +1,20 @@
+"""`GET /api/referrals?status=`: the shop's referrals and their totals, for the Referrals page."""
+from flask import Blueprint, g, jsonify, request
+
+from admin_ui.api import error
+from plugin.db import request_session
+from plugin.loyalty.fields import InvalidFields
+from plugin.loyalty.referral_list import list_referrals, parse_status, referral_json, referral_totals
+
+bp = Blueprint("referrals_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
+
+
+@bp.get("/referrals")
+def read_referrals():
+    try:
+        status = parse_status(request.args.get("status"))
+    except InvalidFields as invalid:
+        return error(422, "invalid query", fields=invalid.fields)
+    rows = list_referrals(request_session(), g.shop.id, status)
+    return jsonify(referrals=[referral_json(r, customer) for r, customer in rows],
+                   totals=referral_totals(request_session(), g.shop.id))

@@ -1,0 +1,51 @@
+// Referrals: the shop's referrals with their status (and the reason of a rejection), and
+// the totals: friends invited, completed, points paid, revenue of referred orders
+// (GET /api/referrals?status=).
+import { api, badge, byId, fillTable, formatDate, formatPoints, h, panelUrl, showBanner } from "./panel.js";
+
+const TONES = { completed: "success", rejected: "critical", code_issued: "info" };
+const WORDS = { completed: "Completed", rejected: "Rejected", code_issued: "Code issued" };
+const currency = document.querySelector('meta[name="loyalty-currency"]')?.content ?? "";
+
+function statusCell(referral) {
+  const words = referral.reversed_at ? "Completed, order cancelled" : WORDS[referral.status] ?? referral.status;
+  return h("td", {}, badge(words, TONES[referral.status]),
+    referral.reason ? h("div", { class: "text-subdued" }, referral.reason) : null);
+}
+
+function row(referral) {
+  const referrer = h("a", { href: panelUrl(`/members/${encodeURIComponent(referral.referrer_customer_id)}`),
+    "data-panel-link": true }, referral.referrer_customer_id);
+  return h("tr", { "data-referral-id": referral.id },
+    h("td", { class: "date" }, formatDate(referral.created_at)),
+    h("td", {}, referrer),
+    h("td", {}, referral.friend_email),
+    h("td", {}, h("code", {}, referral.code)),
+    statusCell(referral),
+    h("td", {}, referral.order_id ?? "—"),
+    h("td", { class: "num" }, formatPoints(referral.points)));
+}
+
+function showTotals(totals) {
+  for (const [key, value] of Object.entries(totals)) {
+    const slot = document.querySelector(`[data-total="${key}"] [data-value]`);
+    if (slot) slot.textContent = key === "revenue" ? `${value} ${currency}`.trim() : formatPoints(value);
+  }
+  byId("totals").setAttribute("aria-busy", "false");
+}
+
+async function load() {
+  const status = byId("status").value;
+  const { ok, status: http, data } = await api(`/api/referrals${status ? `?status=${encodeURIComponent(status)}` : ""}`);
+  if (!ok) {
+    if (http !== 401) showBanner("critical", "Referrals unavailable", data?.error ?? `HTTP ${http}`);
+    return;
+  }
+  fillTable(byId("referrals"), data.referrals.map(row), byId("referrals-empty"));
+  showTotals(data.totals);
+  document.body.dataset.loaded = `referrals:${data.referrals.length}`;
+}
+
+byId("refresh").addEventListener("click", load);
+byId("status").addEventListener("change", load);
+load();

@@ -1,0 +1,54 @@
+// The settings page's "Referrals and birthdays" card: referral_points, referral_reward_id
+// (an active amount or percentage reward) and birthday_bonus, saved with PATCH /api/program.
+import { api, byId, clearFieldErrors, h, otherErrors, showBanner, showFieldErrors, toast, wholeNumber } from "./panel.js";
+
+const form = byId("referral-settings-form");
+const FRIEND_KINDS = ["amount_off", "percentage_off"];
+
+function values() {
+  const points = (name) => {
+    const value = wholeNumber(form.elements[name].value);
+    return value === null ? "" : value;
+  };
+  const reward = form.elements.referral_reward_id.value;
+  return { referral_points: points("referral_points"), birthday_bonus: points("birthday_bonus"),
+           referral_reward_id: reward === "" ? null : Number(reward) };
+}
+
+function fill(program, rewards) {
+  const select = form.elements.referral_reward_id;
+  const offered = rewards.filter((reward) => reward.active && FRIEND_KINDS.includes(reward.kind));
+  select.replaceChildren(h("option", { value: "" }, "None"),
+    ...offered.map((reward) => h("option", { value: reward.id }, reward.name)));
+  select.value = program.referral_reward_id === null ? "" : String(program.referral_reward_id);
+  form.elements.referral_points.value = String(program.referral_points);
+  form.elements.birthday_bonus.value = String(program.birthday_bonus);
+}
+
+async function save(event) {
+  event.preventDefault();
+  clearFieldErrors(form);
+  const { ok, status, data } = await api("/api/program", { method: "PATCH", body: values() });
+  if (ok) {
+    toast("Referrals and birthdays saved");
+    return;
+  }
+  if (status === 422) {
+    showFieldErrors(form, data.fields);
+    const other = otherErrors(form, data.fields);
+    if (other) showBanner("critical", "Referrals and birthdays were not saved", other);
+  } else if (status !== 401) {
+    showBanner("critical", "Referrals and birthdays were not saved", data?.error ?? `HTTP ${status}`);
+  }
+  toast("Not saved", { error: true });
+}
+
+async function load() {
+  const [program, rewards] = await Promise.all([api("/api/program"), api("/api/rewards")]);
+  if (!program.ok || !rewards.ok) return; // the main settings script reports the failure
+  fill(program.data, rewards.data.rewards);
+  form.setAttribute("aria-busy", "false");
+}
+
+form.addEventListener("submit", save);
+load();

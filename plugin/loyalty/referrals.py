@@ -1,0 +1,346 @@
+"""Referrals: a member's friend asks for a welcome code, and the friend's first paid order pays the member.
+
+1. `start_referral` checks the friend's email against the SPEC's refusals, under the
+   referrer's row lock (so the daily limit holds against concurrent requests), and records
+   the referral in `creating` with its code already chosen. The request commits that.
+2. `issue_welcome_code` then makes the one Admin API call, through the redemptions' path
+   (`call_platform`: the same retries and the same adoption of a code that already exists).
+   Made: `code_issued`. Not made: the row is deleted, so the email may try again and the
+   refusal does not count toward the daily limit.
+3. `complete_referrals` runs in the orders/paid batch: an order carrying a welcome code
+   completes its referral (the referrer paid through the ledger, a `referral_completed`
+   event) or rejects it with a reason. One conditional UPDATE moves a referral out of
+   `code_issued`, so it completes at most once.
+4. `reverse_cancelled_referral` runs with orders/cancelled: the points go back, once (the
+   ledger's unique key). A cancellation that arrived before its paid order is found by the
+   completion, which then reverses at once: the ledger ends the same in either order. So
+   does an earlier paid order of the friend's that arrives after the referral completed:
+   the referral is rejected after all and its points go back.
+
+Emails compare normalised (SPEC): lower case, no surrounding spaces, no `+tag`, and no dots
+in a Gmail local part. Members' emails are stored as given, so a look-up narrows the
+shop's members in SQL (same domain, same start) and normalises the few candidates here.
+"""
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from plugin.db import insert_for, transaction, utcnow
+from plugin.loyalty.earning.rules import OrderFacts
+from plugin.loyalty.ledger import award_referral, reverse_referral
+from plugin.loyalty.member_events import record_event
+from plugin.loyalty.redemptions import IN_REQUEST_LIMITS, call_platform, new_code
+from plugin.loyalty.shops import business_zone
+from plugin.models import (
+    Member,
+    MemberEventKind,
+    OrderRecord,
+    Program,
+    Referral,
+    ReferralStatus,
+    Reward,
+    RewardKind,
+    Shop,
+)
+
+log = logging.getLogger(__name__)
+
+REFERRALS = Referral.__table__
+DAILY_LIMIT = 10
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+GMAIL = ("gmail.com", "googlemail.com")
+# A referral left `creating` this long lost its request half-way (the process died between
+# the commit and the platform's answer): it no longer holds the friend's email.
+CREATING_LEASE = timedelta(minutes=10)
+FRIEND_REWARD_KINDS = (RewardKind.AMOUNT_OFF, RewardKind.PERCENTAGE_OFF)
+EARLIER_ORDER = "the friend had already placed a paid order in this shop"
+
+
+class ReferralRefused(Exception):
+    """No welcome code for this request; `status` is the HTTP answer, the message says why."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def normalise_email(email: str | None) -> str | None:
+    """The email as referrals compare it; None when it is not an email address at all."""
+    text = (email or "").strip().lower()
+    if len(text) > 320 or not EMAIL.fullmatch(text):
+        return None
+    local, _, domain = text.rpartition("@")
+    local = local.split("+", 1)[0]
+    if domain in GMAIL:
+        local, domain = local.replace(".", ""), "gmail.com"
+    return f"{local}@{domain}" if local else None
+
+
+def find_referrer(session: Session, shop_id: int, code: str) -> Member | None:
+    """The member whose referral code this is (codes are shown upper case; typed in any case)."""
+    return session.scalar(select(Member).where(Member.shop_id == shop_id, Member.referral_code == code.strip().upper()))
+
+
+def friend_reward(session: Session, program: Program) -> Reward | None:
+    """The reward a friend's welcome code gives, if the program names one that is still offered."""
+    if program.referral_reward_id is None:
+        return None
+    reward = session.get(Reward, program.referral_reward_id)
+    usable = reward is not None and reward.shop_id == program.shop_id and reward.active and reward.deleted_at is None
+    return reward if usable and reward.kind in FRIEND_REWARD_KINDS else None
+
+
+def friend_reward_problem(session: Session, shop_id: int, reward_id: int) -> dict[str, str]:
+    """{"referral_reward_id": why} unless the id names an active amount or percentage reward of this shop."""
+    reward = session.get(Reward, reward_id)
+    if reward is None or reward.shop_id != shop_id or reward.deleted_at is not None:
+        return {"referral_reward_id": "no such reward in this shop"}
+    if not reward.active or reward.kind not in FRIEND_REWARD_KINDS:
+        return {"referral_reward_id": "must be an active amount_off or percentage_off reward"}
+    return {}
+
+
+def start_referral(session: Session, shop: Shop, referrer: Member, email: str, now: datetime) -> Referral:
+    """Record a friend's referral with its code chosen, or raise ReferralRefused (nothing written)."""
+    program = shop.program
+    reward = friend_reward(session, program)
+    if program.referral_points <= 0 or reward is None:
+        raise ReferralRefused(404, "This store does not offer a welcome reward for friends right now.")
+    key = normalise_email(email)
+    if key is None:
+        raise ReferralRefused(422, "Please enter a valid email address.")
+    session.execute(select(Member.id).where(Member.id == referrer.id).with_for_update())  # the daily limit's lock
+    if key == normalise_email(referrer.email):
+        raise ReferralRefused(422, "That is the email of the person who invited you: share the link with a friend.")
+    _refuse_taken_email(session, shop.id, referrer, key)
+    if _codes_today(session, shop, referrer.id, now) >= DAILY_LIMIT:
+        raise ReferralRefused(429, f"This invitation link has made its {DAILY_LIMIT} welcome codes for today. "
+                                   "Please try again tomorrow.")
+    row = dict(shop_id=shop.id, referrer_id=referrer.id, friend_email=email.strip()[:320], email_key=key,
+               code=new_code(shop.domain), reward_id=reward.id, status=ReferralStatus.CREATING, points=0,
+               created_at=now)
+    made = session.execute(insert_for(session, REFERRALS).values(**row).on_conflict_do_nothing()
+                           .returning(REFERRALS.c.id)).first()
+    if made is None:  # a concurrent request for the same friend got there first
+        raise ReferralRefused(409, "This friend has already been invited to this store.")
+    return session.get(Referral, made.id)
+
+
+def _refuse_taken_email(session: Session, shop_id: int, referrer: Member, key: str) -> None:
+    session.execute(delete(REFERRALS).where(
+        REFERRALS.c.shop_id == shop_id, REFERRALS.c.email_key == key,
+        REFERRALS.c.status == ReferralStatus.CREATING, REFERRALS.c.created_at < utcnow() - CREATING_LEASE))
+    if session.scalar(select(REFERRALS.c.id).where(REFERRALS.c.shop_id == shop_id, REFERRALS.c.email_key == key)):
+        raise ReferralRefused(409, "This friend has already been invited to this store.")
+    friends = members_with_email(session, shop_id, key)
+    if any(_has_paid_order(session, shop_id, friend.customer_id) for friend in friends):
+        raise ReferralRefused(409, "This email belongs to a customer who has already ordered from this store: "
+                                   "welcome codes are for new customers.")
+    if any(_referred(session, friend.id, referrer) for friend in friends):
+        raise ReferralRefused(409, "This friend invited you: a referral cannot go back the other way.")
+
+
+def members_with_email(session: Session, shop_id: int, key: str) -> list[Member]:
+    """The shop's members whose email normalises to `key`."""
+    local, _, domain = key.partition("@")
+    # Same domain and, past Gmail's dots, the same start: a superset the exact check narrows.
+    start = local[:1] if domain == "gmail.com" else local
+    domains = GMAIL if domain == "gmail.com" else (domain,)
+    patterns = [f"{_like(start)}%@{_like(d)}" for d in domains]
+    candidates = session.scalars(select(Member).where(
+        Member.shop_id == shop_id, or_(*[func.lower(Member.email).like(p, escape="\\") for p in patterns])))
+    return [member for member in candidates if normalise_email(member.email) == key]
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _has_paid_order(session: Session, shop_id: int, customer_id: int, before: datetime | None = None,
+                    other_than: int | None = None) -> bool:
+    query = select(OrderRecord.id).where(OrderRecord.shop_id == shop_id, OrderRecord.customer_id == customer_id,
+                                         OrderRecord.earned_points.is_not(None))
+    if other_than is not None:
+        query = query.where(OrderRecord.order_id != other_than)
+    if before is not None:
+        query = query.where(OrderRecord.paid_at < before)
+    return session.scalar(query.limit(1)) is not None
+
+
+def _referred(session: Session, friend_member_id: int, referrer: Member) -> bool:
+    """Whether `friend_member_id` once invited `referrer`: A invites B, then B invites A is a loop."""
+    key = normalise_email(referrer.email)
+    if key is None:
+        return False
+    return session.scalar(select(REFERRALS.c.id).where(
+        REFERRALS.c.referrer_id == friend_member_id, REFERRALS.c.email_key == key)) is not None
+
+
+def _codes_today(session: Session, shop: Shop, referrer_id: int, now: datetime) -> int:
+    """Welcome codes this referrer's link made today, the day read in the shop's time zone."""
+    zone = business_zone(shop.iana_timezone)
+    local = now.astimezone(zone)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return session.scalar(select(func.count()).select_from(REFERRALS).where(
+        REFERRALS.c.referrer_id == referrer_id, REFERRALS.c.created_at >= midnight))
+
+
+def issue_welcome_code(referral_id: int) -> Referral | None:
+    """Make the committed referral's code on the platform; the referral, or None when no code
+    could be made (the referral is then gone and the friend may ask again)."""
+    with transaction() as session:
+        referral = session.get(Referral, referral_id)
+        shop = session.get(Shop, referral.shop_id)
+        reward = session.get(Reward, referral.reward_id)
+        spec = _spec(referral, reward)
+        shop_id, domain = shop.id, shop.domain
+    outcome = call_platform(shop_id, domain, IN_REQUEST_LIMITS, lambda client: _create(client, spec, reward))
+    with transaction() as session:
+        if outcome.discount_id is None:
+            log.warning("welcome code of referral %s not made: %s", referral_id, outcome.postpone or outcome.fail)
+            session.execute(delete(REFERRALS).where(REFERRALS.c.id == referral_id,
+                                                    REFERRALS.c.status == ReferralStatus.CREATING))
+            return None
+        session.execute(update(REFERRALS).where(REFERRALS.c.id == referral_id,
+                                                REFERRALS.c.status == ReferralStatus.CREATING)
+                        .values(status=ReferralStatus.CODE_ISSUED, discount_id=outcome.discount_id))
+        return session.get(Referral, referral_id)
+
+
+def _spec(referral: Referral, reward: Reward):
+    from plugin.shopify.discounts import CodeSpec
+
+    ends = referral.created_at + timedelta(days=reward.code_lifetime_days) if reward.code_lifetime_days else None
+    return CodeSpec(referral.code, f"Welcome from a friend: {reward.name}", None, referral.created_at, ends)
+
+
+def _create(client, spec, reward: Reward) -> str:
+    from plugin.shopify.discounts import create_code
+
+    return create_code(client, spec, reward)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    completed: bool
+    reason: str | None = None
+
+
+def complete_referrals(session: Session, shop_id: int, orders: list[OrderFacts]) -> int:
+    """Paid orders that carry welcome codes complete (or reject) their referrals; returns how
+    many completed. One query finds the batch's referrals; most batches carry none."""
+    _reject_undone_by_earlier_orders(session, shop_id, orders)
+    by_code = {code.upper(): order for order in orders if order.discount_codes for code in order.discount_codes}
+    if not by_code:
+        return 0
+    referrals = session.scalars(select(Referral).where(
+        Referral.shop_id == shop_id, Referral.code.in_(by_code), Referral.status == ReferralStatus.CODE_ISSUED)
+        .order_by(Referral.id)).all()
+    return sum(_settle(session, referral, by_code[referral.code]) for referral in referrals)
+
+
+def _reject_undone_by_earlier_orders(session: Session, shop_id: int, orders: list[OrderFacts]) -> None:
+    """A friend's paid order that arrives after their referral completed, but was paid
+    before the order that completed it, shows the friend was not new: the referral is
+    rejected after all and its points go back, as if the orders had arrived in order."""
+    customers = {order.customer_id for order in orders if order.customer_id is not None}
+    if not customers:
+        return
+    completed = session.execute(select(Referral.id, Referral.referrer_id, Referral.order_id,
+                                       Referral.friend_customer_id, OrderRecord.paid_at).join(
+        OrderRecord, (OrderRecord.shop_id == Referral.shop_id) & (OrderRecord.order_id == Referral.order_id)).where(
+        Referral.shop_id == shop_id, Referral.status == ReferralStatus.COMPLETED,
+        Referral.friend_customer_id.in_(customers))).all()
+    for row in completed:
+        if not _has_paid_order(session, shop_id, row.friend_customer_id, before=row.paid_at, other_than=row.order_id):
+            continue
+        moved = session.execute(update(REFERRALS).where(
+            REFERRALS.c.id == row.id, REFERRALS.c.status == ReferralStatus.COMPLETED).values(
+            status=ReferralStatus.REJECTED, reason=EARLIER_ORDER)).rowcount
+        if moved == 1:
+            reverse_referral(session, shop_id, row.referrer_id, row.order_id,
+                             f"Referral reversed: the friend had already ordered before order {row.order_id}")
+
+
+def _settle(session: Session, referral: Referral, order: OrderFacts) -> bool:
+    referrer = session.get(Member, referral.referrer_id)
+    verdict = _verdict(session, referral, referrer, order)
+    points = session.scalar(select(Program.referral_points).where(Program.shop_id == referral.shop_id)) or 0
+    values = dict(order_id=order.order_id, friend_customer_id=order.customer_id, order_total=order.total_price,
+                  completed_at=utcnow())
+    if verdict.completed:
+        values.update(status=ReferralStatus.COMPLETED, points=points)
+    else:
+        values.update(status=ReferralStatus.REJECTED, reason=verdict.reason)
+    moved = session.execute(update(REFERRALS).where(REFERRALS.c.id == referral.id,
+                                                    REFERRALS.c.status == ReferralStatus.CODE_ISSUED)
+                            .values(**values)).rowcount
+    if moved != 1 or not verdict.completed:
+        return False  # another order completed it meanwhile, or it is rejected: nobody is paid
+    pending_days = session.scalar(select(Program.pending_days).where(Program.shop_id == referral.shop_id))
+    award_referral(session, referral.shop_id, referrer.id, order.order_id, points,
+                   f"Referral: a friend's first order {order.name or order.order_id} was paid",
+                   earned_at=order.business_time or order.paid_at, pending_days=pending_days or 0)
+    record_event(session, referral.shop_id, referrer.id, MemberEventKind.REFERRAL_COMPLETED, str(order.order_id),
+                 {"friend_order_id": str(order.order_id), "points": points})
+    if _cancelled(session, referral.shop_id, order.order_id):  # its cancellation arrived first
+        reverse_cancelled_referral(session, referral.shop_id, order.order_id)
+    return True
+
+
+def _verdict(session: Session, referral: Referral, referrer: Member, order: OrderFacts) -> Verdict:
+    if order.customer_id is not None and order.customer_id == referrer.customer_id:
+        return Verdict(False, "the order was placed by the referrer (same customer)")
+    key = normalise_email(order.email)
+    if key is not None and key == normalise_email(referrer.email):
+        return Verdict(False, "the order was placed with the referrer's email")
+    if order.customer_id is None:
+        return Verdict(True)
+    paid_at = session.scalar(select(OrderRecord.paid_at).where(OrderRecord.shop_id == referral.shop_id,
+                                                               OrderRecord.order_id == order.order_id))
+    if _has_paid_order(session, referral.shop_id, order.customer_id, before=paid_at, other_than=order.order_id):
+        return Verdict(False, EARLIER_ORDER)
+    friend = session.scalar(select(Member.id).where(Member.shop_id == referral.shop_id,
+                                                    Member.customer_id == order.customer_id))
+    if friend is not None and _referred(session, friend, referrer):
+        return Verdict(False, "the friend had invited the referrer (a referral loop)")
+    return Verdict(True)
+
+
+def _cancelled(session: Session, shop_id: int, order_id: int) -> bool:
+    return session.scalar(select(OrderRecord.cancelled_at).where(
+        OrderRecord.shop_id == shop_id, OrderRecord.order_id == order_id)) is not None
+
+
+def reverse_cancelled_referral(session: Session, shop_id: int, order_id: int) -> int:
+    """The friend's order was cancelled: its referral's points go back, once; returns how many."""
+    referral = session.scalar(select(Referral).where(
+        Referral.shop_id == shop_id, Referral.order_id == order_id, Referral.status == ReferralStatus.COMPLETED)
+        .with_for_update())
+    if referral is None:
+        return 0  # no referral completed by this order (yet: a later orders/paid reverses at once)
+    taken = reverse_referral(session, shop_id, referral.referrer_id, order_id,
+                             f"Referral reversed: the friend's order {order_id} was cancelled")
+    if referral.reversed_at is None:
+        referral.reversed_at = utcnow()
+        session.flush()
+    return taken
+
+
+def forget_referred_friend(session: Session, shop_id: int, customer_id: int, email: str | None) -> int:
+    """customers/redact: the friend's email goes from their referrals (by the customer the
+    referral's order named, or by the email the request names); the referral's outcome stays.
+    The key becomes the row's id, so the friend could be invited again, as a stranger."""
+    key = normalise_email(email)
+    match = REFERRALS.c.friend_customer_id == customer_id
+    if key is not None:
+        match = or_(match, REFERRALS.c.email_key == key)
+    ids = session.scalars(select(REFERRALS.c.id).where(REFERRALS.c.shop_id == shop_id, match)).all()
+    for referral_id in ids:
+        session.execute(update(REFERRALS).where(REFERRALS.c.id == referral_id).values(
+            friend_email="(redacted)", email_key=f"redacted-{referral_id}"))
+    return len(ids)
