@@ -407,3 +407,11 @@ def test_serve_prints_the_dev_address_and_its_dev_shop_calls_come_back_to_it(dat
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_the_platform_answers_the_shop_settings_query_the_app_keeps(dev_store):
+    from plugin.shopify.shop import SHOP_SETTINGS
+
+    answer = graphql(dev_store, SHOP_SETTINGS, {}, token(dev_store)).json()
+    assert answer["data"] == {"shop": {"ianaTimezone": "America/New_York", "currencyCode": "USD"}}
+    assert "cost" in answer["extensions"]

@@ -18,6 +18,9 @@ from plugin.models import DevRecordKind
 COST_MAX, RESTORE_RATE = 2000.0, 100.0
 MUTATION_COST = 10
 MAX_METAFIELDS = 25  # metafieldsSet takes at most 25 values per call (SHOPIFY.md 10)
+# `query { shop { ianaTimezone currencyCode } }` (plugin/shopify/shop.py): the store's own settings.
+SHOP_QUERY = re.compile(r"^\s*(?:query\b[^{]*)?\{\s*shop\s*\{")
+SHOP_SETTINGS = {"ianaTimezone": "America/New_York", "currencyCode": "USD"}
 ARGUMENT = re.compile(r"(\w+)\s*:\s*(\S+?)\s*(?:,|$)")
 
 
@@ -32,6 +35,8 @@ def run(session: Session, shop: str, document: str, variables: dict) -> dict:
     (an unknown field, variables of the wrong shape); the caller rolls back whatever an
     earlier field of the same document wrote, since such a document runs nothing."""
     fields = root_fields(document)
+    if not fields and SHOP_QUERY.search(document):
+        return answer(data={"shop": dict(SHOP_SETTINGS)})
     if not fields:
         raise UnsupportedDocument("the development platform does not answer this document")
     data, cost = {}, 0
