@@ -19,7 +19,7 @@ COST_MAX, RESTORE_RATE = 2000.0, 100.0
 MUTATION_COST = 10
 MAX_METAFIELDS = 25  # metafieldsSet takes at most 25 values per call (SHOPIFY.md 10)
 # `query { shop { ianaTimezone currencyCode } }` (plugin/shopify/shop.py): the store's own settings.
-SHOP_QUERY = re.compile(r"^\s*(?:query\b[^{]*)?\{\s*shop\s*\{")
+SHOP_QUERY = re.compile(r"^\s*(?:query\b[^{]*)?\{\s*shop\s*\{([^{}]*)\}\s*\}\s*$")
 SHOP_SETTINGS = {"ianaTimezone": "America/New_York", "currencyCode": "USD"}
 ARGUMENT = re.compile(r"(\w+)\s*:\s*(\S+?)\s*(?:,|$)")
 
@@ -35,8 +35,9 @@ def run(session: Session, shop: str, document: str, variables: dict) -> dict:
     (an unknown field, variables of the wrong shape); the caller rolls back whatever an
     earlier field of the same document wrote, since such a document runs nothing."""
     fields = root_fields(document)
-    if not fields and SHOP_QUERY.search(document):
-        return answer(data={"shop": dict(SHOP_SETTINGS)})
+    asked = SHOP_QUERY.search(document)
+    if not fields and asked and set(asked.group(1).split()) <= set(SHOP_SETTINGS):
+        return answer(data={"shop": {name: SHOP_SETTINGS[name] for name in asked.group(1).split()}})
     if not fields:
         raise UnsupportedDocument("the development platform does not answer this document")
     data, cost = {}, 0
