@@ -1,6 +1,7 @@
 """The schema, split by domain; importing this package registers every table on `Base`."""
 from plugin.models.data_requests import DataRequest
 from plugin.models.earning import CachedProduct, EarningRuleRecord
+from plugin.models.event_subscriptions import DeliveryStatus, EventDelivery, EventSubscription
 from plugin.models.leases import Lease
 from plugin.models.ledger import EntryKind, LedgerEntry
 from plugin.models.member_events import MemberEvent, MemberEventKind
@@ -8,9 +9,11 @@ from plugin.models.members import Member
 from plugin.models.orders import OrderRecord, RefundRecord
 from plugin.models.rewards import Redemption, RedemptionStatus, Reward, RewardKind
 from plugin.models.shops import OAuthState, Program, Shop
+from plugin.models.store_sync import StoreSync
 from plugin.models.webhook_events import EventStatus, WebhookEvent
 
 __all__ = [
     "CachedProduct", "DataRequest", "EarningRuleRecord", "EntryKind", "EventStatus", "Lease", "LedgerEntry", "Member", "MemberEvent", "MemberEventKind", "OAuthState", "OrderRecord", "Program",
     "Redemption", "RedemptionStatus", "RefundRecord", "Reward", "RewardKind", "Shop", "WebhookEvent",
+    "DeliveryStatus", "EventDelivery", "EventSubscription", "StoreSync",
 ]

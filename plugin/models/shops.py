@@ -48,6 +48,8 @@ class Program(Base):
     award_test_orders: Mapped[bool] = mapped_column(default=False)
     # Whether an unused code that expires gives its points back.
     return_points_on_expiry: Mapped[bool] = mapped_column(default=True)
+    # Whether balances and tiers are written to the store's customers (metafields, tags).
+    store_sync_enabled: Mapped[bool] = mapped_column(default=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     shop: Mapped[Shop] = relationship(back_populates="program")
