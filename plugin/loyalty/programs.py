@@ -20,6 +20,7 @@ def program_json(program: Program) -> dict:
         "exclude_gift_cards": program.exclude_gift_cards,
         "award_test_orders": program.award_test_orders,
         "return_points_on_expiry": program.return_points_on_expiry,
+        "store_sync_enabled": program.store_sync_enabled,
         "updated_at": program.updated_at.isoformat(),
     }
 
@@ -84,4 +85,5 @@ _PARSERS = {
     "exclude_gift_cards": flag,
     "award_test_orders": flag,
     "return_points_on_expiry": flag,
+    "store_sync_enabled": flag,
 }
