@@ -11,6 +11,7 @@ no import of the sender (plugin/loyalty/event_delivery.py), which imports this o
 import importlib
 import logging
 import threading
+import time
 
 from flask import current_app
 from redis.exceptions import RedisError
@@ -44,7 +45,7 @@ def request_sending() -> None:
         log.warning("could not ask for event deliveries (%s); the sweep asks again", type(error).__name__)
         return
     if flagged:
-        enqueue(EVENTS, SEND_JOB, job_id=f"event-deliveries-{utcnow().timestamp():.6f}", result_ttl=60)
+        enqueue(EVENTS, SEND_JOB, job_id=f"event-deliveries-{time.time_ns()}", result_ttl=60)
 
 
 def clear_send_flag() -> None:
