@@ -39,6 +39,7 @@ NAV = (
     ("rewards", "/rewards", "Rewards"),
     ("earning_rules", "/earning-rules", "Earning rules"),
     ("settings", "/settings", "Settings"),
+    ("integrations", "/integrations", "Integrations"),
     ("operations", "/operations", "Operations"),
 )
 
@@ -89,6 +90,12 @@ def rewards():
 @panel_page
 def earning_rules():
     return _render("earning_rules", "Earning rules")
+
+
+@bp.get("/integrations")
+@panel_page
+def integrations():
+    return _render("integrations", "Integrations")
 
 
 @bp.get("/operations")
