@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from plugin.backoff import backoff
 from plugin.db import transaction, utcnow
-from plugin.loyalty.event_dispatch import clear_send_flag, send_after_commit
+from plugin.loyalty.event_dispatch import clear_send_flag, request_sending, send_after_commit
 from plugin.loyalty.member_events import event_json
 from plugin.models import DeliveryStatus, EventDelivery, EventSubscription, MemberEvent, Shop
 from plugin.outbound import UnsafeURL, post
@@ -43,6 +44,8 @@ CLAIM_LEASE = timedelta(minutes=5)
 BATCH = 200
 PER_SUBSCRIPTION = 20
 MAX_THREADS = 8
+# A job stops claiming after this long and asks for a successor (RQ kills a job at 180 s).
+JOB_SECONDS = 60
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -55,13 +58,15 @@ def retry_delay(attempts: int) -> timedelta:
 def send_due_deliveries() -> int:
     """The job: send every due delivery; returns how many were tried."""
     clear_send_flag()
-    tried = 0
-    while True:
+    tried, deadline = 0, time.monotonic() + JOB_SECONDS
+    while time.monotonic() < deadline:
         batch = _claim_due()
         if not batch:
             return tried
         tried += sum(len(ids) for ids in batch.values())
         _send_batch(batch)
+    request_sending()  # more is due: a fresh job, well inside RQ's job timeout
+    return tried
 
 
 # --- claiming and sending ----------------------------------------------------------------
