@@ -5,19 +5,8 @@ from html.parser import HTMLParser
 import pytest
 import responses
 
-from tests.helpers import (
-    SHOP,
-    auth,
-    balance,
-    member,
-    order,
-    proxy_url,
-    session_token,
-    signed_webhook,
-    table_counts,
-    token_answer,
-    token_endpoint,
-)
+from tests.helpers import SHOP, auth, balance, member, order, proxy_url, session_token, signed_webhook, table_counts, \
+    token_answer, token_endpoint
 
 GRAPHQL = f"https://{SHOP}/admin/api/2026-10/graphql.json"
 CREATED = {"data": {"discountCodeBasicCreate": {"codeDiscountNode": {"id": "gid://shopify/DiscountCodeNode/1"},

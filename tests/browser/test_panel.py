@@ -13,7 +13,7 @@ try:
 except ImportError:  # the `browser` fixture says why: a skip locally, a failure in CI
     expect = None
 
-from tests.helpers import OTHER_SHOP, SHOP, auth, balance, customer, order, signed_webhook, stored_outage_failure
+from tests.helpers import (OTHER_SHOP, SHOP, auth, balance, customer, order, signed_webhook, stored_outage_failure)
 
 pytestmark = pytest.mark.browser
 
