@@ -235,3 +235,15 @@ def test_a_shop_has_at_most_ten_subscriptions(client, installed, receivers):
 def test_event_subscriptions_need_a_session_token(client, installed):
     assert client.get("/api/event-subscriptions").status_code == 401
     assert client.post("/api/event-subscriptions", json={"url": "https://example.com"}).status_code == 401
+
+
+def test_more_deliveries_than_one_round_takes_all_reach_the_receiver_promptly(fast_retries, receivers):
+    client = fast_retries.test_client()
+    install(client, SHOP)
+    receiver = receivers()
+    made = subscribe(client, receiver.url)
+    for _ in range(45):  # more than a sender's round takes per endpoint (20)
+        assert client.post(f"/api/event-subscriptions/{made['id']}/test", headers=auth()).status_code == 202
+    sent = receiver.wait_for(45, timeout=15)
+    assert len({headers["X-Loyalty-Event-Id"] for headers, _, _ in sent}) == 45
+    wait_until(lambda: all(d["status"] == "succeeded" for d in deliveries(client, made["id"])))

@@ -72,24 +72,27 @@ def send_due_deliveries() -> int:
 # --- claiming and sending ----------------------------------------------------------------
 
 def _claim_due() -> dict[int, list[int]]:
-    """Due delivery ids by subscription, claimed for CLAIM_LEASE."""
+    """Due delivery ids by subscription (at most PER_SUBSCRIPTION each), claimed for CLAIM_LEASE."""
     now = utcnow()
     with transaction() as session:
         due = session.execute(select(EventDelivery.id, EventDelivery.subscription_id).where(
             EventDelivery.status == DeliveryStatus.PENDING, EventDelivery.next_attempt_at <= now)
             .order_by(EventDelivery.id).limit(BATCH)).all()
-        if not due:
+        picked: dict[int, list[int]] = {}
+        for row in due:
+            if len(picked.setdefault(row.subscription_id, [])) < PER_SUBSCRIPTION:
+                picked[row.subscription_id].append(row.id)
+        wanted = [delivery_id for ids in picked.values() for delivery_id in ids]
+        if not wanted:
             return {}
+        # Only what this sender will post now is claimed: the rest stays due for the next round.
         claimed = set(session.scalars(update(EventDelivery).where(
-            EventDelivery.id.in_([row.id for row in due]), EventDelivery.status == DeliveryStatus.PENDING,
+            EventDelivery.id.in_(wanted), EventDelivery.status == DeliveryStatus.PENDING,
             EventDelivery.next_attempt_at <= now,
         ).values(next_attempt_at=now + CLAIM_LEASE).returning(EventDelivery.id)
             .execution_options(synchronize_session=False)))
-    batch: dict[int, list[int]] = {}
-    for row in due:
-        if row.id in claimed and len(batch.setdefault(row.subscription_id, [])) < PER_SUBSCRIPTION:
-            batch[row.subscription_id].append(row.id)
-    return batch
+    return {subscription: [i for i in ids if i in claimed] for subscription, ids in picked.items()
+            if any(i in claimed for i in ids)}
 
 
 def _send_batch(batch: dict[int, list[int]]) -> None:

@@ -187,7 +187,7 @@ def _values(row: Pending) -> list[CustomerValue]:
 
 
 def _member(rows: list[Pending], customer_id: int) -> int:
-    return next(row.member_id for row in rows if row.customer_id == customer_id)
+    return next(row.member_id for row in rows if row.customer_id == customer_id)  # a round is at most ROUND rows
 
 
 def _set_values(client: AdminClient, chunk: list[CustomerValue], rows: list[Pending], written: Written) -> int:
