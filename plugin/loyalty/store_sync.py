@@ -187,7 +187,7 @@ def _values(row: Pending) -> list[CustomerValue]:
 
 
 def _member(rows: list[Pending], customer_id: int) -> int:
-    return next(row.member_id for row in rows if row.customer_id == customer_id)  # a round is at most ROUND rows
+    return next(row.member_id for row in rows if row.customer_id == customer_id)
 
 
 def _set_values(client: AdminClient, chunk: list[CustomerValue], rows: list[Pending], written: Written) -> int:
@@ -227,6 +227,9 @@ def _record(session: Session, rows: list[Pending], written: Written) -> None:
     """Keep what the store now holds; clear `pending` for members fully written (or not to be
     written) whose version did not move since they were read."""
     now = utcnow()
+    # In customer-id order, the order in which the ledger's batches lock members (and, through
+    # the trigger, their store_sync rows), so this and a batch never wait on each other in a circle.
+    rows = sorted(rows, key=lambda row: row.customer_id)
     for row in rows:
         changes = {}
         if row.member_id in written.points:
