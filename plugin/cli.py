@@ -15,6 +15,7 @@ from rq import SimpleWorker
 
 from plugin import migrate
 from plugin.db import engine, transaction, utcnow
+from plugin.loyalty.event_subscriptions import rotate_subscription_secrets
 from plugin.loyalty.ledger import verify_balances
 from plugin.loyalty.shops import is_shop_domain
 from plugin.loyalty.tick import TickRunning, run_tick
@@ -212,7 +213,9 @@ def rotate_encryption_key_command():
     """
     with transaction() as session:
         count = rotate_encryption_key(session)
-    click.echo(f"re-encrypted the tokens of {count} shop(s) with the current key")
+        secrets = rotate_subscription_secrets(session)
+    click.echo(f"re-encrypted the tokens of {count} shop(s) and the signing secrets of {secrets} event "
+               "subscription(s) with the current key")
 
 
 def register_commands(app) -> None:

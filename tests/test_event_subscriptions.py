@@ -247,3 +247,46 @@ def test_more_deliveries_than_one_round_takes_all_reach_the_receiver_promptly(fa
     sent = receiver.wait_for(45, timeout=15)
     assert len({headers["X-Loyalty-Event-Id"] for headers, _, _ in sent}) == 45
     wait_until(lambda: all(d["status"] == "succeeded" for d in deliveries(client, made["id"])))
+
+
+def test_rotating_the_encryption_key_keeps_deliveries_signed_with_the_same_secret(database, receivers):
+    from cryptography.fernet import Fernet
+
+    new_key = Fernet.generate_key().decode()
+    old = create_app(app_config(database, None))
+    client = old.test_client()
+    install(client, SHOP)
+    receiver = receivers()
+    secret = subscribe(client, receiver.url)["secret"]
+    rotating = create_app({**app_config(database, None), "LOYALTY_ENCRYPTION_KEY": new_key,
+                           "LOYALTY_ENCRYPTION_KEY_PREVIOUS": old.config["LOYALTY_ENCRYPTION_KEY"]})
+    result = rotating.test_cli_runner().invoke(args=["rotate-encryption-key"])
+    assert result.exit_code == 0 and "signing secrets of 1 event subscription(s)" in result.output
+    only_new = create_app({**app_config(database, None), "LOYALTY_ENCRYPTION_KEY": new_key}).test_client()
+    made = only_new.get("/api/event-subscriptions", headers=auth()).get_json()["subscriptions"][0]
+    only_new.post(f"/api/event-subscriptions/{made['id']}/test", headers=auth())
+    [(headers, body, _)] = receiver.wait_for(1)
+    expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+    assert headers["X-Loyalty-Hmac-Sha256"] == expected
+
+
+def test_a_secret_no_configured_key_can_read_is_not_sent_and_says_why(database, receivers):
+    from cryptography.fernet import Fernet
+
+    old = create_app(app_config(database, None)).test_client()
+    install(old, SHOP)
+    receiver = receivers()
+    made = subscribe(old, receiver.url)
+    other_key = create_app({**app_config(database, None), "LOYALTY_ENCRYPTION_KEY": Fernet.generate_key().decode()})
+    client = other_key.test_client()
+    client.post(f"/api/event-subscriptions/{made['id']}/test", headers=auth())
+    [delivery] = wait_until(lambda: [d for d in deliveries(client, made["id"]) if d["attempts"] == 1])
+    assert "cannot be decrypted" in delivery["error"] and receiver.received == []
+
+
+def test_failed_deliveries_are_listed_by_a_known_status_only(client, installed, db):
+    before = table_counts(db)
+    response = client.get("/api/event-deliveries?status=lost", headers=auth())
+    assert response.status_code == 422 and "status" in response.get_json()["fields"]
+    assert client.get("/api/event-deliveries", headers=auth()).get_json() == {"deliveries": []}
+    assert table_counts(db) == before

@@ -10,9 +10,9 @@ from plugin.db import transaction
 from plugin.loyalty.member_events import record_event
 from plugin.models import Member, MemberEventKind, StoreSync
 from plugin.schedule import run_periodic
-from tests.helpers import auth, balance, order, signed_webhook
+from tests.helpers import auth, balance, order, refund, signed_webhook
 from tests.test_compliance import customer_redact
-from tests.test_redemptions import GRAPHQL, THROTTLED
+from tests.test_redemptions import GRAPHQL, THROTTLED, redeem, reward_id
 
 
 class AdminAPI:
@@ -192,3 +192,30 @@ def test_the_setting_refuses_what_is_not_a_flag(client, installed):
     response = client.patch("/api/program", json={"store_sync_enabled": "yes"}, headers=auth())
     assert response.status_code == 422 and "store_sync_enabled" in response.get_json()["fields"]
     assert client.get("/api/program", headers=auth()).get_json()["store_sync_enabled"] is True
+
+
+def versions(db) -> dict[int, int]:
+    """How many times each customer was marked for the store sync."""
+    return dict(db.query(Member.customer_id, StoreSync.version).join(Member, Member.id == StoreSync.member_id))
+
+
+def test_every_way_points_move_marks_the_member_for_the_sync(app, client, send, admin, db):
+    # The marking is a trigger on members.balance (migration 0015): a migration that rebuilt
+    # the members table without it would fail here.
+    paid = order(subtotal="40.00")
+    send("orders/paid", paid)  # 40: the member is created with points
+    assert versions(db) == {7001: 1}
+    send("refunds/create", refund(paid["id"], "10.00"))  # 30
+    assert versions(db) == {7001: 2}
+    adjust(client, 500)  # 530
+    assert versions(db) == {7001: 3}
+    admin.script = [{"data": {"discountCodeBasicCreate": {"codeDiscountNode": {"id": "gid://x/1"}, "userErrors": []}}}]
+    assert redeem(client, reward_id(client)).status_code == 201  # 30
+    assert versions(db) == {7001: 4}
+    send("orders/cancelled", {**paid, "cancelled_at": "2026-11-02T10:00:00-05:00"})  # 0
+    assert versions(db) == {7001: 5} and balance(client) == 0
+    send("customers/create", {"id": 7002, "email": "b@example.com", "first_name": "B", "last_name": "C",
+                              "created_at": "2026-11-01T10:00:00-05:00", "updated_at": "2026-11-01T10:00:00-05:00"})
+    assert 7002 not in versions(db)  # no points, nothing to write
+    sync(app)
+    assert admin.points() == {7001: 0}

@@ -26,7 +26,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from plugin.backoff import backoff
-from plugin.db import transaction, utcnow
+from plugin.db import reading_session, transaction, utcnow
 from plugin.loyalty.event_dispatch import clear_send_flag, request_sending, send_after_commit
 from plugin.loyalty.member_events import event_json
 from plugin.models import DeliveryStatus, EventDelivery, EventSubscription, MemberEvent, Shop
@@ -112,10 +112,18 @@ def _send_batch(batch: dict[int, list[int]]) -> None:
 
 def send_one(delivery_id: int) -> bool:
     """Post one claimed delivery and record the answer; True if the receiver took it."""
-    with transaction() as session:
-        request = _request(session, delivery_id)
+    session = reading_session()
+    try:
+        with session.begin():
+            request = _request(session, delivery_id)
+    finally:
+        session.close()
     if request is None:
         return True  # deleted meanwhile (subscription removed, shop erased)
+    if isinstance(request, str):
+        with transaction() as session:
+            _record(session, delivery_id, None, request)
+        return False
     url, body, headers = request
     status, error = None, None
     try:
@@ -135,7 +143,8 @@ def send_one(delivery_id: int) -> bool:
     return error is None
 
 
-def _request(session: Session, delivery_id: int) -> tuple[str, bytes, dict] | None:
+def _request(session: Session, delivery_id: int) -> tuple[str, bytes, dict] | str | None:
+    """(url, body, headers) to post; a reason not to post; None if the delivery is gone."""
     delivery = session.get(EventDelivery, delivery_id)
     if delivery is None:
         return None
@@ -149,8 +158,8 @@ def _request(session: Session, delivery_id: int) -> tuple[str, bytes, dict] | No
     body = json.dumps({**payload, "shop": shop.domain}, separators=(",", ":")).encode()
     try:
         secret = decrypt(subscription.secret)
-    except NotInstalled:
-        secret = ""  # a key rotated away: the receiver refuses the signature, the merchant sees it
+    except NotInstalled:  # its key was dropped before `rotate-encryption-key` re-encrypted it
+        return "not sent: the signing secret cannot be decrypted with the configured keys"
     headers = {"Content-Type": "application/json", "User-Agent": "loyalty-app-events/1",
                "X-Loyalty-Event-Id": str(payload["id"]), "X-Loyalty-Event-Kind": kind,
                "X-Loyalty-Hmac-Sha256": sign(secret, body)}

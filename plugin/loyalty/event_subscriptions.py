@@ -18,7 +18,7 @@ from plugin.loyalty.event_dispatch import send_after_commit
 from plugin.loyalty.fields import InvalidFields, parse_each
 from plugin.models import DeliveryStatus, EventDelivery, EventSubscription, MemberEventKind
 from plugin.outbound import UnsafeURL, check_url
-from plugin.shopify.tokens import encrypt
+from plugin.shopify.tokens import cipher, encrypt
 
 MAX_SUBSCRIPTIONS = 10
 DELIVERIES = EventDelivery.__table__
@@ -92,6 +92,16 @@ def owe_deliveries(session: Session, shop_id: int, kind: MemberEventKind, event_
     session.execute(insert_for(session, DELIVERIES).on_conflict_do_nothing(), rows)
     send_after_commit(session)
     return len(rows)
+
+
+def rotate_subscription_secrets(session: Session) -> int:
+    """Re-encrypt every signing secret with the current key (beside the shops' tokens)."""
+    rotated = 0
+    for subscription in session.scalars(select(EventSubscription).with_for_update()):
+        subscription.secret = cipher().rotate(subscription.secret.encode()).decode()
+        rotated += 1
+    session.flush()
+    return rotated
 
 
 def subscription_json(subscription: EventSubscription) -> dict:
