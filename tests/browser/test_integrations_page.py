@@ -10,6 +10,7 @@ except ImportError:  # the `browser` fixture says why
 
 from tests.helpers import auth
 from tests.receivers import Receiver
+from tests.test_event_subscriptions import deliveries, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -59,7 +60,7 @@ def test_a_failed_delivery_is_listed_on_operations_and_retry_sends_it(panel, app
     receiver.default = 500
     made = client.post("/api/event-subscriptions", json={"url": receiver.url}, headers=auth()).get_json()
     client.post(f"/api/event-subscriptions/{made['id']}/test", headers=auth())
-    receiver.wait_for(1)
+    wait_until(lambda: [d for d in deliveries(client, made["id"]) if d["attempts"] == 1])
     with app.app_context(), transaction() as session:  # as if its day of tries were over
         session.query(EventDelivery).update({"status": DeliveryStatus.FAILED})
     receiver.default = 200
