@@ -9,6 +9,7 @@ from flask import Blueprint
 from admin_ui import (
     api,
     earning_rules,
+    event_subscriptions,
     member_birthday,
     member_events,
     operations_api,
@@ -22,5 +23,5 @@ from admin_ui.auth import authenticate_shop
 bp = Blueprint("api", __name__, url_prefix="/api")
 bp.before_request(authenticate_shop)
 for child in (api.bp, rewards.bp, earning_rules.bp, stats_api.bp, operations_api.bp, privacy.bp, member_events.bp,
-              referrals.bp, member_birthday.bp):
+              referrals.bp, member_birthday.bp, event_subscriptions.bp):
     bp.register_blueprint(child)

@@ -41,6 +41,7 @@ NAV = (
     ("earning_rules", "/earning-rules", "Earning rules"),
     ("referrals", "/referrals", "Referrals"),
     ("settings", "/settings", "Settings"),
+    ("integrations", "/integrations", "Integrations"),
     ("operations", "/operations", "Operations"),
 )
 
@@ -97,6 +98,10 @@ def earning_rules():
 @panel_page
 def referrals():
     return _render("referrals", "Referrals")
+@bp.get("/integrations")
+@panel_page
+def integrations():
+    return _render("integrations", "Integrations")
 
 
 @bp.get("/operations")

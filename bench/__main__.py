@@ -24,7 +24,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bench import cpu, drain, intake, payloads, probe, redemptions, rules, services
+from bench import cpu, drain, events, intake, payloads, probe, redemptions, rules, services
 from bench.report import Figure, fmt_int, heading, summary, table
 
 # Chosen with `--sweep` on the 2-core box; WHY_SERVER says why (printed in part (a)).
@@ -47,7 +47,7 @@ CORES = os.cpu_count() or 1
 RATIO_TARGET = 0.5
 P99_TARGET_MS = 50.0
 ORDERS_TARGET = 1000.0
-PARTS = ("a", "b", "c", "stats", "tick", "pgbench")
+PARTS = ("a", "b", "c", "events", "stats", "tick", "pgbench")
 
 
 def parse_args(argv):
@@ -76,6 +76,8 @@ def parse_args(argv):
                              f"x{redemptions.DEFAULT_SERVER.threads})")
     parser.add_argument("--redeem-sweep", default="",
                         help="part (c) only, once per config, e.g. sync:4,sync:16,gthread:2x8 (5s runs)")
+    parser.add_argument("--events-rounds", type=int, default=2,
+                        help="part events: rounds of (without, with), best of each taken (default 2)")
     parser.add_argument("--parts", default=",".join(PARTS),
                         help=f"which parts to run, comma-separated (default {','.join(PARTS)})")
     parser.add_argument("--sweep", action="store_true", help="only part (a), over several gunicorn configs")
@@ -195,6 +197,9 @@ def bench(args, run: Run) -> list[Figure]:
         figures += part_b(args, env)
     if "c" in parts:
         figures += redemptions.part_c(args, run, env, wrk)
+        run.stop_platform()
+    if "events" in parts:
+        figures += events.part_events(args, run, env)
         run.stop_platform()
     if "stats" in parts:
         figures += part_stats(env)

@@ -29,7 +29,9 @@ import jwt
 
 ROUTE = re.compile(r"^/([a-z0-9][a-z0-9-]*\.myshopify\.com)/admin/(?:(oauth/access_token)|api/([^/]+)/graphql\.json)$")
 OPERATIONS = ("discountCodeBasicCreate", "discountCodeFreeShippingCreate", "codeDiscountNodeByCode")
-OPERATION = re.compile(r"\b(" + "|".join(OPERATIONS) + r")\b")
+# The store sync's customer writes (part "events", bench/events.py): accepted and kept.
+CUSTOMER_OPERATIONS = ("metafieldsSet", "metafieldsDelete", "tagsAdd", "tagsRemove")
+OPERATION = re.compile(r"\b(" + "|".join(OPERATIONS + CUSTOMER_OPERATIONS) + r")\b")
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 SCOPES = "read_orders,read_customers,write_discounts"
 TOKEN_LIFETIME = 3600  # an expiring offline token lasts an hour
@@ -45,6 +47,7 @@ class FakePlatform:
         self.access_tokens: dict[str, set] = {}  # shop -> access tokens issued (all still valid)
         self.refresh_tokens: dict[str, str] = {}  # refresh token -> shop (spent on use)
         self.codes: dict[str, str] = {}  # code -> node id
+        self.metafields: dict[tuple, str] = {}  # (customer gid, namespace, key) -> value
         self.in_flight = 0
         self.max_in_flight = 0
         self.busy_seconds = 0.0  # summed duration of Admin API calls (for mean concurrency)
@@ -134,6 +137,8 @@ class FakePlatform:
         operation = found.group(1)
         self._count(operation)
         variables = body.get("variables") or {}
+        if operation in CUSTOMER_OPERATIONS:
+            return 200, self.customer_write(operation, variables)
         if operation == "codeDiscountNodeByCode":
             with self.lock:
                 node = self.codes.get(str(variables.get("code", "")).upper())
@@ -148,6 +153,22 @@ class FakePlatform:
             return 200, {"data": {operation: {"codeDiscountNode": None, "userErrors": [
                 {"field": ["code"], "message": "Code must be unique", "code": "TAKEN"}]}}}
         return 200, {"data": {operation: {"codeDiscountNode": {"id": node}, "userErrors": []}}}
+
+    def customer_write(self, operation: str, variables: dict) -> dict:
+        if operation == "metafieldsSet":
+            with self.lock:
+                for value in variables.get("metafields") or []:
+                    self.metafields[(value["ownerId"], value["namespace"], value["key"])] = value["value"]
+            return {"data": {operation: {"metafields": [], "userErrors": []}}}
+        if operation == "metafieldsDelete":
+            return {"data": {operation: {"deletedMetafields": [], "userErrors": []}}}
+        return {"data": {operation: {"node": {"id": variables.get("id")}, "userErrors": []}}}
+
+    def points_written(self) -> dict[int, int]:
+        """customer id -> the last `loyalty.points` value set for it."""
+        with self.lock:
+            return {int(owner.rsplit("/", 1)[1]): int(value) for (owner, namespace, key), value
+                    in self.metafields.items() if (namespace, key) == ("loyalty", "points")}
 
     def _count(self, kind: str) -> None:
         with self.lock:

@@ -19,7 +19,6 @@ statement count that does not grow with the number of members (set-based steps).
 import sys
 import time
 import uuid
-from datetime import timedelta
 
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, event, text

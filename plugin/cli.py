@@ -15,10 +15,11 @@ from rq import SimpleWorker
 
 from plugin import migrate
 from plugin.db import engine, transaction, utcnow
+from plugin.loyalty.event_subscriptions import rotate_subscription_secrets
 from plugin.loyalty.ledger import verify_balances, verify_pending
 from plugin.loyalty.shops import is_shop_domain
 from plugin.loyalty.tick import TickRunning, run_tick
-from plugin.queue import PLATFORM, WEBHOOKS, queue, redis_connection
+from plugin.queue import EVENTS, PLATFORM, WEBHOOKS, queue, redis_connection
 from plugin.replay import HttpSender, InProcessSender, load_recordings, replay
 from plugin.schedule import start_heartbeat, start_sweeper, sweep_once
 from plugin.shopify.session_tokens import issue
@@ -82,7 +83,8 @@ def work_through_outages(connection, burst: bool) -> None:
         started = time.monotonic()
         try:
             # Made anew each time: RQ's constructor already talks to Redis.
-            rq_worker = Worker([queue(WEBHOOKS, connection), queue(PLATFORM, connection)], connection=connection)
+            rq_worker = Worker([queue(WEBHOOKS, connection), queue(PLATFORM, connection), queue(EVENTS, connection)],
+                               connection=connection)
             rq_worker.work(burst=burst, with_scheduler=not burst,
                            logging_level=os.environ.get("LOG_LEVEL", "INFO"))
         except RedisError as error:  # at start, or in a teardown that could not reach Redis either
@@ -220,7 +222,9 @@ def rotate_encryption_key_command():
     """
     with transaction() as session:
         count = rotate_encryption_key(session)
-    click.echo(f"re-encrypted the tokens of {count} shop(s) with the current key")
+        secrets = rotate_subscription_secrets(session)
+    click.echo(f"re-encrypted the tokens of {count} shop(s) and the signing secrets of {secrets} event "
+               "subscription(s) with the current key")
 
 
 def register_commands(app) -> None:

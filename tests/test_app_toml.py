@@ -41,3 +41,9 @@ def comments_above(lines: list[str], number: int) -> list[str]:
         number -= 1
         above.append(lines[number])
     return above
+
+
+def test_the_store_sync_scope_is_asked_for():
+    # plugin/loyalty/store_sync.py writes customer metafields and tags (SPEC "Member events").
+    scopes = tomllib.loads(TOML.read_text())["access_scopes"]["scopes"].split(",")
+    assert "write_customers" in scopes

@@ -4,8 +4,7 @@ from sqlalchemy import select
 
 from plugin.db import transaction
 from plugin.models import EventStatus, WebhookEvent
-from tests.helpers import (OTHER_SHOP, SHOP, auth, balance, order, signed_webhook, stored_outage_failure,
-                           table_counts)
+from tests.helpers import OTHER_SHOP, SHOP, auth, balance, order, signed_webhook, stored_outage_failure, table_counts
 from webhooks.processing import MAX_ATTEMPTS
 
 

@@ -7,10 +7,18 @@ from urllib.parse import quote
 import pytest
 import responses
 
-from tests.helpers import (API_KEY, OTHER_SHOP, SHOP, customer, session_token, signed_webhook, token_answer,
-                           token_endpoint)
+from tests.helpers import (
+    API_KEY,
+    OTHER_SHOP,
+    SHOP,
+    customer,
+    session_token,
+    signed_webhook,
+    token_answer,
+    token_endpoint,
+)
 
-PAGES = ["/", "/settings", "/members", "/members/7001", "/rewards", "/operations"]
+PAGES = ["/", "/settings", "/members", "/members/7001", "/rewards", "/operations", "/integrations"]
 CSP = f"frame-ancestors https://{SHOP} https://admin.shopify.com;"
 HOST = "YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvcm9zZWJ1ZC10ZWE"
 

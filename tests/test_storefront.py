@@ -7,8 +7,19 @@ import pytest
 import responses
 
 from plugin.loyalty.expiry_dates import add_months
-from tests.helpers import SHOP, auth, balance, member, order, proxy_url, session_token, signed_webhook, table_counts, \
-    token_answer, token_endpoint
+from tests.helpers import (
+    SHOP,
+    auth,
+    balance,
+    member,
+    order,
+    proxy_url,
+    session_token,
+    signed_webhook,
+    table_counts,
+    token_answer,
+    token_endpoint,
+)
 
 GRAPHQL = f"https://{SHOP}/admin/api/2026-10/graphql.json"
 CREATED = {"data": {"discountCodeBasicCreate": {"codeDiscountNode": {"id": "gid://shopify/DiscountCodeNode/1"},

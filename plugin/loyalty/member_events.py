@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from plugin.db import insert_for
 from plugin.ids import parse_id
+from plugin.loyalty.event_subscriptions import owe_deliveries
 from plugin.loyalty.fields import InvalidFields
+from plugin.loyalty.store_sync import mark_for_sync
 from plugin.models import Member, MemberEvent, MemberEventKind
 
 EVENTS = MemberEvent.__table__
@@ -43,8 +45,11 @@ def record_events(session: Session, shop_id: int, kind: MemberEventKind,
         return 0
     values = [dict(shop_id=shop_id, member_id=member, customer_id=customer, kind=kind, key=key[:128], data=data)
               for member, customer, key, data in rows]
-    new = session.scalars(insert_for(session, EVENTS).on_conflict_do_nothing().returning(EVENTS.c.id), values)
-    return len(new.all())
+    new = session.scalars(insert_for(session, EVENTS).on_conflict_do_nothing().returning(EVENTS.c.id), values).all()
+    owe_deliveries(session, shop_id, kind, list(new))
+    if kind is MemberEventKind.TIER_CHANGED and new:
+        mark_for_sync(session, shop_id, [member for member, _customer, _key, _data in rows])
+    return len(new)
 
 
 def parse_filter(kind: str | None, customer_id: str | None, page: str | None) -> EventFilter:

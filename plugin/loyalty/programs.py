@@ -29,6 +29,7 @@ def program_json(program: Program) -> dict:
         "expiry_policy": program.expiry_policy,
         "expiry_months": program.expiry_months,
         "expiry_reminder_days": program.expiry_reminder_days,
+        "store_sync_enabled": program.store_sync_enabled,
         "updated_at": program.updated_at.isoformat(),
         "referral_points": program.referral_points,
         "referral_reward_id": program.referral_reward_id,
@@ -147,4 +148,5 @@ _PARSERS = {
     "referral_points": _bonus_points,
     "referral_reward_id": _reward_id,
     "birthday_bonus": _bonus_points,
+    "store_sync_enabled": flag,
 }

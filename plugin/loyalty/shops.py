@@ -61,7 +61,8 @@ def _program_defaults() -> dict:
     columns = Program.__table__.columns
     names = ("points_per_currency_unit", "signup_bonus", "excluded_order_tags",
              "exclude_gift_cards", "award_test_orders", "return_points_on_expiry", "updated_at",
-             "pending_days", "expiry_policy", "expiry_reminder_days", "referral_points", "birthday_bonus")
+             "pending_days", "expiry_policy", "expiry_reminder_days", "referral_points", "birthday_bonus",
+             "store_sync_enabled")
     return {name: columns[name].default.arg(None) if columns[name].default.is_callable
             else columns[name].default.arg for name in names}
 

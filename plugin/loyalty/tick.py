@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from plugin import leases
 from plugin.db import is_busy, transaction
-from plugin.loyalty.lifecycle import expire_points, release_pending, remind_expiring
 from plugin.loyalty.birthdays import grant_birthday_bonuses_step
+from plugin.loyalty.lifecycle import expire_points, release_pending, remind_expiring
 from plugin.loyalty.redemptions import expire_codes
 
 LEASE = "tick"

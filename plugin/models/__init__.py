@@ -2,6 +2,7 @@
 from plugin.models.data_requests import DataRequest
 from plugin.models.dev_platform import DevPlatformRecord, DevRecordKind
 from plugin.models.earning import CachedProduct, EarningRuleRecord
+from plugin.models.event_subscriptions import DeliveryStatus, EventDelivery, EventSubscription
 from plugin.models.leases import Lease
 from plugin.models.ledger import EntryKind, LedgerEntry
 from plugin.models.lots import LotUse, PointLot
@@ -11,16 +12,20 @@ from plugin.models.orders import OrderRecord, RefundRecord
 from plugin.models.referrals import Referral, ReferralStatus
 from plugin.models.rewards import Redemption, RedemptionStatus, Reward, RewardKind
 from plugin.models.shops import OAuthState, Program, Shop
+from plugin.models.store_sync import StoreSync
 from plugin.models.webhook_events import EventStatus, WebhookEvent
 
 __all__ = [
     "CachedProduct",
     "DataRequest",
+    "DeliveryStatus",
     "DevPlatformRecord",
     "DevRecordKind",
     "EarningRuleRecord",
     "EntryKind",
+    "EventDelivery",
     "EventStatus",
+    "EventSubscription",
     "Lease",
     "LedgerEntry",
     "LotUse",
@@ -39,5 +44,6 @@ __all__ = [
     "Reward",
     "RewardKind",
     "Shop",
+    "StoreSync",
     "WebhookEvent",
 ]

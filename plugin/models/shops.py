@@ -58,6 +58,8 @@ class Program(Base):
     referral_points: Mapped[int] = mapped_column(default=0)
     referral_reward_id: Mapped[int | None] = mapped_column(Id)
     birthday_bonus: Mapped[int] = mapped_column(default=0)
+    # Whether balances and tiers are written to the store's customers (metafields, tags).
+    store_sync_enabled: Mapped[bool] = mapped_column(default=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     shop: Mapped[Shop] = relationship(back_populates="program")

@@ -14,7 +14,7 @@ except ImportError:  # the `browser` fixture says why: a skip locally, a failure
     expect = None
 
 from admin_ui.pages import NAV
-from tests.helpers import (OTHER_SHOP, SHOP, auth, balance, customer, order, signed_webhook, stored_outage_failure)
+from tests.helpers import OTHER_SHOP, SHOP, auth, balance, customer, order, signed_webhook, stored_outage_failure
 
 pytestmark = pytest.mark.browser
 
@@ -66,6 +66,7 @@ def test_the_dashboard_says_figures_are_unavailable_when_the_stats_api_fails(pan
     page = panel.page
     expect(page.locator("#figures-unavailable")).to_contain_text("Figures unavailable")
     expect(page.locator('[data-stat="members"] [data-value]')).to_have_text("—")
+
     expect(page.locator(".nav-link")).to_have_count(len(NAV))  # the rest of the panel is still there
     panel.screenshot("dashboard-unavailable")
 

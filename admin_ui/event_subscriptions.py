@@ -1,0 +1,90 @@
+"""`/api/event-subscriptions` and `/api/event-deliveries`: the merchant's endpoints for member
+events, their deliveries, a sample event, and a retry (SPEC "Member events and where they go")."""
+from flask import Blueprint, g, jsonify, request
+
+from admin_ui.api import error, json_body
+from admin_ui.auth import committing
+from plugin.db import request_session
+from plugin.loyalty.event_delivery import delivery_json, owe_sample, recent_deliveries, retry_delivery
+from plugin.loyalty.event_subscriptions import (
+    create_subscription,
+    find_subscription,
+    parse_subscription,
+    shop_subscriptions,
+    subscription_json,
+)
+from plugin.loyalty.fields import InvalidFields
+from plugin.models import DeliveryStatus
+
+bp = Blueprint("event_subscriptions_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
+ID = "int(max=9223372036854775807)"
+
+
+@bp.get("/event-subscriptions")
+def list_subscriptions():
+    return jsonify(subscriptions=[subscription_json(s) for s in shop_subscriptions(request_session(), g.shop.id)])
+
+
+@bp.post("/event-subscriptions")
+@committing
+def add_subscription():
+    session = request_session()
+    try:
+        subscription, secret = create_subscription(session, g.shop.id, parse_subscription(json_body()))
+    except InvalidFields as invalid:
+        session.rollback()
+        return error(422, "invalid subscription", fields=invalid.fields)
+    # The only time the secret is readable: it is stored encrypted.
+    return jsonify({**subscription_json(subscription), "secret": secret}), 201
+
+
+@bp.delete(f"/event-subscriptions/<{ID}:subscription_id>")
+@committing
+def remove_subscription(subscription_id: int):
+    session = request_session()
+    subscription = find_subscription(session, g.shop.id, subscription_id)
+    if subscription is None:
+        return error(404, "no such event subscription in this shop")
+    session.delete(subscription)
+    session.flush()
+    return jsonify(deleted=subscription_id)
+
+
+@bp.get(f"/event-subscriptions/<{ID}:subscription_id>/deliveries")
+def list_deliveries(subscription_id: int):
+    session = request_session()
+    if find_subscription(session, g.shop.id, subscription_id) is None:
+        return error(404, "no such event subscription in this shop")
+    return jsonify(deliveries=[delivery_json(d) for d in recent_deliveries(session, g.shop.id, subscription_id)])
+
+
+@bp.post(f"/event-subscriptions/<{ID}:subscription_id>/test")
+@committing
+def send_sample(subscription_id: int):
+    session = request_session()
+    subscription = find_subscription(session, g.shop.id, subscription_id)
+    if subscription is None:
+        return error(404, "no such event subscription in this shop")
+    return jsonify(delivery_json(owe_sample(session, subscription))), 202
+
+
+@bp.get("/event-deliveries")
+def shop_deliveries():
+    try:
+        status = DeliveryStatus(request.args.get("status", DeliveryStatus.FAILED.value))
+    except ValueError:
+        statuses = ", ".join(s.value for s in DeliveryStatus)
+        return error(422, "invalid query", fields={"status": f"must be one of {statuses}"})
+    return jsonify(deliveries=[delivery_json(d) for d in recent_deliveries(request_session(), g.shop.id,
+                                                                            status=status, limit=100)])
+
+
+@bp.post(f"/event-deliveries/<{ID}:delivery_id>/retry")
+@committing
+def retry(delivery_id: int):
+    delivery = retry_delivery(request_session(), g.shop.id, delivery_id)
+    if delivery is None:
+        return error(404, "no such event delivery in this shop")
+    if delivery.status is DeliveryStatus.SUCCEEDED:
+        return error(409, "this delivery already succeeded")
+    return jsonify(delivery_json(delivery))
