@@ -19,6 +19,7 @@ from plugin.loyalty.members import (
 from plugin.loyalty.preview import preview_earning
 from plugin.loyalty.programs import parse_adjustment, program_json, update_program
 from plugin.loyalty.redemptions import recent_redemptions, redemption_json
+from plugin.loyalty.tiers.views import member_tiers
 
 bp = Blueprint("program_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
 
@@ -77,8 +78,10 @@ def list_members():
         query, page = parse_search(request.args.get("query", ""), request.args.get("page", "1"))
     except InvalidFields as invalid:
         return error(422, "invalid query", fields=invalid.fields)
-    members, total = search_members(request_session(), g.shop.id, query, page)
-    return jsonify(members=[member_summary(m) for m in members], page=page, per_page=PAGE_SIZE, total=total)
+    members, total = search_members(request_session(), g.shop.id, query, page, parse_id(request.args.get("tier")))
+    tiers = member_tiers(request_session(), g.shop.id, members)
+    return jsonify(members=[{**member_summary(m), **tiers[m.id]} for m in members], page=page, per_page=PAGE_SIZE,
+                   total=total)
 
 
 @bp.get("/members/<customer_id>")
@@ -88,7 +91,8 @@ def read_member(customer_id: str):
         return error(404, "no such member in this shop")
     entries = recent_entries(request_session(), member)
     redemptions = recent_redemptions(request_session(), member.id)
-    return jsonify({**member_summary(member), "ledger": [entry_json(e) for e in entries],
+    tiers = member_tiers(request_session(), g.shop.id, [member])[member.id]
+    return jsonify({**member_summary(member), **tiers, "ledger": [entry_json(e) for e in entries],
                     "redemptions": [redemption_json(r) for r in redemptions]})
 
 

@@ -6,10 +6,11 @@ construction (tests/test_api_guard.py asks every route in the URL map).
 """
 from flask import Blueprint
 
-from admin_ui import api, earning_rules, member_events, operations_api, privacy, rewards, stats_api
+from admin_ui import api, earning_rules, member_events, operations_api, privacy, rewards, stats_api, tiers
 from admin_ui.auth import authenticate_shop
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 bp.before_request(authenticate_shop)
-for child in (api.bp, rewards.bp, earning_rules.bp, stats_api.bp, operations_api.bp, privacy.bp, member_events.bp):
+for child in (api.bp, rewards.bp, earning_rules.bp, stats_api.bp, operations_api.bp, privacy.bp, member_events.bp,
+              tiers.bp):
     bp.register_blueprint(child)

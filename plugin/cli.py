@@ -18,6 +18,7 @@ from plugin.db import engine, transaction, utcnow
 from plugin.loyalty.ledger import verify_balances
 from plugin.loyalty.shops import is_shop_domain
 from plugin.loyalty.tick import TickRunning, run_tick
+from plugin.loyalty.tiers.totals import verify_totals
 from plugin.queue import PLATFORM, WEBHOOKS, queue, redis_connection
 from plugin.replay import HttpSender, InProcessSender, load_recordings, replay
 from plugin.schedule import start_heartbeat, start_sweeper, sweep_once
@@ -156,12 +157,17 @@ def verify_ledger():
     """Check that every member's balance equals the sum of its ledger entries."""
     with transaction() as session:
         mismatches = verify_balances(session)
+        figures = verify_totals(session)
+    for row in figures:  # the tier figures (plugin/loyalty/tiers/totals.py) against what they summarise
+        click.echo(f"member {row['member_id']} tier figures for {row.get('day') or row.get('year')}: "
+                   f"stored {row['stored']} but its {'orders' if row['figure'] == 'day' else 'days'} give {row['expected']}")
     for row in mismatches:
         click.echo(f"shop {row['shop_id']} customer {row['customer_id']}: balance {row['balance']} "
                    f"but entries sum to {row['total']}; lifetime {row['lifetime_earned']} vs {row['earned']}")
-    if mismatches:
-        raise click.ClickException(f"{len(mismatches)} member(s) disagree with their ledger")
-    click.echo("every balance equals the sum of its entries")
+    if mismatches or figures:
+        raise click.ClickException(f"{len(mismatches)} member(s) disagree with their ledger, "
+                                   f"{len(figures)} tier figure(s) with the orders they count")
+    click.echo("every balance equals the sum of its entries, every tier figure its orders")
 
 
 @click.command("tick")

@@ -4,6 +4,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from plugin.loyalty.fields import InvalidFields, decimal_number, flag, parse_each, text, whole_number
+from plugin.loyalty.tiers.ladder import BASES, WINDOWS
 from plugin.models import Program
 
 MAX_RATE = Decimal("1000")
@@ -20,6 +21,8 @@ def program_json(program: Program) -> dict:
         "exclude_gift_cards": program.exclude_gift_cards,
         "award_test_orders": program.award_test_orders,
         "return_points_on_expiry": program.return_points_on_expiry,
+        "tier_basis": program.tier_basis,
+        "tier_window": program.tier_window,
         "updated_at": program.updated_at.isoformat(),
     }
 
@@ -61,6 +64,12 @@ def _rate(value) -> Decimal:
     return rate
 
 
+def one_of(value, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ValueError("must be one of " + ", ".join(choices))
+    return value
+
+
 def _signup_bonus(value) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError("must be a whole number of points")
@@ -84,4 +93,6 @@ _PARSERS = {
     "exclude_gift_cards": flag,
     "award_test_orders": flag,
     "return_points_on_expiry": flag,
+    "tier_basis": lambda value: one_of(value, BASES),
+    "tier_window": lambda value: one_of(value, WINDOWS),
 }

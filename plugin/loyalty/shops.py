@@ -60,7 +60,8 @@ def get_or_create_shop(session: Session, domain: str) -> Shop:
 def _program_defaults() -> dict:
     columns = Program.__table__.columns
     names = ("points_per_currency_unit", "signup_bonus", "excluded_order_tags",
-             "exclude_gift_cards", "award_test_orders", "return_points_on_expiry", "updated_at")
+             "exclude_gift_cards", "award_test_orders", "return_points_on_expiry", "updated_at",
+             "tier_basis", "tier_window")
     return {name: columns[name].default.arg(None) if columns[name].default.is_callable
             else columns[name].default.arg for name in names}
 

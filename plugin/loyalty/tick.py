@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from plugin import leases
 from plugin.db import is_busy, transaction
 from plugin.loyalty.redemptions import expire_codes
+from plugin.loyalty.tiers.review import review_tiers
 
 LEASE = "tick"
 # Longer than a tick takes; a tick that dies leaves the next one waiting at most this long.
@@ -24,6 +25,7 @@ STEP_ATTEMPTS = 4
 
 STEPS: tuple[tuple[str, Callable[[Session, datetime], int]], ...] = (
     ("codes_expired", expire_codes),
+    ("tiers_reviewed", review_tiers),
 )
 
 

@@ -8,9 +8,11 @@ from plugin.models.members import Member
 from plugin.models.orders import OrderRecord, RefundRecord
 from plugin.models.rewards import Redemption, RedemptionStatus, Reward, RewardKind
 from plugin.models.shops import OAuthState, Program, Shop
+from plugin.models.tiers import MemberTierTotal, Tier
 from plugin.models.webhook_events import EventStatus, WebhookEvent
 
 __all__ = [
     "CachedProduct", "DataRequest", "EarningRuleRecord", "EntryKind", "EventStatus", "Lease", "LedgerEntry", "Member", "MemberEvent", "MemberEventKind", "OAuthState", "OrderRecord", "Program",
     "Redemption", "RedemptionStatus", "RefundRecord", "Reward", "RewardKind", "Shop", "WebhookEvent",
+    "MemberTierTotal", "Tier",
 ]

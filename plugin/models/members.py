@@ -18,6 +18,7 @@ class Member(Base):
         CheckConstraint("lifetime_earned >= 0", name="lifetime_earned_not_negative"),
         # The dashboard counts members by the day they joined (plugin/loyalty/stats.py).
         Index("ix_members_created", "shop_id", "created_at"),
+        Index("ix_members_tier", "shop_id", "tier_id"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -33,3 +34,11 @@ class Member(Base):
     balance: Mapped[int] = mapped_column(Points, default=0)
     lifetime_earned: Mapped[int] = mapped_column(Points, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The member's tier (plugin/loyalty/tiers/): no foreign key, tiers are only ever soft-deleted
+    # (see plugin/models/tiers.py) and a tick moves their members; `tier_changes` counts the
+    # changes, so each `tier_changed` event has a key of its own.
+    tier_id: Mapped[int | None] = mapped_column(Id)
+    tier_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_tier_id: Mapped[int | None] = mapped_column(Id)
+    paid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    tier_changes: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -8,6 +8,7 @@ from plugin.loyalty.earning.strategies import LineFacts
 from plugin.loyalty.earning_rules import price_orders
 from plugin.loyalty.ledger import award_points_for_orders
 from plugin.loyalty.redemptions import mark_codes_used
+from plugin.loyalty.tiers.ordering import OrderTiers
 from webhooks.handlers.payloads import (
     PayloadError,
     customer_id,
@@ -86,10 +87,13 @@ def apply_many(session, shop, deliveries: list) -> set[int]:
     # Paid when the platform says it happened, not when a worker got to it.
     orders = [facts if delivery is None else replace(facts, paid_at=delivery.occurred_at)
               for facts, delivery in deliveries]
-    priced, waiting = price_orders(session, shop, orders)
+    tiers = OrderTiers.load(session, shop, orders)
+    priced, waiting = price_orders(session, shop, orders, tiers)
     ready = [order for order in orders if order.order_id not in waiting]
     # The subtotal is already net of any loyalty code, so the code's value never earns points.
     award_points_for_orders(session, shop.id, ready, shop.rules, priced)
+    if tiers is not None:
+        tiers.promote(session, shop.id)
     for order in ready:
         mark_codes_used(session, shop.id, list(order.discount_codes), order.order_id)
     return {delivery.event_id for facts, delivery in deliveries if delivery is not None and facts.order_id in waiting}

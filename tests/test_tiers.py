@@ -1,0 +1,229 @@
+"""VIP tiers: worked examples through signed webhooks, the API and `tick --now`, with the
+balance and the tier after every step (SPEC "Tiers")."""
+import json
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from plugin.db import transaction
+from plugin.models import EventStatus, MemberEvent, WebhookEvent
+from tests.helpers import OTHER_SHOP, SHOP, auth, member, order, refund, table_counts
+
+
+def tick(app, now: str) -> str:
+    result = app.test_cli_runner().invoke(args=["tick", "--now", now])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def add_tier(client, shop: str = SHOP, **fields) -> dict:
+    response = client.post("/api/tiers", json=fields, headers=auth(shop))
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def set_program(client, **fields) -> None:
+    response = client.patch("/api/program", json=fields, headers=auth())
+    assert response.status_code == 200, response.get_json()
+
+
+def paid(subtotal: str, at: str, customer_id: int = 7001, **fields) -> dict:
+    return order(subtotal=subtotal, processed_at=at, customer_id=customer_id, **fields)
+
+
+def standing(client, customer_id: int = 7001) -> tuple[int, str | None]:
+    found = member(client, customer_id)
+    return found["balance"], found["tier"] and found["tier"]["name"]
+
+
+def tier_events(db) -> list[dict]:
+    return [e.data for e in db.scalars(select(MemberEvent).order_by(MemberEvent.id))]
+
+
+@pytest.fixture
+def ladder(client, installed):
+    """Silver at 100 points (× 2), Gold at 300 (× 3); calendar-year window, points basis."""
+    return {"silver": add_tier(client, name="Silver", threshold=100, multiplier="2", perks="Free shipping"),
+            "gold": add_tier(client, name="Gold", threshold=300, multiplier="3")}
+
+
+def test_the_crossing_order_earns_at_the_old_multiplier_and_the_next_at_the_new(client, send, ladder, db):
+    send("orders/paid", paid("60.00", "2026-03-01T10:00:00Z"))
+    assert standing(client) == (60, None)
+    assert member(client)["tier_progress"] == {"basis": "points_earned", "qualifying": 60, "remaining": 40,
+                                               "next_tier": {"id": ladder["silver"]["id"], "name": "Silver",
+                                                             "threshold": 100}}
+    send("orders/paid", paid("40.00", "2026-03-02T10:00:00Z"))  # exactly the threshold: promoted, at × 1
+    assert standing(client) == (100, "Silver")
+    assert member(client)["tier"]["since"].startswith("2026-03-02T10:00:00")
+    send("orders/paid", paid("10.00", "2026-03-03T10:00:00Z"))  # × 2 now
+    assert standing(client) == (120, "Silver")
+    award = next(e for e in member(client)["ledger"] if e["kind"] == "order_award")
+    assert award["breakdown"] == [{"rule_id": None, "label": "Base rate", "points": 10},
+                                  {"rule_id": None, "label": "Silver tier", "points": 10}]
+    assert member(client)["tier_progress"]["remaining"] == 180
+    assert tier_events(db) == [{"from": None, "to": "Silver", "direction": "up", "at": "2026-03-02T10:00:00+00:00"}]
+
+
+def test_a_refund_below_the_threshold_demotes_only_at_tick_and_takes_back_at_the_multiplier_earned(
+        client, send, ladder, db):
+    first = paid("100.00", "2026-03-01T10:00:00Z")
+    send("orders/paid", first)
+    second = paid("50.00", "2026-03-05T10:00:00Z")
+    send("orders/paid", second)
+    assert standing(client) == (200, "Silver")  # 100 at × 1, then 50 at × 2
+    send("refunds/create", refund(first["id"], "30.00"))
+    assert standing(client) == (170, "Silver")  # the refund never demotes on the spot
+    send("refunds/create", refund(second["id"], "50.00"))
+    assert standing(client) == (70, "Silver")  # the second order's 100 points go back: 50 × 2
+    assert member(client)["tier_progress"]["qualifying"] == 70
+    assert "tiers_reviewed 1" in tick(app_of(client), "2026-03-10T00:00:00Z")
+    assert standing(client) == (70, None)
+    assert tier_events(db)[-1] == {"from": "Silver", "to": None, "direction": "down", "at": "2026-03-10T00:00:00+00:00"}
+    assert "tiers_reviewed 0" in tick(app_of(client), "2026-03-10T00:00:00Z")  # twice changes nothing
+    assert len(tier_events(db)) == 2
+
+
+def app_of(client):
+    return client.application
+
+
+def test_calendar_year_status_lasts_through_the_next_year_and_is_lost_the_year_after(client, send, ladder, db):
+    send("orders/paid", paid("300.00", "2025-06-01T10:00:00Z"))
+    assert standing(client) == (300, "Gold")
+    assert "tiers_reviewed 0" in tick(app_of(client), "2026-12-31T12:00:00Z")
+    assert standing(client) == (300, "Gold")
+    assert "tiers_reviewed 1" in tick(app_of(client), "2027-01-01T00:00:01Z")
+    assert standing(client) == (300, None)
+    assert [e["to"] for e in tier_events(db)] == ["Gold", None]
+
+
+def test_the_rolling_window_slides_an_order_and_its_refund_out(client, send, ladder):
+    set_program(client, tier_window="rolling_12_months")
+    early = paid("250.00", "2026-01-10T10:00:00Z")
+    send("orders/paid", early)
+    send("refunds/create", refund(early["id"], "100.00"))
+    assert standing(client) == (150, "Silver")
+    send("orders/paid", paid("30.00", "2026-06-01T10:00:00Z"))
+    assert standing(client) == (210, "Silver")  # 250 - 100, then 30 at × 2
+    assert "tiers_reviewed 0" in tick(app_of(client), "2027-01-09T12:00:00Z")  # 150 + 60 still in the window
+    assert "tiers_reviewed 1" in tick(app_of(client), "2027-01-10T12:00:00Z")  # only June's 60 is left
+    assert standing(client) == (210, None)
+
+
+def test_a_paid_tier_outlives_a_lower_earned_tier(client, send, ladder, db):
+    vip = add_tier(client, name="VIP", threshold=10000, multiplier="4", product_id="gid://shopify/Product/555")
+    send("orders/paid", paid("150.00", "2026-02-01T10:00:00Z"))
+    assert standing(client) == (150, "Silver")
+    line = {"id": 1, "product_id": 555, "quantity": 1, "price": "20.00", "gift_card": False,
+            "price_set": {"shop_money": {"amount": "20.00", "currency_code": "USD"}}, "discount_allocations": []}
+    send("orders/paid", paid("20.00", "2026-02-02T10:00:00Z", line_items=[line]))
+    assert standing(client) == (190, "VIP")  # bought at Silver's × 2
+    assert member(client)["tier"]["paid_until"].startswith("2027-02-02T10:00:00")
+    assert member(client)["tier"]["id"] == vip["id"]
+    assert "tiers_reviewed 0" in tick(app_of(client), "2027-02-01T10:00:00Z")
+    assert standing(client) == (190, "VIP")
+    assert "tiers_reviewed 1" in tick(app_of(client), "2027-02-02T10:00:01Z")  # the year is over
+    assert standing(client) == (190, "Silver")  # 2026's points keep Silver through 2027
+    assert [(e["from"], e["to"], e["direction"]) for e in tier_events(db)] == [
+        (None, "Silver", "up"), ("Silver", "VIP", "up"), ("VIP", "Silver", "down")]
+
+
+def test_a_new_tier_a_changed_threshold_and_a_deleted_tier_reach_members_at_the_next_tick(client, send, ladder, db):
+    send("orders/paid", paid("150.00", "2026-02-01T10:00:00Z"))
+    assert standing(client) == (150, "Silver")
+    client.patch(f"/api/tiers/{ladder['gold']['id']}", json={"threshold": 150}, headers=auth())
+    assert standing(client) == (150, "Silver")  # never silently
+    assert "tiers_reviewed 1" in tick(app_of(client), "2026-02-02T00:00:00Z")
+    assert standing(client) == (150, "Gold")
+    assert client.delete(f"/api/tiers/{ladder['gold']['id']}", headers=auth()).status_code == 200
+    assert standing(client) == (150, "Gold")  # held until the tick moves it, never dangling
+    assert "tiers_reviewed 1" in tick(app_of(client), "2026-02-03T00:00:00Z")
+    assert standing(client) == (150, "Silver")
+    add_tier(client, name="Bronze", threshold=0)
+    assert "tiers_reviewed 0" in tick(app_of(client), "2026-02-04T00:00:00Z")
+    assert [(e["from"], e["to"], e["direction"]) for e in tier_events(db)] == [
+        (None, "Silver", "up"), ("Silver", "Gold", "up"), ("Gold", "Silver", "down")]
+
+
+def test_orders_of_one_batch_the_crossing_one_at_the_old_multiplier_a_later_one_at_the_new(app, client, ladder):
+    from webhooks.processing import drain_due_events
+
+    payloads = [paid("80.00", "2026-04-01T10:00:00Z"), paid("30.00", "2026-04-02T10:00:00Z"),
+                paid("10.00", "2026-04-03T10:00:00Z")]
+    with app.app_context():
+        with transaction() as session:
+            session.add_all(WebhookEvent(shop_domain=SHOP, topic="orders/paid", webhook_id=str(uuid.uuid4()),
+                                         payload=json.dumps(p), status=EventStatus.PENDING) for p in payloads)
+        assert drain_due_events() == 3
+    assert standing(client) == (130, "Silver")  # 80, then 30 at × 1 (crossing), then 10 at × 2
+
+
+def test_amount_spent_basis_counts_money_less_refunds(client, send, installed):
+    set_program(client, tier_basis="amount_spent")
+    add_tier(client, name="Silver", threshold="99.50", multiplier="1.5")
+    placed = paid("100.00", "2026-05-01T10:00:00Z")
+    send("orders/paid", placed)
+    assert standing(client) == (100, "Silver")
+    assert member(client)["tier_progress"]["qualifying"] == "100.00"
+    send("refunds/create", refund(placed["id"], "0.75"))
+    assert member(client)["tier_progress"]["qualifying"] == "99.25"
+    assert standing(client) == (100, "Silver")
+    assert "tiers_reviewed 1" in tick(app_of(client), "2026-05-02T00:00:00Z")
+    assert standing(client) == (100, None)
+    assert member(client)["tier_progress"]["remaining"] == "0.25"
+
+
+def test_verify_ledger_checks_the_qualifying_figures(app, client, send, ladder, db):
+    placed = paid("120.00", "2026-05-01T10:00:00Z")
+    send("orders/paid", placed)
+    send("refunds/create", refund(placed["id"], "20.00"))
+    result = app.test_cli_runner().invoke(args=["verify-ledger"])
+    assert result.exit_code == 0, result.output
+    db.execute(MemberTierTotalTable.update().values(points=MemberTierTotalTable.c.points + 1)
+               .where(MemberTierTotalTable.c.grain == "day"))
+    result = app.test_cli_runner().invoke(args=["verify-ledger"])
+    assert result.exit_code != 0 and "tier" in result.output
+
+
+from plugin.models import MemberTierTotal  # noqa: E402
+
+MemberTierTotalTable = MemberTierTotal.__table__
+
+
+@pytest.mark.parametrize("fields, field", [
+    ({"name": "Silver", "threshold": 100}, "threshold"),  # the ladder's Silver has it already
+    ({"name": "Neg", "threshold": -1}, "threshold"),
+    ({"name": "Low", "threshold": 50, "multiplier": "0.5"}, "multiplier"),
+    ({"name": "Money", "threshold": "49.99"}, "threshold"),  # money on a points basis
+    ({"name": "Paid", "threshold": 50, "product_id": "shirt-1"}, "product_id"),
+    ({"threshold": 50}, "name"),
+    ({"name": "Odd", "threshold": 50, "colour": "red"}, "colour"),
+])
+def test_a_bad_tier_is_refused_naming_the_field_and_changes_nothing(client, ladder, db, fields, field):
+    before = table_counts(db)
+    response = client.post("/api/tiers", json=fields, headers=auth())
+    assert response.status_code == 422 and field in response.get_json()["fields"]
+    assert table_counts(db) == before
+    if field != "name":  # the same bad field in a change of Gold
+        changes = {k: v for k, v in fields.items() if k != "name"}
+        response = client.patch(f"/api/tiers/{ladder['gold']['id']}", json=changes, headers=auth())
+        assert response.status_code == 422 and field in response.get_json()["fields"]
+        assert table_counts(db) == before
+        assert client.get("/api/tiers", headers=auth()).get_json()["tiers"][1] == ladder["gold"]
+
+
+def test_another_shops_tier_is_not_found(client, ladder, db):
+    theirs = add_tier(client, OTHER_SHOP, name="Theirs", threshold=5)
+    before = table_counts(db)
+    assert client.patch(f"/api/tiers/{theirs['id']}", json={"name": "Mine"}, headers=auth()).status_code == 404
+    assert client.delete(f"/api/tiers/{theirs['id']}", headers=auth()).status_code == 404
+    assert table_counts(db) == before
+    assert [t["name"] for t in client.get("/api/tiers", headers=auth(OTHER_SHOP)).get_json()["tiers"]] == ["Theirs"]
+
+
+def test_a_bad_program_tier_setting_is_refused(client, installed):
+    response = client.patch("/api/program", json={"tier_basis": "visits", "tier_window": "weekly"}, headers=auth())
+    assert response.status_code == 422 and set(response.get_json()["fields"]) == {"tier_basis", "tier_window"}
+    assert client.get("/api/program", headers=auth()).get_json()["tier_window"] == "calendar_year"
