@@ -227,3 +227,39 @@ def test_a_bad_program_tier_setting_is_refused(client, installed):
     response = client.patch("/api/program", json={"tier_basis": "visits", "tier_window": "weekly"}, headers=auth())
     assert response.status_code == 422 and set(response.get_json()["fields"]) == {"tier_basis", "tier_window"}
     assert client.get("/api/program", headers=auth()).get_json()["tier_window"] == "calendar_year"
+
+
+def test_replaying_the_same_webhooks_into_a_fresh_shop_gives_the_same_tiers(app, client, settle, installed, tmp_path):
+    for shop in (SHOP, OTHER_SHOP):
+        add_tier(client, shop, name="Silver", threshold=100, multiplier="2")
+        add_tier(client, shop, name="Gold", threshold=300, multiplier="3")
+    first, second = paid("120.00", "2025-03-01T10:00:00Z"), paid("90.00", "2025-04-01T10:00:00Z", customer_id=7002)
+    history = [("orders/paid", first), ("orders/paid", second),
+               ("orders/paid", paid("100.00", "2025-05-01T10:00:00Z")),  # × 2: Gold for 7001
+               ("refunds/create", refund(first["id"], "50.00")),
+               ("orders/paid", paid("120.00", "2026-01-05T10:00:00Z", customer_id=7002)),  # crosses Silver in 2026
+               ("orders/cancelled", {**second, "cancelled_at": "2026-01-06T10:00:00Z"})]
+
+    def recordings(shop: str) -> str:
+        path = tmp_path / f"{shop}.jsonl"
+        path.write_text("\n".join(json.dumps({"topic": topic, "shop": shop, "webhook_id": f"{shop}-{n}",
+                                              "payload": payload}) for n, (topic, payload) in enumerate(history)))
+        return str(path)
+
+    def outcome(shop: str) -> list:
+        found = [client.get(f"/api/members/{c}", headers=auth(shop)).get_json() for c in (7001, 7002)]
+        events = client.get("/api/member-events?kind=tier_changed", headers=auth(shop)).get_json()["events"]
+        return [(m["balance"], m["tier"] and (m["tier"]["name"], m["tier"]["since"])) for m in found] + \
+            sorted((e["customer_id"], e["data"]["to"], e["data"]["at"]) for e in events)
+
+    for shop in (SHOP, OTHER_SHOP):
+        assert app.test_cli_runner().invoke(args=["replay", recordings(shop)]).exit_code == 0
+        settle()
+    assert outcome(SHOP) == outcome(OTHER_SHOP) == [
+        (270, ("Gold", "2025-05-01T10:00:00+00:00")), (120, ("Silver", "2026-01-05T10:00:00+00:00")),
+        ("7001", "Gold", "2025-05-01T10:00:00+00:00"), ("7001", "Silver", "2025-03-01T10:00:00+00:00"),
+        ("7002", "Silver", "2026-01-05T10:00:00+00:00")]
+    assert app.test_cli_runner().invoke(args=["replay", recordings(SHOP)]).exit_code == 0
+    settle()
+    assert outcome(SHOP) == outcome(OTHER_SHOP)
+    assert "every tier figure" in app.test_cli_runner().invoke(args=["verify-ledger"]).output
