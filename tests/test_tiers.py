@@ -236,7 +236,7 @@ def test_replaying_the_same_webhooks_into_a_fresh_shop_gives_the_same_tiers(app,
     first, second = paid("120.00", "2025-03-01T10:00:00Z"), paid("90.00", "2025-04-01T10:00:00Z", customer_id=7002)
     history = [("orders/paid", first), ("orders/paid", second),
                ("orders/paid", paid("100.00", "2025-05-01T10:00:00Z")),  # × 2: Gold for 7001
-               ("refunds/create", refund(first["id"], "50.00")),
+               ("refunds/create", refund(first["id"], "10.00")),  # still Gold: 310
                ("orders/paid", paid("120.00", "2026-01-05T10:00:00Z", customer_id=7002)),  # crosses Silver in 2026
                ("orders/cancelled", {**second, "cancelled_at": "2026-01-06T10:00:00Z"})]
 
@@ -256,7 +256,7 @@ def test_replaying_the_same_webhooks_into_a_fresh_shop_gives_the_same_tiers(app,
         assert app.test_cli_runner().invoke(args=["replay", recordings(shop)]).exit_code == 0
         settle()
     assert outcome(SHOP) == outcome(OTHER_SHOP) == [
-        (270, ("Gold", "2025-05-01T10:00:00+00:00")), (120, ("Silver", "2026-01-05T10:00:00+00:00")),
+        (310, ("Gold", "2025-05-01T10:00:00+00:00")), (120, ("Silver", "2026-01-05T10:00:00+00:00")),
         ("7001", "Gold", "2025-05-01T10:00:00+00:00"), ("7001", "Silver", "2025-03-01T10:00:00+00:00"),
         ("7002", "Silver", "2026-01-05T10:00:00+00:00")]
     assert app.test_cli_runner().invoke(args=["replay", recordings(SHOP)]).exit_code == 0

@@ -40,7 +40,9 @@ class Standing:
     paid_tier_id: int | None = None
     paid_until: datetime | None = None
     rows: dict = field(default_factory=lambda: defaultdict(int))  # (grain, starts_on) -> units
-    reached_at: dict = field(default_factory=dict)  # tier id -> business time of the crossing order
+    # (tier id, business time of the crossing order) for each promotion in the batch, in order:
+    # each is its own move and event, so how orders fall into batches changes nothing.
+    steps: list = field(default_factory=list)
     paid_bought: bool = False
 
 
@@ -107,7 +109,7 @@ class OrderTiers:
         best = self.ladder.higher(standing.tier_id, reached)
         if best != standing.tier_id:
             standing.tier_id = best
-            standing.reached_at.setdefault(best, moment)
+            standing.steps.append((best, moment))
 
     def _buy_membership(self, standing: Standing, order: OrderFacts, moment: datetime) -> None:
         """A paid-membership product: its tier for 12 months from the order, unless a higher
@@ -134,7 +136,7 @@ class OrderTiers:
 
     def promote(self, session: Session, shop_id: int) -> int:
         """Write the batch's promotions and paid memberships; returns how many members moved."""
-        customers = [c for c, s in self.standings.items() if s.reached_at or s.paid_bought]
+        customers = [c for c, s in self.standings.items() if s.steps or s.paid_bought]
         if not customers:
             return 0
         members = session.execute(select(MEMBERS.c.id, MEMBERS.c.customer_id, MEMBERS.c.tier_id,
@@ -148,9 +150,11 @@ class OrderTiers:
                             .values(paid_tier_id=bindparam("tier"), paid_until=bindparam("until")), paid)
         moves = []
         for m in members:
-            standing = self.standings[m.customer_id]
-            best = self.ladder.higher(m.tier_id, standing.tier_id)
-            # Only a tier reached in this batch: the member may have moved since it was read.
-            if best != m.tier_id and best in standing.reached_at:
-                moves.append(Move(m.id, m.customer_id, m.tier_changes, m.tier_id, best, standing.reached_at[best]))
+            held, changes = m.tier_id, m.tier_changes
+            # Only promotions: the member may have moved since it was read (a tick), and
+            # nothing here ever takes a member down.
+            for tier_id, at in self.standings[m.customer_id].steps:
+                if self.ladder.rank(tier_id) > self.ladder.rank(held):
+                    moves.append(Move(m.id, m.customer_id, changes, held, tier_id, at))
+                    held, changes = tier_id, changes + 1
         return move_members(session, shop_id, self.ladder, moves)

@@ -30,6 +30,8 @@ class Move:
 
 def move_members(session: Session, shop_id: int, ladder: Ladder, moves: list[Move]) -> int:
     """Apply the moves and record their events; returns how many members moved."""
+    # By member (a stable sort keeps one member's successive moves in order): concurrent
+    # writers lock the rows they share in the same order.
     moves = sorted((m for m in moves if m.from_id != m.to_id), key=lambda m: m.member_id)
     if not moves:
         return 0
