@@ -263,3 +263,42 @@ def test_replaying_the_same_webhooks_into_a_fresh_shop_gives_the_same_tiers(app,
     settle()
     assert outcome(SHOP) == outcome(OTHER_SHOP)
     assert "every tier figure" in app.test_cli_runner().invoke(args=["verify-ledger"]).output
+
+
+def test_members_list_filters_by_tier_and_the_dashboard_counts_members_per_tier(client, send, ladder):
+    send("orders/paid", paid("150.00", "2026-02-01T10:00:00Z"))
+    send("orders/paid", paid("20.00", "2026-02-01T10:00:00Z", customer_id=7002))
+    silver = ladder["silver"]["id"]
+    listed = client.get(f"/api/members?tier={silver}", headers=auth()).get_json()
+    assert [(m["customer_id"], m["tier"]["name"]) for m in listed["members"]] == [("7001", "Silver")]
+    assert listed["total"] == 1
+    everyone = client.get("/api/members", headers=auth()).get_json()["members"]
+    assert {m["customer_id"]: m["tier_progress"]["remaining"] for m in everyone} == {"7001": 150, "7002": 80}
+    stats = client.get("/api/stats", headers=auth()).get_json()
+    assert stats["members_per_tier"] == [{"id": None, "name": None, "members": 1},
+                                         {"id": silver, "name": "Silver", "members": 1},
+                                         {"id": ladder["gold"]["id"], "name": "Gold", "members": 0}]
+
+
+def test_the_preview_counts_where_members_would_land_from_their_figures(client, send, ladder, db):
+    send("orders/paid", paid("150.00", "2026-02-01T10:00:00Z"))
+    send("orders/paid", paid("20.00", "2026-02-01T10:00:00Z", customer_id=7002))
+    send("orders/paid", paid("400.00", "2026-02-01T10:00:00Z", customer_id=7003))
+    saved = client.post("/api/tiers/preview", json={}, headers=auth()).get_json()
+    assert (saved["no_tier"], [t["members"] for t in saved["tiers"]]) == (1, [1, 1])
+    before = table_counts(db)
+    proposed = client.post("/api/tiers/preview", json={"thresholds": [0, 20, 400]}, headers=auth()).get_json()
+    assert proposed["no_tier"] == 0 and proposed["tiers"] == [
+        {"threshold": 0, "members": 0}, {"threshold": 20, "members": 2}, {"threshold": 400, "members": 1}]
+    bad = client.post("/api/tiers/preview", json={"thresholds": [10, "10"]}, headers=auth())
+    assert bad.status_code == 422 and "thresholds" in bad.get_json()["fields"]
+    assert table_counts(db) == before
+
+
+def test_the_storefront_page_says_the_tier_and_how_far_the_next_one_is(client, send, ladder):
+    from tests.helpers import proxy_url
+
+    send("orders/paid", paid("180.00", "2026-02-01T10:00:00Z"))
+    page = client.get(proxy_url("/proxy/")).get_data(as_text=True)
+    assert "Your tier: <strong>Silver</strong> (Free shipping)." in page
+    assert "120 points to Gold." in page

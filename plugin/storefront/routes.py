@@ -28,6 +28,7 @@ from plugin.loyalty.members import get_member
 from plugin.loyalty.redemptions import RedemptionRefused, issue_code_in_request, recent_redemptions, redeem_reward
 from plugin.loyalty.rewards import list_rewards
 from plugin.loyalty.shops import find_shop, is_shop_domain
+from plugin.loyalty.tiers.views import storefront_tier
 from plugin.models import Shop
 from plugin.shopify.tokens import has_usable_token
 from plugin.storefront import page as storefront
@@ -108,7 +109,7 @@ def storefront_page():
         redemptions=[] if member is None else recent_redemptions(session, member.id),
         notice=request.args.get("notice"),
         csrf=None if g.proxy_customer_id is None else storefront.csrf_token(shop.domain, g.proxy_customer_id),
-    ))
+    ), tier=None if g.proxy_customer_id is None else storefront_tier(session, shop.id, member))
     return html_response(body)
 
 

@@ -100,3 +100,32 @@ def _thresholds(value, basis: str) -> list[Decimal]:
     if len(set(thresholds)) != len(thresholds):
         raise ValueError("must not repeat a threshold")
     return thresholds
+
+
+def storefront_tier(session: Session, shop_id: int, member: Member | None) -> dict | None:
+    """What the shopper's page says of tiers: the tier held and perks, and "120 points to Gold";
+    None when the shop has no tiers."""
+    program = session.get(Program, shop_id)
+    ladder = load_ladder(session, shop_id, program.tier_basis)
+    if not ladder.live:
+        return None
+    if member is None:
+        return {"name": None, "perks": "", "goal": _goal(_progress(ladder, 0, None))}
+    found = member_tiers(session, shop_id, [member])[member.id]
+    held = ladder.by_id.get(member.tier_id)
+    return {"name": held.name if held else None, "perks": _perks_of(session, held.id) if held else "",
+            "goal": _goal(found["tier_progress"])}
+
+
+def _goal(progress: dict) -> str | None:
+    goal = progress["next_tier"]
+    if goal is None:
+        return None
+    unit = "points" if progress["basis"] == "points_earned" else "to spend"
+    return f"{progress['remaining']} {unit} to {goal['name']}"
+
+
+def _perks_of(session: Session, tier_id: int) -> str:
+    from plugin.models import Tier
+
+    return session.scalar(select(Tier.perks).where(Tier.id == tier_id)) or ""
