@@ -73,3 +73,17 @@ def test_a_merchant_adds_edits_and_removes_tiers_and_sees_where_members_land(pan
     program = client.get("/api/program", headers=auth()).get_json()
     assert (program["tier_basis"], program["tier_window"]) == ("amount_spent", "lifetime")
     expect(page.locator("#tiers tr", has_text="Silver").locator("td").nth(1)).to_have_text("100 spent")
+
+
+def test_the_dashboard_shows_members_per_tier(panel, client, settle):
+    page = panel.page
+    panel.open("/", loaded="figures")
+    expect(page.locator("#tiers-card")).to_be_hidden()  # no tiers yet
+    for name, threshold in (("Silver", 100), ("Gold", 300)):
+        assert client.post("/api/tiers", json={"name": name, "threshold": threshold}, headers=auth()).status_code == 201
+    for customer_id, subtotal in ((7001, "150.00"), (7002, "40.00"), (7003, "400.00"), (7004, "120.00")):
+        signed_webhook(client, "orders/paid", order(customer_id=customer_id, subtotal=subtotal))
+    settle()
+    panel.open("/", loaded="figures")
+    expect(page.locator("#members-per-tier tr")).to_have_text(["Gold1", "Silver2", "No tier1"])
+    panel.screenshot("dashboard-tiers")
