@@ -78,7 +78,10 @@ def list_members():
         query, page = parse_search(request.args.get("query", ""), request.args.get("page", "1"))
     except InvalidFields as invalid:
         return error(422, "invalid query", fields=invalid.fields)
-    members, total = search_members(request_session(), g.shop.id, query, page, parse_id(request.args.get("tier")))
+    tier = parse_id(request.args.get("tier", ""))
+    if request.args.get("tier") and tier is None:
+        return error(422, "invalid query", fields={"tier": "must be a tier id from /api/tiers"})
+    members, total = search_members(request_session(), g.shop.id, query, page, tier)
     tiers = member_tiers(request_session(), g.shop.id, members)
     return jsonify(members=[{**member_summary(m), **tiers[m.id]} for m in members], page=page, per_page=PAGE_SIZE,
                    total=total)

@@ -274,6 +274,8 @@ def test_members_list_filters_by_tier_and_the_dashboard_counts_members_per_tier(
     assert listed["total"] == 1
     everyone = client.get("/api/members", headers=auth()).get_json()["members"]
     assert {m["customer_id"]: m["tier_progress"]["remaining"] for m in everyone} == {"7001": 150, "7002": 80}
+    bad = client.get("/api/members?tier=gold", headers=auth())
+    assert bad.status_code == 422 and "tier" in bad.get_json()["fields"]
     stats = client.get("/api/stats", headers=auth()).get_json()
     assert stats["members_per_tier"] == [{"id": None, "name": None, "members": 1},
                                          {"id": silver, "name": "Silver", "members": 1},

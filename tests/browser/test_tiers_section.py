@@ -87,3 +87,18 @@ def test_the_dashboard_shows_members_per_tier(panel, client, settle):
     panel.open("/", loaded="figures")
     expect(page.locator("#members-per-tier tr")).to_have_text(["Gold1", "Silver2", "No tier1"])
     panel.screenshot("dashboard-tiers")
+
+
+def test_the_members_list_shows_each_tier_and_filters_by_it(panel, client, settle):
+    page = panel.page
+    panel.open("/members", loaded="members::1")
+    silver = client.post("/api/tiers", json={"name": "Silver", "threshold": 100}, headers=auth()).get_json()
+    for customer_id, subtotal in ((7001, "150.00"), (7002, "40.00")):
+        signed_webhook(client, "orders/paid", order(customer_id=customer_id, subtotal=subtotal))
+    settle()
+    panel.open("/members", loaded="members::1")
+    expect(page.locator("#members tr")).to_have_count(2)
+    page.locator("#tier").select_option(str(silver["id"]))
+    expect(page.locator("#members tr")).to_have_count(1)
+    expect(page.locator("#members tr td").nth(4)).to_have_text("Silver")
+    expect(page.locator("#members tr")).to_have_attribute("data-customer-id", "7001")
