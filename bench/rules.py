@@ -43,7 +43,7 @@ def set_up(app) -> None:
     engine = app.extensions["engine"]
     with engine.begin() as connection:
         connection.execute(text("TRUNCATE webhook_events, ledger_entries, orders, refunds, members, "
-                                "earning_rules, products, redemptions RESTART IDENTITY"))
+                                "earning_rules, products, redemptions RESTART IDENTITY CASCADE"))
         shop_id = connection.execute(text("SELECT id FROM shops WHERE domain = :d"), {"d": SHOP}).scalar()
         blank = dict.fromkeys(("match_value", "multiplier", "points", "per", "min_subtotal", "starts_at", "ends_at"))
         connection.execute(EarningRuleRecord.__table__.insert(), [

@@ -16,7 +16,7 @@ summarise, and the year rows against the day rows (`verify_totals`).
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.orm import Session
 
 from plugin.db import insert_for, utcnow
@@ -49,10 +49,11 @@ def book_orders(session: Session, shop_id: int, orders: list[OrderFacts], priced
         return
     zone = shop_zone(session, shop_id)
     days = {o.order_id: business_day(o.business_time or o.paid_at or utcnow(), zone) for o in counted}
-    session.execute(update(ORDERS).where(ORDERS.c.shop_id == shop_id, ORDERS.c.order_id == bindparam("o_id"))
-                    .values(tier_day=bindparam("day"), tier_amount_micros=bindparam("amount")),
-                    [dict(o_id=o.order_id, day=days[o.order_id], amount=micros(priced[o.order_id].eligible))
-                     for o in counted])
+    # One UPDATE for the batch (CASE by order id): an executemany would be a round trip per order.
+    session.execute(update(ORDERS).where(ORDERS.c.shop_id == shop_id, ORDERS.c.order_id.in_(list(days))).values(
+        tier_day=case(days, value=ORDERS.c.order_id),
+        tier_amount_micros=case({o.order_id: micros(priced[o.order_id].eligible) for o in counted},
+                                value=ORDERS.c.order_id)))
     changes = defaultdict(lambda: [0, 0])
     for order in counted:
         _add(changes, owners[order.customer_id], days[order.order_id], priced[order.order_id].points,
@@ -93,7 +94,9 @@ def _write(session: Session, shop_id: int, changes: dict) -> None:
     stmt = stmt.on_conflict_do_update(index_elements=["member_id", "grain", "starts_on"], set_={
         "points": TOTALS.c.points + stmt.excluded.points,
         "amount_micros": TOTALS.c.amount_micros + stmt.excluded.amount_micros})
-    session.execute(stmt, rows)
+    # RETURNING makes SQLAlchemy send the rows as multi-row statements ("insertmanyvalues");
+    # the keys are unique (summed above), as one multi-row upsert requires.
+    session.execute(stmt.returning(TOTALS.c.member_id), rows).all()
 
 
 def qualifying_query(shop_id: int, basis: str, window: str, today: date, member_ids=None):
