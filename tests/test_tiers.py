@@ -304,3 +304,36 @@ def test_the_storefront_page_says_the_tier_and_how_far_the_next_one_is(client, s
     page = client.get(proxy_url("/proxy/")).get_data(as_text=True)
     assert "Your tier: <strong>Silver</strong> (Free shipping)." in page
     assert "120 points to Gold." in page
+
+
+def test_a_refund_and_a_cancellation_that_arrive_before_their_orders_leave_exact_figures(app, client, send, ladder):
+    early = paid("150.00", "2026-03-01T10:00:00Z")
+    send("refunds/create", refund(early["id"], "40.00"))  # before its order
+    send("orders/cancelled", {**paid("500.00", "2026-03-02T10:00:00Z", id=4242), "cancelled_at": "2026-03-03"})
+    assert member(client) is None  # nothing earned yet
+    send("orders/paid", early)
+    assert standing(client) == (110, "Silver")
+    assert member(client)["tier_progress"]["qualifying"] == 110
+    send("orders/paid", paid("500.00", "2026-03-02T10:00:00Z", id=4242))  # cancelled already: earns nothing
+    assert standing(client) == (110, "Gold")  # counted whole while pricing the batch; the tick corrects it
+    assert member(client)["tier_progress"]["qualifying"] == 110
+    assert "tiers_reviewed 1" in tick(app, "2026-03-04T00:00:00Z")
+    assert standing(client) == (110, "Silver")
+    verify = app.test_cli_runner().invoke(args=["verify-ledger"])
+    assert verify.exit_code == 0, verify.output
+
+
+def test_switching_the_basis_after_launch_moves_members_at_the_next_tick(app, client, send, installed, db):
+    add_tier(client, name="Silver", threshold=100, multiplier="2")
+    send("orders/paid", paid("120.00", "2026-03-01T10:00:00Z"))
+    send("orders/paid", paid("50.00", "2026-03-02T10:00:00Z", customer_id=7002))
+    set_program(client, points_per_currency_unit="3")
+    send("orders/paid", paid("40.00", "2026-03-03T10:00:00Z", customer_id=7002))  # 120 points for 40.00
+    assert [standing(client, c) for c in (7001, 7002)] == [(120, "Silver"), (170, "Silver")]
+    set_program(client, tier_basis="amount_spent")
+    assert "tiers_reviewed 1" in tick(app, "2026-03-04T00:00:00Z")  # 7002 spent 90.00: below 100
+    assert [standing(client, c) for c in (7001, 7002)] == [(120, "Silver"), (170, None)]
+    assert member(client, 7002)["tier_progress"] == {"basis": "amount_spent", "qualifying": "90.00",
+                                                     "remaining": "10.00", "next_tier": {
+                                                         "id": member(client)["tier"]["id"], "name": "Silver",
+                                                         "threshold": "100"}}

@@ -28,7 +28,9 @@ def units(threshold: Decimal, basis: str) -> int:
 def shown(value: int, basis: str):
     """A total as the API shows it: int points, or money as a decimal string."""
     if basis == "amount_spent":
-        return str((Decimal(value) / MICROS).normalize().quantize(Decimal("0.01")))
+        amount = (Decimal(value) / MICROS).normalize()
+        # At least cents ("99.25", "100.00"), more where the currency has them ("1.125").
+        return str(amount.quantize(Decimal("0.01")) if amount.as_tuple().exponent > -2 else amount)
     return value
 
 
