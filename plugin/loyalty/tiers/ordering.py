@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from plugin.db import utcnow
 from plugin.loyalty.earning.engine import Award
-from plugin.loyalty.earning.rules import OrderFacts, order_counts
+from plugin.loyalty.earning.rules import OrderFacts, ProgramRules, order_counts
 from plugin.loyalty.tiers.catalog import load_ladder
 from plugin.loyalty.tiers.ladder import Ladder, micros
 from plugin.loyalty.tiers.standing import Move, move_members
@@ -47,28 +47,27 @@ class Standing:
 
 
 class OrderTiers:
-    def __init__(self, ladder: Ladder, window: str, zone, standings: dict[int, Standing], done: set[int]):
-        self.ladder, self.window, self.zone = ladder, window, zone
-        self.standings, self.done = standings, done
-        self.rules = None
+    def __init__(self, ladder: Ladder, window: str, zone, rules: ProgramRules, done: set[int]):
+        self.ladder, self.window, self.zone, self.rules, self.done = ladder, window, zone, rules, done
+        self.standings: dict[int, Standing] = {}
 
     @classmethod
     def load(cls, session: Session, shop, orders: list[OrderFacts]) -> "OrderTiers | None":
         """The batch's members as they stand; None when the shop has no tiers (nothing to do)."""
         program = session.get(Program, shop.id)
         ladder = load_ladder(session, shop.id, program.tier_basis)
-        if not ladder.live and not ladder.by_id:
+        if not ladder.by_id:  # (a deleted tier still multiplies for its members until the tick)
             return None
         customers = {o.customer_id for o in orders if o.customer_id is not None}
         done = set(session.scalars(select(ORDERS.c.order_id).where(
             ORDERS.c.shop_id == shop.id, ORDERS.c.order_id.in_([o.order_id for o in orders]),
             ORDERS.c.earned_points.is_not(None))))
-        tiers = cls(ladder, program.tier_window, shop_zone(session, shop.id), {}, done)
-        tiers.rules = shop.rules
-        tiers._read(session, shop.id, customers, program.tier_basis)
+        tiers = cls(ladder, program.tier_window, shop_zone(session, shop.id), shop.rules, done)
+        earliest = min((tiers._moment(o) for o in orders), default=utcnow())
+        tiers._read(session, shop.id, customers, program.tier_basis, business_day(earliest, tiers.zone))
         return tiers
 
-    def _read(self, session: Session, shop_id: int, customers: set[int], basis: str) -> None:
+    def _read(self, session: Session, shop_id: int, customers: set[int], basis: str, earliest: date) -> None:
         members = session.execute(select(MEMBERS.c.id, MEMBERS.c.customer_id, MEMBERS.c.tier_id,
                                          MEMBERS.c.paid_tier_id, MEMBERS.c.paid_until).where(
             MEMBERS.c.shop_id == shop_id, MEMBERS.c.customer_id.in_(customers))).all()
@@ -79,8 +78,11 @@ class OrderTiers:
             by_member[m.id] = self.standings[m.customer_id]
         column = TOTALS.c.points if basis == "points_earned" else TOTALS.c.amount_micros
         grain = "day" if self.window == "rolling_12_months" else "year"
-        for row in session.execute(select(TOTALS.c.member_id, TOTALS.c.starts_on, column.label("units")).where(
-                TOTALS.c.member_id.in_(list(by_member)), TOTALS.c.grain == grain)):
+        query = select(TOTALS.c.member_id, TOTALS.c.starts_on, column.label("units")).where(
+            TOTALS.c.member_id.in_(list(by_member)), TOTALS.c.grain == grain)
+        if grain == "day":  # a rolling window of this batch reaches 365 days before its earliest order
+            query = query.where(TOTALS.c.starts_on > earliest - timedelta(days=365))
+        for row in session.execute(query):
             by_member[row.member_id].rows[(grain, row.starts_on)] += row.units
 
     def multiplier(self, order: OrderFacts) -> Decimal:
@@ -98,7 +100,7 @@ class OrderTiers:
             return
         self.done.add(order.order_id)
         standing = self.standings[order.customer_id]
-        moment = order.business_time or order.paid_at or utcnow()
+        moment = self._moment(order)
         day = business_day(moment, self.zone)
         units = priced.points if self.ladder.basis == "points_earned" else micros(priced.eligible)
         standing.rows[("year", date(day.year, 1, 1))] += units
@@ -110,6 +112,10 @@ class OrderTiers:
         if best != standing.tier_id:
             standing.tier_id = best
             standing.steps.append((best, moment))
+
+    @staticmethod
+    def _moment(order: OrderFacts) -> datetime:
+        return order.business_time or order.paid_at or utcnow()
 
     def _buy_membership(self, standing: Standing, order: OrderFacts, moment: datetime) -> None:
         """A paid-membership product: its tier for 12 months from the order, unless a higher
