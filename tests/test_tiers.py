@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from plugin.db import transaction
 from plugin.models import EventStatus, MemberEvent, WebhookEvent
-from tests.helpers import OTHER_SHOP, SHOP, auth, member, order, refund, table_counts
+from tests.helpers import OTHER_SHOP, SHOP, all_at_once, auth, member, order, refund, table_counts
 
 
 def tick(app, now: str) -> str:
@@ -337,3 +337,33 @@ def test_switching_the_basis_after_launch_moves_members_at_the_next_tick(app, cl
                                                      "remaining": "10.00", "next_tier": {
                                                          "id": member(client)["tier"]["id"], "name": "Silver",
                                                          "threshold": "100"}}
+
+
+def test_a_tick_running_beside_an_order_batch_moves_each_member_once(app, client, ladder, db):
+    """Really committed, in two threads: the tick and the batch both write members' tiers."""
+    from datetime import datetime, timezone
+
+    from plugin.loyalty.tick import run_tick
+    from webhooks.processing import drain_due_events
+
+    with app.app_context(), transaction() as session:
+        session.add_all(WebhookEvent(shop_domain=SHOP, topic="orders/paid", webhook_id=str(uuid.uuid4()),
+                                     payload=json.dumps(paid("350.00", "2026-04-01T10:00:00Z", customer_id=8000 + n)),
+                                     status=EventStatus.PENDING) for n in range(40))
+
+    april = datetime(2026, 4, 2, tzinfo=timezone.utc)
+
+    def work(n):
+        with app.app_context():
+            return drain_due_events() if n == 0 else run_tick(april)
+
+    all_at_once(2, work)
+    with app.app_context():
+        drain_due_events()
+        assert run_tick(april)["tiers_reviewed"] == 0
+    listed = client.get("/api/members", headers=auth()).get_json()["members"]
+    assert len(listed) == 40 and {m["tier"]["name"] for m in listed} == {"Gold"}
+    assert {m["balance"] for m in listed} == {350}
+    assert len(tier_events(db)) == 40  # one move per member: None -> Gold, told once
+    verify = app.test_cli_runner().invoke(args=["verify-ledger"])
+    assert verify.exit_code == 0, verify.output
