@@ -18,7 +18,7 @@ from decimal import Decimal
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from plugin.db import utcnow
+from plugin.db import insert_for, utcnow
 from plugin.loyalty.earning.engine import Award
 from plugin.loyalty.earning.rules import OrderFacts, ProgramRules, order_counts
 from plugin.loyalty.tiers.catalog import load_ladder
@@ -46,6 +46,17 @@ class Standing:
     paid_bought: bool = False
 
 
+def _lock_members(session: Session, shop_id: int, customers: list[int]) -> None:
+    """Create the batch's members (no points) so that `_read` can lock them all: a batch's
+    multipliers depend on its members' earlier orders, so a second worker's batch for the
+    same member must wait for this one's commit rather than price from what it read before
+    (PostgreSQL; SQLite runs one writer at a time anyway). Customer-id order, as the ledger's
+    own upsert locks them, so two batches cannot deadlock on the members they share."""
+    if customers:
+        session.execute(insert_for(session, MEMBERS).on_conflict_do_nothing().returning(MEMBERS.c.id),
+                        [dict(shop_id=shop_id, customer_id=c, balance=0, lifetime_earned=0) for c in customers]).all()
+
+
 class OrderTiers:
     def __init__(self, ladder: Ladder, window: str, zone, rules: ProgramRules, done: set[int]):
         self.ladder, self.window, self.zone, self.rules, self.done = ladder, window, zone, rules, done
@@ -58,7 +69,8 @@ class OrderTiers:
         ladder = load_ladder(session, shop.id, program.tier_basis)
         if not ladder.by_id:  # (a deleted tier still multiplies for its members until the tick)
             return None
-        customers = {o.customer_id for o in orders if o.customer_id is not None}
+        customers = sorted({o.customer_id for o in orders if o.customer_id is not None})
+        _lock_members(session, shop.id, customers)
         done = set(session.scalars(select(ORDERS.c.order_id).where(
             ORDERS.c.shop_id == shop.id, ORDERS.c.order_id.in_([o.order_id for o in orders]),
             ORDERS.c.earned_points.is_not(None))))
@@ -67,10 +79,11 @@ class OrderTiers:
         tiers._read(session, shop.id, customers, program.tier_basis, business_day(earliest, tiers.zone))
         return tiers
 
-    def _read(self, session: Session, shop_id: int, customers: set[int], basis: str, earliest: date) -> None:
+    def _read(self, session: Session, shop_id: int, customers: list[int], basis: str, earliest: date) -> None:
         members = session.execute(select(MEMBERS.c.id, MEMBERS.c.customer_id, MEMBERS.c.tier_id,
                                          MEMBERS.c.paid_tier_id, MEMBERS.c.paid_until).where(
-            MEMBERS.c.shop_id == shop_id, MEMBERS.c.customer_id.in_(customers))).all()
+            MEMBERS.c.shop_id == shop_id, MEMBERS.c.customer_id.in_(customers))
+            .order_by(MEMBERS.c.customer_id).with_for_update()).all()
         self.standings = {c: Standing(None) for c in customers}
         by_member = {}
         for m in members:

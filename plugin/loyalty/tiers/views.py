@@ -6,7 +6,7 @@ Each reads the qualifying totals of plugin/loyalty/tiers/totals.py at the presen
 """
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Session
 
 from plugin.db import utcnow
@@ -66,10 +66,11 @@ def preview_tiers(session: Session, program: Program, body) -> dict:
     thresholds = _proposed(session, program, body)
     today = business_day(utcnow(), shop_zone(session, program.shop_id))
     figures = qualifying_query(program.shop_id, program.tier_basis, program.tier_window, today).subquery()
-    spread = session.execute(select(func.coalesce(figures.c.qualifying, 0), func.count())
-                             .select_from(MEMBERS).outerjoin(figures, figures.c.member_id == MEMBERS.c.id)
-                             .where(MEMBERS.c.shop_id == program.shop_id)
-                             .group_by(func.coalesce(figures.c.qualifying, 0))).all()
+    # A literal 0, not a parameter: PostgreSQL must see the same expression in SELECT and GROUP BY.
+    figure = func.coalesce(figures.c.qualifying, literal_column("0"))
+    spread = session.execute(select(figure, func.count()).select_from(MEMBERS)
+                             .outerjoin(figures, figures.c.member_id == MEMBERS.c.id)
+                             .where(MEMBERS.c.shop_id == program.shop_id).group_by(figure)).all()
     limits = sorted(thresholds)
     landed = {threshold: 0 for threshold in limits}
     below = 0
