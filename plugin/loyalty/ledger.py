@@ -45,6 +45,7 @@ from plugin.loyalty.earning.engine import (
 )
 from plugin.loyalty.earning.rules import OrderFacts, ProgramRules, points_for
 from plugin.loyalty.members import email_once_known, member_id
+from plugin.loyalty.tiers.ladder import micros
 from plugin.loyalty.tiers.totals import book_orders, book_reversal
 from plugin.models import EntryKind, LedgerEntry, Member, OrderRecord, RefundRecord
 
@@ -119,7 +120,8 @@ def _order_values(order: OrderFacts, priced: Award, rules: ProgramRules) -> dict
     return dict(name=order.name, customer_id=order.customer_id, earned_points=priced.points,
                 rate=rules.points_per_currency_unit, total_price=order.total_price,
                 paid_at=order.paid_at or utcnow(), lines=figures_json(priced.lines),
-                tier_multiplier=priced.tier_multiplier, facts=order_facts_json(order))
+                tier_multiplier=priced.tier_multiplier, facts=order_facts_json(order),
+                tier_day=order.business_day, tier_amount_micros=micros(priced.eligible))
 
 
 def _credit_orders(session: Session, shop_id: int, orders: list[OrderFacts], priced: dict[int, Award]) -> None:

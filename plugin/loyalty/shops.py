@@ -84,9 +84,10 @@ class ShopContext:
     rules: ProgramRules
     signup_bonus: int
     earning_rules: tuple[EarningRule, ...] = ()
+    zone: tzinfo = timezone.utc  # business_zone(): where an order's business day is read
 
 
 def shop_context(session: Session, domain: str) -> ShopContext:
     shop = get_or_create_shop(session, domain)
     return ShopContext(shop.id, shop.domain, program_rules(shop.program), shop.program.signup_bonus,
-                       active_rules(session, shop.id))
+                       active_rules(session, shop.id), business_zone(shop.iana_timezone))

@@ -2,6 +2,7 @@
 from dataclasses import replace
 from decimal import Decimal
 
+from plugin.db import utcnow
 from plugin.ids import parse_id
 from plugin.loyalty.earning.rules import OrderFacts, line_amount, normalise_tag
 from plugin.loyalty.earning.strategies import LineFacts
@@ -87,6 +88,8 @@ def apply_many(session, shop, deliveries: list) -> set[int]:
     # Paid when the platform says it happened, not when a worker got to it.
     orders = [facts if delivery is None else replace(facts, paid_at=delivery.occurred_at)
               for facts, delivery in deliveries]
+    orders = [replace(o, business_day=(o.business_time or o.paid_at or utcnow()).astimezone(shop.zone).date())
+              for o in orders]
     tiers = OrderTiers.load(session, shop, orders)
     priced, waiting = price_orders(session, shop, orders, tiers)
     ready = [order for order in orders if order.order_id not in waiting]

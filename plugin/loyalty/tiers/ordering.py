@@ -24,7 +24,7 @@ from plugin.loyalty.earning.rules import OrderFacts, ProgramRules, order_counts
 from plugin.loyalty.tiers.catalog import load_ladder
 from plugin.loyalty.tiers.ladder import Ladder, micros
 from plugin.loyalty.tiers.standing import Move, move_members
-from plugin.loyalty.tiers.totals import TOTALS, business_day, shop_zone
+from plugin.loyalty.tiers.totals import TOTALS, business_day
 from plugin.models import Member, OrderRecord, Program
 
 MEMBERS = Member.__table__
@@ -74,7 +74,7 @@ class OrderTiers:
         done = set(session.scalars(select(ORDERS.c.order_id).where(
             ORDERS.c.shop_id == shop.id, ORDERS.c.order_id.in_([o.order_id for o in orders]),
             ORDERS.c.earned_points.is_not(None))))
-        tiers = cls(ladder, program.tier_window, shop_zone(session, shop.id), shop.rules, done)
+        tiers = cls(ladder, program.tier_window, shop.zone, shop.rules, done)
         earliest = min((tiers._moment(o) for o in orders), default=utcnow())
         tiers._read(session, shop.id, customers, program.tier_basis, business_day(earliest, tiers.zone))
         return tiers
@@ -114,7 +114,7 @@ class OrderTiers:
         self.done.add(order.order_id)
         standing = self.standings[order.customer_id]
         moment = self._moment(order)
-        day = business_day(moment, self.zone)
+        day = order.business_day or business_day(moment, self.zone)
         units = priced.points if self.ladder.basis == "points_earned" else micros(priced.eligible)
         standing.rows[("year", date(day.year, 1, 1))] += units
         standing.rows[("day", day)] += units

@@ -43,17 +43,18 @@ def business_day(moment: datetime, zone) -> date:
 
 def book_orders(session: Session, shop_id: int, orders: list[OrderFacts], priced: dict[int, Award],
                 owners: dict[int, int]) -> None:
-    """Count newly credited orders toward their members' tiers (called by the ledger)."""
+    """Count newly credited orders toward their members' tiers (called by the ledger, which
+    stored each order's `tier_day` and `tier_amount_micros` with it)."""
     counted = [o for o in orders if priced[o.order_id].points or priced[o.order_id].eligible]
     if not counted:
         return
-    zone = shop_zone(session, shop_id)
-    days = {o.order_id: business_day(o.business_time or o.paid_at or utcnow(), zone) for o in counted}
-    # One UPDATE for the batch (CASE by order id): an executemany would be a round trip per order.
-    session.execute(update(ORDERS).where(ORDERS.c.shop_id == shop_id, ORDERS.c.order_id.in_(list(days))).values(
-        tier_day=case(days, value=ORDERS.c.order_id),
-        tier_amount_micros=case({o.order_id: micros(priced[o.order_id].eligible) for o in counted},
-                                value=ORDERS.c.order_id)))
+    days = {o.order_id: o.business_day for o in counted}
+    if None in days.values():  # a caller that did not know the shop's zone (the handler always does)
+        zone = shop_zone(session, shop_id)
+        days = {o.order_id: o.business_day or business_day(o.business_time or o.paid_at or utcnow(), zone)
+                for o in counted}
+        session.execute(update(ORDERS).where(ORDERS.c.shop_id == shop_id, ORDERS.c.order_id.in_(list(days)))
+                        .values(tier_day=case(days, value=ORDERS.c.order_id)))
     changes = defaultdict(lambda: [0, 0])
     for order in counted:
         _add(changes, owners[order.customer_id], days[order.order_id], priced[order.order_id].points,
