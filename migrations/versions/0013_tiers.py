@@ -4,6 +4,11 @@ Revision ID: 0013
 Revises: 0011
 Create Date: 2026-11-29 12:00:00.000000
 """
+from collections import defaultdict
+from datetime import date, datetime, timezone
+from decimal import ROUND_FLOOR, Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -68,6 +73,80 @@ def upgrade() -> None:
                                    nullable=False))
         batch.add_column(sa.Column('tier_window', sa.String(length=24), server_default='calendar_year',
                                    nullable=False))
+    _count_past_orders(op.get_bind())
+
+
+# The figures of orders awarded before this migration, so members keep the history their
+# tiers are reckoned from: each order on its business day (facts.business_time, else paid_at,
+# in the shop's zone), its points as its entries hold them now, its amount as its facts give
+# it (subtotal less gift cards) less its applied refunds, nothing once cancelled. Plain SQL
+# and the standard library only: a migration must not depend on today's application code.
+def _count_past_orders(bind) -> None:
+    orders = bind.execute(sa.text(
+        "SELECT o.id, o.shop_id, o.order_id, o.facts, o.paid_at, o.created_at, o.cancelled_at, o.earned_points, "
+        "m.id AS member_id, "
+        "s.iana_timezone FROM orders o JOIN members m ON m.shop_id = o.shop_id AND m.customer_id = o.customer_id "
+        "JOIN shops s ON s.id = o.shop_id WHERE o.earned_points IS NOT NULL")).mappings().all()
+    if not orders:
+        return
+    points = {(r.shop_id, r.order_id): int(r.points) for r in bind.execute(sa.text(
+        "SELECT shop_id, order_id, SUM(delta) AS points FROM ledger_entries WHERE order_id IS NOT NULL "
+        "AND kind IN ('order_award', 'refund_reversal', 'cancel_reversal') GROUP BY shop_id, order_id"))}
+    refunded = defaultdict(Decimal)
+    for r in bind.execute(sa.text("SELECT shop_id, order_id, refunded_subtotal FROM refunds WHERE applied")):
+        refunded[(r.shop_id, r.order_id)] += Decimal(str(r.refunded_subtotal))
+    figures, updates = defaultdict(lambda: [0, 0]), []
+    for o in orders:
+        day = _business_day(o)
+        # An order that earned nothing did not count (a test order, an excluded tag).
+        amount = 0 if o["cancelled_at"] is not None or not o["earned_points"] else _micros(
+            max(_eligible(o["facts"]) - refunded[(o["shop_id"], o["order_id"])], Decimal(0)))
+        updates.append({"o_id": o["id"], "day": day, "amount": amount})
+        held = points.get((o["shop_id"], o["order_id"]), 0)
+        member, shop = o["member_id"], o["shop_id"]
+        for key in ((member, shop, 'year', date(day.year, 1, 1)), (member, shop, 'day', day)):
+            figures[key][0] += held
+            figures[key][1] += amount
+    bind.execute(sa.text("UPDATE orders SET tier_day = :day, tier_amount_micros = :amount WHERE id = :o_id"), updates)
+    bind.execute(sa.text(
+        "INSERT INTO member_tier_totals (member_id, shop_id, grain, starts_on, year, points, amount_micros) "
+        "VALUES (:member_id, :shop_id, :grain, :starts_on, :year, :points, :amount)"),
+        [{"member_id": m, "shop_id": s, "grain": g, "starts_on": d, "year": d.year, "points": p, "amount": a}
+         for (m, s, g, d), (p, a) in figures.items()])
+
+
+def _business_day(order) -> date:
+    facts = _json(order["facts"])
+    moment = facts.get("business_time") if facts else None
+    moment = datetime.fromisoformat(moment) if moment else _aware(order["paid_at"] or order["created_at"])
+    try:
+        zone = ZoneInfo(order["iana_timezone"]) if order["iana_timezone"] else timezone.utc
+    except (ValueError, ZoneInfoNotFoundError):
+        zone = timezone.utc
+    return moment.astimezone(zone).date()
+
+
+def _aware(moment):
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _eligible(facts) -> Decimal:
+    facts = _json(facts)
+    if not facts:
+        return Decimal(0)  # an order from before facts were kept, or redacted: its amount is unknown
+    return max(Decimal(facts["subtotal"]) - Decimal(facts.get("gift_card_total") or 0), Decimal(0))
+
+
+def _json(value):
+    import json
+
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _micros(amount: Decimal) -> int:
+    return int((amount * 1_000_000).to_integral_value(rounding=ROUND_FLOOR))
 
 
 def downgrade() -> None:
