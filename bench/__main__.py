@@ -490,7 +490,8 @@ def part_b_tiers(env: dict, orders, plain) -> list[Figure]:
     print(f"  SQL: {result.statements_per_order:.2f} statements per order (no rules: {plain.statements_per_order:.2f})")
     print("  statements by kind: " + ", ".join(f"{kind} {count:,}" for kind, count in result.statement_kinds.items()))
     print(f"  the worker used {result.cpu_seconds * 1000 / max(result.handled, 1):.3f} ms of CPU per order "
-          f"(no rules: {plain.cpu_seconds * 1000 / max(plain.handled, 1):.3f} ms): less swayed by a busy box than orders/s")
+          f"(no rules: {plain.cpu_seconds * 1000 / max(plain.handled, 1):.3f} ms): less swayed by a busy box "
+          f"than orders/s")
     print(f"  members per tier: {per_tier}; verify_balances: {len(result.mismatches)} mismatch(es); tier figures: "
           f"{len(figures)} mismatch(es)")
     processed = result.status_counts.get("processed", 0) == len(orders) and result.handled == len(orders)

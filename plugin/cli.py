@@ -160,7 +160,8 @@ def verify_ledger():
         figures = verify_totals(session)
     for row in figures:  # the tier figures (plugin/loyalty/tiers/totals.py) against what they summarise
         click.echo(f"member {row['member_id']} tier figures for {row.get('day') or row.get('year')}: "
-                   f"stored {row['stored']} but its {'orders' if row['figure'] == 'day' else 'days'} give {row['expected']}")
+                   f"stored {row['stored']} but its {'orders' if row['figure'] == 'day' else 'days'} give "
+                   f"{row['expected']}")
     for row in mismatches:
         click.echo(f"shop {row['shop_id']} customer {row['customer_id']}: balance {row['balance']} "
                    f"but entries sum to {row['total']}; lifetime {row['lifetime_earned']} vs {row['earned']}")

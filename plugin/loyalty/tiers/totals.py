@@ -160,7 +160,8 @@ def _verify_years(session: Session) -> list[dict]:
     years = {(r.member_id, r.year): [r.points, r.amount_micros] for r in session.execute(
         select(TOTALS.c.member_id, TOTALS.c.year, TOTALS.c.points, TOTALS.c.amount_micros)
         .where(TOTALS.c.grain == "year"))}
-    return [dict(member_id=m, year=y, figure="year", stored=years.get((m, y), [0, 0]), expected=sums.get((m, y), [0, 0]))
-            for (m, y) in set(sums) | set(years) if years.get((m, y), [0, 0]) != sums.get((m, y), [0, 0])]
+    zero = [0, 0]
+    return [dict(member_id=m, year=y, figure="year", stored=years.get((m, y), zero), expected=sums.get((m, y), zero))
+            for (m, y) in set(sums) | set(years) if years.get((m, y), zero) != sums.get((m, y), zero)]
 
 

@@ -46,7 +46,8 @@ def _progress(ladder: Ladder, figure: int, tier_id: int | None) -> dict:
         "qualifying": shown(figure, ladder.basis),
         "next_tier": None if goal is None else {"id": goal.id, "name": goal.name,
                                                 "threshold": threshold_json(goal.threshold, ladder.basis)},
-        "remaining": None if goal is None else shown(max(units(goal.threshold, ladder.basis) - figure, 0), ladder.basis),
+        "remaining": None if goal is None
+        else shown(max(units(goal.threshold, ladder.basis) - figure, 0), ladder.basis),
     }
 
 
