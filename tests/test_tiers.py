@@ -371,3 +371,17 @@ def test_a_tick_running_beside_an_order_batch_moves_each_member_once(app, client
     assert len(tier_events(db)) == 40  # one move per member: None -> Gold, told once
     verify = app.test_cli_runner().invoke(args=["verify-ledger"])
     assert verify.exit_code == 0, verify.output
+
+
+def test_two_tiers_with_one_threshold_sent_at_once_one_is_refused_with_422(client, installed, live_server):
+    import requests
+
+    def create(n: int) -> int:
+        return requests.post(f"{live_server}/api/tiers", json={"name": f"Tier {n}", "threshold": 100},
+                             headers=auth(), timeout=30).status_code
+
+    for _ in range(3):
+        assert sorted(all_at_once(2, create)) == [201, 422]
+        assert len(client.get("/api/tiers", headers=auth()).get_json()["tiers"]) == 1
+        tier = client.get("/api/tiers", headers=auth()).get_json()["tiers"][0]
+        assert client.delete(f"/api/tiers/{tier['id']}", headers=auth()).status_code == 200

@@ -7,6 +7,7 @@ import re
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from plugin.db import plain_decimal
@@ -46,15 +47,25 @@ def create_tier(session: Session, program: Program, fields) -> Tier:
     values = _validated(session, program, fields, None)
     tier = Tier(shop_id=program.shop_id, **{"perks": "", "multiplier": Decimal(1), **values})
     session.add(tier)
-    session.flush()
+    _flush_unique(session)
     return tier
 
 
 def update_tier(session: Session, program: Program, tier: Tier, fields) -> Tier:
     for name, value in _validated(session, program, fields, tier).items():
         setattr(tier, name, value)
-    session.flush()
+    _flush_unique(session)
     return tier
+
+
+def _flush_unique(session: Session) -> None:
+    """The database has the last word on unique thresholds: two requests that both passed the
+    check above (PostgreSQL lets them run at once) get the same 422, never a 500."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise InvalidFields({"threshold": "another tier of this shop has this threshold"}) from None
 
 
 def delete_tier(session: Session, tier: Tier) -> None:
