@@ -21,6 +21,7 @@ from plugin.loyalty.preview import preview_earning
 from plugin.loyalty.programs import parse_adjustment, program_json, update_program
 from plugin.loyalty.redemptions import recent_redemptions, redemption_json
 from plugin.loyalty.shops import business_zone
+from plugin.loyalty.tiers.views import member_tiers
 
 bp = Blueprint("program_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
 
@@ -79,8 +80,13 @@ def list_members():
         query, page = parse_search(request.args.get("query", ""), request.args.get("page", "1"))
     except InvalidFields as invalid:
         return error(422, "invalid query", fields=invalid.fields)
-    members, total = search_members(request_session(), g.shop.id, query, page)
-    return jsonify(members=[member_summary(m) for m in members], page=page, per_page=PAGE_SIZE, total=total)
+    tier = parse_id(request.args.get("tier", ""))
+    if request.args.get("tier") and tier is None:
+        return error(422, "invalid query", fields={"tier": "must be a tier id from /api/tiers"})
+    members, total = search_members(request_session(), g.shop.id, query, page, tier)
+    tiers = member_tiers(request_session(), g.shop.id, members)
+    return jsonify(members=[{**member_summary(m), **tiers[m.id]} for m in members], page=page, per_page=PAGE_SIZE,
+                   total=total)
 
 
 @bp.get("/members/<customer_id>")
@@ -91,7 +97,8 @@ def read_member(customer_id: str):
     entries = recent_entries(request_session(), member)
     redemptions = recent_redemptions(request_session(), member.id)
     expiry = next_expiry(request_session(), g.shop.program, member, business_zone(g.shop.iana_timezone))
-    return jsonify({**member_summary(member), "next_expiry": expiry, "ledger": [entry_json(e) for e in entries],
+    tiers = member_tiers(request_session(), g.shop.id, [member])[member.id]
+    return jsonify({**member_summary(member), **tiers, "next_expiry": expiry, "ledger": [entry_json(e) for e in entries],
                     "redemptions": [redemption_json(r) for r in redemptions]})
 
 

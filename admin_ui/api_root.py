@@ -17,11 +17,12 @@ from admin_ui import (
     referrals,
     rewards,
     stats_api,
+    tiers,
 )
 from admin_ui.auth import authenticate_shop
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 bp.before_request(authenticate_shop)
 for child in (api.bp, rewards.bp, earning_rules.bp, stats_api.bp, operations_api.bp, privacy.bp, member_events.bp,
-              referrals.bp, member_birthday.bp, event_subscriptions.bp):
+              referrals.bp, member_birthday.bp, event_subscriptions.bp, tiers.bp):
     bp.register_blueprint(child)

@@ -10,6 +10,7 @@ from admin_ui.charts import Series, line_chart
 from plugin.db import request_session, utcnow
 from plugin.loyalty.fields import InvalidFields
 from plugin.loyalty.stats import Figures, compute, figures_json, parse_period
+from plugin.loyalty.tiers.views import members_per_tier
 
 bp = Blueprint("stats_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
 
@@ -21,7 +22,8 @@ def read_stats():
     except InvalidFields as invalid:
         return error(422, "invalid period", fields=invalid.fields)
     figures = compute(request_session(), g.shop.id, period)
-    return jsonify({**figures_json(figures, g.shop.currency), "charts": dashboard_charts(figures)})
+    return jsonify({**figures_json(figures, g.shop.currency), "charts": dashboard_charts(figures),
+                    "members_per_tier": members_per_tier(request_session(), g.shop.id)})
 
 
 def dashboard_charts(figures: Figures) -> dict:

@@ -24,7 +24,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bench import cpu, drain, events, intake, payloads, probe, redemptions, rules, services
+from bench import cpu, drain, events, intake, payloads, probe, redemptions, rules, services, tiers
 from bench.report import Figure, fmt_int, heading, summary, table
 
 # Chosen with `--sweep` on the 2-core box; WHY_SERVER says why (printed in part (a)).
@@ -476,6 +476,40 @@ def part_b_rules(env: dict, orders, plain) -> list[Figure]:
         Figure("(b) with 10 rules / without", f"{ratio:.2f}", "", None),
         Figure("(b) with 10 rules: SQL statements per order", f"{result.statements_per_order:.2f}", "", None),
         Figure("(b) with 10 rules: ledger consistent", "agree" if agree else "DISAGREE", "agree", agree and processed),
+    ] + part_b_tiers(env, orders, plain)
+
+
+def part_b_tiers(env: dict, orders, plain) -> list[Figure]:
+    """(b) once more on the same orders: the ten rules and three tiers (bench/tiers.py)."""
+    heading(f"(b) with {len(tiers.TIERS)} tiers on top of the {len(rules.RULES)} earning rules, same orders")
+    app = _app(env, REDIS_URL=None)
+    try:
+        tiers.set_up(app)
+        drain.insert_pending(app, orders)
+        drain.analyze(app)
+        result = drain.run_drain(app, orders)
+        figures, per_tier = tiers.check(app)
+    finally:
+        app.extensions["engine"].dispose()
+    ratio = result.per_second / plain.per_second if plain.per_second else 0.0
+    print(f"  drain_due_events() in one process: {result.handled:,} events in {result.seconds:.2f}s = "
+          f"{fmt_int(result.per_second)} orders/s, {ratio:.2f} of the no-rules run above")
+    print(f"  SQL: {result.statements_per_order:.2f} statements per order (no rules: {plain.statements_per_order:.2f})")
+    print("  statements by kind: " + ", ".join(f"{kind} {count:,}" for kind, count in result.statement_kinds.items()))
+    print(f"  the worker used {result.cpu_seconds * 1000 / max(result.handled, 1):.3f} ms of CPU per order "
+          f"(no rules: {plain.cpu_seconds * 1000 / max(plain.handled, 1):.3f} ms): less swayed by a busy box "
+          f"than orders/s")
+    print(f"  members per tier: {per_tier}; verify_balances: {len(result.mismatches)} mismatch(es); tier figures: "
+          f"{len(figures)} mismatch(es)")
+    processed = result.status_counts.get("processed", 0) == len(orders) and result.handled == len(orders)
+    consistent = not result.mismatches and not figures and processed
+    return [
+        Figure("(b) with rules + 3 tiers: orders processed/s (1 worker)", fmt_int(result.per_second),
+               f">= {fmt_int(ORDERS_TARGET)}", result.per_second >= ORDERS_TARGET and processed,
+               raw=result.per_second),
+        Figure("(b) with rules + 3 tiers / without rules", f"{ratio:.2f}", "", None),
+        Figure("(b) with rules + 3 tiers: ledger and tier figures consistent",
+               "agree" if consistent else "DISAGREE", "agree", consistent),
     ]
 
 

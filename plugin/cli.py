@@ -19,6 +19,7 @@ from plugin.loyalty.event_subscriptions import rotate_subscription_secrets
 from plugin.loyalty.ledger import verify_balances, verify_pending
 from plugin.loyalty.shops import is_shop_domain
 from plugin.loyalty.tick import TickRunning, run_tick
+from plugin.loyalty.tiers.totals import verify_totals
 from plugin.queue import EVENTS, PLATFORM, WEBHOOKS, queue, redis_connection
 from plugin.replay import HttpSender, InProcessSender, load_recordings, replay
 from plugin.schedule import start_heartbeat, start_sweeper, sweep_once
@@ -163,6 +164,11 @@ def verify_ledger():
     with transaction() as session:
         mismatches = verify_balances(session)
         pending = verify_pending(session)
+        figures = verify_totals(session)
+    for row in figures:  # the tier figures (plugin/loyalty/tiers/totals.py) against what they summarise
+        click.echo(f"member {row['member_id']} tier figures for {row.get('day') or row.get('year')}: "
+                   f"stored {row['stored']} but its {'orders' if row['figure'] == 'day' else 'days'} give "
+                   f"{row['expected']}")
     for row in mismatches:
         click.echo(f"shop {row['shop_id']} customer {row['customer_id']}: balance {row['balance']} + pending "
                    f"{row['pending']} but entries sum to {row['total']}; lifetime {row['lifetime_earned']} vs "
@@ -170,9 +176,11 @@ def verify_ledger():
     for row in pending:
         click.echo(f"shop {row['shop_id']} customer {row['customer_id']}: pending {row['pending']} but pending "
                    f"lots hold {row['held']}")
-    if mismatches or pending:
-        raise click.ClickException(f"{len(mismatches) + len(pending)} member(s) disagree with their ledger")
-    click.echo("every balance plus pending points equals the sum of its entries, and pending points their lots")
+    if mismatches or pending or figures:
+        raise click.ClickException(f"{len(mismatches) + len(pending)} member(s) disagree with their ledger, "
+                                   f"{len(figures)} tier figure(s) with the orders they count")
+    click.echo("every balance plus pending points equals the sum of its entries, pending points their lots, "
+               "and every tier figure its orders")
 
 
 @click.command("tick")

@@ -79,6 +79,16 @@ function render(stats) {
     h("td", {}, day.date), h("td", { class: "num" }, formatPoints(day.points_issued)),
     h("td", { class: "num" }, formatPoints(day.points_redeemed)),
     h("td", { class: "num" }, formatPoints(day.new_members)), h("td", { class: "num" }, formatPoints(day.orders)))));
+  renderTiers(stats.members_per_tier || []);
+}
+
+/** Members per tier (VIP tiers), shown once the shop has a tier; "No tier" last. */
+function renderTiers(rows) {
+  const named = rows.filter((row) => row.id !== null);
+  byId("tiers-card").hidden = named.length === 0;
+  const none = rows.find((row) => row.id === null);
+  byId("members-per-tier").replaceChildren(...[...named.slice().reverse(), ...(none ? [{ ...none, name: "No tier" }] : [])]
+    .map((row) => h("tr", {}, h("td", {}, row.name), h("td", { class: "num" }, formatPoints(row.members)))));
 }
 
 async function load() {

@@ -2,7 +2,7 @@
 import { api, byId, fillTable, formatDate, formatPoints, h, panelUrl, showBanner } from "./panel.js";
 
 const form = byId("search");
-const state = { query: new URLSearchParams(window.location.search).get("query") || "", page: 1 };
+const state = { query: new URLSearchParams(window.location.search).get("query") || "", page: 1, tier: "" };
 
 function displayName(member) {
   const name = [member.first_name, member.last_name].filter(Boolean).join(" ");
@@ -16,11 +16,13 @@ function row(member) {
     h("td", {}, member.email ?? "—"),
     h("td", { class: "num" }, formatPoints(member.balance)),
     h("td", { class: "num" }, formatPoints(member.lifetime_earned)),
+    h("td", {}, member.tier?.name ?? "—"),
     h("td", {}, formatDate(member.created_at, { time: false })));
 }
 
 async function load() {
   const query = new URLSearchParams({ query: state.query, page: String(state.page) });
+  if (state.tier) query.set("tier", state.tier);
   const { ok, status, data } = await api(`/api/members?${query}`);
   if (!ok) {
     if (status !== 401) showBanner("critical", "Members unavailable", data?.error ?? `HTTP ${status}`);
@@ -46,7 +48,21 @@ form.addEventListener("submit", (event) => {
   window.history.replaceState(null, "", url);
   load();
 });
+/** The tier filter, offered once the shop has tiers (GET /api/tiers). */
+async function loadTiers() {
+  const { ok, data } = await api("/api/tiers");
+  if (!ok || !data.tiers.length) return;
+  form.elements.tier.append(...data.tiers.map((tier) => h("option", { value: tier.id }, tier.name)));
+  form.elements.tier.hidden = false;
+}
+
+form.elements.tier.addEventListener("change", () => {
+  state.tier = form.elements.tier.value;
+  state.page = 1;
+  load();
+});
 byId("previous").addEventListener("click", () => { state.page -= 1; load(); });
 byId("next").addEventListener("click", () => { state.page += 1; load(); });
 
+loadTiers();
 load();

@@ -210,14 +210,17 @@ _PARSERS = {
 }
 
 
-def price_orders(session: Session, shop, orders: list[OrderFacts]) -> tuple[dict[int, Award], set[int]]:
+def price_orders(session: Session, shop, orders: list[OrderFacts], tiers=None) -> tuple[dict[int, Award], set[int]]:
     """What each order earns under the shop's active rules (`shop` is a ShopContext), and the
     orders that must wait.
 
     The product cache is read only when a rule matches on product facts; then every product
     an order names must be cached and fresh, or that order waits (the look-up pass,
     webhooks/products.py, fills the cache outside any transaction): an order never earns at
-    a guessed rate, and the others of its batch are not held back by it."""
+    a guessed rate, and the others of its batch are not held back by it.
+
+    `tiers` (plugin/loyalty/tiers/ordering.py OrderTiers) gives each order its tier multiplier
+    and counts it, in arrival order, so an order can promote its member for the next one."""
     products, waiting = {}, set()
     if needs_product_facts(shop.earning_rules):
         wanted = {line.product_id for order in orders for line in order.lines if line.product_id is not None}
@@ -227,5 +230,14 @@ def price_orders(session: Session, shop, orders: list[OrderFacts]) -> tuple[dict
             products = missing.usable
             waiting = {order.order_id for order in orders
                        if any(line.product_id in missing.product_ids for line in order.lines)}
-    return ({order.order_id: award(order, shop.rules, shop.earning_rules, products)
-             for order in orders if order.order_id not in waiting}, waiting)
+    priced = {}
+    for order in orders:
+        if order.order_id in waiting:
+            continue
+        if tiers is None:
+            priced[order.order_id] = award(order, shop.rules, shop.earning_rules, products)
+            continue
+        priced[order.order_id] = award(order, shop.rules, shop.earning_rules, products, tiers.multiplier(order),
+                                       tiers.label(order))
+        tiers.count(order, priced[order.order_id])
+    return priced, waiting

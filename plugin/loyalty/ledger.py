@@ -46,6 +46,8 @@ from plugin.loyalty.earning.engine import (
 from plugin.loyalty.earning.rules import OrderFacts, ProgramRules, points_for
 from plugin.loyalty.lots import LOTS, expired_from_order, open_lots, return_to_lots, use_lots
 from plugin.loyalty.members import email_once_known, member_id
+from plugin.loyalty.tiers.ladder import micros
+from plugin.loyalty.tiers.totals import book_orders, book_reversal
 from plugin.models import EntryKind, LedgerEntry, Member, OrderRecord, RefundRecord
 
 ORDERS = OrderRecord.__table__
@@ -119,8 +121,9 @@ def award_points_for_orders(session: Session, shop_id: int, orders: list[OrderFa
 def _order_values(order: OrderFacts, priced: Award, rules: ProgramRules) -> dict:
     return dict(name=order.name, customer_id=order.customer_id, earned_points=priced.points,
                 rate=rules.points_per_currency_unit, total_price=order.total_price,
-                paid_at=order.paid_at or utcnow(), lines=figures_json(priced.lines), tier_multiplier=Decimal(1),
-                facts=order_facts_json(order))
+                paid_at=order.paid_at or utcnow(), lines=figures_json(priced.lines),
+                tier_multiplier=priced.tier_multiplier, facts=order_facts_json(order),
+                tier_day=order.business_day, tier_amount_micros=micros(priced.eligible))
 
 
 def _credit_orders(session: Session, shop_id: int, orders: list[OrderFacts], priced: dict[int, Award],
@@ -146,8 +149,14 @@ def _credit_orders(session: Session, shop_id: int, orders: list[OrderFacts], pri
             account.active_at = max(account.active_at or earned_at, earned_at)
     owners = _create_and_credit_members(session, shop_id, accounts)
     credited = [order for order in orders if priced[order.order_id].points]
-    if not credited:
-        return
+    if credited:
+        _enter_awards(session, shop_id, credited, priced, owners, pending_until)
+    book_orders(session, shop_id, orders, priced, owners)
+
+
+def _enter_awards(session: Session, shop_id: int, credited: list[OrderFacts], priced: dict[int, Award],
+                  owners: dict[int, int], pending_until: dict[int, datetime | None]) -> None:
+    """The award entries (one multi-row insert) and their lots (another)."""
     entries = [dict(shop_id=shop_id, member_id=owners[order.customer_id], delta=priced[order.order_id].points,
                     kind=EntryKind.ORDER_AWARD, source_id=str(order.order_id), order_id=order.order_id,
                     reason=f"Order {order.name or order.order_id} paid",
@@ -226,8 +235,9 @@ def reverse_order_award(session: Session, shop_id: int, order_id: int, cancelled
     session.execute(update(ORDERS).where(ORDERS.c.id == record.id).values(cancelled_at=cancelled_at))
     if record.earned_points is None:
         return 0
-    return _take_back(session, shop_id, record, None, EntryKind.CANCEL_REVERSAL, str(order_id),
-                      f"Order {record.name or order_id} cancelled")
+    taken = _take_back(session, shop_id, record, None, EntryKind.CANCEL_REVERSAL, str(order_id),
+                       f"Order {record.name or order_id} cancelled")
+    return book_reversal(session, shop_id, record, taken, None)
 
 
 def grant_signup_bonus(session: Session, shop_id: int, member: int, customer_id: int, points: int) -> int:
@@ -369,8 +379,9 @@ def _apply_pending_reversals(session: Session, shop_id: int, order_id: int) -> N
         _apply_refund(session, shop_id, record, row.id, row.refund_id, row.refunded_subtotal,
                       refund_lines_from_json(row.lines))
     if record.cancelled_at is not None:
-        _take_back(session, shop_id, record, None, EntryKind.CANCEL_REVERSAL, str(order_id),
-                   f"Order {record.name or order_id} cancelled")
+        taken = _take_back(session, shop_id, record, None, EntryKind.CANCEL_REVERSAL, str(order_id),
+                           f"Order {record.name or order_id} cancelled")
+        book_reversal(session, shop_id, record, taken, None)
 
 
 def _apply_refund(session, shop_id, record, refund_row_id, refund_id, subtotal, lines: tuple[RefundLine, ...]) -> int:
@@ -378,9 +389,10 @@ def _apply_refund(session, shop_id, record, refund_row_id, refund_id, subtotal, 
     if record.lines and lines:  # what the refunded lines earned then, whatever the rules are now
         wanted = refund_points(figures_from_json(record.lines), lines, record.rate, record.tier_multiplier or Decimal(1))
     else:  # an order awarded before lines were recorded, or a refund without lines
-        wanted = points_for(subtotal, record.rate)
-    return _take_back(session, shop_id, record, wanted, EntryKind.REFUND_REVERSAL, str(refund_id),
-                      f"Refund on order {record.name or record.order_id}")
+        wanted = points_for(subtotal * (record.tier_multiplier or Decimal(1)), record.rate)
+    taken = _take_back(session, shop_id, record, wanted, EntryKind.REFUND_REVERSAL, str(refund_id),
+                       f"Refund on order {record.name or record.order_id}")
+    return book_reversal(session, shop_id, record, taken, subtotal)
 
 
 def _take_back(session, shop_id, record, wanted: int | None, kind: EntryKind, source_id: str, reason: str) -> int:

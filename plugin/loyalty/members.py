@@ -75,9 +75,13 @@ def parse_search(query: str, page: str) -> tuple[str, int]:
     return query, number
 
 
-def search_members(session: Session, shop_id: int, query: str = "", page: int = 1) -> tuple[list[Member], int]:
-    """One page of the shop's members matching `query` (email, name or customer id), and the total."""
+def search_members(session: Session, shop_id: int, query: str = "", page: int = 1,
+                   tier_id: int | None = None) -> tuple[list[Member], int]:
+    """One page of the shop's members matching `query` (email, name or customer id) and
+    holding tier `tier_id` if given, and the total."""
     where = [Member.shop_id == shop_id]
+    if tier_id is not None:
+        where.append(Member.tier_id == tier_id)
     if query:
         pattern = f"%{query.lower()}%"
         name = func.lower(func.coalesce(Member.first_name, "") + " " + func.coalesce(Member.last_name, ""))

@@ -5,6 +5,7 @@ from sqlalchemy.orm import Session
 
 from plugin.loyalty.fields import InvalidFields, decimal_number, flag, parse_each, text, whole_number
 from plugin.loyalty.referrals import friend_reward_problem
+from plugin.loyalty.tiers.ladder import BASES, WINDOWS
 from plugin.models import Program
 
 MAX_RATE = Decimal("1000")
@@ -30,6 +31,8 @@ def program_json(program: Program) -> dict:
         "expiry_months": program.expiry_months,
         "expiry_reminder_days": program.expiry_reminder_days,
         "store_sync_enabled": program.store_sync_enabled,
+        "tier_basis": program.tier_basis,
+        "tier_window": program.tier_window,
         "updated_at": program.updated_at.isoformat(),
         "referral_points": program.referral_points,
         "referral_reward_id": program.referral_reward_id,
@@ -107,6 +110,12 @@ def _rate(value) -> Decimal:
     return rate
 
 
+def one_of(value, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ValueError("must be one of " + ", ".join(choices))
+    return value
+
+
 def _signup_bonus(value) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError("must be a whole number of points")
@@ -149,4 +158,6 @@ _PARSERS = {
     "referral_reward_id": _reward_id,
     "birthday_bonus": _bonus_points,
     "store_sync_enabled": flag,
+    "tier_basis": lambda value: one_of(value, BASES),
+    "tier_window": lambda value: one_of(value, WINDOWS),
 }

@@ -62,7 +62,7 @@ def _program_defaults() -> dict:
     names = ("points_per_currency_unit", "signup_bonus", "excluded_order_tags",
              "exclude_gift_cards", "award_test_orders", "return_points_on_expiry", "updated_at",
              "pending_days", "expiry_policy", "expiry_reminder_days", "referral_points", "birthday_bonus",
-             "store_sync_enabled")
+             "store_sync_enabled", "tier_basis", "tier_window")
     return {name: columns[name].default.arg(None) if columns[name].default.is_callable
             else columns[name].default.arg for name in names}
 
@@ -86,9 +86,10 @@ class ShopContext:
     rules: ProgramRules
     signup_bonus: int
     earning_rules: tuple[EarningRule, ...] = ()
+    zone: tzinfo = timezone.utc  # business_zone(): where an order's business day is read
 
 
 def shop_context(session: Session, domain: str) -> ShopContext:
     shop = get_or_create_shop(session, domain)
     return ShopContext(shop.id, shop.domain, program_rules(shop.program), shop.program.signup_bonus,
-                       active_rules(session, shop.id))
+                       active_rules(session, shop.id), business_zone(shop.iana_timezone))

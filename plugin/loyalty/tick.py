@@ -19,6 +19,7 @@ from plugin.db import is_busy, transaction
 from plugin.loyalty.birthdays import grant_birthday_bonuses_step
 from plugin.loyalty.lifecycle import expire_points, release_pending, remind_expiring
 from plugin.loyalty.redemptions import expire_codes
+from plugin.loyalty.tiers.review import review_tiers
 
 LEASE = "tick"
 # Longer than a tick takes; a tick that dies leaves the next one waiting at most this long.
@@ -31,6 +32,7 @@ STEPS: tuple[tuple[str, Callable[[Session, datetime], int]], ...] = (
     ("points_expired", expire_points),
     ("expiry_reminders", remind_expiring),
     ("birthday_bonuses", grant_birthday_bonuses_step),
+    ("tiers_reviewed", review_tiers),
 )
 
 

@@ -13,6 +13,7 @@ from plugin.models.referrals import Referral, ReferralStatus
 from plugin.models.rewards import Redemption, RedemptionStatus, Reward, RewardKind
 from plugin.models.shops import OAuthState, Program, Shop
 from plugin.models.store_sync import StoreSync
+from plugin.models.tiers import MemberTierTotal, Tier
 from plugin.models.webhook_events import EventStatus, WebhookEvent
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "Member",
     "MemberEvent",
     "MemberEventKind",
+    "MemberTierTotal",
     "OAuthState",
     "OrderRecord",
     "PointLot",
@@ -45,5 +47,6 @@ __all__ = [
     "RewardKind",
     "Shop",
     "StoreSync",
+    "Tier",
     "WebhookEvent",
 ]

@@ -30,6 +30,7 @@ class Member(Base):
         # The dashboard counts members by the day they joined (plugin/loyalty/stats.py).
         Index("ix_members_created", "shop_id", "created_at"),
         Index("ix_members_referral_code", "shop_id", "referral_code", unique=True),
+        Index("ix_members_tier", "shop_id", "tier_id"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -55,3 +56,11 @@ class Member(Base):
     # "MM-DD", no year (SPEC "Birthdays"); when it was last saved, for the 30-day rule.
     birthday: Mapped[str | None] = mapped_column(String(5))
     birthday_saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The member's tier (plugin/loyalty/tiers/): no foreign key, tiers are only ever soft-deleted
+    # (see plugin/models/tiers.py) and a tick moves their members; `tier_changes` counts the
+    # changes, so each `tier_changed` event has a key of its own.
+    tier_id: Mapped[int | None] = mapped_column(Id)
+    tier_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_tier_id: Mapped[int | None] = mapped_column(Id)
+    paid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    tier_changes: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -5,7 +5,7 @@ that arrives first creates it with `earned_points` still NULL, and the award app
 when `orders/paid` finally comes. A `RefundRecord` keeps the refunded amount, not points,
 because points are computed at the rate the order earned at.
 """
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
@@ -42,6 +42,10 @@ class OrderRecord(Base):
     # products); nothing that names the customer, and dropped by customers/redact.
     facts: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The business day the order counts toward tiers on, and the money (in millionths) it still
+    # counts for after refunds (plugin/loyalty/tiers/totals.py).
+    tier_day: Mapped[date | None] = mapped_column()
+    tier_amount_micros: Mapped[int | None] = mapped_column(Points)
 
 
 class RefundRecord(Base):

@@ -60,6 +60,9 @@ class Program(Base):
     birthday_bonus: Mapped[int] = mapped_column(default=0)
     # Whether balances and tiers are written to the store's customers (metafields, tags).
     store_sync_enabled: Mapped[bool] = mapped_column(default=True)
+    # VIP tiers (plugin/loyalty/tiers/): what qualifies (points_earned, amount_spent) and over what window.
+    tier_basis: Mapped[str] = mapped_column(String(16), default="points_earned", server_default="points_earned")
+    tier_window: Mapped[str] = mapped_column(String(24), default="calendar_year", server_default="calendar_year")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     shop: Mapped[Shop] = relationship(back_populates="program")

@@ -29,6 +29,7 @@ from plugin.loyalty.members import get_member
 from plugin.loyalty.redemptions import RedemptionRefused, issue_code_in_request, recent_redemptions, redeem_reward
 from plugin.loyalty.rewards import list_rewards
 from plugin.loyalty.shops import business_zone, find_shop, is_shop_domain
+from plugin.loyalty.tiers.views import storefront_tier
 from plugin.models import Shop
 from plugin.shopify.tokens import has_usable_token
 from plugin.storefront import page as storefront
@@ -112,7 +113,7 @@ def storefront_page():
         next_expiry=None if member is None else next_expiry(session, shop.program, member,
                                                             business_zone(shop.iana_timezone)),
         shop_domain=shop.domain,
-    ))
+    ), tier=None if g.proxy_customer_id is None else storefront_tier(session, shop.id, member))
     return html_response(body)
 
 

@@ -2,6 +2,7 @@
 from dataclasses import replace
 from decimal import Decimal
 
+from plugin.db import utcnow
 from plugin.ids import parse_id
 from plugin.loyalty.earning.rules import OrderFacts, line_amount, normalise_tag
 from plugin.loyalty.earning.strategies import LineFacts
@@ -9,6 +10,7 @@ from plugin.loyalty.earning_rules import price_orders
 from plugin.loyalty.ledger import award_points_for_orders
 from plugin.loyalty.redemptions import mark_codes_used
 from plugin.loyalty.referrals import complete_referrals
+from plugin.loyalty.tiers.ordering import OrderTiers
 from webhooks.handlers.payloads import (
     PayloadError,
     customer_id,
@@ -87,10 +89,15 @@ def apply_many(session, shop, deliveries: list) -> set[int]:
     # Paid when the platform says it happened, not when a worker got to it.
     orders = [facts if delivery is None else replace(facts, paid_at=delivery.occurred_at)
               for facts, delivery in deliveries]
-    priced, waiting = price_orders(session, shop, orders)
+    orders = [replace(o, business_day=(o.business_time or o.paid_at or utcnow()).astimezone(shop.zone).date())
+              for o in orders]
+    tiers = OrderTiers.load(session, shop, orders)
+    priced, waiting = price_orders(session, shop, orders, tiers)
     ready = [order for order in orders if order.order_id not in waiting]
     # The subtotal is already net of any loyalty code, so the code's value never earns points.
     award_points_for_orders(session, shop.id, ready, shop.rules, priced)
+    if tiers is not None:
+        tiers.promote(session, shop.id)
     for order in ready:
         mark_codes_used(session, shop.id, list(order.discount_codes), order.order_id)
     complete_referrals(session, shop.id, ready)  # a friend's welcome code pays their referrer

@@ -49,6 +49,9 @@ class Award:
     points: int
     lines: tuple[LineFigure, ...] = ()
     breakdown: tuple[BreakdownItem, ...] = ()
+    # Recorded with the order: refunds take back at this multiplier, and tiers count `eligible`.
+    tier_multiplier: Decimal = ONE
+    eligible: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,8 @@ def award(order: OrderFacts, program: ProgramRules, rules: list[EarningRule] = (
                                         tier_multiplier, tier_label)
     lines = tuple(LineFigure(line.line_id, line.quantity, amounts[i], multipliers[i], per_unit[i])
                   for i, line in enumerate(order.lines))
-    return Award(multiplied + sum(b.points for b in bonuses), lines, tuple(breakdown) + tuple(bonuses))
+    return Award(multiplied + sum(b.points for b in bonuses), lines, tuple(breakdown) + tuple(bonuses),
+                 tier_multiplier, eligible)
 
 
 def _fitted(amounts: list[Decimal], eligible: Decimal) -> list[Decimal]:

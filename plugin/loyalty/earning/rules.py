@@ -4,7 +4,7 @@ Pure functions of parsed facts and the shop's program; no database. Money is Dec
 to end and points are floored, so a customer is never credited a fraction we cannot honour.
 """
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import ROUND_FLOOR, Decimal
 
 from plugin.loyalty.earning.strategies import LineFacts
@@ -29,6 +29,9 @@ class OrderFacts:
     lines: tuple[LineFacts, ...] = ()
     # The order's own time (processed_at, else created_at): rule windows are reckoned from it.
     business_time: datetime | None = None
+    # Its date in the shop's zone (SPEC "Business time"), set where the zone is known: tiers
+    # count the order on this day (plugin/loyalty/tiers/totals.py).
+    business_day: date | None = None
 
 
 @dataclass(frozen=True)

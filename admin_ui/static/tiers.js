@@ -1,0 +1,168 @@
+// The Tiers section of the settings page: GET/POST/PATCH/DELETE /api/tiers, the program's
+// tier_basis and tier_window (PATCH /api/program with just those two), and how many of
+// today's members would land in each tier (POST /api/tiers/preview, computed by the server
+// from the ledger's figures), also while a threshold is being typed.
+import {
+  api, badge, byId, clearFieldErrors, fillTable, formatPoints, h, otherErrors, plainDecimal, showBanner,
+  showFieldErrors, toast,
+} from "./panel.js";
+
+const section = byId("tiers-section");
+const qualification = byId("tier-qualification");
+const form = byId("tier-form");
+const PREVIEW_DELAY_MS = 250;
+let state = { tiers: [], tier_basis: "points_earned", tier_window: "calendar_year" };
+let editing = null; // the tier being edited, or null when adding
+let previewTimer = null;
+
+function thresholdText(threshold) {
+  return state.tier_basis === "amount_spent" ? `${plainDecimal(threshold)} spent` : `${formatPoints(threshold)} points`;
+}
+
+function row(tier, counts) {
+  return h("tr", { "data-tier": tier.id },
+    h("td", {}, tier.name, tier.product_id ? [" ", badge("Paid")] : null),
+    h("td", {}, thresholdText(tier.threshold)),
+    h("td", {}, `× ${plainDecimal(tier.multiplier)}`),
+    h("td", {}, tier.perks || "—"),
+    h("td", { class: "members-today" }, counts.has(String(tier.threshold)) ? formatPoints(counts.get(String(tier.threshold))) : "…"),
+    h("td", { class: "actions-col" },
+      h("button", { class: "button button-plain", type: "button", onclick: () => edit(tier) }, "Edit"),
+      h("button", { class: "button button-plain", type: "button", onclick: () => remove(tier) }, "Remove")));
+}
+
+function show(counts = new Map(), below = null) {
+  fillTable(byId("tiers"), state.tiers.map((tier) => row(tier, counts)), byId("tiers-empty"));
+  byId("tiers-below").textContent = below === null || !state.tiers.length ? "" : `Members in no tier today: ${formatPoints(below)}.`;
+}
+
+/** Members per threshold today, from the server; the thresholds sent, or the saved ones. */
+async function spread(thresholds) {
+  const { ok, data } = await api("/api/tiers/preview", { method: "POST", body: thresholds ? { thresholds } : {} });
+  if (!ok) return null;
+  return { below: data.no_tier, counts: new Map(data.tiers.map((t) => [String(t.threshold), t.members])) };
+}
+
+async function load() {
+  const { ok, status, data } = await api("/api/tiers");
+  if (!ok) {
+    if (status !== 401) showBanner("critical", "Tiers unavailable", data?.error ?? `HTTP ${status}`);
+    return;
+  }
+  state = data;
+  qualification.elements.tier_basis.value = state.tier_basis;
+  qualification.elements.tier_window.value = state.tier_window;
+  byId("save-qualification").disabled = true;
+  show();
+  const members = await spread(null);
+  if (members) show(members.counts, members.below);
+  section.setAttribute("aria-busy", "false");
+  section.dataset.loaded = `tiers:${state.tiers.length}`;
+}
+
+function openForm(tier) {
+  editing = tier;
+  clearFieldErrors(form);
+  byId("tier-form-title").textContent = tier ? `Edit ${tier.name}` : "Add tier";
+  form.elements.name.value = tier?.name ?? "";
+  form.elements.threshold.value = tier ? String(tier.threshold) : "";
+  form.elements.multiplier.value = tier ? plainDecimal(tier.multiplier) : "1";
+  form.elements.perks.value = tier?.perks ?? "";
+  form.elements.product_id.value = tier?.product_id ?? "";
+  byId("tier-preview").textContent = "";
+  form.hidden = false;
+  form.elements.name.focus();
+}
+
+const edit = (tier) => openForm(tier);
+
+async function remove(tier) {
+  const { ok, data, status } = await api(`/api/tiers/${tier.id}`, { method: "DELETE" });
+  if (!ok) {
+    if (status !== 401) showBanner("critical", "The tier was not removed", data?.error ?? `HTTP ${status}`);
+    return;
+  }
+  toast(`${tier.name} removed; its members move at the next check`);
+  await load();
+}
+
+function typed() {
+  const tier = { name: form.elements.name.value, threshold: form.elements.threshold.value.trim(),
+    multiplier: form.elements.multiplier.value.trim() || "1", perks: form.elements.perks.value };
+  const product = form.elements.product_id.value.trim();
+  tier.product_id = product === "" ? null : product;
+  if (/^\d{1,15}$/.test(tier.threshold) && state.tier_basis === "points_earned") tier.threshold = Number(tier.threshold);
+  return tier;
+}
+
+/** While a threshold is typed: how many members it would hold today, beside the other tiers. */
+function previewTyped() {
+  clearTimeout(previewTimer);
+  const threshold = typed().threshold;
+  const others = state.tiers.filter((t) => t.id !== editing?.id).map((t) => t.threshold);
+  if (threshold === "" || others.map(String).includes(String(threshold))) {
+    byId("tier-preview").textContent = "";
+    return;
+  }
+  previewTimer = setTimeout(async () => {
+    const members = await spread([...others, threshold]);
+    if (!members || String(typed().threshold) !== String(threshold)) return;
+    const count = members.counts.get(String(threshold));
+    byId("tier-preview").textContent = count === undefined ? ""
+      : `${formatPoints(count)} member${count === 1 ? "" : "s"} would be in this tier today.`;
+  }, PREVIEW_DELAY_MS);
+}
+
+async function saveTier() {
+  clearFieldErrors(form);
+  const path = editing ? `/api/tiers/${editing.id}` : "/api/tiers";
+  const { ok, status, data } = await api(path, { method: editing ? "PATCH" : "POST", body: typed() });
+  if (ok) {
+    toast(editing ? "Tier saved" : "Tier added");
+    form.hidden = true;
+    await load();
+    return;
+  }
+  if (status === 422) {
+    showFieldErrors(form, data.fields);
+    const other = otherErrors(form, data.fields);
+    if (other) showBanner("critical", "The tier was not saved", other);
+  } else if (status !== 401) {
+    showBanner("critical", "The tier was not saved", data?.error ?? `HTTP ${status}`);
+  }
+  toast("Tier not saved", { error: true });
+}
+
+async function saveQualification() {
+  clearFieldErrors(qualification);
+  const body = { tier_basis: qualification.elements.tier_basis.value, tier_window: qualification.elements.tier_window.value };
+  const { ok, status, data } = await api("/api/program", { method: "PATCH", body });
+  if (!ok) {
+    if (status === 422) showFieldErrors(qualification, data.fields);
+    toast("Qualification not saved", { error: true });
+    return;
+  }
+  toast("Qualification saved; members move at the next check");
+  await load();
+}
+
+qualification.addEventListener("change", () => {
+  byId("save-qualification").disabled = qualification.elements.tier_basis.value === state.tier_basis
+    && qualification.elements.tier_window.value === state.tier_window;
+});
+qualification.addEventListener("submit", (event) => {
+  event.preventDefault();
+  saveQualification();
+});
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  saveTier();
+});
+form.elements.threshold.addEventListener("input", previewTyped);
+byId("add-tier").addEventListener("click", () => openForm(null));
+byId("cancel-tier").addEventListener("click", () => {
+  form.hidden = true;
+  clearFieldErrors(form);
+});
+
+load();

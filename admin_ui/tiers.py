@@ -1,0 +1,64 @@
+"""The admin API for VIP tiers (`/api/tiers`): authorise, call one service, shape the answer."""
+from flask import Blueprint, g, jsonify
+
+from admin_ui.api import error, json_body
+from admin_ui.auth import committing
+from plugin.db import request_session
+from plugin.loyalty.fields import InvalidFields
+from plugin.loyalty.tiers.catalog import create_tier, delete_tier, find_tier, list_tiers, tier_json, update_tier
+from plugin.loyalty.tiers.views import preview_tiers
+
+bp = Blueprint("tiers_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
+
+
+@bp.get("/tiers")
+def tiers():
+    basis = g.shop.program.tier_basis
+    return jsonify(tiers=[tier_json(t, basis) for t in list_tiers(request_session(), g.shop.id)],
+                   tier_basis=basis, tier_window=g.shop.program.tier_window)
+
+
+@bp.post("/tiers")
+@committing
+def add_tier():
+    try:
+        tier = create_tier(request_session(), g.shop.program, json_body())
+    except InvalidFields as invalid:
+        request_session().rollback()
+        return error(422, "invalid tier", fields=invalid.fields)
+    return jsonify(tier_json(tier, g.shop.program.tier_basis)), 201
+
+
+@bp.post("/tiers/preview")
+def preview():
+    """How many of today's members would land in each tier under the thresholds sent (the
+    saved ones when the body is empty); nothing is saved."""
+    try:
+        return jsonify(preview_tiers(request_session(), g.shop.program, json_body()))
+    except InvalidFields as invalid:
+        return error(422, "invalid preview", fields=invalid.fields)
+
+
+@bp.patch("/tiers/<tier_id>")
+@committing
+def change_tier(tier_id: str):
+    tier = find_tier(request_session(), g.shop.id, tier_id)
+    if tier is None:
+        return error(404, "no such tier in this shop")
+    try:
+        update_tier(request_session(), g.shop.program, tier, json_body())
+    except InvalidFields as invalid:
+        request_session().rollback()
+        return error(422, "invalid tier", fields=invalid.fields)
+    return jsonify(tier_json(tier, g.shop.program.tier_basis))
+
+
+@bp.delete("/tiers/<tier_id>")
+@committing
+def remove_tier(tier_id: str):
+    """The tier stops earning and being listed; the next tick moves the members who hold it."""
+    tier = find_tier(request_session(), g.shop.id, tier_id)
+    if tier is None:
+        return error(404, "no such tier in this shop")
+    delete_tier(request_session(), tier)
+    return jsonify(tier_json(tier, g.shop.program.tier_basis))

@@ -1,0 +1,179 @@
+"""Tiers as a batch of paid orders is priced and awarded (SPEC "Tiers": promotion on the spot).
+
+Before pricing, `OrderTiers.load` reads the batch's members' figures; then, member by member
+in arrival order, each order is priced at the multiplier of the tier its member holds
+before it (`multiplier`), and counted (`count`), which may promote the member for their
+next order: the crossing order earns at the old multiplier, a later order of the same
+batch at the new one. A paid-membership product does the same for 12 months from the
+order. After the award, `promote` writes the promotions (never a demotion: only `tick`
+demotes). Everything is reckoned at each order's business time, so replaying old orders
+gives the tiers of their time. An order whose refund arrived before it is counted whole
+here; the next tick corrects the member's tier from the exact figures.
+"""
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
+
+from plugin.db import insert_for, utcnow
+from plugin.loyalty.earning.engine import Award
+from plugin.loyalty.earning.rules import OrderFacts, ProgramRules, order_counts
+from plugin.loyalty.tiers.catalog import load_ladder
+from plugin.loyalty.tiers.ladder import Ladder, micros
+from plugin.loyalty.tiers.standing import Move, move_members
+from plugin.loyalty.tiers.totals import TOTALS, business_day
+from plugin.models import Member, OrderRecord, Program
+
+MEMBERS = Member.__table__
+ORDERS = OrderRecord.__table__
+PAID_MEMBERSHIP = timedelta(days=365)
+
+
+@dataclass
+class Standing:
+    """One member's figures and tier as the batch goes along."""
+
+    tier_id: int | None
+    paid_tier_id: int | None = None
+    paid_until: datetime | None = None
+    rows: dict = field(default_factory=lambda: defaultdict(int))  # (grain, starts_on) -> units
+    # (tier id, business time of the crossing order) for each promotion in the batch, in order:
+    # each is its own move and event, so how orders fall into batches changes nothing.
+    steps: list = field(default_factory=list)
+    paid_bought: bool = False
+
+
+def _lock_members(session: Session, shop_id: int, customers: list[int]) -> None:
+    """Create the batch's members (no points) so that `_read` can lock them all: a batch's
+    multipliers depend on its members' earlier orders, so a second worker's batch for the
+    same member must wait for this one's commit rather than price from what it read before
+    (PostgreSQL; SQLite runs one writer at a time anyway). Customer-id order, as the ledger's
+    own upsert locks them, so two batches cannot deadlock on the members they share."""
+    if customers:
+        session.execute(insert_for(session, MEMBERS).on_conflict_do_nothing().returning(MEMBERS.c.id),
+                        [dict(shop_id=shop_id, customer_id=c, balance=0, lifetime_earned=0) for c in customers]).all()
+
+
+class OrderTiers:
+    def __init__(self, ladder: Ladder, window: str, zone, rules: ProgramRules, done: set[int]):
+        self.ladder, self.window, self.zone, self.rules, self.done = ladder, window, zone, rules, done
+        self.standings: dict[int, Standing] = {}
+
+    @classmethod
+    def load(cls, session: Session, shop, orders: list[OrderFacts]) -> "OrderTiers | None":
+        """The batch's members as they stand; None when the shop has no tiers (nothing to do)."""
+        program = session.get(Program, shop.id)
+        ladder = load_ladder(session, shop.id, program.tier_basis)
+        if not ladder.by_id:  # (a deleted tier still multiplies for its members until the tick)
+            return None
+        customers = sorted({o.customer_id for o in orders if o.customer_id is not None})
+        _lock_members(session, shop.id, customers)
+        done = set(session.scalars(select(ORDERS.c.order_id).where(
+            ORDERS.c.shop_id == shop.id, ORDERS.c.order_id.in_([o.order_id for o in orders]),
+            ORDERS.c.earned_points.is_not(None))))
+        tiers = cls(ladder, program.tier_window, shop.zone, shop.rules, done)
+        earliest = min((tiers._moment(o) for o in orders), default=utcnow())
+        tiers._read(session, shop.id, customers, program.tier_basis, business_day(earliest, tiers.zone))
+        return tiers
+
+    def _read(self, session: Session, shop_id: int, customers: list[int], basis: str, earliest: date) -> None:
+        members = session.execute(select(MEMBERS.c.id, MEMBERS.c.customer_id, MEMBERS.c.tier_id,
+                                         MEMBERS.c.paid_tier_id, MEMBERS.c.paid_until).where(
+            MEMBERS.c.shop_id == shop_id, MEMBERS.c.customer_id.in_(customers))
+            .order_by(MEMBERS.c.customer_id).with_for_update()).all()
+        self.standings = {c: Standing(None) for c in customers}
+        by_member = {}
+        for m in members:
+            self.standings[m.customer_id] = Standing(m.tier_id, m.paid_tier_id, m.paid_until)
+            by_member[m.id] = self.standings[m.customer_id]
+        column = TOTALS.c.points if basis == "points_earned" else TOTALS.c.amount_micros
+        grain = "day" if self.window == "rolling_12_months" else "year"
+        query = select(TOTALS.c.member_id, TOTALS.c.starts_on, column.label("units")).where(
+            TOTALS.c.member_id.in_(list(by_member)), TOTALS.c.grain == grain)
+        if grain == "day":  # a rolling window of this batch reaches 365 days before its earliest order
+            query = query.where(TOTALS.c.starts_on > earliest - timedelta(days=365))
+        for row in session.execute(query):
+            by_member[row.member_id].rows[(grain, row.starts_on)] += row.units
+
+    def multiplier(self, order: OrderFacts) -> Decimal:
+        standing = self.standings.get(order.customer_id)
+        return self.ladder.multiplier(standing.tier_id) if standing else Decimal(1)
+
+    def label(self, order: OrderFacts) -> str:
+        standing = self.standings.get(order.customer_id)
+        name = self.ladder.name(standing.tier_id) if standing else None
+        return f"{name} tier" if name else "Tier multiplier"
+
+    def count(self, order: OrderFacts, priced: Award) -> None:
+        """Add a priced order to its member's figures and promote them for what follows."""
+        if order.order_id in self.done or order.customer_id is None or not order_counts(order, self.rules):
+            return
+        self.done.add(order.order_id)
+        standing = self.standings[order.customer_id]
+        moment = self._moment(order)
+        day = order.business_day or business_day(moment, self.zone)
+        units = priced.points if self.ladder.basis == "points_earned" else micros(priced.eligible)
+        standing.rows[("year", date(day.year, 1, 1))] += units
+        standing.rows[("day", day)] += units
+        self._buy_membership(standing, order, moment)
+        reached = self.ladder.standing(self._qualifying(standing, day), standing.paid_tier_id, standing.paid_until,
+                                       moment)
+        best = self.ladder.higher(standing.tier_id, reached)
+        if best != standing.tier_id:
+            standing.tier_id = best
+            standing.steps.append((best, moment))
+
+    @staticmethod
+    def _moment(order: OrderFacts) -> datetime:
+        return order.business_time or order.paid_at or utcnow()
+
+    def _buy_membership(self, standing: Standing, order: OrderFacts, moment: datetime) -> None:
+        """A paid-membership product: its tier for 12 months from the order, unless a higher
+        paid tier is still running; buying the same tier again runs 12 months from the new order."""
+        bought = self.ladder.paid_tier_for({line.product_id for line in order.lines})
+        if bought is None:
+            return
+        running = standing.paid_until is not None and standing.paid_until > moment
+        if running and self.ladder.rank(standing.paid_tier_id) > self.ladder.rank(bought.id):
+            return
+        until = moment + PAID_MEMBERSHIP
+        if running and standing.paid_tier_id == bought.id:
+            until = max(until, standing.paid_until)
+        standing.paid_tier_id, standing.paid_until, standing.paid_bought = bought.id, until, True
+
+    def _qualifying(self, standing: Standing, today: date) -> int:
+        rows = standing.rows
+        if self.window == "lifetime":
+            return sum(units for (grain, _), units in rows.items() if grain == "year")
+        if self.window == "calendar_year":
+            return max(rows.get(("year", date(today.year, 1, 1)), 0), rows.get(("year", date(today.year - 1, 1, 1)), 0))
+        start = today - timedelta(days=365)
+        return sum(units for (grain, day), units in rows.items() if grain == "day" and start < day <= today)
+
+    def promote(self, session: Session, shop_id: int) -> int:
+        """Write the batch's promotions and paid memberships; returns how many members moved."""
+        customers = [c for c, s in self.standings.items() if s.steps or s.paid_bought]
+        if not customers:
+            return 0
+        members = session.execute(select(MEMBERS.c.id, MEMBERS.c.customer_id, MEMBERS.c.tier_id,
+                                         MEMBERS.c.tier_changes).where(
+            MEMBERS.c.shop_id == shop_id, MEMBERS.c.customer_id.in_(customers))).all()
+        paid = [dict(m_id=m.id, tier=self.standings[m.customer_id].paid_tier_id,
+                     until=self.standings[m.customer_id].paid_until)
+                for m in members if self.standings[m.customer_id].paid_bought]
+        if paid:
+            session.execute(update(MEMBERS).where(MEMBERS.c.id == bindparam("m_id"))
+                            .values(paid_tier_id=bindparam("tier"), paid_until=bindparam("until")), paid)
+        moves = []
+        for m in members:
+            held, changes = m.tier_id, m.tier_changes
+            # Only promotions: the member may have moved since it was read (a tick), and
+            # nothing here ever takes a member down.
+            for tier_id, at in self.standings[m.customer_id].steps:
+                if self.ladder.rank(tier_id) > self.ladder.rank(held):
+                    moves.append(Move(m.id, m.customer_id, changes, held, tier_id, at))
+                    held, changes = tier_id, changes + 1
+        return move_members(session, shop_id, self.ladder, moves)
