@@ -21,6 +21,10 @@ from plugin.loyalty.shops import is_shop_domain
 from plugin.loyalty.tick import TickRunning, run_tick
 from plugin.loyalty.tiers.totals import verify_totals
 from plugin.queue import EVENTS, PLATFORM, WEBHOOKS, queue, redis_connection
+
+# Every queue a worker takes by default, most urgent first: points before platform calls
+# before member events.
+QUEUES = [WEBHOOKS, PLATFORM, EVENTS]
 from plugin.replay import HttpSender, InProcessSender, load_recordings, replay
 from plugin.schedule import start_heartbeat, start_sweeper, sweep_once
 from plugin.shopify.session_tokens import issue
@@ -42,8 +46,15 @@ def db_upgrade():
 @click.command("worker")
 @with_appcontext
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
-def worker(burst: bool):
-    """Run an RQ worker for the webhook queue, with the sweeper alongside."""
+@click.option("--queues", "names", default=",".join(QUEUES), show_default=True,
+              help="Queues to take, in priority order; e.g. a worker of its own for `events`, so a slow "
+                   "receiver of member events never holds a worker that webhooks wait for.")
+def worker(burst: bool, names: str):
+    """Run an RQ worker (webhooks, platform calls, member events), with the sweeper alongside."""
+    chosen = [name.strip() for name in names.split(",") if name.strip()]
+    unknown = sorted(set(chosen) - set(QUEUES))
+    if not chosen or unknown:
+        raise click.BadParameter(f"must name queues among {', '.join(QUEUES)}", param_hint="--queues")
     connection = redis_connection(for_worker=True)
     if connection is None:
         raise click.ClickException("REDIS_URL is not set: jobs run in-process, no worker is needed")
@@ -54,7 +65,7 @@ def worker(burst: bool):
     # Close what the sweep opened before RQ forks its scheduler: a child must not share them.
     engine().dispose()
     try:
-        work_through_outages(connection, burst)
+        work_through_outages(connection, burst, chosen)
     finally:
         stop.set()
 
@@ -73,7 +84,7 @@ class Worker(SimpleWorker):
         super().request_stop(signum, frame)
 
 
-def work_through_outages(connection, burst: bool) -> None:
+def work_through_outages(connection, burst: bool, names: list[str] = QUEUES) -> None:
     """Run the RQ worker; when it quits because Redis went away, start it again with backoff.
 
     RQ's work loop quits on a Redis error (even one from reporting a finished job), which
@@ -84,8 +95,7 @@ def work_through_outages(connection, burst: bool) -> None:
         started = time.monotonic()
         try:
             # Made anew each time: RQ's constructor already talks to Redis.
-            rq_worker = Worker([queue(WEBHOOKS, connection), queue(PLATFORM, connection), queue(EVENTS, connection)],
-                               connection=connection)
+            rq_worker = Worker([queue(name, connection) for name in names], connection=connection)
             rq_worker.work(burst=burst, with_scheduler=not burst,
                            logging_level=os.environ.get("LOG_LEVEL", "INFO"))
         except RedisError as error:  # at start, or in a teardown that could not reach Redis either

@@ -163,3 +163,9 @@ def test_verify_ledger_reports_pending_points_that_their_lots_do_not_hold(app, c
     db.commit()
     result = runner.invoke(args=["verify-ledger"])
     assert result.exit_code == 1 and "pending 25 but pending lots hold 30" in result.output
+
+
+@pytest.mark.parametrize("queues", ["bogus", "webhooks,bogus", ","])
+def test_a_worker_asked_for_an_unknown_queue_refuses_to_start(app, queues):
+    result = app.test_cli_runner().invoke(args=["worker", "--queues", queues])
+    assert result.exit_code == 2 and "must name queues among webhooks, platform, events" in result.output
