@@ -96,10 +96,16 @@ def read_member(customer_id: str):
         return error(404, "no such member in this shop")
     entries = recent_entries(request_session(), member)
     redemptions = recent_redemptions(request_session(), member.id)
-    expiry = next_expiry(request_session(), g.shop.program, member, business_zone(g.shop.iana_timezone))
-    tiers = member_tiers(request_session(), g.shop.id, [member])[member.id]
-    return jsonify({**member_summary(member), **tiers, "next_expiry": expiry, "ledger": [entry_json(e) for e in entries],
+    return jsonify({**member_fields(member), "ledger": [entry_json(e) for e in entries],
                     "redemptions": [redemption_json(r) for r in redemptions]})
+
+
+def member_fields(member) -> dict:
+    """A member as every `/api/members/<id>` answer shows it: profile and points, tier and
+    progress, and the next expiry."""
+    session = request_session()
+    return {**member_summary(member), **member_tiers(session, g.shop.id, [member])[member.id],
+            "next_expiry": next_expiry(session, g.shop.program, member, business_zone(g.shop.iana_timezone))}
 
 
 @bp.post("/members/<customer_id>/adjustments")
@@ -114,4 +120,4 @@ def adjust_member(customer_id: str):
         return error(422, "invalid adjustment", fields=invalid.fields)
     adjust_points(request_session(), g.shop.id, member.id, points, reason)
     request_session().refresh(member)
-    return jsonify({**member_summary(member), "ledger": [entry_json(e) for e in recent_entries(request_session(), member)]}), 201
+    return jsonify({**member_fields(member), "ledger": [entry_json(e) for e in recent_entries(request_session(), member)]}), 201

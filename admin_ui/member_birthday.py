@@ -1,12 +1,11 @@
 """`PATCH /api/members/<customer_id>`: the merchant changes a member's birthday (SPEC "Birthdays")."""
 from flask import Blueprint, jsonify
 
-from admin_ui.api import error, find_member, json_body
+from admin_ui.api import error, find_member, json_body, member_fields
 from admin_ui.auth import committing
 from plugin.db import request_session, utcnow
 from plugin.loyalty.birthdays import parse_birthday, set_birthday
 from plugin.loyalty.fields import InvalidFields, parse_each
-from plugin.loyalty.members import member_summary
 
 bp = Blueprint("member_birthday_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
 
@@ -29,4 +28,4 @@ def change_member(customer_id: str):
         return error(422, "invalid member fields", fields=errors)
     if "birthday" in values:
         set_birthday(request_session(), member, values["birthday"], utcnow())
-    return jsonify(member_summary(member))
+    return jsonify(member_fields(member))

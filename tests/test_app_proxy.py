@@ -28,14 +28,16 @@ def paid(client, settle):
 def test_a_signed_request_gets_the_logged_in_shoppers_points(client, paid):
     response = client.get(proxy_url(customer_id="7001"))
     assert response.status_code == 200
-    assert response.get_json() == {"logged_in": True, "customer_id": "7001", "balance": 42, "lifetime_earned": 42}
+    assert response.get_json() == {"logged_in": True, "customer_id": "7001", "balance": 42, "pending": 0,
+                                   "lifetime_earned": 42, "tier": None}
     assert response.headers["Cache-Control"] == "private, no-store"
 
 
 def test_a_logged_in_shopper_who_is_not_a_member_yet_has_zero(client, db, paid):
     before = table_counts(db)
     response = client.get(proxy_url(customer_id="8888"))
-    assert response.get_json() == {"logged_in": True, "customer_id": "8888", "balance": 0, "lifetime_earned": 0}
+    assert response.get_json() == {"logged_in": True, "customer_id": "8888", "balance": 0, "pending": 0,
+                                   "lifetime_earned": 0, "tier": None}
     assert table_counts(db) == before  # shopper traffic creates nobody
 
 

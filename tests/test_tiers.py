@@ -308,6 +308,22 @@ def test_the_storefront_page_says_the_tier_and_how_far_the_next_one_is(client, s
     page = client.get(proxy_url("/proxy/")).get_data(as_text=True)
     assert "Your tier: <strong>Silver</strong> (Free shipping)." in page
     assert "120 points to Gold." in page
+    assert client.get(proxy_url()).get_json()["tier"] == {"name": "Silver", "multiplier": "2"}
+
+
+def test_every_member_answer_and_the_data_export_carry_the_tier(client, send, ladder):
+    send("orders/paid", paid("180.00", "2026-02-01T10:00:00Z"))
+    adjusted = client.post("/api/members/7001/adjustments", json={"points": 5, "reason": "thanks"}, headers=auth())
+    assert adjusted.status_code == 201 and adjusted.get_json()["tier"]["name"] == "Silver"
+    birthday = client.patch("/api/members/7001", json={"birthday": "05-01"}, headers=auth())
+    assert birthday.status_code == 200 and birthday.get_json()["tier"]["name"] == "Silver"
+    assert birthday.get_json()["tier_progress"]["next_tier"]["name"] == "Gold"
+    send("customers/data_request", {"shop_id": 1, "shop_domain": SHOP, "orders_requested": [],
+                                    "customer": {"id": 7001, "email": "ada@example.com"},
+                                    "data_request": {"id": 9001}})
+    [listed] = client.get("/api/data-requests", headers=auth()).get_json()["data_requests"]
+    exported = client.get(f"/api/data-requests/{listed['id']}", headers=auth()).get_json()["export"]
+    assert exported["member"]["tier"]["name"] == "Silver"
 
 
 def test_a_refund_and_a_cancellation_that_arrive_before_their_orders_leave_exact_figures(app, client, send, ladder):

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from plugin.db import insert_for, utcnow
 from plugin.loyalty.members import entry_json, get_member, member_summary
 from plugin.loyalty.redemptions import redemption_json
+from plugin.loyalty.tiers.views import member_tiers
 from plugin.models import (
     DataRequest,
     EventStatus,
@@ -82,7 +83,7 @@ def customer_export(session: Session, shop_id: int, shop_domain: str, customer_i
         "shop": shop_domain,
         "customer_id": str(customer_id),
         "generated_at": utcnow().isoformat(),
-        "member": None if member is None else _member_json(member),
+        "member": None if member is None else _member_json(session, member),
         "ledger": [entry_json(entry) for entry in entries],
         "orders": [_order_json(order) for order in orders],
         "refunds": [_refund_json(refund) for refund in refunds],
@@ -101,8 +102,9 @@ def _customer_orders(session: Session, shop_id: int, customer_id: int, requested
                                 .order_by(OrderRecord.id)))
 
 
-def _member_json(member: Member) -> dict:
-    return {**member_summary(member), "profile_updated_at": _iso(member.profile_updated_at),
+def _member_json(session: Session, member: Member) -> dict:
+    return {**member_summary(member), **member_tiers(session, member.shop_id, [member])[member.id],
+            "profile_updated_at": _iso(member.profile_updated_at),
             "redacted_at": _iso(member.redacted_at)}
 
 

@@ -29,7 +29,7 @@ from plugin.loyalty.members import get_member
 from plugin.loyalty.redemptions import RedemptionRefused, issue_code_in_request, recent_redemptions, redeem_reward
 from plugin.loyalty.rewards import list_rewards
 from plugin.loyalty.shops import business_zone, find_shop, is_shop_domain
-from plugin.loyalty.tiers.views import storefront_tier
+from plugin.loyalty.tiers.views import member_tiers, storefront_tier
 from plugin.models import Shop
 from plugin.shopify.tokens import has_usable_token
 from plugin.storefront import page as storefront
@@ -87,11 +87,14 @@ def member_json():
         return jsonify(logged_in=False)
     shop = find_shop(request_session(), g.proxy_shop)
     member = None if shop is None else get_member(request_session(), shop.id, g.proxy_customer_id)
+    tier = None if member is None else member_tiers(request_session(), shop.id, [member])[member.id]["tier"]
     return jsonify(
         logged_in=True,
         customer_id=str(g.proxy_customer_id),
         balance=0 if member is None else member.balance,
+        pending=0 if member is None else member.pending,
         lifetime_earned=0 if member is None else member.lifetime_earned,
+        tier=None if tier is None else {"name": tier["name"], "multiplier": tier["multiplier"]},
     )
 
 
