@@ -2,6 +2,8 @@
 
 Every example states the member's balance (spendable) and pending points after each step,
 and ends with `verify-ledger`. Shops here have no time zone yet, so business dates are UTC.
+Fixed dates lie in the future (2028 on): on PostgreSQL the real workers run the scheduled
+tick at today's time, which must find nothing of these examples due.
 """
 from datetime import timedelta
 
@@ -110,20 +112,20 @@ def test_a_cancellation_that_arrives_before_its_pending_order_leaves_nothing_pen
 
 def test_fifo_a_lot_expires_on_its_exact_date_and_a_second_tick_changes_nothing(app, client, send, installed):
     program(client, expiry_policy="fifo", expiry_months=1, expiry_reminder_days=0)
-    paid(send, "2026-03-31T12:00:00Z", "120.00")   # 31 March + 1 month: 30 April
-    paid(send, "2026-04-10T08:00:00Z", "30.00")    # expires 10 May
+    paid(send, "2030-03-31T12:00:00Z", "120.00")   # 31 March + 1 month: 30 April
+    paid(send, "2030-04-10T08:00:00Z", "30.00")    # expires 10 May
     assert points(client) == (150, 0)
-    tick(app, "2026-04-29T23:59:59Z")
+    tick(app, "2030-04-29T23:59:59Z")
     assert points(client) == (150, 0)
-    assert "points_expired 1" in tick(app, "2026-04-30T00:00:00Z")
+    assert "points_expired 1" in tick(app, "2030-04-30T00:00:00Z")
     assert points(client) == (30, 0)
     entry = member(client)["ledger"][0]
     assert entry["kind"] == "expiry" and entry["delta"] == -120
-    assert entry["reason"] == "120 points earned in March 2026 expired"
-    assert "points_expired 0" in tick(app, "2026-04-30T00:00:00Z")
+    assert entry["reason"] == "120 points earned in March 2030 expired"
+    assert "points_expired 0" in tick(app, "2030-04-30T00:00:00Z")
     assert points(client) == (30, 0)
-    assert member(client)["next_expiry"] == {"points": 30, "expires_at": "2026-05-10"}
-    tick(app, "2026-05-10T00:00:00Z")
+    assert member(client)["next_expiry"] == {"points": 30, "expires_at": "2030-05-10"}
+    tick(app, "2030-05-10T00:00:00Z")
     assert points(client) == (0, 0) and member(client)["next_expiry"] is None
     assert [e["data"] for e in events(client, "points_expired")] == [{"points": 30}, {"points": 120}]
     verify(app)
@@ -131,14 +133,14 @@ def test_fifo_a_lot_expires_on_its_exact_date_and_a_second_tick_changes_nothing(
 
 def test_fifo_spending_uses_the_oldest_lot_first(app, client, send, platform):
     program(client, expiry_policy="fifo", expiry_months=12, expiry_reminder_days=0)
-    paid(send, "2025-01-15T10:00:00Z", "100.00")   # lot A, expires 2026-01-15
-    paid(send, "2025-06-15T10:00:00Z", "200.00")   # lot B, expires 2026-06-15
+    paid(send, "2029-01-15T10:00:00Z", "100.00")   # lot A, expires 2030-01-15
+    paid(send, "2029-06-15T10:00:00Z", "200.00")   # lot B, expires 2030-06-15
     platform.post(GRAPHQL, json=created())
     assert redeem(client, reward_id(client, points_cost=150)).status_code == 201
     assert points(client) == (150, 0)  # A gave 100, B 50
-    tick(app, "2026-01-15T00:00:00Z")
+    tick(app, "2030-01-15T00:00:00Z")
     assert points(client) == (150, 0)  # A was spent: nothing of it is left to expire
-    tick(app, "2026-06-15T00:00:00Z")
+    tick(app, "2030-06-15T00:00:00Z")
     assert points(client) == (0, 0)    # what was left of B
     assert member(client)["ledger"][0]["delta"] == -150
     verify(app)
@@ -146,15 +148,15 @@ def test_fifo_spending_uses_the_oldest_lot_first(app, client, send, platform):
 
 def test_fifo_a_refund_of_a_two_year_old_order_takes_only_what_did_not_expire(app, client, send, installed):
     program(client, expiry_policy="fifo", expiry_months=12, expiry_reminder_days=0)
-    old = paid(send, "2024-10-01T10:00:00Z", "100.00")
-    recent = paid(send, "2026-10-01T10:00:00Z", "50.00")
-    tick(app, "2026-11-01T00:00:00Z")
-    assert points(client) == (50, 0)   # the 2024 order's points expired in October 2025
+    old = paid(send, "2028-10-01T10:00:00Z", "100.00")
+    recent = paid(send, "2030-10-01T10:00:00Z", "50.00")
+    tick(app, "2030-11-01T00:00:00Z")
+    assert points(client) == (50, 0)   # the 2028 order's points expired in October 2029
     send("refunds/create", refund(old["id"], "100.00"))
     assert points(client) == (50, 0)   # its points are gone already: the refund takes nothing more
     send("refunds/create", refund(recent["id"], "20.00"))
     assert points(client) == (30, 0)   # a refund takes its own order's points
-    tick(app, "2027-10-01T00:00:00Z")
+    tick(app, "2031-10-01T00:00:00Z")
     assert points(client) == (0, 0)
     verify(app)
 
@@ -178,15 +180,15 @@ def test_fifo_a_code_that_expires_unused_returns_points_to_the_lots_it_used(app,
 
 def test_fifo_reminders_are_recorded_once_per_member_and_expiry_date(app, client, send, installed):
     program(client, expiry_policy="fifo", expiry_months=12, expiry_reminder_days=14)
-    paid(send, "2026-03-10T10:00:00Z", "100.00")   # expires 2027-03-10
-    tick(app, "2027-02-23T12:00:00Z")
+    paid(send, "2030-03-10T10:00:00Z", "100.00")   # expires 2031-03-10
+    tick(app, "2031-02-23T12:00:00Z")
     assert events(client, "points_expiring") == []
-    assert "expiry_reminders 1" in tick(app, "2027-02-24T00:00:00Z")
-    assert "expiry_reminders 0" in tick(app, "2027-02-24T06:00:00Z")
-    assert "expiry_reminders 0" in tick(app, "2027-03-01T06:00:00Z")
+    assert "expiry_reminders 1" in tick(app, "2031-02-24T00:00:00Z")
+    assert "expiry_reminders 0" in tick(app, "2031-02-24T06:00:00Z")
+    assert "expiry_reminders 0" in tick(app, "2031-03-01T06:00:00Z")
     [reminder] = events(client, "points_expiring")
-    assert reminder["data"] == {"points": 100, "expires_at": "2027-03-10"} and reminder["customer_id"] == "7001"
-    tick(app, "2027-03-10T00:00:00Z")
+    assert reminder["data"] == {"points": 100, "expires_at": "2031-03-10"} and reminder["customer_id"] == "7001"
+    tick(app, "2031-03-10T00:00:00Z")
     assert points(client) == (0, 0) and [e["data"] for e in events(client, "points_expired")] == [{"points": 100}]
 
 
@@ -213,15 +215,15 @@ def test_inactivity_expires_the_whole_balance_and_a_redemption_resets_the_clock(
 
 def test_inactivity_an_order_resets_the_clock_by_its_own_time(app, client, send, installed):
     program(client, expiry_policy="inactivity", expiry_months=6, expiry_reminder_days=10)
-    paid(send, "2025-01-05T10:00:00Z", "50.00")
-    paid(send, "2025-05-20T10:00:00Z", "10.00")   # activity: expiry moves to 2025-11-20
-    tick(app, "2025-07-05T00:00:00Z")
+    paid(send, "2029-01-05T10:00:00Z", "50.00")
+    paid(send, "2029-05-20T10:00:00Z", "10.00")   # activity: expiry moves to 2029-11-20
+    tick(app, "2029-07-05T00:00:00Z")
     assert points(client) == (60, 0)
-    assert "expiry_reminders 1" in tick(app, "2025-11-10T00:00:00Z")
-    assert events(client, "points_expiring")[0]["data"] == {"points": 60, "expires_at": "2025-11-20"}
-    tick(app, "2025-11-19T23:59:00Z")
+    assert "expiry_reminders 1" in tick(app, "2029-11-10T00:00:00Z")
+    assert events(client, "points_expiring")[0]["data"] == {"points": 60, "expires_at": "2029-11-20"}
+    tick(app, "2029-11-19T23:59:00Z")
     assert points(client) == (60, 0)
-    tick(app, "2025-11-20T00:00:00Z")
+    tick(app, "2029-11-20T00:00:00Z")
     assert points(client) == (0, 0)
     verify(app)
 
@@ -234,17 +236,17 @@ def test_a_tick_that_dies_in_the_middle_of_expiring_changes_nothing_and_the_next
 
     program(client, expiry_policy="fifo", expiry_months=1, expiry_reminder_days=0)
     for customer in (7001, 7002, 7003):
-        paid(send, "2026-01-10T10:00:00Z", "10.00", customer_id=customer)
+        paid(send, "2030-01-10T10:00:00Z", "10.00", customer_id=customer)
 
     def die(*args, **kwargs):
         raise RuntimeError("killed between the entries and the events")
 
     monkeypatch.setattr(lifecycle, "record_events", die)
-    result = app.test_cli_runner().invoke(args=["tick", "--now", "2026-03-01T00:00:00Z"])
+    result = app.test_cli_runner().invoke(args=["tick", "--now", "2030-03-01T00:00:00Z"])
     assert result.exit_code != 0
     assert [points(client, c) for c in (7001, 7002, 7003)] == [(10, 0)] * 3
     monkeypatch.undo()
-    assert "points_expired 3" in tick(app, "2026-03-01T00:00:00Z")
+    assert "points_expired 3" in tick(app, "2030-03-01T00:00:00Z")
     assert [points(client, c) for c in (7001, 7002, 7003)] == [(0, 0)] * 3
     assert len(events(client, "points_expired")) == 3
     verify(app)
@@ -256,8 +258,8 @@ def test_two_ticks_started_at_once_expire_points_once(app, client, send, install
 
     program(client, expiry_policy="fifo", expiry_months=1, expiry_reminder_days=0)
     for customer in range(7001, 7011):
-        paid(send, "2026-01-10T10:00:00Z", "10.00", customer_id=customer)
-    moment = utcnow().replace(year=2026, month=3, day=1)
+        paid(send, "2030-01-10T10:00:00Z", "10.00", customer_id=customer)
+    moment = utcnow().replace(year=2030, month=3, day=1)
 
     def one_tick(_):
         with app.app_context():
