@@ -60,6 +60,18 @@ def test_the_dashboard_fills_its_cards_from_the_stats_api(panel, client, settle)
     panel.screenshot("dashboard-figures")
 
 
+def test_the_loyalty_revenue_card_says_it_counts_orders_that_used_a_reward_code(panel, client, settle):
+    # A member's order without a code is not loyalty revenue (stats.py: orders that used a code
+    # this app issued); the card used to say "From orders by members" next to 0.00.
+    signed_webhook(client, "customers/create", customer(7001))
+    signed_webhook(client, "orders/paid", order(subtotal="40.00"))
+    settle()
+    panel.open("/", loaded="figures")
+    card = panel.page.locator('[data-stat="loyalty_revenue"]')
+    expect(card.locator("[data-value]")).to_have_text(re.compile(r"^\D*0\.00\D*$"))
+    expect(card.locator("[data-note]")).to_have_text("From orders that used a reward code")
+
+
 def test_the_dashboard_says_figures_are_unavailable_when_the_stats_api_fails(panel):
     panel.page.route("**/api/stats?**", lambda route: route.fulfill(status=500, json={"error": "boom"}))
     panel.open("/", loaded="unavailable")
