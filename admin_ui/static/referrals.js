@@ -18,11 +18,11 @@ function row(referral) {
     "data-panel-link": true }, referral.referrer_customer_id);
   return h("tr", { "data-referral-id": referral.id },
     h("td", { class: "date" }, formatDate(referral.created_at)),
-    h("td", {}, referrer),
+    h("td", { class: "id" }, referrer),
     h("td", {}, referral.friend_email),
     h("td", {}, h("code", {}, referral.code)),
     statusCell(referral),
-    h("td", {}, referral.order_id ?? "—"),
+    h("td", { class: "id" }, referral.order_id ?? "—"),
     h("td", { class: "num" }, formatPoints(referral.points)));
 }
 
