@@ -26,10 +26,16 @@ function row(referral) {
     h("td", { class: "num" }, formatPoints(referral.points)));
 }
 
+/** A decimal string as money, two places at least ("60" → "60.00"), without a float on the way. */
+function money(value) {
+  const [whole, fraction = ""] = String(value).split(".");
+  return `${whole}.${fraction.padEnd(2, "0")}`;
+}
+
 function showTotals(totals) {
   for (const [key, value] of Object.entries(totals)) {
     const slot = document.querySelector(`[data-total="${key}"] [data-value]`);
-    if (slot) slot.textContent = key === "revenue" ? `${value} ${currency}`.trim() : formatPoints(value);
+    if (slot) slot.textContent = key === "revenue" ? `${money(value)} ${currency}`.trim() : formatPoints(value);
   }
   byId("totals").setAttribute("aria-busy", "false");
 }

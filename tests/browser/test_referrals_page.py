@@ -49,7 +49,7 @@ def test_the_referrals_page_lists_referrals_with_reasons_and_totals(panel, clien
     expect(page.locator('[data-total="invited"] [data-value]')).to_have_text("3")
     expect(page.locator('[data-total="completed"] [data-value]')).to_have_text("1")
     expect(page.locator('[data-total="points_paid"] [data-value]')).to_have_text("50")
-    expect(page.locator('[data-total="revenue"] [data-value]')).to_contain_text("60")
+    expect(page.locator('[data-total="revenue"] [data-value]')).to_have_text(re.compile(r"^60\.00\b"))  # was "60"
     rejected = page.locator("tr", has_text="second-address@example.com")
     expect(rejected).to_contain_text("Rejected")
     expect(rejected).to_contain_text("the order was placed by the referrer (same customer)")
