@@ -107,14 +107,19 @@ def send_recordings():
 
 @bp.post("/orders/with-code")
 def use_code():
-    """A paid order by the code's customer that carries the code, as checkout would send it."""
+    """A paid order by the code's customer (a new customer for a welcome code) that carries the code,
+    as checkout would send it."""
     shop = dev_shop_domain()
     with transaction() as session:
         row = received.find_code(session, shop, request.form.get("code", ""), catalogue.PRODUCTS[2].price)
-    if row is None or row.customer_id is None:
+    if row is None:
         return redirect("/dev?notice=no-code", 303)
-    buyer = catalogue.customer(row.customer_id) or catalogue.DevCustomer(row.customer_id, "Customer",
-                                                                         str(row.customer_id))
+    if row.customer_id is None:
+        # A referral's welcome code is nobody's yet: the invited friend, a new customer, uses it.
+        buyer = samples.new_customer()
+    else:
+        buyer = catalogue.customer(row.customer_id) or catalogue.DevCustomer(row.customer_id, "Customer",
+                                                                             str(row.customer_id))
     recording = samples.order_with_code(shop, buyer, row.code, row.discount)
     answers = samples.send([recording])
     with transaction() as session:

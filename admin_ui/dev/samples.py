@@ -100,6 +100,12 @@ def _refund(order: dict) -> dict:
                                    "line_item": line}]}
 
 
+def new_customer() -> DevCustomer:
+    """A customer the store has not seen yet: a referred friend placing a first order."""
+    customer_id = _ids()
+    return DevCustomer(customer_id, f"Friend{customer_id % 1_000_000}", "Invited")
+
+
 def order_with_code(shop: str, customer: DevCustomer, code: str, discount: Decimal) -> Recording:
     """A paid order of a teapot that used `code`, its discount allocated to the line."""
     product = PRODUCTS[2]

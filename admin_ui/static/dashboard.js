@@ -68,7 +68,7 @@ function render(stats) {
   setCard("redemption_rate", percent(stats.redemption_rate), "Of points issued, share redeemed");
   const repeat = stats.repeat_purchase_rate || {};
   setCard("repeat_purchase_rate", percent(repeat.members), `Members; other customers ${percent(repeat.non_members)}`);
-  setCard("loyalty_revenue", money(stats.loyalty_revenue, currency), "From orders by members");
+  setCard("loyalty_revenue", money(stats.loyalty_revenue, currency), "From orders that used a reward code");
   const headline = byId("headline");
   headline.hidden = repeat.members == null || repeat.non_members == null;
   headline.textContent = `Members bought again at ${percent(repeat.members)}, other customers at ${percent(repeat.non_members)}.`;

@@ -3,7 +3,7 @@
 // it can be anything: only what the shop-scoped API answers for it is ever shown.
 import {
   api, badge, byId, clearBanners, clearFieldErrors, fillTable, formatDate, formatPoints, h, otherErrors,
-  showBanner, showFieldErrors, signedPoints, toast, wholeNumber,
+  plainDecimal, showBanner, showFieldErrors, signedPoints, toast, wholeNumber,
 } from "./panel.js";
 
 const customerId = document.body.dataset.customerId;
@@ -19,6 +19,9 @@ const ENTRY_KINDS = {
   redemption: "Reward redeemed",
   redemption_return: "Points returned",
   expiry: "Points expired",
+  referral: "Referral",
+  referral_reversal: "Referral reversed",
+  birthday_bonus: "Birthday bonus",
 };
 const CODE_TONES = { issued: "success", used: "", pending: "attention", expired: "", failed: "critical" };
 
@@ -33,10 +36,11 @@ function adminOrderUrl(orderId) {
 
 function source(entry) {
   const kind = ENTRY_KINDS[entry.kind] ?? entry.source?.type ?? entry.kind;
-  if (!entry.order_id) return [kind];
+  // A referral's source is the friend's order, which is not the member's own order_id.
+  const orderId = entry.order_id ?? (entry.source?.type === "order" ? entry.source.id : null);
+  if (!orderId) return [kind];
   // The admin is the top window; this page is only its iframe.
-  const link = h("a", { href: adminOrderUrl(entry.order_id), target: "_top", rel: "noopener" },
-    `Order ${entry.order_id}`);
+  const link = h("a", { href: adminOrderUrl(orderId), target: "_top", rel: "noopener" }, `Order ${orderId}`);
   return entry.kind === "order_award" ? [link] : [kind, " · ", link];
 }
 
@@ -76,9 +80,26 @@ function renderFigures(member) {
     byId("member-expiry").textContent = expiry
       ? `${formatPoints(expiry.points)} points expire on ${expiry.expires_at}` : "";
   }
-  byId("tier").textContent = member.tier ?? "No tier";
+  // An adjustment's answer says `tier: null` whatever the tier (no tier_progress): keep the one shown.
+  if ("tier_progress" in member) renderTier(member);
   byId("lifetime").textContent = formatPoints(member.lifetime_earned);
   fillTable(byId("ledger"), member.ledger.map(ledgerRow), byId("ledger-empty"));
+}
+
+/** The tier card: `tier` is null or {id, name, multiplier, since, paid_until}; the note says what
+ * it gives and, from `tier_progress`, how far the next tier is. */
+function renderTier(member) {
+  const { tier, tier_progress: progress } = member;
+  byId("tier").textContent = tier ? tier.name : "No tier";
+  const notes = [];
+  if (tier) notes.push(`× ${plainDecimal(tier.multiplier)} points since ${formatDate(tier.since, { time: false })}`);
+  if (tier?.paid_until) notes.push(`paid until ${formatDate(tier.paid_until, { time: false })}`);
+  if (progress?.next_tier) {
+    const remaining = progress.basis === "amount_spent" ? `${plainDecimal(progress.remaining)} to spend`
+      : `${formatPoints(progress.remaining)} points`;
+    notes.push(`${remaining} to ${progress.next_tier.name}`);
+  }
+  byId("tier-note").textContent = notes.join("; ");
 }
 
 function render(member) {

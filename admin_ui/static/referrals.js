@@ -18,18 +18,24 @@ function row(referral) {
     "data-panel-link": true }, referral.referrer_customer_id);
   return h("tr", { "data-referral-id": referral.id },
     h("td", { class: "date" }, formatDate(referral.created_at)),
-    h("td", {}, referrer),
+    h("td", { class: "id" }, referrer),
     h("td", {}, referral.friend_email),
     h("td", {}, h("code", {}, referral.code)),
     statusCell(referral),
-    h("td", {}, referral.order_id ?? "—"),
+    h("td", { class: "id" }, referral.order_id ?? "—"),
     h("td", { class: "num" }, formatPoints(referral.points)));
+}
+
+/** A decimal string as money, two places at least ("60" → "60.00"), without a float on the way. */
+function money(value) {
+  const [whole, fraction = ""] = String(value).split(".");
+  return `${whole}.${fraction.padEnd(2, "0")}`;
 }
 
 function showTotals(totals) {
   for (const [key, value] of Object.entries(totals)) {
     const slot = document.querySelector(`[data-total="${key}"] [data-value]`);
-    if (slot) slot.textContent = key === "revenue" ? `${value} ${currency}`.trim() : formatPoints(value);
+    if (slot) slot.textContent = key === "revenue" ? `${money(value)} ${currency}`.trim() : formatPoints(value);
   }
   byId("totals").setAttribute("aria-busy", "false");
 }

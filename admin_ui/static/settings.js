@@ -1,11 +1,14 @@
 // Program settings: GET and PATCH /api/program, a save bar while there are unsaved
 // changes, the API's 422 messages next to their fields, and a plain-words preview whose
 // points come from POST /api/program/preview: the server runs the rules that award orders,
-// so no earning arithmetic lives here to drift from them.
+// so no earning arithmetic lives here to drift from them. The save bar stands for the whole
+// page's form fields: it shows while this form or the "Referrals and birthdays" card has
+// unsaved changes, and its Save and Discard act on both (the tiers keep their own buttons).
 import {
   api, byId, clearBanners, clearFieldErrors, otherErrors, plainDecimal, showBanner, showFieldErrors, toast,
   wholeNumber,
 } from "./panel.js";
+import { discardReferrals, referralsChanged, saveReferrals } from "./settings_referrals.js";
 
 const form = byId("settings-form");
 const saveBar = byId("save-bar");
@@ -134,12 +137,28 @@ function preview() {
   if (waiting) previewTimer = setTimeout(() => askServer(question), PREVIEW_DELAY_MS);
 }
 
-function changed() {
-  preview();
-  saveBar.hidden = saved === null || JSON.stringify(values()) === JSON.stringify(asSaved(saved));
+function mainChanged() {
+  return saved !== null && JSON.stringify(values()) !== JSON.stringify(asSaved(saved));
 }
 
+function showSaveBar() {
+  saveBar.hidden = !(mainChanged() || referralsChanged());
+}
+
+function changed() {
+  preview();
+  showSaveBar();
+}
+
+/** Save this form (unless only the card changed), then the referrals card when it has changes
+ * too (its own PATCH, its own errors; after this form's, whose success clears the banners). */
 async function save() {
+  if (mainChanged() || !referralsChanged()) await saveMain();
+  if (referralsChanged()) await saveReferrals();
+  showSaveBar();
+}
+
+async function saveMain() {
   clearFieldErrors(form);
   const { ok, status, data } = await api("/api/program", { method: "PATCH", body: values() });
   if (ok) {
@@ -179,8 +198,10 @@ form.addEventListener("submit", (event) => {
   event.preventDefault();
   save();
 });
+document.addEventListener("loyalty:settings-changed", showSaveBar);
 byId("discard").addEventListener("click", () => {
   fill(saved);
+  discardReferrals();
   clearFieldErrors(form);
   clearBanners();
   changed();

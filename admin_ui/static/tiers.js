@@ -33,7 +33,8 @@ function row(tier, counts) {
 
 function show(counts = new Map(), below = null) {
   fillTable(byId("tiers"), state.tiers.map((tier) => row(tier, counts)), byId("tiers-empty"));
-  byId("tiers-below").textContent = below === null || !state.tiers.length ? "" : `Members in no tier today: ${formatPoints(below)}.`;
+  byId("tiers-below").textContent = below === null || !state.tiers.length ? ""
+    : `Qualifying for no tier today: ${formatPoints(below)}. Members move between tiers at the next scheduled check.`;
 }
 
 /** Members per threshold today, from the server; the thresholds sent, or the saved ones. */
@@ -118,7 +119,7 @@ async function saveTier() {
   const path = editing ? `/api/tiers/${editing.id}` : "/api/tiers";
   const { ok, status, data } = await api(path, { method: editing ? "PATCH" : "POST", body: typed() });
   if (ok) {
-    toast(editing ? "Tier saved" : "Tier added");
+    toast(`${editing ? "Tier saved" : "Tier added"}; members move at the next check`);
     form.hidden = true;
     await load();
     return;

@@ -97,3 +97,37 @@ def test_a_newcomer_tries_the_whole_app_from_dev(tab, dev_store):
     page.locator("#app-frame").screenshot(path=str(SCREENSHOTS / "dev-store-member.png"))
     assert dev_store.client().get(f"/api/members/{ADA}", headers=auth(DEV_SHOP)).get_json()["redemptions"][0][
         "status"] == "used"
+
+
+def test_a_friend_invited_by_a_members_link_uses_the_welcome_code_from_dev(tab, dev_store):
+    """A welcome code belongs to no customer yet: "Use it in an order" places the friend's first
+    order as a new customer, and the referral completes (it answered "No such discount code")."""
+    page = tab
+    page.goto(f"{dev_store.url}/dev")
+    open_admin(page)
+    page.get_by_role("link", name="Back to the development store").click()
+    page.locator("#count").fill("5")
+    page.locator("#send-orders").click()
+    client = dev_store.client()
+    rewards = client.get("/api/rewards", headers=auth(DEV_SHOP)).get_json()["rewards"]
+    five_off = next(reward["id"] for reward in rewards if reward["kind"] == "amount_off")
+    client.patch("/api/program", json={"referral_points": 50, "referral_reward_id": five_off}, headers=auth(DEV_SHOP))
+
+    page.locator("#customer_id").select_option(str(ADA))
+    page.locator("#open-storefront").click()
+    link = page.locator("#referral-link").input_value()
+    assert link.startswith(f"https://{DEV_SHOP}/apps/loyalty/r/")
+    page.goto(f"{dev_store.url}/apps/loyalty/r/{link.rsplit('/', 1)[1]}")  # the store's proxy, played here
+    page.locator("#email").fill("new.friend@example.org")
+    page.get_by_role("button", name="Get my code").click()
+    code = page.locator("code").first.text_content()
+
+    page.goto(f"{dev_store.url}/dev")
+    row = page.locator(f'tr[data-code="{code}"]')
+    expect(row).to_contain_text("a new customer (welcome code)")
+    row.get_by_role("button", name="Use it in an order").click()
+    expect(page.locator("#notice")).to_have_text("Sent an order that uses the code (1 of 1 accepted).")
+    expect(page.locator(f'tr[data-code="{code}"]')).to_contain_text("used by order")
+    referrals = client.get("/api/referrals", headers=auth(DEV_SHOP)).get_json()["referrals"]
+    assert [(r["friend_email"], r["status"]) for r in referrals] == [("new.friend@example.org", "completed")]
+    page.screenshot(path=str(SCREENSHOTS / "dev-store-welcome-code-used.png"), full_page=True)

@@ -60,6 +60,18 @@ def test_the_dashboard_fills_its_cards_from_the_stats_api(panel, client, settle)
     panel.screenshot("dashboard-figures")
 
 
+def test_the_loyalty_revenue_card_says_it_counts_orders_that_used_a_reward_code(panel, client, settle):
+    # A member's order without a code is not loyalty revenue (stats.py: orders that used a code
+    # this app issued); the card used to say "From orders by members" next to 0.00.
+    signed_webhook(client, "customers/create", customer(7001))
+    signed_webhook(client, "orders/paid", order(subtotal="40.00"))
+    settle()
+    panel.open("/", loaded="figures")
+    card = panel.page.locator('[data-stat="loyalty_revenue"]')
+    expect(card.locator("[data-value]")).to_have_text(re.compile(r"^\D*0\.00\D*$"))
+    expect(card.locator("[data-note]")).to_have_text("From orders that used a reward code")
+
+
 def test_the_dashboard_says_figures_are_unavailable_when_the_stats_api_fails(panel):
     panel.page.route("**/api/stats?**", lambda route: route.fulfill(status=500, json={"error": "boom"}))
     panel.open("/", loaded="unavailable")
@@ -197,6 +209,29 @@ def test_adjusting_points_adds_a_ledger_row_and_changes_the_balance(panel, clien
     expect(page.locator("#ledger tr")).to_have_count(2)
     assert balance(client) == 65
     panel.screenshot("member-adjustment-invalid")
+
+
+def test_the_member_page_shows_the_tier_by_name_and_keeps_it_after_an_adjustment(panel, client, settle):
+    # The tier card printed "[object Object]" (SPEC: member `tier` is an object) once a member had a tier.
+    panel.open("/", loaded=re.compile(".+"))  # installs the shop
+    for name, threshold, multiplier in (("Silver", 100, "1.5"), ("Gold", 500, "2")):
+        answer = client.post("/api/tiers", json={"name": name, "threshold": threshold, "multiplier": multiplier},
+                             headers=auth())
+        assert answer.status_code == 201, answer.get_json()
+    signed_webhook(client, "customers/create", customer(7001))
+    signed_webhook(client, "orders/paid", order(subtotal="150.00"))  # crosses Silver: promoted at once
+    settle()
+    assert client.get("/api/members/7001", headers=auth()).get_json()["tier"]["name"] == "Silver"
+    page = panel.page
+    panel.open("/members/7001", loaded="member")
+    expect(page.locator("#tier")).to_have_text("Silver")
+    expect(page.locator("#tier-note")).to_have_text(re.compile(r"^× 1\.5 points since .+; 350 points to Gold$"))
+    page.locator("#points").fill("25")
+    page.locator("#reason").fill("Goodwill")
+    page.locator("#adjust button").click()
+    expect(page.locator("#balance")).to_have_text("175")
+    expect(page.locator("#tier")).to_have_text("Silver")  # the adjustment's answer has no tier figures
+    panel.screenshot("member-tier")
 
 
 def test_creating_a_reward_lists_it_and_deactivating_it_marks_it_inactive(panel, client):

@@ -49,7 +49,7 @@ def test_the_referrals_page_lists_referrals_with_reasons_and_totals(panel, clien
     expect(page.locator('[data-total="invited"] [data-value]')).to_have_text("3")
     expect(page.locator('[data-total="completed"] [data-value]')).to_have_text("1")
     expect(page.locator('[data-total="points_paid"] [data-value]')).to_have_text("50")
-    expect(page.locator('[data-total="revenue"] [data-value]')).to_contain_text("60")
+    expect(page.locator('[data-total="revenue"] [data-value]')).to_have_text(re.compile(r"^60\.00\b"))  # was "60"
     rejected = page.locator("tr", has_text="second-address@example.com")
     expect(rejected).to_contain_text("Rejected")
     expect(rejected).to_contain_text("the order was placed by the referrer (same customer)")
@@ -88,3 +88,22 @@ def test_the_member_page_shows_the_referral_code_and_birthday(panel, client, set
     panel.open("/members/7001")
     expect(panel.page.locator("#referral-code")).to_have_text(code)
     expect(panel.page.locator("#birthday")).to_have_text("05-21")
+
+
+def test_the_referrers_history_names_a_referral_and_links_the_friends_order(panel, client, settle, platform):
+    # The entry's source showed the bare word "order" with no link (kind `referral` had no name,
+    # and its order is the friend's, in `source`, not the member's `order_id`).
+    panel.open("/", loaded=re.compile(".+"))  # installs the shop
+    client.patch("/api/program", json={"referral_points": 50, "referral_reward_id": five_off(client)}, headers=auth())
+    signed_webhook(client, "customers/create", customer(7001, "ada@example.com"))
+    settle()
+    platform.post(GRAPHQL, json=created())
+    ada = client.get("/api/members/7001", headers=auth()).get_json()["referral_code"]
+    friends = friend_order(8001, "grace@example.com", welcome_code(client, ada, "grace@example.com"))
+    signed_webhook(client, "orders/paid", friends)
+    settle()
+    panel.open("/members/7001", loaded="member")
+    row = panel.page.locator("#ledger tr").first
+    expect(row.locator("td").nth(1)).to_have_text("+50")
+    expect(row.locator("td").nth(3)).to_have_text(f"Referral · Order {friends['id']}")
+    expect(row.locator("td").nth(3).locator("a")).to_have_attribute("href", re.compile(f"/orders/{friends['id']}$"))
