@@ -530,17 +530,35 @@ def expire_lots(session: Session, shop_id: int, earned_before: datetime, now: da
     rows = session.execute(select(
         LOTS.c.member_id, MEMBERS.c.customer_id, MEMBERS.c.balance, func.sum(LOTS.c.remaining).label("left"),
         func.min(LOTS.c.earned_at).label("first"), func.max(LOTS.c.earned_at).label("last"),
-        func.max(LOTS.c.id).label("newest"),
+        func.max(LOTS.c.id).label("newest"), later_lots(earned_before).label("later"),
     ).join(MEMBERS, MEMBERS.c.id == LOTS.c.member_id).where(due)
         .group_by(LOTS.c.member_id, MEMBERS.c.customer_id, MEMBERS.c.balance)).all()
     # int(): PostgreSQL sums a bigint column as numeric.
     expired = [Expired(row.member_id, row.customer_id, f"fifo:{row.member_id}:{row.newest}",
-                       min(int(row.left), max(row.balance, 0))) for row in rows]
+                       due_points(int(row.left), row.balance, int(row.later))) for row in rows]
     reasons = {e.member_id: describe(row.first, row.last, e.points) for e, row in zip(expired, rows)}
     _post_expiries(session, shop_id, [e for e in expired if e.points > 0], reasons, now)
     session.execute(update(LOTS).where(due).values(expired=LOTS.c.expired + LOTS.c.remaining, remaining=0)
                     .execution_options(synchronize_session=False))
     return [e for e in expired if e.points > 0]
+
+
+def later_lots(earned_before):
+    """A member's spendable points in lots earned at or after `earned_before` (not due yet),
+    correlated to the member of the enclosing query's lot row."""
+    later = LOTS.alias("later")
+    return select(func.coalesce(func.sum(later.c.remaining), 0)).where(
+        later.c.member_id == LOTS.c.member_id, later.c.pending_until.is_(None), later.c.remaining > 0,
+        later.c.earned_at >= earned_before).scalar_subquery()
+
+
+def due_points(left: int, balance: int, later: int) -> int:
+    """What of `left` due points really expires. Lots hold more than the balance when a
+    reversal took points its lots no longer had (a debt: the order's points were spent);
+    like any spending, that debt uses up the OLDEST points, so only the part of the balance
+    that the lots not due yet (`later`) cannot explain is due. `min(left, balance)` alone
+    made a debt paid by old points expire the newest ones at the old points' date."""
+    return min(left, max(balance - later, 0))
 
 
 def expire_inactive(session: Session, shop_id: int, active_before: datetime, now: datetime,
