@@ -6,8 +6,8 @@ balance, pending lots hold exactly the pending points)."""
 from sqlalchemy import func, select
 
 from plugin.db import transaction
-from plugin.models import Member, PointLot
-from tests.helpers import auth, member, order
+from plugin.models import Member, MemberEvent, PointLot
+from tests.helpers import auth, member, order, refund
 
 
 def tick(app, now: str) -> str:
@@ -76,4 +76,153 @@ def test_fifo_a_debt_left_by_a_cancellation_is_paid_by_the_oldest_points_not_the
     assert points(client) == (80, 0)
     tick(app, "2026-04-20T12:00:00Z")             # the 20 March order's date: what is left of it expires
     assert points(client) == (0, 0)
+    verify(app)
+
+
+def tier_of(client, customer_id: int = 7001) -> str | None:
+    found = member(client, customer_id)
+    return found["tier"] and found["tier"]["name"]
+
+
+def state(client, customer_id: int = 7001) -> tuple[int, int, str | None]:
+    found = member(client, customer_id)
+    return found["balance"], found["pending"], found["tier"] and found["tier"]["name"]
+
+
+def snapshot(app) -> dict:
+    """Everything a tick may write: entries, events, lots and member rows."""
+    from plugin.models import LedgerEntry, PointLot, Redemption
+
+    with app.app_context(), transaction() as session:
+        return {
+            "entries": session.scalar(select(func.count()).select_from(LedgerEntry)),
+            "events": session.scalar(select(func.count()).select_from(MemberEvent)),
+            "lots": sorted(tuple(r) for r in session.execute(select(PointLot.id, PointLot.remaining, PointLot.expired,
+                                                                    PointLot.pending_until))),
+            "members": sorted(tuple(r) for r in session.execute(select(
+                Member.id, Member.balance, Member.pending, Member.tier_id, Member.tier_changes,
+                Member.last_activity_at, Member.paid_tier_id))),
+            "codes": sorted(tuple(r) for r in session.execute(select(Redemption.id, Redemption.status))),
+        }
+
+
+def tick_twice(app, moment) -> str:
+    """A tick at `moment`, then a second one at the same moment that must change nothing."""
+    out = tick(app, iso(moment))
+    before = snapshot(app)
+    tick(app, iso(moment))
+    assert snapshot(app) == before
+    return out
+
+
+def iso(moment) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def test_every_feature_at_once_a_members_year(app, client, send, platform):
+    from datetime import timedelta
+
+    from plugin.db import utcnow
+    from tests.helpers import customer
+    from tests.test_redemptions import GRAPHQL, created, redeem, reward_id
+    from tests.test_referrals import five_off, friend_order, welcome_code
+
+    program(client, pending_days=7, expiry_policy="fifo", expiry_months=6, expiry_reminder_days=14,
+            referral_points=50, referral_reward_id=five_off(client), birthday_bonus=25, tier_window="lifetime",
+            return_points_on_expiry=True)
+    for name, threshold, multiplier in (("Bronze", 50, "1.5"), ("Silver", 150, "2"), ("Gold", 400, "3")):
+        response = client.post("/api/tiers", json={"name": name, "threshold": threshold, "multiplier": multiplier},
+                               headers=auth())
+        assert response.status_code == 201, response.get_json()
+    send("customers/create", customer(7001, "ada@example.com"))
+    now = utcnow()
+
+    paid(send, iso(now - timedelta(days=20)), "60.00")  # × 1, spendable: its window closed; Bronze
+    assert state(client) == (60, 0, "Bronze")
+    second = order(customer_id=7001, subtotal="100.00", processed_at=iso(now - timedelta(days=1)))
+    send("refunds/create", refund(second["id"], "20.00"))  # before its order
+    send("orders/paid", second)  # × 1.5 = 150 pending, the refund takes 30 of them
+    assert state(client) == (60, 120, "Silver")
+    third = paid(send, iso(now), "50.00")  # × 2 = 100 pending
+    assert state(client) == (60, 220, "Silver")
+    send("orders/cancelled", {**third, "cancelled_at": iso(now)})
+    assert state(client) == (60, 120, "Silver")
+
+    platform.post(GRAPHQL, json=created("gid://shopify/DiscountCodeNode/5"))
+    rid = reward_id(client, points_cost=50, code_lifetime_days=1)
+    assert redeem(client, rid).status_code == 201
+    assert state(client) == (10, 120, "Silver")
+
+    platform.post(GRAPHQL, json=created("gid://shopify/DiscountCodeNode/77"))
+    code = welcome_code(client, member(client)["referral_code"], "grace@example.com")
+    friend = friend_order(8001, "grace@example.com", code, processed_at=iso(now))
+    send("orders/paid", friend)
+    assert state(client) == (10, 170, "Silver")
+    assert state(client, 8001) == (0, 60, "Bronze")
+    send("orders/cancelled", {**friend, "cancelled_at": iso(now)})
+    assert state(client) == (10, 120, "Silver")
+    assert state(client, 8001)[:2] == (0, 0)
+
+    birthday = (now + timedelta(days=40)).date()
+    response = client.patch("/api/members/7001", json={"birthday": f"{birthday.month:02d}-{birthday.day:02d}"},
+                            headers=auth())
+    assert response.status_code == 200, response.get_json()
+
+    tick_twice(app, now + timedelta(days=2, hours=1))  # the code expired unused: its points go back
+    assert state(client) == (60, 120, "Silver")
+    assert state(client, 8001) == (0, 0, None)  # the tick corrects the friend's tier from exact figures
+    tick_twice(app, now + timedelta(days=6, hours=1))  # the second order's window closes
+    assert state(client) == (180, 0, "Silver")
+    tick_twice(app, now.replace(hour=12) + timedelta(days=40))  # birthday
+    assert state(client) == (205, 0, "Silver")
+    tick_twice(app, now + timedelta(days=170))  # the first order's 60 points (back from the code) expire
+    assert state(client) == (145, 0, "Silver")
+    tick_twice(app, now + timedelta(days=190))  # the second order's 120 expire
+    assert state(client) == (25, 0, "Silver")
+    tick_twice(app, now + timedelta(days=230))  # the birthday's
+    assert state(client) == (0, 0, "Silver")  # lifetime window: expiry does not demote
+    verify(app)
+
+
+def ladder_of_two(client) -> None:
+    """Silver at 100 points (× 2), Gold at 300 (× 3); calendar-year window, points basis."""
+    for name, threshold, multiplier in (("Silver", 100, "2"), ("Gold", 300, "3")):
+        response = client.post("/api/tiers", json={"name": name, "threshold": threshold, "multiplier": multiplier},
+                               headers=auth())
+        assert response.status_code == 201, response.get_json()
+
+
+def tier_moves(client) -> list[tuple]:
+    found = client.get("/api/member-events?kind=tier_changed", headers=auth()).get_json()["events"]
+    return [(e["data"]["from"], e["data"]["to"]) for e in sorted(found, key=lambda e: e["id"])]
+
+
+def test_an_order_cancelled_before_it_was_paid_promotes_nobody_and_the_next_order_earns_at_the_tier_held(
+        app, client, send, installed):
+    ladder_of_two(client)
+    paid(send, "2026-03-01T10:00:00Z", "150.00")  # crosses Silver at × 1
+    assert (member(client)["balance"], tier_of(client)) == (150, "Silver")
+    cancelled = order(customer_id=7001, subtotal="500.00", processed_at="2026-03-02T10:00:00Z")
+    send("orders/cancelled", {**cancelled, "cancelled_at": "2026-03-02T11:00:00Z"})
+    send("orders/paid", cancelled)  # earns nothing: it was cancelled; nor does it count toward Gold
+    assert (member(client)["balance"], tier_of(client)) == (150, "Silver")
+    paid(send, "2026-03-03T10:00:00Z", "10.00")  # Silver's × 2, not Gold's × 3
+    assert (member(client)["balance"], tier_of(client)) == (170, "Silver")
+    assert "tiers_reviewed 0" in tick(app, "2026-03-04T00:00:00Z")
+    assert tier_moves(client) == [(None, "Silver")]  # no Gold told to subscribers and taken back
+    verify(app)
+
+
+def test_a_refund_that_arrived_before_its_order_counts_before_the_order_promotes(app, client, send, installed):
+    ladder_of_two(client)
+    paid(send, "2026-03-01T10:00:00Z", "150.00")
+    refunded = order(customer_id=7001, subtotal="100.00", processed_at="2026-03-02T10:00:00Z")
+    send("refunds/create", refund(refunded["id"], "90.00"))  # before its order
+    send("orders/paid", refunded)  # × 2: 200, less the refund's 180: 170 in all, short of Gold's 300
+    assert (member(client)["balance"], tier_of(client)) == (170, "Silver")
+    assert member(client)["tier_progress"]["qualifying"] == 170
+    paid(send, "2026-03-03T10:00:00Z", "10.00")  # × 2
+    assert (member(client)["balance"], tier_of(client)) == (190, "Silver")
+    assert "tiers_reviewed 0" in tick(app, "2026-03-04T00:00:00Z")
+    assert tier_moves(client) == [(None, "Silver")]
     verify(app)
