@@ -226,3 +226,20 @@ def test_a_refund_that_arrived_before_its_order_counts_before_the_order_promotes
     assert "tiers_reviewed 0" in tick(app, "2026-03-04T00:00:00Z")
     assert tier_moves(client) == [(None, "Silver")]
     verify(app)
+
+
+def test_a_paid_membership_order_cancelled_before_it_was_paid_buys_no_membership(app, client, send, installed):
+    ladder_of_two(client)
+    response = client.post("/api/tiers", json={"name": "VIP", "threshold": 10000, "multiplier": "4",
+                                               "product_id": "gid://shopify/Product/555"}, headers=auth())
+    assert response.status_code == 201, response.get_json()
+    line = {"id": 1, "product_id": 555, "quantity": 1, "price": "20.00", "gift_card": False,
+            "price_set": {"shop_money": {"amount": "20.00", "currency_code": "USD"}}, "discount_allocations": []}
+    bought = order(customer_id=7001, subtotal="20.00", processed_at="2026-02-02T10:00:00Z", line_items=[line])
+    send("orders/cancelled", {**bought, "cancelled_at": "2026-02-02T11:00:00Z"})
+    send("orders/paid", bought)
+    found = member(client)
+    assert (found["balance"], found["tier"]) == (0, None)
+    assert tier_moves(client) == []
+    assert "tiers_reviewed 0" in tick(app, "2026-02-03T00:00:00Z")
+    verify(app)

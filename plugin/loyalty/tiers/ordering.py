@@ -151,7 +151,8 @@ class OrderTiers:
         units = self._net_units(order, priced)
         standing.rows[("year", date(day.year, 1, 1))] += units
         standing.rows[("day", day)] += units
-        self._buy_membership(standing, order, moment)
+        if order.order_id not in self.cancelled:  # cancelled before it was paid: nothing was bought
+            self._buy_membership(standing, order, moment)
         reached = self.ladder.standing(self._qualifying(standing, day), standing.paid_tier_id, standing.paid_until,
                                        moment)
         best = self.ladder.higher(standing.tier_id, reached)
