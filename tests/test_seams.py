@@ -243,3 +243,58 @@ def test_a_paid_membership_order_cancelled_before_it_was_paid_buys_no_membership
     assert tier_moves(client) == []
     assert "tiers_reviewed 0" in tick(app, "2026-02-03T00:00:00Z")
     verify(app)
+
+
+def test_replaying_the_webhooks_into_a_fresh_shop_gives_the_same_points_pending_tiers_and_lots(
+        app, client, send, settle, installed, tmp_path):
+    import json
+    from datetime import timedelta
+
+    from plugin.db import utcnow
+    from plugin.models import Shop
+    from tests.helpers import OTHER_SHOP, SHOP
+
+    for shop in (SHOP, OTHER_SHOP):
+        response = client.patch("/api/program", json=dict(pending_days=7, expiry_policy="fifo", expiry_months=3),
+                                headers=auth(shop))
+        assert response.status_code == 200, response.get_json()
+        for name, threshold, multiplier in (("Silver", 100, "2"), ("Gold", 300, "3")):
+            assert client.post("/api/tiers", json={"name": name, "threshold": threshold, "multiplier": multiplier},
+                               headers=auth(shop)).status_code == 201
+    now = utcnow()
+    at = {days: iso(now - timedelta(days=days)) for days in (1, 2, 30, 40)}
+    first, second = order(subtotal="120.00", processed_at=at[30]), order(subtotal="100.00", processed_at=at[2])
+    third, fourth = order(subtotal="50.00", processed_at=at[1]), order(subtotal="300.00", processed_at=at[1])
+    history = [("orders/paid", first), ("refunds/create", refund(second["id"], "10.00")), ("orders/paid", second),
+               ("orders/paid", third), ("orders/cancelled", {**third, "cancelled_at": at[1]}),
+               ("orders/cancelled", {**fourth, "cancelled_at": at[1]}), ("orders/paid", fourth),
+               ("orders/paid", order(customer_id=7002, subtotal="90.00", processed_at=at[40])),
+               ("refunds/create", refund(first["id"], "20.00"))]
+    for topic, payload in history:
+        send(topic, payload)
+    for n, (topic, payload) in enumerate(history):  # one at a time, as the tiers' replay test says why
+        path = tmp_path / f"{n}.jsonl"
+        path.write_text(json.dumps({"topic": topic, "shop": OTHER_SHOP, "webhook_id": f"replay-{n}",
+                                    "payload": payload}))
+        assert app.test_cli_runner().invoke(args=["replay", str(path)]).exit_code == 0
+        settle()
+
+    def outcome(shop: str) -> list:
+        found = [client.get(f"/api/members/{c}", headers=auth(shop)).get_json() for c in (7001, 7002)]
+        with app.app_context(), transaction() as session:
+            shop_id = session.scalar(select(Shop.id).where(Shop.domain == shop))
+            lots = sorted((r.earned_at, r.amount, r.remaining, r.expired, r.pending_until is None)
+                          for r in session.execute(select(PointLot).where(PointLot.shop_id == shop_id)).scalars())
+        return [(m["balance"], m["pending"], m["tier"] and m["tier"]["name"]) for m in found] + lots
+
+    # 120 at × 1 (Silver); 200 at × 2 pending, less its early refund's 20 (Gold: 300); the
+    # cancelled 150 and the order cancelled first give nothing; the first order's refund takes 20
+    assert outcome(SHOP)[:2] == [(100, 180, "Gold"), (90, 0, None)]
+    assert outcome(SHOP) == outcome(OTHER_SHOP)
+    tick(app, iso(now + timedelta(days=8)))
+    assert outcome(SHOP)[:2] == [(280, 0, "Silver"), (90, 0, None)]  # the refund demotes at the tick
+    assert outcome(SHOP) == outcome(OTHER_SHOP)
+    tick(app, iso(now + timedelta(days=80)))  # 30- and 40-day-old orders' points expire (3 months)
+    assert outcome(SHOP)[:2] == [(180, 0, "Silver"), (0, 0, None)]
+    assert outcome(SHOP) == outcome(OTHER_SHOP)
+    verify(app)
