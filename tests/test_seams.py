@@ -298,3 +298,34 @@ def test_replaying_the_webhooks_into_a_fresh_shop_gives_the_same_points_pending_
     assert outcome(SHOP)[:2] == [(180, 0, "Silver"), (0, 0, None)]
     assert outcome(SHOP) == outcome(OTHER_SHOP)
     verify(app)
+
+
+def test_fifo_points_that_paid_a_debt_are_not_counted_as_expired_when_their_order_is_refunded(
+        app, client, send, installed):
+    program(client, expiry_policy="fifo", expiry_months=1, expiry_reminder_days=0)
+    first = paid(send, "2026-03-01T10:00:00Z", "100.00")
+    adjust(client, -100)
+    send("orders/cancelled", {**first, "cancelled_at": "2026-03-02T10:00:00Z"})
+    assert points(client) == (-100, 0)
+    later = paid(send, "2026-03-05T10:00:00Z", "30.00")  # pays 30 of the debt
+    assert points(client) == (-70, 0)
+    tick(app, "2026-04-05T12:00:00Z")  # its date: nothing of it is left to expire
+    assert points(client) == (-70, 0)
+    assert not [e for e in member(client)["ledger"] if e["kind"] == "expiry"]
+    send("refunds/create", refund(later["id"], "30.00"))  # its 30 points go back: they were never expired
+    assert points(client) == (-100, 0)
+    verify(app)
+
+
+def test_inactivity_points_that_paid_a_debt_are_taken_back_by_their_orders_refund(app, client, send, installed):
+    program(client, expiry_policy="inactivity", expiry_months=1, expiry_reminder_days=0)
+    first = paid(send, "2026-03-01T10:00:00Z", "100.00")
+    adjust(client, -100)
+    send("orders/cancelled", {**first, "cancelled_at": "2026-03-02T10:00:00Z"})
+    later = paid(send, "2026-03-05T10:00:00Z", "130.00")  # 100 pay the debt
+    assert points(client) == (30, 0)
+    tick(app, "2026-05-01T12:00:00Z")  # inactive for a month: the 30 left expire
+    assert points(client) == (0, 0)
+    send("refunds/create", refund(later["id"], "130.00"))  # takes back the 100 that paid the debt
+    assert points(client) == (-100, 0)
+    verify(app)

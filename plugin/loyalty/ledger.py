@@ -538,8 +538,7 @@ def expire_lots(session: Session, shop_id: int, earned_before: datetime, now: da
                        due_points(int(row.left), row.balance, int(row.later))) for row in rows]
     reasons = {e.member_id: describe(row.first, row.last, e.points) for e, row in zip(expired, rows)}
     _post_expiries(session, shop_id, [e for e in expired if e.points > 0], reasons, now)
-    session.execute(update(LOTS).where(due).values(expired=LOTS.c.expired + LOTS.c.remaining, remaining=0)
-                    .execution_options(synchronize_session=False))
+    _empty_lots(session, due, {e.member_id: int(row.left) - e.points for e, row in zip(expired, rows)})
     return [e for e in expired if e.points > 0]
 
 
@@ -573,11 +572,32 @@ def expire_inactive(session: Session, shop_id: int, active_before: datetime, now
                            .where(idle)).all()
     expired = [Expired(row.id, row.customer_id, f"inactive:{row.id}:{row.newest}", row.balance) for row in rows]
     _post_expiries(session, shop_id, expired, {e.member_id: reason.format(points=e.points) for e in expired}, now)
-    session.execute(update(LOTS).where(LOTS.c.member_id.in_([e.member_id for e in expired]),
-                                       LOTS.c.pending_until.is_(None), LOTS.c.remaining > 0)
-                    .values(expired=LOTS.c.expired + LOTS.c.remaining, remaining=0)
-                    .execution_options(synchronize_session=False))
+    due = LOTS.c.member_id.in_([e.member_id for e in expired]) & LOTS.c.pending_until.is_(None) \
+        & (LOTS.c.remaining > 0)
+    held = dict(session.execute(select(LOTS.c.member_id, func.sum(LOTS.c.remaining)).where(due)
+                                .group_by(LOTS.c.member_id)).all())
+    _empty_lots(session, due, {e.member_id: int(held.get(e.member_id, 0)) - e.points for e in expired})
     return expired
+
+
+def _empty_lots(session: Session, due, unexpired: dict[int, int]) -> None:
+    """Empty the due lots, counting what they held as expired, except `unexpired` points per
+    member: what the lots held beyond the member's expiry entry, a debt that the oldest of
+    them paid (due_points). Those count as used, not expired, so a refund of their order
+    still takes its points back (_take_back does not take again what expiry took). Set-based
+    for members whose lots all expired (the usual case), lot by lot for the few others."""
+    owing = {member: points for member, points in unexpired.items() if points > 0}
+    whole = due if not owing else due & LOTS.c.member_id.not_in(list(owing))
+    session.execute(update(LOTS).where(whole).values(expired=LOTS.c.expired + LOTS.c.remaining, remaining=0)
+                    .execution_options(synchronize_session=False))
+    for member, debt in sorted(owing.items()):
+        lots = session.execute(select(LOTS.c.id, LOTS.c.remaining).where(due, LOTS.c.member_id == member)
+                               .order_by(LOTS.c.earned_at, LOTS.c.id)).all()
+        for lot in lots:
+            paid = min(lot.remaining, debt)
+            debt -= paid
+            session.execute(update(LOTS).where(LOTS.c.id == lot.id).values(
+                expired=LOTS.c.expired + lot.remaining - paid, remaining=0).execution_options(synchronize_session=False))
 
 
 def _lock_members(session: Session, ids) -> None:
