@@ -329,3 +329,45 @@ def test_inactivity_points_that_paid_a_debt_are_taken_back_by_their_orders_refun
     send("refunds/create", refund(later["id"], "130.00"))  # takes back the 100 that paid the debt
     assert points(client) == (-100, 0)
     verify(app)
+
+
+def test_inactivity_a_birthday_bonus_is_activity_and_does_not_expire_at_the_next_tick(app, client, send, installed):
+    from datetime import timedelta
+
+    from plugin.db import utcnow
+
+    program(client, expiry_policy="inactivity", expiry_months=1, expiry_reminder_days=0, birthday_bonus=25)
+    now = utcnow()
+    paid(send, iso(now - timedelta(days=10)), "40.00")
+    birthday = (now + timedelta(days=60)).date()
+    assert client.patch("/api/members/7001", json={"birthday": f"{birthday.month:02d}-{birthday.day:02d}"},
+                        headers=auth()).status_code == 200
+    noon = now.replace(hour=12, minute=0, second=0, microsecond=0) + timedelta(days=60)
+    tick(app, iso(noon))  # a month without earning: the 40 expire; then the birthday bonus
+    assert points(client) == (25, 0)
+    tick(app, iso(noon + timedelta(minutes=5)))  # the next scheduled tick
+    assert points(client) == (25, 0)
+    assert member(client)["next_expiry"]["expires_at"] > birthday.isoformat()
+    verify(app)
+
+
+def test_inactivity_referral_points_are_activity_and_do_not_expire_at_the_next_tick(app, client, send, platform):
+    from datetime import timedelta
+
+    from plugin.db import utcnow
+    from tests.test_redemptions import GRAPHQL, created
+    from tests.test_referrals import five_off, friend_order, welcome_code
+
+    program(client, expiry_policy="inactivity", expiry_months=1, expiry_reminder_days=0, referral_points=50,
+            referral_reward_id=five_off(client))
+    now = utcnow()
+    paid(send, iso(now - timedelta(days=60)), "40.00")  # Ada's last order, two months ago
+    tick(app, iso(now - timedelta(hours=1)))
+    assert points(client) == (0, 0)  # a month without earning
+    platform.post(GRAPHQL, json=created("gid://shopify/DiscountCodeNode/77"))
+    code = welcome_code(client, member(client)["referral_code"], "grace@example.com")
+    send("orders/paid", friend_order(8001, "grace@example.com", code, processed_at=iso(now)))
+    assert points(client) == (50, 0)
+    tick(app, iso(now + timedelta(minutes=5)))
+    assert points(client) == (50, 0)
+    verify(app)

@@ -263,8 +263,11 @@ def award_referral(session: Session, shop_id: int, referrer: int, friend_order_i
     earned_at = earned_at or utcnow()
     until = earned_at + timedelta(days=pending_days) if pending_days else None
     until = until if until is not None and until > utcnow() else None
-    return _post(session, shop_id, referrer, points, EntryKind.REFERRAL, str(friend_order_id), reason,
-                 pending=points if until else 0, earned_at=earned_at, pending_until=until)
+    posted = _post(session, shop_id, referrer, points, EntryKind.REFERRAL, str(friend_order_id), reason,
+                   pending=points if until else 0, earned_at=earned_at, pending_until=until)
+    if posted:  # earning restarts the `inactivity` clock, as an order does (from its business time)
+        session.execute(update(MEMBERS).where(MEMBERS.c.id == referrer).values(last_activity_at=_latest(earned_at)))
+    return posted
 
 
 def reverse_referral(session: Session, shop_id: int, referrer: int, friend_order_id: int, reason: str) -> int:
@@ -303,8 +306,11 @@ def grant_birthday_bonuses(session: Session, due: list[tuple[int, int, int, str]
     if granted:
         credit = {row.member_id: row.delta for row in granted}
         delta = case(credit, value=MEMBERS.c.id)
+        # Earning restarts the `inactivity` clock: without it, a member idle past
+        # expiry_months lost the bonus at the very next tick, minutes after it was given.
         session.execute(update(MEMBERS).where(MEMBERS.c.id.in_(credit)).values(
-            balance=MEMBERS.c.balance + delta, lifetime_earned=MEMBERS.c.lifetime_earned + delta))
+            balance=MEMBERS.c.balance + delta, lifetime_earned=MEMBERS.c.lifetime_earned + delta,
+            last_activity_at=_latest(now)))
         open_lots(session, [dict(shop_id=row.shop_id, member_id=row.member_id, entry_id=row.id, order_id=None,
                                  earned_at=now, amount=row.delta, pending_until=None) for row in granted])
     return [(row.shop_id, row.member_id, row.delta) for row in granted]
