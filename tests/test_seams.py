@@ -371,3 +371,27 @@ def test_inactivity_referral_points_are_activity_and_do_not_expire_at_the_next_t
     tick(app, iso(now + timedelta(minutes=5)))
     assert points(client) == (50, 0)
     verify(app)
+
+
+def test_fifo_points_a_lapsed_code_returns_to_an_already_expired_lot_expire_again_without_breaking_the_tick(
+        app, client, send, platform):
+    from datetime import timedelta
+
+    from plugin.db import utcnow
+    from tests.test_redemptions import GRAPHQL, created, redeem, reward_id
+
+    program(client, expiry_policy="fifo", expiry_months=1, expiry_reminder_days=0, return_points_on_expiry=True)
+    paid(send, "2026-03-01T10:00:00Z", "100.00")  # one lot, expiring 1 April
+    platform.post(GRAPHQL, json=created("gid://shopify/DiscountCodeNode/5"))
+    rid = reward_id(client, points_cost=60, code_lifetime_days=30)
+    assert redeem(client, rid).status_code == 201  # the code expires 30 days from now (wall clock)
+    assert points(client) == (40, 0)
+    tick(app, "2026-04-01T00:00:00Z")  # the lot's 40 expire
+    assert points(client) == (0, 0)
+    later = utcnow() + timedelta(days=32)
+    tick(app, iso(later))  # the code lapsed: its 60 go back to the expired lot and expire at once
+    assert points(client) == (0, 0)
+    assert "points_expired 0" in tick(app, iso(later))
+    expiries = [e["delta"] for e in member(client)["ledger"] if e["kind"] == "expiry"]
+    assert sorted(expiries) == [-60, -40]
+    verify(app)

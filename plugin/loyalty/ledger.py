@@ -536,7 +536,7 @@ def expire_lots(session: Session, shop_id: int, earned_before: datetime, now: da
     rows = session.execute(select(
         LOTS.c.member_id, MEMBERS.c.customer_id, MEMBERS.c.balance, func.sum(LOTS.c.remaining).label("left"),
         func.min(LOTS.c.earned_at).label("first"), func.max(LOTS.c.earned_at).label("last"),
-        func.max(LOTS.c.id).label("newest"), later_lots(earned_before).label("later"),
+        newest_entry(LOTS.c.member_id).label("newest"), later_lots(earned_before).label("later"),
     ).join(MEMBERS, MEMBERS.c.id == LOTS.c.member_id).where(due)
         .group_by(LOTS.c.member_id, MEMBERS.c.customer_id, MEMBERS.c.balance)).all()
     # int(): PostgreSQL sums a bigint column as numeric.
@@ -546,6 +546,14 @@ def expire_lots(session: Session, shop_id: int, earned_before: datetime, now: da
     _post_expiries(session, shop_id, [e for e in expired if e.points > 0], reasons, now)
     _empty_lots(session, due, {e.member_id: int(row.left) - e.points for e, row in zip(expired, rows)})
     return [e for e in expired if e.points > 0]
+
+
+def newest_entry(member):
+    """The member's newest entry id: an expiry's key. Every expiry writes an entry, so the
+    next one of the same member has a key of its own. (The newest due lot's id was the key
+    once; points a lapsed code returns to an expired lot made that lot due again under the
+    same key, and the tick failed on the unique key at every run, for every shop.)"""
+    return select(func.max(ENTRIES.c.id)).where(ENTRIES.c.member_id == member).scalar_subquery()
 
 
 def later_lots(earned_before):
