@@ -2,7 +2,11 @@
 together, worked through signed webhooks, the API and `tick --now`, with the member's
 balance, pending points and tier after each step, and `verify-ledger` plus the lot
 invariants at the end (for each member: spendable lots hold at least a non-negative
-balance, pending lots hold exactly the pending points)."""
+balance, pending lots hold exactly the pending points).
+
+With real workers (PostgreSQL and Redis) the workers also tick at the real time: examples
+with fixed dates that a tick today would expire use dates in 2030, the others use times
+relative to now."""
 from sqlalchemy import func, select
 
 from plugin.db import transaction
@@ -59,22 +63,22 @@ def paid(send, when: str, subtotal: str, customer_id: int = 7001, **fields) -> d
 def test_fifo_a_debt_left_by_a_cancellation_is_paid_by_the_oldest_points_not_the_newest(app, client, send,
                                                                                         installed):
     program(client, expiry_policy="fifo", expiry_months=1, expiry_reminder_days=0)
-    first = paid(send, "2026-03-01T10:00:00Z", "100.00")
+    first = paid(send, "2030-03-01T10:00:00Z", "100.00")
     adjust(client, -100)                          # spends the first order's lot
     assert points(client) == (0, 0)
-    send("orders/cancelled", {**first, "cancelled_at": "2026-03-02T10:00:00Z"})
+    send("orders/cancelled", {**first, "cancelled_at": "2030-03-02T10:00:00Z"})
     assert points(client) == (-100, 0)            # owed: the order's points were already used
-    paid(send, "2026-03-05T10:00:00Z", "30.00")   # pays 30 of the debt
-    paid(send, "2026-03-20T10:00:00Z", "150.00")  # pays the other 70: 80 of it are left
+    paid(send, "2030-03-05T10:00:00Z", "30.00")   # pays 30 of the debt
+    paid(send, "2030-03-20T10:00:00Z", "150.00")  # pays the other 70: 80 of it are left
     assert points(client) == (80, 0)
-    assert member(client)["next_expiry"] == {"points": 80, "expires_at": "2026-04-20"}
+    assert member(client)["next_expiry"] == {"points": 80, "expires_at": "2030-04-20"}
     program(client, expiry_reminder_days=30)
-    tick(app, "2026-03-21T12:00:00Z")             # both dates within 30 days: only the one that takes points
+    tick(app, "2030-03-21T12:00:00Z")             # both dates within 30 days: only the one that takes points
     assert [(e["data"]["points"], e["data"]["expires_at"]) for e in events(client, "points_expiring")] == [
-        (80, "2026-04-20")]
-    tick(app, "2026-04-05T12:00:00Z")             # the 5 March order's date: its points paid the debt
+        (80, "2030-04-20")]
+    tick(app, "2030-04-05T12:00:00Z")             # the 5 March order's date: its points paid the debt
     assert points(client) == (80, 0)
-    tick(app, "2026-04-20T12:00:00Z")             # the 20 March order's date: what is left of it expires
+    tick(app, "2030-04-20T12:00:00Z")             # the 20 March order's date: what is left of it expires
     assert points(client) == (0, 0)
     verify(app)
 
@@ -303,13 +307,13 @@ def test_replaying_the_webhooks_into_a_fresh_shop_gives_the_same_points_pending_
 def test_fifo_points_that_paid_a_debt_are_not_counted_as_expired_when_their_order_is_refunded(
         app, client, send, installed):
     program(client, expiry_policy="fifo", expiry_months=1, expiry_reminder_days=0)
-    first = paid(send, "2026-03-01T10:00:00Z", "100.00")
+    first = paid(send, "2030-03-01T10:00:00Z", "100.00")
     adjust(client, -100)
-    send("orders/cancelled", {**first, "cancelled_at": "2026-03-02T10:00:00Z"})
+    send("orders/cancelled", {**first, "cancelled_at": "2030-03-02T10:00:00Z"})
     assert points(client) == (-100, 0)
-    later = paid(send, "2026-03-05T10:00:00Z", "30.00")  # pays 30 of the debt
+    later = paid(send, "2030-03-05T10:00:00Z", "30.00")  # pays 30 of the debt
     assert points(client) == (-70, 0)
-    tick(app, "2026-04-05T12:00:00Z")  # its date: nothing of it is left to expire
+    tick(app, "2030-04-05T12:00:00Z")  # its date: nothing of it is left to expire
     assert points(client) == (-70, 0)
     assert not [e for e in member(client)["ledger"] if e["kind"] == "expiry"]
     send("refunds/create", refund(later["id"], "30.00"))  # its 30 points go back: they were never expired
@@ -319,12 +323,12 @@ def test_fifo_points_that_paid_a_debt_are_not_counted_as_expired_when_their_orde
 
 def test_inactivity_points_that_paid_a_debt_are_taken_back_by_their_orders_refund(app, client, send, installed):
     program(client, expiry_policy="inactivity", expiry_months=1, expiry_reminder_days=0)
-    first = paid(send, "2026-03-01T10:00:00Z", "100.00")
+    first = paid(send, "2030-03-01T10:00:00Z", "100.00")
     adjust(client, -100)
-    send("orders/cancelled", {**first, "cancelled_at": "2026-03-02T10:00:00Z"})
-    later = paid(send, "2026-03-05T10:00:00Z", "130.00")  # 100 pay the debt
+    send("orders/cancelled", {**first, "cancelled_at": "2030-03-02T10:00:00Z"})
+    later = paid(send, "2030-03-05T10:00:00Z", "130.00")  # 100 pay the debt
     assert points(client) == (30, 0)
-    tick(app, "2026-05-01T12:00:00Z")  # inactive for a month: the 30 left expire
+    tick(app, "2030-05-01T12:00:00Z")  # inactive for a month: the 30 left expire
     assert points(client) == (0, 0)
     send("refunds/create", refund(later["id"], "130.00"))  # takes back the 100 that paid the debt
     assert points(client) == (-100, 0)
@@ -381,14 +385,15 @@ def test_fifo_points_a_lapsed_code_returns_to_an_already_expired_lot_expire_agai
     from tests.test_redemptions import GRAPHQL, created, redeem, reward_id
 
     program(client, expiry_policy="fifo", expiry_months=1, expiry_reminder_days=0, return_points_on_expiry=True)
-    paid(send, "2026-03-01T10:00:00Z", "100.00")  # one lot, expiring 1 April
+    now = utcnow()
+    paid(send, iso(now - timedelta(days=27)), "100.00")  # one lot: a month after its date it expires
     platform.post(GRAPHQL, json=created("gid://shopify/DiscountCodeNode/5"))
     rid = reward_id(client, points_cost=60, code_lifetime_days=30)
     assert redeem(client, rid).status_code == 201  # the code expires 30 days from now (wall clock)
     assert points(client) == (40, 0)
-    tick(app, "2026-04-01T00:00:00Z")  # the lot's 40 expire
+    tick(app, iso(now + timedelta(days=6)))  # the lot's 40 expire
     assert points(client) == (0, 0)
-    later = utcnow() + timedelta(days=32)
+    later = now + timedelta(days=32)
     tick(app, iso(later))  # the code lapsed: its 60 go back to the expired lot and expire at once
     assert points(client) == (0, 0)
     assert "points_expired 0" in tick(app, iso(later))
