@@ -400,3 +400,22 @@ def test_fifo_points_a_lapsed_code_returns_to_an_already_expired_lot_expire_agai
     expiries = [e["delta"] for e in member(client)["ledger"] if e["kind"] == "expiry"]
     assert sorted(expiries) == [-60, -40]
     verify(app)
+
+
+def test_a_paid_membership_order_cancelled_after_it_was_paid_ends_the_membership_at_the_next_tick(
+        app, client, send, installed):
+    ladder_of_two(client)
+    response = client.post("/api/tiers", json={"name": "VIP", "threshold": 10000, "multiplier": "4",
+                                               "product_id": "gid://shopify/Product/555"}, headers=auth())
+    assert response.status_code == 201, response.get_json()
+    line = {"id": 1, "product_id": 555, "quantity": 1, "price": "20.00", "gift_card": False,
+            "price_set": {"shop_money": {"amount": "20.00", "currency_code": "USD"}}, "discount_allocations": []}
+    bought = order(customer_id=7001, subtotal="20.00", processed_at="2026-02-02T10:00:00Z", line_items=[line])
+    send("orders/paid", bought)
+    assert (member(client)["balance"], tier_of(client)) == (20, "VIP")
+    send("orders/cancelled", {**bought, "cancelled_at": "2026-02-03T11:00:00Z"})
+    assert (member(client)["balance"], tier_of(client)) == (0, "VIP")  # demotion waits for the tick
+    assert "tiers_reviewed 1" in tick(app, "2026-02-04T00:00:00Z")
+    found = member(client)
+    assert found["tier"] is None  # as if the cancellation had arrived first (the test above)
+    verify(app)

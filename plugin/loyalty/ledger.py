@@ -47,6 +47,7 @@ from plugin.loyalty.earning.rules import OrderFacts, ProgramRules, points_for
 from plugin.loyalty.lots import LOTS, expired_from_order, open_lots, return_to_lots, use_lots
 from plugin.loyalty.members import email_once_known, member_id
 from plugin.loyalty.tiers.ladder import micros
+from plugin.loyalty.tiers.ordering import end_cancelled_membership
 from plugin.loyalty.tiers.totals import book_orders, book_reversal
 from plugin.models import EntryKind, LedgerEntry, Member, OrderRecord, RefundRecord
 
@@ -237,6 +238,7 @@ def reverse_order_award(session: Session, shop_id: int, order_id: int, cancelled
         return 0
     taken = _take_back(session, shop_id, record, None, EntryKind.CANCEL_REVERSAL, str(order_id),
                        f"Order {record.name or order_id} cancelled")
+    end_cancelled_membership(session, shop_id, record)
     return book_reversal(session, shop_id, record, taken, None)
 
 

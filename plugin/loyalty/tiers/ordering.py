@@ -211,3 +211,26 @@ class OrderTiers:
                     moves.append(Move(m.id, m.customer_id, changes, held, tier_id, at))
                     held, changes = tier_id, changes + 1
         return move_members(session, shop_id, self.ladder, moves)
+
+
+def end_cancelled_membership(session: Session, shop_id: int, record) -> None:
+    """A paid order cancelled after it was paid: the membership it bought (still the member's
+    running one, to the instant) ends, and the next tick takes the member to the tier their
+    figures give (demotion happens only in `tick`). Without this a cancellation that arrived
+    after its order left the paid tier running for 12 months, where one that arrived first
+    bought nothing (OrderTiers._read_reversals): the order of arrival decided the tier."""
+    facts = record.facts or {}
+    product_ids = {line.get("product_id") for line in facts.get("lines", ())}
+    if record.customer_id is None or not product_ids - {None}:
+        return
+    program = session.get(Program, shop_id)
+    bought = load_ladder(session, shop_id, program.tier_basis).paid_tier_for(product_ids)
+    if bought is None:
+        return
+    moment = datetime.fromisoformat(facts["business_time"]) if facts.get("business_time") else record.paid_at
+    held = session.execute(select(MEMBERS.c.id, MEMBERS.c.paid_tier_id, MEMBERS.c.paid_until).where(
+        MEMBERS.c.shop_id == shop_id, MEMBERS.c.customer_id == record.customer_id)).first()
+    # A later purchase of the same tier ran from its own order: that one is not undone here.
+    if held is not None and held.paid_tier_id == bought.id and moment is not None \
+            and held.paid_until == moment + PAID_MEMBERSHIP:
+        session.execute(update(MEMBERS).where(MEMBERS.c.id == held.id).values(paid_tier_id=None, paid_until=None))
