@@ -419,3 +419,17 @@ def test_a_paid_membership_order_cancelled_after_it_was_paid_ends_the_membership
     found = member(client)
     assert found["tier"] is None  # as if the cancellation had arrived first (the test above)
     verify(app)
+
+
+def test_amount_spent_a_refund_that_arrived_first_counts_before_the_order_promotes(app, client, send, installed):
+    program(client, tier_basis="amount_spent")
+    ladder_of_two(client)  # Silver at 100.00 spent, Gold at 300.00
+    paid(send, "2026-03-01T10:00:00Z", "150.00")
+    refunded = order(customer_id=7001, subtotal="300.00", processed_at="2026-03-02T10:00:00Z")
+    send("refunds/create", refund(refunded["id"], "250.00"))
+    send("orders/paid", refunded)  # 300 at Silver's × 2 = 600, less 500: 200 spent in all, short of Gold
+    assert (member(client)["balance"], tier_of(client)) == (250, "Silver")
+    assert member(client)["tier_progress"]["qualifying"] == "200.00"
+    assert "tiers_reviewed 0" in tick(app, "2026-03-04T00:00:00Z")
+    assert tier_moves(client) == [(None, "Silver")]
+    verify(app)
