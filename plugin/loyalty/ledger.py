@@ -47,6 +47,7 @@ from plugin.loyalty.earning.rules import OrderFacts, ProgramRules, points_for
 from plugin.loyalty.lots import LOTS, expired_from_order, open_lots, return_to_lots, use_lots
 from plugin.loyalty.members import email_once_known, member_id
 from plugin.loyalty.tiers.ladder import micros
+from plugin.loyalty.tiers.ordering import end_cancelled_membership
 from plugin.loyalty.tiers.totals import book_orders, book_reversal
 from plugin.models import EntryKind, LedgerEntry, Member, OrderRecord, RefundRecord
 
@@ -237,6 +238,7 @@ def reverse_order_award(session: Session, shop_id: int, order_id: int, cancelled
         return 0
     taken = _take_back(session, shop_id, record, None, EntryKind.CANCEL_REVERSAL, str(order_id),
                        f"Order {record.name or order_id} cancelled")
+    end_cancelled_membership(session, shop_id, record)
     return book_reversal(session, shop_id, record, taken, None)
 
 
@@ -263,8 +265,11 @@ def award_referral(session: Session, shop_id: int, referrer: int, friend_order_i
     earned_at = earned_at or utcnow()
     until = earned_at + timedelta(days=pending_days) if pending_days else None
     until = until if until is not None and until > utcnow() else None
-    return _post(session, shop_id, referrer, points, EntryKind.REFERRAL, str(friend_order_id), reason,
-                 pending=points if until else 0, earned_at=earned_at, pending_until=until)
+    posted = _post(session, shop_id, referrer, points, EntryKind.REFERRAL, str(friend_order_id), reason,
+                   pending=points if until else 0, earned_at=earned_at, pending_until=until)
+    if posted:  # earning restarts the `inactivity` clock, as an order does (from its business time)
+        session.execute(update(MEMBERS).where(MEMBERS.c.id == referrer).values(last_activity_at=_latest(earned_at)))
+    return posted
 
 
 def reverse_referral(session: Session, shop_id: int, referrer: int, friend_order_id: int, reason: str) -> int:
@@ -303,8 +308,11 @@ def grant_birthday_bonuses(session: Session, due: list[tuple[int, int, int, str]
     if granted:
         credit = {row.member_id: row.delta for row in granted}
         delta = case(credit, value=MEMBERS.c.id)
+        # Earning restarts the `inactivity` clock: without it, a member idle past
+        # expiry_months lost the bonus at the very next tick, minutes after it was given.
         session.execute(update(MEMBERS).where(MEMBERS.c.id.in_(credit)).values(
-            balance=MEMBERS.c.balance + delta, lifetime_earned=MEMBERS.c.lifetime_earned + delta))
+            balance=MEMBERS.c.balance + delta, lifetime_earned=MEMBERS.c.lifetime_earned + delta,
+            last_activity_at=_latest(now)))
         open_lots(session, [dict(shop_id=row.shop_id, member_id=row.member_id, entry_id=row.id, order_id=None,
                                  earned_at=now, amount=row.delta, pending_until=None) for row in granted])
     return [(row.shop_id, row.member_id, row.delta) for row in granted]
@@ -530,17 +538,42 @@ def expire_lots(session: Session, shop_id: int, earned_before: datetime, now: da
     rows = session.execute(select(
         LOTS.c.member_id, MEMBERS.c.customer_id, MEMBERS.c.balance, func.sum(LOTS.c.remaining).label("left"),
         func.min(LOTS.c.earned_at).label("first"), func.max(LOTS.c.earned_at).label("last"),
-        func.max(LOTS.c.id).label("newest"),
+        newest_entry(LOTS.c.member_id).label("newest"), later_lots(earned_before).label("later"),
     ).join(MEMBERS, MEMBERS.c.id == LOTS.c.member_id).where(due)
         .group_by(LOTS.c.member_id, MEMBERS.c.customer_id, MEMBERS.c.balance)).all()
     # int(): PostgreSQL sums a bigint column as numeric.
     expired = [Expired(row.member_id, row.customer_id, f"fifo:{row.member_id}:{row.newest}",
-                       min(int(row.left), max(row.balance, 0))) for row in rows]
+                       due_points(int(row.left), row.balance, int(row.later))) for row in rows]
     reasons = {e.member_id: describe(row.first, row.last, e.points) for e, row in zip(expired, rows)}
     _post_expiries(session, shop_id, [e for e in expired if e.points > 0], reasons, now)
-    session.execute(update(LOTS).where(due).values(expired=LOTS.c.expired + LOTS.c.remaining, remaining=0)
-                    .execution_options(synchronize_session=False))
+    _empty_lots(session, due, {e.member_id: int(row.left) - e.points for e, row in zip(expired, rows)})
     return [e for e in expired if e.points > 0]
+
+
+def newest_entry(member):
+    """The member's newest entry id: an expiry's key. Every expiry writes an entry, so the
+    next one of the same member has a key of its own. (The newest due lot's id was the key
+    once; points a lapsed code returns to an expired lot made that lot due again under the
+    same key, and the tick failed on the unique key at every run, for every shop.)"""
+    return select(func.max(ENTRIES.c.id)).where(ENTRIES.c.member_id == member).scalar_subquery()
+
+
+def later_lots(earned_before):
+    """A member's spendable points in lots earned at or after `earned_before` (not due yet),
+    correlated to the member of the enclosing query's lot row."""
+    later = LOTS.alias("later")
+    return select(func.coalesce(func.sum(later.c.remaining), 0)).where(
+        later.c.member_id == LOTS.c.member_id, later.c.pending_until.is_(None), later.c.remaining > 0,
+        later.c.earned_at >= earned_before).scalar_subquery()
+
+
+def due_points(left: int, balance: int, later: int) -> int:
+    """What of `left` due points really expires. Lots hold more than the balance when a
+    reversal took points its lots no longer had (a debt: the order's points were spent);
+    like any spending, that debt uses up the OLDEST points, so only the part of the balance
+    that the lots not due yet (`later`) cannot explain is due. `min(left, balance)` alone
+    made a debt paid by old points expire the newest ones at the old points' date."""
+    return min(left, max(balance - later, 0))
 
 
 def expire_inactive(session: Session, shop_id: int, active_before: datetime, now: datetime,
@@ -555,11 +588,32 @@ def expire_inactive(session: Session, shop_id: int, active_before: datetime, now
                            .where(idle)).all()
     expired = [Expired(row.id, row.customer_id, f"inactive:{row.id}:{row.newest}", row.balance) for row in rows]
     _post_expiries(session, shop_id, expired, {e.member_id: reason.format(points=e.points) for e in expired}, now)
-    session.execute(update(LOTS).where(LOTS.c.member_id.in_([e.member_id for e in expired]),
-                                       LOTS.c.pending_until.is_(None), LOTS.c.remaining > 0)
-                    .values(expired=LOTS.c.expired + LOTS.c.remaining, remaining=0)
-                    .execution_options(synchronize_session=False))
+    due = LOTS.c.member_id.in_([e.member_id for e in expired]) & LOTS.c.pending_until.is_(None) \
+        & (LOTS.c.remaining > 0)
+    held = dict(session.execute(select(LOTS.c.member_id, func.sum(LOTS.c.remaining)).where(due)
+                                .group_by(LOTS.c.member_id)).all())
+    _empty_lots(session, due, {e.member_id: int(held.get(e.member_id, 0)) - e.points for e in expired})
     return expired
+
+
+def _empty_lots(session: Session, due, unexpired: dict[int, int]) -> None:
+    """Empty the due lots, counting what they held as expired, except `unexpired` points per
+    member: what the lots held beyond the member's expiry entry, a debt that the oldest of
+    them paid (due_points). Those count as used, not expired, so a refund of their order
+    still takes its points back (_take_back does not take again what expiry took). Set-based
+    for members whose lots all expired (the usual case), lot by lot for the few others."""
+    owing = {member: points for member, points in unexpired.items() if points > 0}
+    whole = due if not owing else due & LOTS.c.member_id.not_in(list(owing))
+    session.execute(update(LOTS).where(whole).values(expired=LOTS.c.expired + LOTS.c.remaining, remaining=0)
+                    .execution_options(synchronize_session=False))
+    for member, debt in sorted(owing.items()):
+        lots = session.execute(select(LOTS.c.id, LOTS.c.remaining).where(due, LOTS.c.member_id == member)
+                               .order_by(LOTS.c.earned_at, LOTS.c.id)).all()
+        for lot in lots:
+            paid = min(lot.remaining, debt)
+            debt -= paid
+            session.execute(update(LOTS).where(LOTS.c.id == lot.id).values(
+                expired=LOTS.c.expired + lot.remaining - paid, remaining=0).execution_options(synchronize_session=False))
 
 
 def _lock_members(session: Session, ids) -> None:

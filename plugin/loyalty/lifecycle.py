@@ -73,16 +73,28 @@ def next_expiry(session: Session, program: Program, member: Member, zone: tzinfo
     if program.expiry_policy == "inactivity":
         day = expiry_date(member.last_activity_at or member.created_at, program.expiry_months, zone)
         return {"points": member.balance, "expires_at": day.isoformat()}
-    lot = session.execute(select(LOTS.c.earned_at).where(
-        LOTS.c.member_id == member.id, LOTS.c.remaining > 0, LOTS.c.pending_until.is_(None))
-        .order_by(LOTS.c.earned_at).limit(1)).first()
-    if lot is None:
+    lots = session.execute(select(LOTS.c.earned_at, LOTS.c.remaining).where(
+        LOTS.c.member_id == member.id, LOTS.c.remaining > 0, LOTS.c.pending_until.is_(None))).all()
+    by_day: dict[date, int] = defaultdict(int)
+    for lot in lots:
+        by_day[expiry_date(lot.earned_at, program.expiry_months, zone)] += lot.remaining
+    due = {day: points for day, points in owed_last(by_day, member.balance, 0).items() if points > 0}
+    if not due:
         return None
-    day = expiry_date(lot.earned_at, program.expiry_months, zone)
-    upto = cutoff(day, program.expiry_months, zone)
-    points = session.scalar(select(func.coalesce(func.sum(LOTS.c.remaining), 0)).where(
-        LOTS.c.member_id == member.id, LOTS.c.pending_until.is_(None), LOTS.c.earned_at < upto))
-    return {"points": min(int(points), member.balance), "expires_at": day.isoformat()}
+    day = min(due)
+    return {"points": due[day], "expires_at": day.isoformat()}
+
+
+def owed_last(by_day: dict[date, int], balance: int, later: int) -> dict[date, int]:
+    """What will really expire on each date: a balance below its lots (a reversal took more,
+    a debt) is owed from the oldest points, as the expiry reckons it (ledger.due_points), so
+    each date expires what the balance has beyond the points of later dates (`later`: those
+    past the dates given)."""
+    owed = {}
+    for day in sorted(by_day, reverse=True):
+        owed[day] = ledger.due_points(by_day[day], balance, later)
+        later += by_day[day]
+    return owed
 
 
 def _expiring_programs(session: Session) -> list[tuple[Program, tzinfo]]:
@@ -95,17 +107,17 @@ def _expiring_programs(session: Session) -> list[tuple[Program, tzinfo]]:
 def _lots_expiring(session: Session, program: Program, zone: tzinfo,
                    window: tuple[datetime, datetime]) -> dict[tuple[int, int, date], int]:
     rows = session.execute(select(LOTS.c.member_id, MEMBERS.c.customer_id, MEMBERS.c.balance, LOTS.c.earned_at,
-                                  LOTS.c.remaining)
+                                  LOTS.c.remaining, ledger.later_lots(window[1]).label("beyond"))
                            .join(MEMBERS, MEMBERS.c.id == LOTS.c.member_id).where(
         LOTS.c.shop_id == program.shop_id, LOTS.c.pending_until.is_(None), LOTS.c.remaining > 0,
         LOTS.c.earned_at >= window[0], LOTS.c.earned_at < window[1])).all()
-    due: dict[tuple[int, int, date], int] = defaultdict(int)
-    balances = {}
+    due: dict[int, dict[date, int]] = defaultdict(lambda: defaultdict(int))
+    members = {}
     for row in rows:
-        due[(row.member_id, row.customer_id, expiry_date(row.earned_at, program.expiry_months, zone))] += row.remaining
-        balances[row.member_id] = row.balance
-    # A balance below its lots (a reversal took more) expires no more than the balance.
-    return {key: min(points, max(balances[key[0]], 0)) for key, points in due.items()}
+        due[row.member_id][expiry_date(row.earned_at, program.expiry_months, zone)] += row.remaining
+        members[row.member_id] = (row.customer_id, row.balance, int(row.beyond))
+    return {(m, members[m][0], day): points for m, days in due.items()
+            for day, points in owed_last(days, members[m][1], members[m][2]).items()}
 
 
 def _members_expiring(session: Session, program: Program, zone: tzinfo,

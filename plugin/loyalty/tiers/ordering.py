@@ -7,8 +7,8 @@ next order: the crossing order earns at the old multiplier, a later order of the
 batch at the new one. A paid-membership product does the same for 12 months from the
 order. After the award, `promote` writes the promotions (never a demotion: only `tick`
 demotes). Everything is reckoned at each order's business time, so replaying old orders
-gives the tiers of their time. An order whose refund arrived before it is counted whole
-here; the next tick corrects the member's tier from the exact figures.
+gives the tiers of their time. An order whose refund or cancellation arrived before it
+counts net of them, as the ledger will book it.
 """
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -19,16 +19,17 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from plugin.db import insert_for, utcnow
-from plugin.loyalty.earning.engine import Award
-from plugin.loyalty.earning.rules import OrderFacts, ProgramRules, order_counts
+from plugin.loyalty.earning.engine import Award, refund_lines_from_json, refund_points
+from plugin.loyalty.earning.rules import OrderFacts, ProgramRules, order_counts, points_for
 from plugin.loyalty.tiers.catalog import load_ladder
 from plugin.loyalty.tiers.ladder import Ladder, micros
 from plugin.loyalty.tiers.standing import Move, move_members
 from plugin.loyalty.tiers.totals import TOTALS, business_day
-from plugin.models import Member, OrderRecord, Program
+from plugin.models import Member, OrderRecord, Program, RefundRecord
 
 MEMBERS = Member.__table__
 ORDERS = OrderRecord.__table__
+REFUNDS = RefundRecord.__table__
 PAID_MEMBERSHIP = timedelta(days=365)
 
 
@@ -61,6 +62,8 @@ class OrderTiers:
     def __init__(self, ladder: Ladder, window: str, zone, rules: ProgramRules, done: set[int]):
         self.ladder, self.window, self.zone, self.rules, self.done = ladder, window, zone, rules, done
         self.standings: dict[int, Standing] = {}
+        self.cancelled: set[int] = set()  # orders waiting with their reversals: _read_reversals
+        self.refunds: dict[int, list] = defaultdict(list)
 
     @classmethod
     def load(cls, session: Session, shop, orders: list[OrderFacts]) -> "OrderTiers | None":
@@ -75,6 +78,7 @@ class OrderTiers:
             ORDERS.c.shop_id == shop.id, ORDERS.c.order_id.in_([o.order_id for o in orders]),
             ORDERS.c.earned_points.is_not(None))))
         tiers = cls(ladder, program.tier_window, shop.zone, shop.rules, done)
+        tiers._read_reversals(session, shop.id, [o.order_id for o in orders if o.order_id not in done])
         earliest = min((tiers._moment(o) for o in orders), default=utcnow())
         tiers._read(session, shop.id, customers, program.tier_basis, business_day(earliest, tiers.zone))
         return tiers
@@ -98,6 +102,35 @@ class OrderTiers:
         for row in session.execute(query):
             by_member[row.member_id].rows[(grain, row.starts_on)] += row.units
 
+    def _read_reversals(self, session: Session, shop_id: int, order_ids: list[int]) -> None:
+        """Cancellations and refunds that arrived before their orders: the ledger applies
+        them as it awards, so the order counts net of them here too. Counted whole, an order
+        cancelled before it was paid promoted its member (a `tier_changed` event told to
+        subscribers, and the member's next orders priced at a tier they never held) until
+        the next tick took it back."""
+        if not order_ids:
+            return
+        self.cancelled = set(session.scalars(select(ORDERS.c.order_id).where(
+            ORDERS.c.shop_id == shop_id, ORDERS.c.order_id.in_(order_ids), ORDERS.c.cancelled_at.is_not(None))))
+        for row in session.execute(select(REFUNDS.c.order_id, REFUNDS.c.refunded_subtotal, REFUNDS.c.lines).where(
+                REFUNDS.c.shop_id == shop_id, REFUNDS.c.order_id.in_(order_ids), REFUNDS.c.applied.is_(False))
+                .order_by(REFUNDS.c.id)):
+            self.refunds[row.order_id].append((row.refunded_subtotal, refund_lines_from_json(row.lines)))
+
+    def _net_units(self, order: OrderFacts, priced: Award) -> int:
+        """What the order counts once the reversals waiting for it are applied, reckoned as
+        the ledger does (ledger._apply_refund: each takes what the refunded lines earned,
+        capped at what is left; a cancellation takes everything)."""
+        if order.order_id in self.cancelled:
+            return 0
+        points, amount, tier = priced.points, micros(priced.eligible), priced.tier_multiplier or Decimal(1)
+        for subtotal, lines in self.refunds.get(order.order_id, ()):
+            wanted = refund_points(priced.lines, lines, self.rules.points_per_currency_unit, tier) \
+                if priced.lines and lines else points_for(subtotal * tier, self.rules.points_per_currency_unit)
+            points -= max(min(wanted, points), 0)
+            amount -= min(micros(subtotal), amount)
+        return points if self.ladder.basis == "points_earned" else amount
+
     def multiplier(self, order: OrderFacts) -> Decimal:
         standing = self.standings.get(order.customer_id)
         return self.ladder.multiplier(standing.tier_id) if standing else Decimal(1)
@@ -115,10 +148,11 @@ class OrderTiers:
         standing = self.standings[order.customer_id]
         moment = self._moment(order)
         day = order.business_day or business_day(moment, self.zone)
-        units = priced.points if self.ladder.basis == "points_earned" else micros(priced.eligible)
+        units = self._net_units(order, priced)
         standing.rows[("year", date(day.year, 1, 1))] += units
         standing.rows[("day", day)] += units
-        self._buy_membership(standing, order, moment)
+        if order.order_id not in self.cancelled:  # cancelled before it was paid: nothing was bought
+            self._buy_membership(standing, order, moment)
         reached = self.ladder.standing(self._qualifying(standing, day), standing.paid_tier_id, standing.paid_until,
                                        moment)
         best = self.ladder.higher(standing.tier_id, reached)
@@ -177,3 +211,26 @@ class OrderTiers:
                     moves.append(Move(m.id, m.customer_id, changes, held, tier_id, at))
                     held, changes = tier_id, changes + 1
         return move_members(session, shop_id, self.ladder, moves)
+
+
+def end_cancelled_membership(session: Session, shop_id: int, record) -> None:
+    """A paid order cancelled after it was paid: the membership it bought (still the member's
+    running one, to the instant) ends, and the next tick takes the member to the tier their
+    figures give (demotion happens only in `tick`). Without this a cancellation that arrived
+    after its order left the paid tier running for 12 months, where one that arrived first
+    bought nothing (OrderTiers._read_reversals): the order of arrival decided the tier."""
+    facts = record.facts or {}
+    product_ids = {line.get("product_id") for line in facts.get("lines", ())}
+    if record.customer_id is None or not product_ids - {None}:
+        return
+    program = session.get(Program, shop_id)
+    bought = load_ladder(session, shop_id, program.tier_basis).paid_tier_for(product_ids)
+    if bought is None:
+        return
+    moment = datetime.fromisoformat(facts["business_time"]) if facts.get("business_time") else record.paid_at
+    held = session.execute(select(MEMBERS.c.id, MEMBERS.c.paid_tier_id, MEMBERS.c.paid_until).where(
+        MEMBERS.c.shop_id == shop_id, MEMBERS.c.customer_id == record.customer_id)).first()
+    # A later purchase of the same tier ran from its own order: that one is not undone here.
+    if held is not None and held.paid_tier_id == bought.id and moment is not None \
+            and held.paid_until == moment + PAID_MEMBERSHIP:
+        session.execute(update(MEMBERS).where(MEMBERS.c.id == held.id).values(paid_tier_id=None, paid_until=None))
