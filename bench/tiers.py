@@ -23,7 +23,7 @@ def set_up(app) -> None:
     """The rules run's set-up, then the three tiers."""
     rules.set_up(app)
     with app.extensions["engine"].begin() as connection:
-        connection.execute(text("TRUNCATE member_tier_totals, member_events, tiers RESTART IDENTITY"))
+        connection.execute(text("TRUNCATE member_tier_totals, member_events, tiers RESTART IDENTITY CASCADE"))
         shop_id = connection.execute(text("SELECT id FROM shops WHERE domain = :d"), {"d": SHOP}).scalar()
         connection.execute(Tier.__table__.insert(), [
             dict(shop_id=shop_id, name=name, threshold=threshold, multiplier=multiplier, perks="", live=True,

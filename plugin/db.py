@@ -13,14 +13,15 @@ requests, see `request_session`) begin DEFERRED, so under WAL they read while a 
 writes. A writer that waits past the busy timeout fails with `is_busy(error)`, which the
 app answers with 503 and `Retry-After`, never a 500.
 """
+import json
 import os
 import weakref
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Numeric, String, create_engine, event
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Numeric, String, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
@@ -179,6 +180,45 @@ def insert_for(session_or_conn, table):
 
 def dialect_insert(dialect: str):
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def insert_new(session: Session, table, rows: list[dict], returning) -> list:
+    """INSERT many rows, skipping those a unique key already holds; `returning` of the new ones.
+
+    On PostgreSQL the rows travel as ONE JSON parameter unpacked by `jsonb_to_recordset`: a
+    multi-row VALUES of a 250-order batch has thousands of parameters, and psycopg parses
+    such a statement anew each time (its cache keeps short ones), which cost more than the
+    insert itself. SQLite takes SQLAlchemy's multi-row INSERT as it is.
+    """
+    if not rows:
+        return []
+    if session.get_bind().dialect.name != "postgresql":
+        return list(session.scalars(insert_for(session, table).on_conflict_do_nothing().returning(returning), rows))
+    columns = [column for column in table.columns if column.name in rows[0] or _client_default(column)]
+    defaults = {column.name: _client_default(column) for column in columns if column.name not in rows[0]}
+    records = [{**{name: make() for name, make in defaults.items()}, **row} for row in rows]
+    dialect = session.get_bind().dialect
+    names = ", ".join(column.name for column in columns)
+    shape = ", ".join(f"{column.name} {column.type.compile(dialect=dialect)}" for column in columns)
+    statement = text(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM jsonb_to_recordset(CAST(:rows AS jsonb)) "
+                     f"AS r({shape}) ON CONFLICT DO NOTHING RETURNING {returning.name}")
+    return list(session.scalars(statement, {"rows": json.dumps(records, default=_json_value)}))
+
+
+def _client_default(column):
+    """A function making the column's Python-side default, or None (no default, or the key)."""
+    if column.primary_key or column.default is None:
+        return None
+    default = column.default
+    return (lambda: default.arg(None)) if default.is_callable else (lambda: default.arg)
+
+
+def _json_value(value):
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).isoformat()
+    if isinstance(value, (Decimal, date)):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def init_app(app) -> None:

@@ -30,7 +30,7 @@ from decimal import Decimal
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
-from plugin.db import insert_for, utcnow
+from plugin.db import insert_for, insert_new, utcnow
 from plugin.loyalty.earning.engine import (
     Award,
     RefundLine,
@@ -108,10 +108,7 @@ def award_points_for_orders(session: Session, shop_id: int, orders: list[OrderFa
     priced = {order.order_id: (priced or {}).get(order.order_id) or award(order, rules) for order in firsts.values()}
     rows = [dict(shop_id=shop_id, order_id=order.order_id, **_order_values(order, priced[order.order_id], rules))
             for order in firsts.values()]
-    # Executed with a list of rows: SQLAlchemy batches it into multi-row statements it compiles
-    # once ("insertmanyvalues"), where .values(rows) would compile a new statement every time.
-    new = set(session.scalars(insert_for(session, ORDERS).on_conflict_do_nothing().returning(ORDERS.c.order_id),
-                              rows))
+    new = set(insert_new(session, ORDERS, rows, ORDERS.c.order_id))
     _credit_orders(session, shop_id, [o for o in firsts.values() if o.order_id in new and o.customer_id], priced,
                    rules.pending_days)
     for order in orders:
