@@ -13,7 +13,7 @@ from plugin.loyalty.event_subscriptions import (
     shop_subscriptions,
     subscription_json,
 )
-from plugin.loyalty.fields import InvalidFields
+from plugin.loyalty.fields import InvalidFields, one_of
 from plugin.models import DeliveryStatus
 
 bp = Blueprint("event_subscriptions_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
@@ -71,10 +71,9 @@ def send_sample(subscription_id: int):
 @bp.get("/event-deliveries")
 def shop_deliveries():
     try:
-        status = DeliveryStatus(request.args.get("status", DeliveryStatus.FAILED.value))
-    except ValueError:
-        statuses = ", ".join(s.value for s in DeliveryStatus)
-        return error(422, "invalid query", fields={"status": f"must be one of {statuses}"})
+        status = one_of(request.args.get("status", DeliveryStatus.FAILED.value), DeliveryStatus)
+    except ValueError as problem:
+        return error(422, "invalid query", fields={"status": str(problem)})
     return jsonify(deliveries=[delivery_json(d) for d in recent_deliveries(request_session(), g.shop.id,
                                                                             status=status, limit=100)])
 

@@ -12,6 +12,7 @@ from flask import Blueprint, g, jsonify, request
 
 from admin_ui.api import error
 from plugin.db import request_session
+from plugin.loyalty.fields import one_of
 from plugin.models import EventStatus
 from webhooks.jobs import schedule_drain
 from webhooks.processing import find_shop_event, retry_failed, shop_events
@@ -22,10 +23,9 @@ bp = Blueprint("operations_api", __name__)  # under /api, authenticated there: a
 @bp.get("/events")
 def list_events():
     try:
-        status = EventStatus(request.args.get("status", EventStatus.FAILED.value))
-    except ValueError:
-        statuses = ", ".join(status.value for status in EventStatus)
-        return error(422, "invalid query", fields={"status": f"must be one of {statuses}"})
+        status = one_of(request.args.get("status", EventStatus.FAILED.value), EventStatus)
+    except ValueError as problem:
+        return error(422, "invalid query", fields={"status": str(problem)})
     events = shop_events(request_session(), g.shop.domain, status)
     return jsonify(events=[event_json(event) for event in events])
 

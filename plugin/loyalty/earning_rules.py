@@ -16,7 +16,7 @@ from plugin.loyalty.catalog import ProductFactsMissing, facts_for_pricing, needs
 from plugin.loyalty.earning.engine import Award, award
 from plugin.loyalty.earning.rules import OrderFacts
 from plugin.loyalty.earning.strategies import BONUS_PER, KINDS, MATCHES, EarningRule
-from plugin.loyalty.fields import InvalidFields, decimal_number, flag, parse_each, text, whole_number
+from plugin.loyalty.fields import InvalidFields, decimal_number, flag, one_of, parse_each, text, whole_number
 from plugin.models import EarningRuleRecord
 
 MAX_MULTIPLIER = Decimal(100)
@@ -132,9 +132,7 @@ def _columns(record: EarningRuleRecord) -> dict:
 
 
 def _kind(value) -> str:
-    if value not in KINDS:
-        raise ValueError("must be one of " + ", ".join(KINDS))
-    return value
+    return one_of(value, tuple(KINDS))
 
 
 def _match(value) -> tuple[str, str | None]:
@@ -175,9 +173,7 @@ def _points(value) -> int | None:
 
 
 def _per(value) -> str | None:
-    if value is not None and value not in BONUS_PER:
-        raise ValueError("must be one of " + ", ".join(BONUS_PER))
-    return value
+    return None if value is None else one_of(value, tuple(BONUS_PER))
 
 
 def _min_subtotal(value) -> Decimal | None:

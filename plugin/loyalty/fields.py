@@ -5,6 +5,7 @@ is read with these parsers, so a rule such as "text must be storable" is written
 Each parser returns the clean value or raises ValueError with the message for its field.
 """
 from decimal import Decimal, InvalidOperation
+from enum import Enum
 from typing import Callable
 
 from plugin.ids import is_unicode_text
@@ -70,4 +71,17 @@ def whole_number(value, low: int, high: int, message: str) -> int:
 def flag(value) -> bool:
     if not isinstance(value, bool):
         raise ValueError("must be true or false")
+    return value
+
+
+def one_of(value, choices):
+    """`value` when it is one of `choices`: a tuple of strings, or an Enum class (then its
+    member is returned). Otherwise ValueError naming every choice."""
+    if isinstance(choices, type) and issubclass(choices, Enum):
+        found = next((member for member in choices if member.value == value), None)
+        if found is None:
+            raise ValueError("must be one of " + ", ".join(member.value for member in choices))
+        return found
+    if value not in choices:
+        raise ValueError("must be one of " + ", ".join(choices))
     return value

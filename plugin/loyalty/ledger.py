@@ -44,7 +44,7 @@ from plugin.loyalty.earning.engine import (
     refund_points,
 )
 from plugin.loyalty.earning.rules import OrderFacts, ProgramRules, points_for
-from plugin.loyalty.lots import LOTS, expired_from_order, open_lots, return_to_lots, use_lots
+from plugin.loyalty.lots import LOTS, open_lots, order_lots, return_to_lots, use_lots
 from plugin.loyalty.members import email_once_known, member_id
 from plugin.loyalty.tiers.ladder import micros
 from plugin.loyalty.tiers.ordering import end_cancelled_membership
@@ -410,13 +410,12 @@ def _take_back(session, shop_id, record, wanted: int | None, kind: EntryKind, so
         return 0
     held = session.scalar(select(func.coalesce(func.sum(ENTRIES.c.delta), 0)).where(
         ENTRIES.c.shop_id == shop_id, ENTRIES.c.order_id == record.order_id))
-    held -= expired_from_order(session, shop_id, record.order_id)
+    expired, pending = order_lots(session, shop_id, record.order_id)
+    held -= expired
     taken = held if wanted is None else min(wanted, held)
     if taken <= 0:
         return 0
     owner = member_id(session, shop_id, record.customer_id)
-    pending = int(session.scalar(select(func.coalesce(func.sum(LOTS.c.remaining), 0)).where(
-        LOTS.c.shop_id == shop_id, LOTS.c.order_id == record.order_id, LOTS.c.pending_until.is_not(None))))
     _post(session, shop_id, owner, -taken, kind, source_id, reason, order_id=record.order_id,
           pending=-min(taken, pending))
     return taken

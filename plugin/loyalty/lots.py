@@ -69,10 +69,14 @@ def return_to_lots(session: Session, member_id: int, shop_id: int, spend_entry_i
                                  earned_at=now, amount=points - back, pending_until=None)])
 
 
-def expired_from_order(session: Session, shop_id: int, order_id: int) -> int:
-    """How much of an order's points expiry has taken: a reversal cannot take those again."""
-    return int(session.scalar(select(func.coalesce(func.sum(LOTS.c.expired), 0)).where(
-        LOTS.c.shop_id == shop_id, LOTS.c.order_id == order_id)))
+def order_lots(session: Session, shop_id: int, order_id: int) -> tuple[int, int]:
+    """(points of the order that expiry took, points of it still pending), in one read: a
+    reversal takes neither the first again nor the second from the balance."""
+    pending = case((LOTS.c.pending_until.is_not(None), LOTS.c.remaining), else_=0)
+    expired, held = session.execute(select(func.coalesce(func.sum(LOTS.c.expired), 0),
+                                           func.coalesce(func.sum(pending), 0))
+                                    .where(LOTS.c.shop_id == shop_id, LOTS.c.order_id == order_id)).one()
+    return int(expired), int(held)
 
 
 def _apply_uses(session: Session, uses: list[dict]) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from plugin.db import insert_for
 from plugin.ids import parse_id
 from plugin.loyalty.event_subscriptions import owe_deliveries
-from plugin.loyalty.fields import InvalidFields
+from plugin.loyalty.fields import InvalidFields, one_of
 from plugin.loyalty.store_sync import mark_for_sync
 from plugin.models import Member, MemberEvent, MemberEventKind
 
@@ -56,9 +56,9 @@ def parse_filter(kind: str | None, customer_id: str | None, page: str | None) ->
     errors, chosen_kind, customer, number = {}, None, None, parse_id(page or "1")
     if kind:
         try:
-            chosen_kind = MemberEventKind(kind)
-        except ValueError:
-            errors["kind"] = "must be one of " + ", ".join(k.value for k in MemberEventKind)
+            chosen_kind = one_of(kind, MemberEventKind)
+        except ValueError as problem:
+            errors["kind"] = str(problem)
     if customer_id:
         customer = parse_id(customer_id)
         if customer is None:

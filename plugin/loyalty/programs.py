@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from plugin.loyalty.fields import InvalidFields, decimal_number, flag, parse_each, text, whole_number
+from plugin.loyalty.fields import InvalidFields, decimal_number, flag, one_of, parse_each, text, whole_number
 from plugin.loyalty.referrals import friend_reward_problem
 from plugin.loyalty.tiers.ladder import BASES, WINDOWS
 from plugin.models import Program
@@ -84,12 +84,6 @@ def _check_lifecycle(settings: dict) -> None:
         raise InvalidFields(errors)
 
 
-def _expiry_policy(value) -> str:
-    if value not in EXPIRY_POLICIES:
-        raise ValueError("must be one of " + ", ".join(EXPIRY_POLICIES))
-    return value
-
-
 def _expiry_months(value) -> int | None:
     if value is None:
         return None
@@ -108,12 +102,6 @@ def _rate(value) -> Decimal:
     if rate.as_tuple().exponent < -6:
         raise ValueError("may have at most 6 decimal places")
     return rate
-
-
-def one_of(value, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        raise ValueError("must be one of " + ", ".join(choices))
-    return value
 
 
 def _signup_bonus(value) -> int:
@@ -151,7 +139,7 @@ _PARSERS = {
     "award_test_orders": flag,
     "return_points_on_expiry": flag,
     "pending_days": _days,
-    "expiry_policy": _expiry_policy,
+    "expiry_policy": lambda value: one_of(value, EXPIRY_POLICIES),
     "expiry_months": _expiry_months,
     "expiry_reminder_days": _days,
     "referral_points": _bonus_points,

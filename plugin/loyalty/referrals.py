@@ -269,7 +269,8 @@ def _reject_undone_by_earlier_orders(session: Session, shop_id: int, orders: lis
 def _settle(session: Session, referral: Referral, order: OrderFacts) -> bool:
     referrer = session.get(Member, referral.referrer_id)
     verdict = _verdict(session, referral, referrer, order)
-    points = session.scalar(select(Program.referral_points).where(Program.shop_id == referral.shop_id)) or 0
+    points, pending_days = session.execute(select(Program.referral_points, Program.pending_days)
+                                           .where(Program.shop_id == referral.shop_id)).one()
     values = dict(order_id=order.order_id, friend_customer_id=order.customer_id, order_total=order.total_price,
                   completed_at=utcnow())
     if verdict.completed:
@@ -281,10 +282,9 @@ def _settle(session: Session, referral: Referral, order: OrderFacts) -> bool:
                             .values(**values)).rowcount
     if moved != 1 or not verdict.completed:
         return False  # another order completed it meanwhile, or it is rejected: nobody is paid
-    pending_days = session.scalar(select(Program.pending_days).where(Program.shop_id == referral.shop_id))
     award_referral(session, referral.shop_id, referrer.id, order.order_id, points,
                    f"Referral: a friend's first order {order.name or order.order_id} was paid",
-                   earned_at=order.business_time or order.paid_at, pending_days=pending_days or 0)
+                   earned_at=order.business_time or order.paid_at, pending_days=pending_days)
     record_event(session, referral.shop_id, referrer.id, MemberEventKind.REFERRAL_COMPLETED, str(order.order_id),
                  {"friend_order_id": str(order.order_id), "points": points})
     if _cancelled(session, referral.shop_id, order.order_id):  # its cancellation arrived first

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from plugin.db import utcnow
 from plugin.ids import parse_id
-from plugin.loyalty.fields import InvalidFields, decimal_number, flag, parse_each, text, whole_number
+from plugin.loyalty.fields import InvalidFields, decimal_number, flag, one_of, parse_each, text, whole_number
 from plugin.models import Reward, RewardKind
 
 DEFAULT_REWARDS = (
@@ -119,10 +119,7 @@ def _name(value) -> str:
 
 
 def _kind(value) -> RewardKind:
-    try:
-        return RewardKind(value)
-    except ValueError:
-        raise ValueError("must be one of " + ", ".join(kind.value for kind in RewardKind)) from None
+    return one_of(value, RewardKind)
 
 
 def _points_cost(value) -> int:
