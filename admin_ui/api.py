@@ -6,8 +6,8 @@ from admin_ui.auth import committing
 from plugin.db import request_session
 from plugin.ids import JSONTooDeep, load_json, parse_id
 from plugin.loyalty.fields import InvalidFields
-from plugin.loyalty.ledger import adjust_points
-from plugin.loyalty.lifecycle import next_expiry
+from plugin.loyalty.ledger.bonuses import adjust_points
+from plugin.loyalty.ledger.lifecycle import next_expiry
 from plugin.loyalty.members import (
     PAGE_SIZE,
     entry_json,
@@ -17,10 +17,10 @@ from plugin.loyalty.members import (
     recent_entries,
     search_members,
 )
-from plugin.loyalty.preview import preview_earning
+from plugin.loyalty.program_preview import preview_earning
 from plugin.loyalty.programs import parse_adjustment, program_json, update_program
-from plugin.loyalty.redemptions import recent_redemptions, redemption_json
-from plugin.loyalty.shops import business_zone
+from plugin.loyalty.rewards.redemptions import recent_redemptions, redemption_json
+from plugin.loyalty.shop_facts import business_zone
 from plugin.loyalty.tiers.views import member_tiers
 
 bp = Blueprint("program_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py

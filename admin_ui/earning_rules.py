@@ -4,9 +4,9 @@ from flask import Blueprint, g, jsonify
 from admin_ui.api import error, json_body
 from admin_ui.auth import committing
 from plugin.db import request_session
-from plugin.loyalty.earning_rules import create_rule, deactivate_rule, find_rule, list_rules, rule_json, update_rule
 from plugin.loyalty.fields import InvalidFields
-from plugin.loyalty.rule_preview import preview_rules
+from plugin.loyalty.rules.definitions import create_rule, deactivate_rule, find_rule, list_rules, rule_json, update_rule
+from plugin.loyalty.rules.preview import preview_rules
 
 bp = Blueprint("earning_rules_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
 

@@ -5,8 +5,8 @@ from flask import Blueprint, g, jsonify, request
 from admin_ui.api import error, json_body
 from admin_ui.auth import committing
 from plugin.db import request_session
-from plugin.loyalty.event_delivery import delivery_json, owe_sample, recent_deliveries, retry_delivery
-from plugin.loyalty.event_subscriptions import (
+from plugin.loyalty.events.delivery import delivery_json, owe_sample, recent_deliveries, retry_delivery
+from plugin.loyalty.events.subscriptions import (
     create_subscription,
     find_subscription,
     parse_subscription,

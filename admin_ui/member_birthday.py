@@ -4,8 +4,8 @@ from flask import Blueprint, jsonify
 from admin_ui.api import error, find_member, json_body, member_fields
 from admin_ui.auth import committing
 from plugin.db import request_session, utcnow
-from plugin.loyalty.birthdays import parse_birthday, set_birthday
 from plugin.loyalty.fields import InvalidFields, parse_each
+from plugin.loyalty.referrals.birthdays import parse_birthday, set_birthday
 
 bp = Blueprint("member_birthday_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
 

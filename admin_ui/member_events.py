@@ -3,8 +3,8 @@ from flask import Blueprint, g, jsonify, request
 
 from admin_ui.api import error
 from plugin.db import request_session
+from plugin.loyalty.events.member_events import PAGE_SIZE, event_json, list_events, parse_filter
 from plugin.loyalty.fields import InvalidFields
-from plugin.loyalty.member_events import PAGE_SIZE, event_json, list_events, parse_filter
 
 bp = Blueprint("member_events_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
 

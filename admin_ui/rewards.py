@@ -6,8 +6,15 @@ from admin_ui.auth import committing
 from plugin.db import reading_session, request_session
 from plugin.ids import parse_id
 from plugin.loyalty.fields import InvalidFields
-from plugin.loyalty.redemptions import RedemptionRefused, issue_code_in_request, redeem_reward, redemption_json
-from plugin.loyalty.rewards import create_reward, delete_reward, find_reward, list_rewards, reward_json, update_reward
+from plugin.loyalty.rewards.catalog import (
+    create_reward,
+    delete_reward,
+    find_reward,
+    list_rewards,
+    reward_json,
+    update_reward,
+)
+from plugin.loyalty.rewards.redemptions import RedemptionRefused, issue_code_in_request, redeem_reward, redemption_json
 from plugin.models import Member, Redemption
 
 bp = Blueprint("rewards_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py

@@ -1,6 +1,6 @@
 """`GET /api/stats?from=&to=`: the dashboard's figures and charts for the token's shop.
 
-The figures and their definitions live in plugin/loyalty/stats.py; the charts are drawn
+The figures and their definitions live in plugin/loyalty/analytics/dashboard.py; the charts are drawn
 here, beside the dashboard that shows them, with admin_ui/charts.py.
 """
 from flask import Blueprint, g, jsonify, request
@@ -8,8 +8,8 @@ from flask import Blueprint, g, jsonify, request
 from admin_ui.api import error
 from admin_ui.charts import Series, line_chart
 from plugin.db import request_session, utcnow
+from plugin.loyalty.analytics.dashboard import Figures, compute, figures_json, parse_period
 from plugin.loyalty.fields import InvalidFields
-from plugin.loyalty.stats import Figures, compute, figures_json, parse_period
 from plugin.loyalty.tiers.views import members_per_tier
 
 bp = Blueprint("stats_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py

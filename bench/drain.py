@@ -15,7 +15,7 @@ from sqlalchemy import event, func, select, text
 
 from bench.payloads import API_VERSION, SHOP, Order
 from plugin.db import transaction, utcnow
-from plugin.loyalty.ledger import verify_balances
+from plugin.loyalty.ledger.verification import verify_balances
 from plugin.models import EventStatus, LedgerEntry, Member, WebhookEvent
 
 

@@ -39,7 +39,7 @@ def _app(env: dict, database: str, origin: str):
 def _prepare(app, env: dict, with_feature: bool) -> None:
     """Install the shop through the real entry (token exchange at the fake platform)."""
     from plugin.db import transaction
-    from plugin.loyalty.event_subscriptions import KIND_NAMES, create_subscription
+    from plugin.loyalty.events.subscriptions import KIND_NAMES, create_subscription
     from plugin.models import Program, Shop
 
     answer = app.test_client().get("/", query_string={
@@ -124,7 +124,7 @@ def part_events(args, run, env: dict) -> list[Figure]:
 
 def _store_sync(app, platform: FakePlatform) -> dict:
     from plugin.db import transaction
-    from plugin.loyalty.store_sync import sync_store
+    from plugin.loyalty.events.store_sync import sync_store
     from plugin.models import LedgerEntry, Member
 
     before = platform.snapshot()["calls"]

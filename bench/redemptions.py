@@ -163,9 +163,9 @@ def build_app(env: dict, origin: str):
 def prepare(app, platform: FakePlatform, env: dict, shop_domain: str, members: int) -> Setup:
     """Install the shop through the real entry, pick the reward, fund the members."""
     from plugin.db import transaction
-    from plugin.loyalty.ledger import adjust_points
+    from plugin.loyalty.ledger.bonuses import adjust_points
     from plugin.loyalty.members import ensure_member
-    from plugin.loyalty.rewards import list_rewards
+    from plugin.loyalty.rewards.catalog import list_rewards
     from plugin.models import Shop
 
     started = time.perf_counter()
@@ -289,7 +289,7 @@ class Ledger:
 
 def ledger_state(app, shop_id: int) -> Ledger:
     from plugin.db import transaction
-    from plugin.loyalty.ledger import verify_balances
+    from plugin.loyalty.ledger.verification import verify_balances
     from plugin.models import LedgerEntry, Member, Redemption
 
     with app.app_context(), transaction() as session:

@@ -60,8 +60,8 @@ def set_up(app) -> None:
 def expected_points(app, orders) -> int:
     """What the engine gives these orders, computed order by order outside the batch path."""
     from plugin.db import transaction
-    from plugin.loyalty.earning_rules import price_orders
-    from plugin.loyalty.shops import shop_context
+    from plugin.loyalty.orders import shop_context
+    from plugin.loyalty.rules.definitions import price_orders
     from webhooks.handlers import orders_paid
 
     with app.app_context(), transaction() as session:

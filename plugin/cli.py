@@ -15,8 +15,8 @@ from rq import SimpleWorker
 
 from plugin import migrate
 from plugin.db import engine, transaction, utcnow
-from plugin.loyalty.event_subscriptions import rotate_subscription_secrets
-from plugin.loyalty.ledger import verify_balances, verify_pending
+from plugin.loyalty.events.subscriptions import rotate_subscription_secrets
+from plugin.loyalty.ledger.verification import verify_balances, verify_pending
 from plugin.loyalty.shops import is_shop_domain
 from plugin.loyalty.tick import TickRunning, run_tick
 from plugin.loyalty.tiers.totals import verify_totals

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 WEBHOOKS = "webhooks"
 # Jobs that call the store platform, kept apart so a slow platform never delays the ledger.
 PLATFORM = "platform"
-# Deliveries to the merchant's own endpoints (plugin/loyalty/event_delivery.py): a slow
+# Deliveries to the merchant's own endpoints (plugin/loyalty/events/delivery.py): a slow
 # receiver must not hold a worker that the webhooks queue needs.
 EVENTS = "events"
 # Requests (the webhook intake above all) give Redis this long: a hung Redis must cost an

@@ -22,11 +22,11 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from plugin.db import new_session, transaction, utcnow
-from plugin.loyalty.event_dispatch import request_sending
+from plugin.loyalty.events.dispatch import request_sending
+from plugin.loyalty.events.store_sync import sync_store
 from plugin.loyalty.privacy import blank_old_payloads
-from plugin.loyalty.redemptions import retry_due_codes
+from plugin.loyalty.rewards.redemptions import retry_due_codes
 from plugin.loyalty.shop_facts import fill_missing_shop_facts
-from plugin.loyalty.store_sync import sync_store
 from plugin.loyalty.tick import TickRunning, run_tick
 from plugin.queue import PLATFORM, enqueue, heartbeat_key, prefixed, redis_connection
 from webhooks.jobs import schedule_drain
@@ -74,7 +74,7 @@ PERIODIC = (
     Periodic("shop-facts", timedelta(minutes=10), fill_missing_shop_facts),
     # Deliveries whose retry came due, or whose request was lost with Redis.
     Periodic("event-deliveries", timedelta(minutes=1), request_sending),
-    # Once a minute: what coalesces a member's changes into one write (plugin/loyalty/store_sync.py).
+    # Once a minute: what coalesces a member's changes into one write (plugin/loyalty/events/store_sync.py).
     Periodic("store-sync", timedelta(minutes=1), sync_store),
 )
 _last_run_in_process: dict[tuple[int, str], float] = {}

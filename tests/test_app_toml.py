@@ -44,6 +44,6 @@ def comments_above(lines: list[str], number: int) -> list[str]:
 
 
 def test_the_store_sync_scope_is_asked_for():
-    # plugin/loyalty/store_sync.py writes customer metafields and tags (SPEC "Member events").
+    # plugin/loyalty/events/store_sync.py writes customer metafields and tags (SPEC "Member events").
     scopes = tomllib.loads(TOML.read_text())["access_scopes"]["scopes"].split(",")
     assert "write_customers" in scopes

@@ -10,8 +10,8 @@ import requests
 
 from plugin.db import transaction
 from plugin.loyalty.earning.rules import OrderFacts
-from plugin.loyalty.ledger import RefundFacts, award_points_for_order, reverse_order_award, reverse_refund
-from plugin.loyalty.shops import shop_context
+from plugin.loyalty.ledger.orders import RefundFacts, award_points_for_order, reverse_order_award, reverse_refund
+from plugin.loyalty.orders import shop_context
 from tests.helpers import API_SECRET, SHOP, all_at_once, balance, member, order, refund
 from webhooks.verification import signature
 

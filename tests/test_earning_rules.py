@@ -241,8 +241,8 @@ def test_a_batch_of_250_mixed_orders_earns_what_the_one_by_one_computation_gives
                                                                                  monkeypatch):
     from plugin.db import transaction
     from plugin.loyalty.earning.engine import award
-    from plugin.loyalty.earning_rules import active_rules
-    from plugin.loyalty.shops import shop_context
+    from plugin.loyalty.orders import shop_context
+    from plugin.loyalty.rules.definitions import active_rules
     from tests.helpers import SHOP, signed_webhook
     from webhooks.handlers import orders_paid
     from webhooks.processing import drain_due_events

@@ -106,7 +106,7 @@ def test_a_receiver_that_fails_twice_then_answers_is_one_delivery_after_three_tr
 
 
 def test_a_delivery_that_keeps_failing_is_listed_failed_and_a_retry_sends_it(fast_retries, receivers, monkeypatch):
-    import plugin.loyalty.event_delivery as sender
+    import plugin.loyalty.events.delivery as sender
 
     monkeypatch.setattr(sender, "MAX_ATTEMPTS", 2)
     client = fast_retries.test_client()

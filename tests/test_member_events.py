@@ -25,7 +25,7 @@ def test_an_issued_code_records_one_reward_issued_event(client, settle, platform
 
 
 def test_a_code_issued_on_retry_is_recorded_once_and_a_failed_one_not_at_all(app, client, settle, platform):
-    from plugin.loyalty.redemptions import retry_due_codes
+    from plugin.loyalty.rewards.redemptions import retry_due_codes
 
     fund(client, settle, 1000)
     platform.post(GRAPHQL, status=503)

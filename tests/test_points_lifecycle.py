@@ -232,7 +232,7 @@ def test_inactivity_an_order_resets_the_clock_by_its_own_time(app, client, send,
 
 def test_a_tick_that_dies_in_the_middle_of_expiring_changes_nothing_and_the_next_one_finishes(
         app, client, send, installed, monkeypatch):
-    from plugin.loyalty import lifecycle
+    from plugin.loyalty.ledger import lifecycle
 
     program(client, expiry_policy="fifo", expiry_months=1, expiry_reminder_days=0)
     for customer in (7001, 7002, 7003):

@@ -7,7 +7,7 @@ import requests
 import responses
 
 from plugin.db import transaction, utcnow
-from plugin.loyalty.redemptions import retry_due_codes
+from plugin.loyalty.rewards.redemptions import retry_due_codes
 from plugin.models import Redemption
 from tests.helpers import (
     OTHER_SHOP,
@@ -189,7 +189,7 @@ def test_a_retry_that_finds_its_code_already_made_adopts_it(app, client, settle,
 
 
 def test_a_platform_down_for_good_finally_fails_and_returns_the_points(app, client, settle, platform):
-    from plugin.loyalty.redemptions import MAX_ISSUE_ATTEMPTS
+    from plugin.loyalty.rewards.redemptions import MAX_ISSUE_ATTEMPTS
 
     fund(client, settle, 500)
     platform.post(GRAPHQL, status=502)

@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from plugin import create_app
 from plugin.db import transaction
-from plugin.loyalty.redemptions import issue_code
+from plugin.loyalty.rewards.redemptions import issue_code
 from plugin.models import LedgerEntry, Redemption
 from tests.conftest import SERVICES, app_config
 from tests.helpers import SHOP, all_at_once, auth, balance, member, order, proxy_url, table_counts
@@ -240,7 +240,7 @@ def test_a_redemption_whose_outcome_cannot_be_written_answers_201_pending_and_is
 
     from sqlalchemy.exc import OperationalError
 
-    from plugin.loyalty import redemptions
+    from plugin.loyalty.rewards import redemptions
 
     fund(client, settle, 600)
     platform.post(GRAPHQL, json=created())

@@ -7,7 +7,7 @@ import pytest
 import responses
 
 from plugin.db import transaction
-from plugin.loyalty.member_events import record_event
+from plugin.loyalty.events.member_events import record_event
 from plugin.models import Member, MemberEventKind, StoreSync
 from plugin.schedule import run_periodic
 from tests.helpers import auth, balance, order, refund, signed_webhook

@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 import pytest
 import responses
 
-from plugin.loyalty.expiry_dates import add_months
+from plugin.loyalty.ledger.expiry_dates import add_months
 from tests.helpers import (
     SHOP,
     auth,

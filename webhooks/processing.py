@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from plugin.backoff import backoff
 from plugin.db import new_session, utcnow
 from plugin.ids import parse_id
+from plugin.loyalty.orders import ShopContext, shop_context
 from plugin.loyalty.privacy import scrub_late_arrivals
-from plugin.loyalty.shops import ShopContext, shop_context
 from plugin.models import EventStatus, WebhookEvent
 from webhooks.handlers import HANDLERS
 from webhooks.handlers.payloads import PayloadError, parse_body, timestamp

@@ -10,7 +10,7 @@ IDS_PER_QUERY products, plugin/shopify/products.py) and stores them in a short t
 of its own.
 
 It is best-effort. If the platform is down, it logs and moves on; pricing
-(plugin/loyalty/earning_rules.py `price_orders`) then refuses those orders, whose events
+(plugin/loyalty/rules/definitions.py `price_orders`) then refuses those orders, whose events
 wait and are retried with the usual backoff, and this pass tries again before their next
 batch. A shop without such a rule costs one light query per batch and no look-up at all.
 """
@@ -24,9 +24,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plugin.db import reading_session, transaction, utcnow
-from plugin.loyalty.catalog import COLLECTION_FIELD, product_match_fields, record_look_up, stale_or_missing
 from plugin.loyalty.earning.rules import normalise_tag
 from plugin.loyalty.earning.strategies import ProductFacts
+from plugin.loyalty.rules.product_cache import COLLECTION_FIELD, product_match_fields, record_look_up, stale_or_missing
 from plugin.models import EarningRuleRecord, EventStatus, Shop, WebhookEvent
 from plugin.shopify.client import AdminClient
 from plugin.shopify.products import PlatformProduct, fetch_products

@@ -1,3 +1,12 @@
-"""The loyalty domain: the ledger (the only place points move), members, shops and their
-programs, rewards and redemptions, privacy duties and dashboard figures. It never imports
-the web edges (`admin_ui`, `webhooks`, `plugin.storefront`); they call into it."""
+"""The loyalty domain. It never imports the web edges (`admin_ui`, `webhooks`,
+`plugin.storefront`); they parse a request, call one use case here and present its answer.
+
+The root holds what every feature shares, and the use cases that cross features:
+- `shops`, `shop_facts`, `members`, `programs` (with `program_preview`), `fields`;
+- `orders`: an order paid, refunded or cancelled, as the webhooks report it;
+- `privacy`: the compliance duties; `tick`: every time-driven step at one moment.
+
+Each feature is a package that says what it owns: `earning/` (the pure arithmetic),
+`ledger/` (the only place points move), `rules/`, `rewards/`, `tiers/`, `referrals/`,
+`events/` and `analytics/`.
+"""

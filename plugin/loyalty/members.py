@@ -22,7 +22,7 @@ MAX_QUERY = 320  # the longest email a member can have
 
 
 def ensure_member(session: Session, shop_id: int, customer_id: int, email: str | None = None) -> int:
-    """The member's id, creating it with no points (points move only in plugin/loyalty/ledger.py)."""
+    """The member's id, creating it with no points (points move only in the ledger, plugin/loyalty/ledger/)."""
     stmt = insert_for(session, MEMBERS).values(shop_id=shop_id, customer_id=customer_id, email=email, balance=0,
                                                lifetime_earned=0)
     session.execute(stmt.on_conflict_do_update(index_elements=["shop_id", "customer_id"],

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from plugin.db import insert_for, utcnow
 from plugin.loyalty.members import entry_json, get_member, member_summary
-from plugin.loyalty.redemptions import redemption_json
+from plugin.loyalty.rewards.redemptions import redemption_json
 from plugin.loyalty.tiers.views import member_tiers
 from plugin.models import (
     DataRequest,

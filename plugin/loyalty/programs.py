@@ -3,8 +3,9 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from plugin.loyalty.earning.rules import ProgramRules, normalise_tag
 from plugin.loyalty.fields import InvalidFields, decimal_number, flag, one_of, parse_each, text, whole_number
-from plugin.loyalty.referrals import friend_reward_problem
+from plugin.loyalty.referrals.friends import friend_reward_problem
 from plugin.loyalty.tiers.ladder import BASES, WINDOWS
 from plugin.models import Program
 
@@ -149,3 +150,13 @@ _PARSERS = {
     "tier_basis": lambda value: one_of(value, BASES),
     "tier_window": lambda value: one_of(value, WINDOWS),
 }
+
+
+def program_rules(program: Program) -> ProgramRules:
+    return ProgramRules(
+        points_per_currency_unit=program.points_per_currency_unit,
+        excluded_order_tags=frozenset(normalise_tag(t) for t in program.excluded_order_tags),
+        exclude_gift_cards=program.exclude_gift_cards,
+        award_test_orders=program.award_test_orders,
+        pending_days=program.pending_days,
+    )

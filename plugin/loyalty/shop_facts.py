@@ -11,6 +11,7 @@ date in UTC anyway, and hide that it did.
 """
 import logging
 import re
+from datetime import timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import or_, select, update
@@ -29,6 +30,16 @@ CURRENCY = re.compile(r"[A-Z]{3}")
 SHOPS_PER_RUN = 50
 # One quick try per run: a shop the platform does not answer for is asked again next run.
 CLIENT_LIMITS = {"max_attempts": 1, "max_wait": 1.0}
+
+
+def business_zone(iana_timezone: str | None) -> tzinfo:
+    """The zone business dates (birthdays, calendar years) are read in: the shop's, else UTC."""
+    if not iana_timezone:
+        return timezone.utc
+    try:
+        return ZoneInfo(iana_timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return timezone.utc
 
 
 def known_zone(name: str | None) -> str | None:

@@ -4,17 +4,11 @@ Recorded webhooks must replay into a fresh app, so a webhook from an unknown sho
 it rather than being refused; the install flow fills in the rest later.
 """
 import re
-from dataclasses import dataclass
-from datetime import timezone, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from plugin.db import insert_for
-from plugin.loyalty.earning.rules import ProgramRules, normalise_tag
-from plugin.loyalty.earning.strategies import EarningRule
-from plugin.loyalty.earning_rules import active_rules
 from plugin.models import Program, Shop
 
 SHOP_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
@@ -22,16 +16,6 @@ SHOP_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 
 def is_shop_domain(value: str | None) -> bool:
     return bool(value) and SHOP_DOMAIN.fullmatch(value) is not None
-
-
-def business_zone(iana_timezone: str | None) -> tzinfo:
-    """The zone business dates (birthdays, calendar years) are read in: the shop's, else UTC."""
-    if not iana_timezone:
-        return timezone.utc
-    try:
-        return ZoneInfo(iana_timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return timezone.utc
 
 
 def find_shop(session: Session, domain: str) -> Shop | None:
@@ -50,7 +34,7 @@ def get_or_create_shop(session: Session, domain: str) -> Shop:
     session.execute(insert_for(session, Program.__table__).values(
         shop_id=shop_id, **_program_defaults()).on_conflict_do_nothing())
     if created is not None:
-        from plugin.loyalty.rewards import add_default_rewards
+        from plugin.loyalty.rewards.catalog import add_default_rewards
 
         add_default_rewards(session, shop_id)
     session.expire_all()
@@ -65,31 +49,3 @@ def _program_defaults() -> dict:
              "store_sync_enabled", "tier_basis", "tier_window")
     return {name: columns[name].default.arg(None) if columns[name].default.is_callable
             else columns[name].default.arg for name in names}
-
-
-def program_rules(program: Program) -> ProgramRules:
-    return ProgramRules(
-        points_per_currency_unit=program.points_per_currency_unit,
-        excluded_order_tags=frozenset(normalise_tag(t) for t in program.excluded_order_tags),
-        exclude_gift_cards=program.exclude_gift_cards,
-        award_test_orders=program.award_test_orders,
-        pending_days=program.pending_days,
-    )
-
-
-@dataclass(frozen=True)
-class ShopContext:
-    """What a webhook handler needs of its shop, read once per batch."""
-
-    id: int
-    domain: str
-    rules: ProgramRules
-    signup_bonus: int
-    earning_rules: tuple[EarningRule, ...] = ()
-    zone: tzinfo = timezone.utc  # business_zone(): where an order's business day is read
-
-
-def shop_context(session: Session, domain: str) -> ShopContext:
-    shop = get_or_create_shop(session, domain)
-    return ShopContext(shop.id, shop.domain, program_rules(shop.program), shop.program.signup_bonus,
-                       active_rules(session, shop.id), business_zone(shop.iana_timezone))

@@ -1,7 +1,7 @@
 """`tick`: every time-driven change, at one moment, once at a time across all processes.
 
 A tick expires discount codes past their expiry (and its grace), releases pending points,
-expires points and records expiry reminders (plugin/loyalty/lifecycle.py); tiers and
+expires points and records expiry reminders (plugin/loyalty/ledger/lifecycle.py); tiers and
 birthdays add their steps to `STEPS`. Each step is idempotent and
 set-based, so a tick killed half-way is finished by the next one, and a second tick at the
 same moment changes nothing. A lease (plugin/leases.py) keeps two ticks from running at
@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from plugin import leases
 from plugin.db import is_busy, transaction
-from plugin.loyalty.birthdays import grant_birthday_bonuses_step
-from plugin.loyalty.lifecycle import expire_points, release_pending, remind_expiring
-from plugin.loyalty.redemptions import expire_codes
+from plugin.loyalty.ledger.lifecycle import expire_points, release_pending, remind_expiring
+from plugin.loyalty.referrals.birthdays import grant_birthday_bonuses_step
+from plugin.loyalty.rewards.redemptions import expire_codes
 from plugin.loyalty.tiers.review import review_tiers
 
 LEASE = "tick"

@@ -1,7 +1,7 @@
 """Event subscriptions (the merchant's endpoints) and the deliveries owed to them.
 
 A delivery row is written in the same transaction as the member event it carries (see
-plugin/loyalty/event_subscriptions.py), so the deliveries table is the outbox: nothing
+plugin/loyalty/events/subscriptions.py), so the deliveries table is the outbox: nothing
 reads member events by "id greater than the last one seen", which PostgreSQL's sequences,
 committing out of order, would make lose events. A delivery without an event is a sample
 the merchant asked for from the panel.

@@ -59,7 +59,7 @@ class LedgerEntry(Base):
         CheckConstraint("delta <> 0", name="delta_not_zero"),
         Index("ix_ledger_entries_member", "member_id", "id"),
         Index("ix_ledger_entries_order", "shop_id", "order_id"),
-        # The dashboard sums a shop's entries per day (plugin/loyalty/stats.py); kind and delta ride
+        # The dashboard sums a shop's entries per day (plugin/loyalty/analytics/dashboard.py); kind and delta ride
         # along so PostgreSQL answers from the index alone.
         Index("ix_ledger_entries_created", "shop_id", "created_at", "kind", "delta"),
     )

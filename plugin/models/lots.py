@@ -2,7 +2,7 @@
 
 Every credit (an order's award, a bonus, a positive adjustment, returned redemption points)
 is a lot; debits use lots up: spending takes the oldest first, a reversal its own order's
-lot first. The ledger (plugin/loyalty/ledger.py) keeps them beside the entries in the same
+lot first. The ledger (plugin/loyalty/ledger/) keeps them beside the entries in the same
 transaction; `remaining` is what is left of a lot, `expired` what expiry took from it.
 `LotUse` remembers which lots a debit used, so points given back (a code that failed or
 expired unused) return to the lots they came from, with those lots' dates.

@@ -1,7 +1,7 @@
 """A member: one store customer's loyalty account, keyed by the platform's customer id.
 
 `balance` and `lifetime_earned` are kept in step with the ledger inside the transaction
-that writes each entry (see plugin/loyalty/ledger.py); `verify-ledger` proves they still agree.
+that writes each entry (see plugin/loyalty/ledger/); `verify-ledger` proves they still agree.
 """
 import secrets
 from datetime import datetime
@@ -34,7 +34,7 @@ class Member(Base):
         UniqueConstraint("shop_id", "customer_id"),
         CheckConstraint("lifetime_earned >= 0", name="lifetime_earned_not_negative"),
         CheckConstraint("pending >= 0", name="pending_not_negative"),
-        # The dashboard counts members by the day they joined (plugin/loyalty/stats.py).
+        # The dashboard counts members by the day they joined (plugin/loyalty/analytics/dashboard.py).
         Index("ix_members_created", "shop_id", "created_at"),
         Index("ix_members_referral_code", "shop_id", "referral_code", unique=True),
         Index("ix_members_tier", "shop_id", "tier_id"),

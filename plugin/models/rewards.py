@@ -56,7 +56,7 @@ class Redemption(Base):
         CheckConstraint("points > 0", name="points_positive"),
         Index("ix_redemptions_member", "member_id", "id"),
         Index("ix_redemptions_due", "status", "next_attempt_at"),
-        # Which orders used the shop's codes: the dashboard's loyalty revenue (plugin/loyalty/stats.py).
+        # Which orders used the shop's codes: the dashboard's loyalty revenue (plugin/loyalty/analytics/dashboard.py).
         Index("ix_redemptions_order", "shop_id", "order_id"),
     )
 

@@ -3,8 +3,8 @@
 A row is marked `pending` (and its `version` bumped) in the transaction that changes the
 member: by database triggers on `members.balance` (migration 0015), so every way points
 move, today's and tomorrow's, is seen without a hook in each ledger function, and by
-plugin/loyalty/member_events.py when a `tier_changed` event is recorded. The sync job
-(plugin/loyalty/store_sync.py) writes the latest figures and clears `pending` only if
+plugin/loyalty/events/member_events.py when a `tier_changed` event is recorded. The sync job
+(plugin/loyalty/events/store_sync.py) writes the latest figures and clears `pending` only if
 `version` did not move meanwhile, so a change made during a write is written next time.
 `points`, `tier` and `tag_tier` are what the store holds, which makes writes idempotent
 and tags change only when the tier does.

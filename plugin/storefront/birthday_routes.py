@@ -9,7 +9,7 @@ from flask import Blueprint, g, redirect, request
 
 from plugin.db import request_session, utcnow
 from plugin.html import message_page, private_no_store
-from plugin.loyalty.birthdays import BirthdayRefused, save_shoppers_birthday
+from plugin.loyalty.referrals.birthdays import BirthdayRefused, save_shoppers_birthday
 from plugin.loyalty.shops import find_shop
 from plugin.storefront import page as storefront
 from plugin.storefront.routes import verify_proxy_request

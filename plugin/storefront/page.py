@@ -74,7 +74,7 @@ def page_context(prefix: str, program: Program, rewards: list[Reward], member: M
 
     `points` is None for a shopper who is not signed in: the page then offers no forms.
     `notice` is one of our NOTICES or None, never the query's own text. `next_expiry` is
-    plugin/loyalty/lifecycle.py's `{"points", "expires_at"}` for this shopper, or None."""
+    plugin/loyalty/ledger/lifecycle.py's `{"points", "expires_at"}` for this shopper, or None."""
     return {
         "prefix": prefix,
         "notice": NOTICES.get(notice or ""),

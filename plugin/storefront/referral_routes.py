@@ -9,7 +9,13 @@ from flask import Blueprint, g, render_template, request
 
 from plugin.db import request_session, utcnow
 from plugin.html import html_response, private_no_store
-from plugin.loyalty.referrals import ReferralRefused, find_referrer, friend_reward, issue_welcome_code, start_referral
+from plugin.loyalty.referrals.friends import (
+    ReferralRefused,
+    find_referrer,
+    friend_reward,
+    issue_welcome_code,
+    start_referral,
+)
 from plugin.loyalty.shops import find_shop
 from plugin.storefront import page as storefront
 from plugin.storefront.routes import verify_proxy_request

@@ -24,11 +24,17 @@ from shopify_app import verify_app_proxy_req
 from plugin.db import request_session
 from plugin.html import html_response, private_no_store
 from plugin.ids import parse_id
-from plugin.loyalty.lifecycle import next_expiry
+from plugin.loyalty.ledger.lifecycle import next_expiry
 from plugin.loyalty.members import get_member
-from plugin.loyalty.redemptions import RedemptionRefused, issue_code_in_request, recent_redemptions, redeem_reward
-from plugin.loyalty.rewards import list_rewards
-from plugin.loyalty.shops import business_zone, find_shop, is_shop_domain
+from plugin.loyalty.rewards.catalog import list_rewards
+from plugin.loyalty.rewards.redemptions import (
+    RedemptionRefused,
+    issue_code_in_request,
+    recent_redemptions,
+    redeem_reward,
+)
+from plugin.loyalty.shop_facts import business_zone
+from plugin.loyalty.shops import find_shop, is_shop_domain
 from plugin.loyalty.tiers.views import member_tiers, storefront_tier
 from plugin.models import Shop
 from plugin.shopify.tokens import has_usable_token

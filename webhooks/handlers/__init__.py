@@ -2,7 +2,7 @@
 
 Each module has `parse(payload) -> facts`, which reads the payload and raises
 `PayloadError` before anything is written, and `apply(session, shop, facts, delivery)`,
-which moves points through plugin/loyalty/ledger.py (`delivery` is the stored event: its id and
+which moves points through plugin/loyalty/ledger/ (`delivery` is the stored event: its id and
 when it arrived). Splitting the two keeps a bad payload from touching the
 database and lets a batch of events share one transaction. A module whose `apply` may
 delete its shop says so with `ERASES_SHOP = True` (shop/redact), so the batch stops

@@ -1,5 +1,5 @@
 """`customers/create`: the customer becomes a member and receives the signup bonus, once."""
-from plugin.loyalty.ledger import grant_signup_bonus
+from plugin.loyalty.ledger.bonuses import grant_signup_bonus
 from webhooks.handlers import customers_update
 from webhooks.handlers.customers_update import CustomerProfile
 

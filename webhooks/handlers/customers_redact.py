@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass
 
 from plugin.loyalty.privacy import minimise_redact_delivery, redact_customer
-from plugin.loyalty.referrals import forget_referred_friend
+from plugin.loyalty.referrals.friends import forget_referred_friend
 from webhooks.handlers.payloads import compliance_customer, id_list, named_shop, optional_text
 
 log = logging.getLogger(__name__)

@@ -3,8 +3,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from plugin.db import utcnow
-from plugin.loyalty.ledger import reverse_order_award
-from plugin.loyalty.referrals import reverse_cancelled_referral
+from plugin.loyalty.ledger.orders import reverse_order_award
+from plugin.loyalty.referrals.friends import reverse_cancelled_referral
 from webhooks.handlers.payloads import platform_id, required, timestamp
 
 

@@ -5,7 +5,7 @@ is spent the moment the order exists, so the shopper's page shows it used at onc
 """
 from dataclasses import dataclass
 
-from plugin.loyalty.redemptions import mark_codes_used
+from plugin.loyalty.rewards.redemptions import mark_codes_used
 from webhooks.handlers.orders_paid import discount_codes
 from webhooks.handlers.payloads import platform_id, required
 

@@ -6,10 +6,10 @@ from plugin.db import utcnow
 from plugin.ids import parse_id
 from plugin.loyalty.earning.rules import OrderFacts, line_amount, normalise_tag
 from plugin.loyalty.earning.strategies import LineFacts
-from plugin.loyalty.earning_rules import price_orders
-from plugin.loyalty.ledger import award_points_for_orders
-from plugin.loyalty.redemptions import mark_codes_used
-from plugin.loyalty.referrals import complete_referrals
+from plugin.loyalty.ledger.orders import award_points_for_orders
+from plugin.loyalty.referrals.friends import complete_referrals
+from plugin.loyalty.rewards.redemptions import mark_codes_used
+from plugin.loyalty.rules.definitions import price_orders
 from plugin.loyalty.tiers.ordering import OrderTiers
 from webhooks.handlers.payloads import (
     PayloadError,

@@ -7,7 +7,7 @@ tell them any more. The payload is just `{"id"}`; the deletion time is the deliv
 from dataclasses import dataclass
 
 from plugin.db import utcnow
-from plugin.loyalty.catalog import record_gone
+from plugin.loyalty.rules.product_cache import record_gone
 from webhooks.handlers.payloads import platform_id, required
 
 

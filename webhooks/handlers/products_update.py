@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from plugin.ids import parse_id
-from plugin.loyalty.catalog import record_product
 from plugin.loyalty.earning.rules import normalise_tag
 from plugin.loyalty.earning.strategies import ProductFacts
+from plugin.loyalty.rules.product_cache import record_product
 from webhooks.handlers.payloads import optional_text, platform_id, required, timestamp
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from plugin.ids import parse_id
 from plugin.loyalty.earning.engine import RefundLine
-from plugin.loyalty.ledger import RefundFacts, reverse_refund
+from plugin.loyalty.ledger.orders import RefundFacts, reverse_refund
 from webhooks.handlers.payloads import items, money, platform_id, required, shop_money
 
 

@@ -1,6 +1,6 @@
 """VIP tiers (SPEC "Tiers"): what a member's orders qualify them for, and what it multiplies.
 
-- `catalog`: the shop's tiers, validated field by field (`/api/tiers`).
+- `definitions`: the shop's tiers, validated field by field (`/api/tiers`).
 - `ladder`: the pure ranking of tiers against a qualifying total.
 - `totals`: the per-member qualifying figures, booked beside the ledger's order entries.
 - `standing`: moving members between tiers, with a `tier_changed` event per move.

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from plugin.db import insert_for, utcnow
 from plugin.loyalty.earning.engine import Award, refund_lines_from_json, refund_points
 from plugin.loyalty.earning.rules import OrderFacts, ProgramRules, order_counts, points_for
-from plugin.loyalty.tiers.catalog import load_ladder
+from plugin.loyalty.tiers.definitions import load_ladder
 from plugin.loyalty.tiers.ladder import Ladder, micros
 from plugin.loyalty.tiers.standing import Move, move_members
 from plugin.loyalty.tiers.totals import TOTALS, business_day

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from plugin.loyalty.tiers.catalog import load_ladder
+from plugin.loyalty.tiers.definitions import load_ladder
 from plugin.loyalty.tiers.ladder import units
 from plugin.loyalty.tiers.standing import Move, move_members
 from plugin.loyalty.tiers.totals import business_day, qualifying_query, shop_zone

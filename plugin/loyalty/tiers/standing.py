@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
-from plugin.loyalty.member_events import record_events
+from plugin.loyalty.events.member_events import record_events
 from plugin.loyalty.tiers.ladder import Ladder
 from plugin.models import Member, MemberEventKind
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from plugin.db import insert_for, utcnow
 from plugin.loyalty.earning.engine import Award
 from plugin.loyalty.earning.rules import OrderFacts
-from plugin.loyalty.shops import business_zone
+from plugin.loyalty.shop_facts import business_zone
 from plugin.loyalty.tiers.ladder import micros
 from plugin.models import EntryKind, LedgerEntry, Member, MemberTierTotal, OrderRecord, Shop
 

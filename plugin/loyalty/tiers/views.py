@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from plugin.db import utcnow
 from plugin.loyalty.fields import InvalidFields, parse_each
-from plugin.loyalty.tiers.catalog import load_ladder, parse_threshold, threshold_json
+from plugin.loyalty.tiers.definitions import load_ladder, parse_threshold, threshold_json
 from plugin.loyalty.tiers.ladder import Ladder, shown, units
 from plugin.loyalty.tiers.totals import business_day, qualifying, qualifying_query, shop_zone
 from plugin.models import Member, Program

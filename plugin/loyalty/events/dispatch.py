@@ -6,7 +6,7 @@ app, woken here: never the request or the webhook drain that recorded the event,
 receiver that hangs cannot hold up points. The periodic sweep (plugin/schedule.py) asks
 again every minute, so a lost request or a retry that came due is never left behind.
 The job is named by its dotted path, as the queue names every job, so this module needs
-no import of the sender (plugin/loyalty/event_delivery.py), which imports this one.
+no import of the sender (plugin/loyalty/events/delivery.py), which imports this one.
 """
 import importlib
 import logging
@@ -25,7 +25,7 @@ from plugin.queue import EVENTS, enqueue, prefixed, redis_connection
 
 log = logging.getLogger(__name__)
 
-SEND_JOB = "plugin.loyalty.event_delivery.send_due_deliveries"
+SEND_JOB = "plugin.loyalty.events.delivery.send_due_deliveries"
 SEND_FLAG_SECONDS = 30
 
 

@@ -12,11 +12,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plugin.ids import parse_id
-from plugin.loyalty.catalog import ProductFactsMissing, facts_for_pricing, needs_collections, needs_product_facts
 from plugin.loyalty.earning.engine import Award, award
 from plugin.loyalty.earning.rules import OrderFacts
 from plugin.loyalty.earning.strategies import BONUS_PER, KINDS, MATCHES, EarningRule
 from plugin.loyalty.fields import InvalidFields, decimal_number, flag, one_of, parse_each, text, whole_number
+from plugin.loyalty.rules.product_cache import (
+    ProductFactsMissing,
+    facts_for_pricing,
+    needs_collections,
+    needs_product_facts,
+)
 from plugin.models import EarningRuleRecord
 
 MAX_MULTIPLIER = Decimal(100)

@@ -3,8 +3,8 @@
 `owe_deliveries` runs inside `record_events`, in the transaction that records the events:
 one delivery row per (matching subscription, event), so an event that commits has its
 deliveries committed with it and one that rolls back has none. The receivers are called
-only after that commit, by plugin/loyalty/event_delivery.py (asked for through
-plugin/loyalty/event_dispatch.py). The signing secret is made
+only after that commit, by plugin/loyalty/events/delivery.py (asked for through
+plugin/loyalty/events/dispatch.py). The signing secret is made
 here, shown once in the creation answer, and kept encrypted like the shops' access tokens.
 """
 import secrets
@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plugin.db import insert_for
-from plugin.loyalty.event_dispatch import send_after_commit
+from plugin.loyalty.events.dispatch import send_after_commit
 from plugin.loyalty.fields import InvalidFields, parse_each
 from plugin.models import DeliveryStatus, EventDelivery, EventSubscription, MemberEventKind
 from plugin.outbound import UnsafeURL, check_url

@@ -16,10 +16,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from plugin.loyalty.ledger import grant_birthday_bonuses
-from plugin.loyalty.member_events import record_events
+from plugin.loyalty.events.member_events import record_events
+from plugin.loyalty.ledger.bonuses import grant_birthday_bonuses
 from plugin.loyalty.members import ensure_member
-from plugin.loyalty.shops import business_zone
+from plugin.loyalty.shop_facts import business_zone
 from plugin.models import Member, MemberEventKind, Program, Shop
 
 MONTH_DAY = re.compile(r"(\d{2})-(\d{2})")

@@ -16,7 +16,7 @@ rows cost, not the whole table's. Definitions:
   (`redemption_return`: a code that could not be made, or expired unused) in the period. A
   return counts on the day it happens, so a day, or a short period, can come out negative.
 - `redemption_rate`: points_redeemed / points_issued, 4 places; null when nothing was issued.
-- `points_expired`: points taken by `expiry` entries (plugin/loyalty/lifecycle.py) in the period.
+- `points_expired`: points taken by `expiry` entries (plugin/loyalty/ledger/lifecycle.py) in the period.
 - `points_outstanding`: the sum of the balances above zero, now (not at the period's end).
   Points that will expire before they are used stay in it: whether a shopper spends them
   before their date is not knowable, and a liability that counts on breakage would be a

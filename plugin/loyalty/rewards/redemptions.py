@@ -25,9 +25,14 @@ from sqlalchemy.orm import Session
 
 from plugin.backoff import backoff
 from plugin.db import is_busy, transaction, utcnow
-from plugin.loyalty.ledger import InsufficientPoints, reclaim_returned_points, return_redeemed_points, spend_points
-from plugin.loyalty.member_events import record_event
-from plugin.loyalty.rewards import find_reward
+from plugin.loyalty.events.member_events import record_event
+from plugin.loyalty.ledger.spending import (
+    InsufficientPoints,
+    reclaim_returned_points,
+    return_redeemed_points,
+    spend_points,
+)
+from plugin.loyalty.rewards.catalog import find_reward
 from plugin.models import Member, MemberEventKind, Redemption, RedemptionStatus, Reward, Shop
 from plugin.queue import PLATFORM, enqueue, redis_connection
 from plugin.shopify.client import AdminClient, PlatformError, PlatformUnavailable
@@ -156,7 +161,7 @@ def schedule_code_retry(redemption_id: int, attempts: int, delay: timedelta) -> 
     """Retry a pending code later: an RQ job at that time, or (in-process) the periodic upkeep."""
     if redis_connection() is None:
         return  # `serve` runs `retry_due_codes` on its schedule
-    enqueue(PLATFORM, "plugin.loyalty.redemptions.issue_redemption_code", redemption_id,
+    enqueue(PLATFORM, "plugin.loyalty.rewards.redemptions.issue_redemption_code", redemption_id,
             job_id=f"issue-code-{redemption_id}-{attempts}", delay=delay, retry=Retry(max=3, interval=[30, 120, 600]))
 
 

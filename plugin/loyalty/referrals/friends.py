@@ -31,10 +31,10 @@ from sqlalchemy.orm import Session
 
 from plugin.db import insert_for, transaction, utcnow
 from plugin.loyalty.earning.rules import OrderFacts
-from plugin.loyalty.ledger import award_referral, reverse_referral
-from plugin.loyalty.member_events import record_event
-from plugin.loyalty.redemptions import IN_REQUEST_LIMITS, call_platform, new_code
-from plugin.loyalty.shops import business_zone
+from plugin.loyalty.events.member_events import record_event
+from plugin.loyalty.ledger.bonuses import award_referral, reverse_referral
+from plugin.loyalty.rewards.redemptions import IN_REQUEST_LIMITS, call_platform, new_code
+from plugin.loyalty.shop_facts import business_zone
 from plugin.models import (
     Member,
     MemberEventKind,

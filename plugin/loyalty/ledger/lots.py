@@ -1,6 +1,6 @@
 """Point lots: the ledger's record of which points a member holds, and since when.
 
-Only plugin/loyalty/ledger.py calls this module, in the transaction that writes the entry
+Only the ledger package (plugin/loyalty/ledger/) calls this module, in the transaction that writes the entry
 a lot change explains; nothing here moves a balance. The rules:
 - every credit opens a lot dated by its business time (an order's processed_at);
 - spending and other debits use the oldest spendable lots first; a reversal uses its own

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from plugin.db import insert_for
 from plugin.ids import parse_id
-from plugin.loyalty.event_subscriptions import owe_deliveries
+from plugin.loyalty.events.store_sync import mark_for_sync
+from plugin.loyalty.events.subscriptions import owe_deliveries
 from plugin.loyalty.fields import InvalidFields, one_of
-from plugin.loyalty.store_sync import mark_for_sync
 from plugin.models import Member, MemberEvent, MemberEventKind
 
 EVENTS = MemberEvent.__table__

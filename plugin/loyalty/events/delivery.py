@@ -9,7 +9,7 @@ Each try is recorded in its own short transaction; after about a day of backoff 
 delivery is `failed`, listed for the merchant, and can be put back in line.
 
 Where this job runs (an RQ worker, or the in-process sender thread) is decided by
-plugin/loyalty/event_dispatch.py.
+plugin/loyalty/events/dispatch.py.
 """
 import base64
 import hashlib
@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 
 from plugin.backoff import backoff
 from plugin.db import reading_session, transaction, utcnow
-from plugin.loyalty.event_dispatch import clear_send_flag, request_sending, send_after_commit
-from plugin.loyalty.member_events import event_json
+from plugin.loyalty.events.dispatch import clear_send_flag, request_sending, send_after_commit
+from plugin.loyalty.events.member_events import event_json
 from plugin.models import DeliveryStatus, EventDelivery, EventSubscription, MemberEvent, Shop
 from plugin.outbound import UnsafeURL, post
 from plugin.shopify.tokens import NotInstalled, decrypt

@@ -1,9 +1,9 @@
 """The earning rules page's preview: what a sample order earns under the shop's active rules,
 and under a rule the merchant is still typing.
 
-As with the settings preview (preview.py), the points come from `award`, the code that
+As with the settings preview (plugin/loyalty/program_preview.py), the points come from `award`, the code that
 prices paid orders, and the unsaved rule is read by the validation a save runs
-(`_validated` in earning_rules.py): the sentence the merchant reads is what an order will
+(`_validated` in definitions.py): the sentence the merchant reads is what an order will
 earn, and a rule a save would refuse is refused here with the same message. A rule being
 edited (`rule_id`) is validated as its PATCH would be and stands in for its saved version.
 
@@ -21,12 +21,12 @@ from plugin.ids import MAX_ID, parse_id
 from plugin.loyalty.earning.engine import Award, award
 from plugin.loyalty.earning.rules import OrderFacts, normalise_tag
 from plugin.loyalty.earning.strategies import EarningRule, LineFacts, ProductFacts
+from plugin.loyalty.fields import InvalidFields, parse_each, text, whole_number
+from plugin.loyalty.program_preview import MAX_AMOUNT, SAMPLE_CUSTOMER, order_amount
+from plugin.loyalty.programs import program_rules
 
 # The rules' own validation and time parser, not copies: what a save refuses, the preview refuses too.
-from plugin.loyalty.earning_rules import _moment, _validated, active_rules, find_rule, strategy
-from plugin.loyalty.fields import InvalidFields, parse_each, text, whole_number
-from plugin.loyalty.preview import MAX_AMOUNT, SAMPLE_CUSTOMER, order_amount
-from plugin.loyalty.shops import program_rules
+from plugin.loyalty.rules.definitions import _moment, _validated, active_rules, find_rule, strategy
 from plugin.models import Program
 
 MAX_LINES = 50

@@ -2,8 +2,8 @@
 
 Each step runs for every shop at `now` in one transaction (plugin/loyalty/tick.py) and is
 idempotent: lots already released or expired, and reminders already recorded, are not
-touched again. Balances move only through plugin/loyalty/ledger.py; this module decides
-which shops, which cut-off instants (plugin/loyalty/expiry_dates.py) and what to tell members.
+touched again. Balances move only through plugin/loyalty/ledger/expiry.py; this module decides
+which shops, which cut-off instants (plugin/loyalty/ledger/expiry_dates.py) and what to tell members.
 """
 from collections import defaultdict
 from datetime import date, datetime, timedelta, tzinfo
@@ -11,11 +11,11 @@ from datetime import date, datetime, timedelta, tzinfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from plugin.loyalty import ledger
-from plugin.loyalty.expiry_dates import cutoff, expiry_date, months_between
-from plugin.loyalty.lots import LOTS
-from plugin.loyalty.member_events import record_events
-from plugin.loyalty.shops import business_zone
+from plugin.loyalty.events.member_events import record_events
+from plugin.loyalty.ledger import expiry as ledger
+from plugin.loyalty.ledger.expiry_dates import cutoff, expiry_date, months_between
+from plugin.loyalty.ledger.lots import LOTS
+from plugin.loyalty.shop_facts import business_zone
 from plugin.models import Member, MemberEventKind, Program, Shop
 
 MEMBERS = Member.__table__

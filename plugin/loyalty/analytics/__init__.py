@@ -1,0 +1,1 @@
+"""What the program's figures say: the dashboard's totals and series (`dashboard`)."""

@@ -1,0 +1,6 @@
+"""What points buy: the rewards catalog, redemptions, and the discount codes behind both.
+
+- `catalog`: a shop's rewards, validated field by field (`/api/rewards`).
+- `redemptions`: points become a single-use code, never spent twice or lost; its
+  `call_platform` makes one code and sorts the answer, and referral welcome codes reuse it.
+"""
