@@ -2,7 +2,7 @@
 
 Each admin API module registers its routes on a child blueprint without a guard of its
 own; a route added anywhere under `/api` is behind the session-token check by
-construction (tests/test_api_guard.py asks every route in the URL map).
+construction (tests/admin_ui/test_api_guard.py asks every route in the URL map).
 """
 from flask import Blueprint
 

@@ -4,11 +4,15 @@ import json
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import jwt
 from sqlalchemy import func, select
 
 from webhooks.verification import signature
+
+ROOT = Path(__file__).resolve().parent.parent  # the checkout
+RECORDINGS = ROOT / "tests" / "recordings"
 
 SHOP = "rosebud-tea.myshopify.com"
 OTHER_SHOP = "other-store.myshopify.com"

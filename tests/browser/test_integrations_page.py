@@ -9,8 +9,8 @@ except ImportError:  # the `browser` fixture says why
     expect = None
 
 from tests.helpers import auth
+from tests.plugin.loyalty.events.test_event_subscriptions import deliveries, wait_until
 from tests.receivers import Receiver
-from tests.test_event_subscriptions import deliveries, wait_until
 
 pytestmark = pytest.mark.browser
 

@@ -38,7 +38,7 @@ def test_the_referrals_table_keeps_status_badges_and_ids_on_one_line(panel, clie
     # the referrer's id and the order id over two lines each.
     from tests.browser.test_referrals_page import five_off, friend_order, welcome_code
     from tests.helpers import auth, customer, signed_webhook
-    from tests.test_redemptions import GRAPHQL, created
+    from tests.plugin.loyalty.rewards.test_redemptions import GRAPHQL, created
 
     panel.open("/", loaded=re.compile(".+"))  # installs the shop
     client.patch("/api/program", json={"referral_points": 50, "referral_reward_id": five_off(client)}, headers=auth())

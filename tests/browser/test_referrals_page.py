@@ -9,7 +9,7 @@ except ImportError:  # the `browser` fixture says why: a skip locally, a failure
     expect = None
 
 from tests.helpers import auth, customer, order, proxy_url, signed_webhook
-from tests.test_redemptions import GRAPHQL, created
+from tests.plugin.loyalty.rewards.test_redemptions import GRAPHQL, created
 
 pytestmark = pytest.mark.browser
 

@@ -128,8 +128,8 @@ def test_every_feature_at_once_a_members_year(app, client, send, platform):
 
     from plugin.db import utcnow
     from tests.helpers import customer
-    from tests.test_redemptions import GRAPHQL, created, redeem, reward_id
-    from tests.test_referrals import five_off, friend_order, welcome_code
+    from tests.plugin.loyalty.referrals.test_referrals import five_off, friend_order, welcome_code
+    from tests.plugin.loyalty.rewards.test_redemptions import GRAPHQL, created, redeem, reward_id
 
     program(client, pending_days=7, expiry_policy="fifo", expiry_months=6, expiry_reminder_days=14,
             referral_points=50, referral_reward_id=five_off(client), birthday_bonus=25, tier_window="lifetime",
@@ -359,8 +359,8 @@ def test_inactivity_referral_points_are_activity_and_do_not_expire_at_the_next_t
     from datetime import timedelta
 
     from plugin.db import utcnow
-    from tests.test_redemptions import GRAPHQL, created
-    from tests.test_referrals import five_off, friend_order, welcome_code
+    from tests.plugin.loyalty.referrals.test_referrals import five_off, friend_order, welcome_code
+    from tests.plugin.loyalty.rewards.test_redemptions import GRAPHQL, created
 
     program(client, expiry_policy="inactivity", expiry_months=1, expiry_reminder_days=0, referral_points=50,
             referral_reward_id=five_off(client))
@@ -382,7 +382,7 @@ def test_fifo_points_a_lapsed_code_returns_to_an_already_expired_lot_expire_agai
     from datetime import timedelta
 
     from plugin.db import utcnow
-    from tests.test_redemptions import GRAPHQL, created, redeem, reward_id
+    from tests.plugin.loyalty.rewards.test_redemptions import GRAPHQL, created, redeem, reward_id
 
     program(client, expiry_policy="fifo", expiry_months=1, expiry_reminder_days=0, return_points_on_expiry=True)
     now = utcnow()

@@ -7,9 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from plugin.models import EarningRuleRecord
-from tests.helpers import OTHER_SHOP, auth, balance, member, order, table_counts
-
-RECORDINGS = Path(__file__).parent / "recordings"
+from tests.helpers import OTHER_SHOP, RECORDINGS, auth, balance, member, order, table_counts
 
 
 def line(line_id: int, price: str, quantity: int = 1, product_id: int = 1, sku: str = "SKU", vendor: str = "Other",
@@ -379,7 +377,7 @@ def test_lines_that_claim_more_than_the_subtotal_are_scaled_to_it(client, instal
 
 def test_the_readmes_worked_example(client, installed, send):
     """README "Earning rules": the same rules and order, the same figures."""
-    from tests.test_product_cache import product_payload
+    from tests.plugin.loyalty.rules.test_product_cache import product_payload
 
     send("products/update", product_payload(11, "Tea", "2026-11-01T00:00:00Z"))
     send("products/update", product_payload(22, "Mugs", "2026-11-01T00:00:00Z"))

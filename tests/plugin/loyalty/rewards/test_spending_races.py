@@ -19,8 +19,8 @@ from plugin.loyalty.rewards.redemptions import issue_code
 from plugin.models import LedgerEntry, Redemption
 from tests.conftest import SERVICES, app_config
 from tests.helpers import SHOP, all_at_once, auth, balance, member, order, proxy_url, table_counts
-from tests.test_redemptions import GRAPHQL, created, fund, graphql_calls, reward_id
-from tests.test_storefront import csrf_of
+from tests.plugin.loyalty.rewards.test_redemptions import GRAPHQL, created, fund, graphql_calls, reward_id
+from tests.plugin.storefront.test_storefront_page import csrf_of
 
 
 def api_redeem(live_server: str, rid: int) -> int:

@@ -13,7 +13,6 @@ import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -22,9 +21,8 @@ from plugin import create_app
 from plugin.db import transaction, utcnow
 from plugin.models import EventStatus, LedgerEntry, Member, WebhookEvent
 from tests.conftest import SERVICES, app_config
-from tests.helpers import API_KEY, API_SECRET, ENCRYPTION_KEY, SHOP, order, signed_webhook
+from tests.helpers import API_KEY, API_SECRET, ENCRYPTION_KEY, ROOT, SHOP, order, signed_webhook
 
-ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(not SERVICES, reason="needs PostgreSQL and Redis: runs in the services pass")
 
 

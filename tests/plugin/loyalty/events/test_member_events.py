@@ -3,7 +3,7 @@ import pytest
 import responses
 
 from tests.helpers import OTHER_SHOP, SHOP, auth, install, table_counts
-from tests.test_redemptions import GRAPHQL, created, fund, make_due, redeem, reward_id
+from tests.plugin.loyalty.rewards.test_redemptions import GRAPHQL, created, fund, make_due, redeem, reward_id
 
 
 def events(client, shop: str = SHOP, **query):

@@ -6,11 +6,11 @@ comment lines just above it.
 """
 import re
 import tomllib
-from pathlib import Path
 
+from tests.helpers import ROOT
 from webhooks.handlers import HANDLERS
 
-TOML = Path(__file__).resolve().parent.parent / "shopify.app.toml"
+TOML = ROOT / "shopify.app.toml"
 
 
 def test_every_handled_topic_is_subscribed_and_nothing_else():

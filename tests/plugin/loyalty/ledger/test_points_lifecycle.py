@@ -11,7 +11,7 @@ import pytest
 
 from plugin.db import utcnow
 from tests.helpers import auth, member, order, refund, table_counts
-from tests.test_redemptions import GRAPHQL, created, redeem, reward_id
+from tests.plugin.loyalty.rewards.test_redemptions import GRAPHQL, created, redeem, reward_id
 
 
 def tick(app, now: str):

@@ -12,8 +12,8 @@ from plugin import create_app
 from plugin.models import EventSubscription
 from tests.conftest import app_config
 from tests.helpers import OTHER_SHOP, SHOP, auth, balance, install, order, signed_webhook, table_counts
+from tests.plugin.loyalty.rewards.test_redemptions import GRAPHQL, created, fund, redeem, reward_id
 from tests.receivers import Receiver
-from tests.test_redemptions import GRAPHQL, created, fund, redeem, reward_id
 
 
 @pytest.fixture

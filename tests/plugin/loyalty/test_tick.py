@@ -9,7 +9,7 @@ from plugin.db import utcnow
 from plugin.loyalty.tick import LEASE, TickRunning, run_tick
 from tests.conftest import app_config
 from tests.helpers import all_at_once, balance, member
-from tests.test_redemptions import GRAPHQL, created, fund, redeem, reward_id
+from tests.plugin.loyalty.rewards.test_redemptions import GRAPHQL, created, fund, redeem, reward_id
 
 
 def tick(app, *args: str):

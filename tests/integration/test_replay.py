@@ -1,11 +1,9 @@
 """Recorded webhook sequences replayed end to end, each ending in a checked ledger state."""
-from pathlib import Path
 
 import pytest
 
-from tests.helpers import SHOP, auth, balance, member
+from tests.helpers import RECORDINGS, SHOP, auth, balance, member
 
-RECORDINGS = Path(__file__).parent / "recordings"
 ADA, GRACE, ALAN, EDSGER, BARBARA, KATHERINE = (115310627314723954 + n for n in range(6))
 
 

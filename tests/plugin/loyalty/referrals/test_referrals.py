@@ -10,7 +10,7 @@ import re
 import pytest
 
 from tests.helpers import OTHER_SHOP, SHOP, all_at_once, auth, balance, customer, member, order, proxy_url, table_counts
-from tests.test_redemptions import GRAPHQL, created
+from tests.plugin.loyalty.rewards.test_redemptions import GRAPHQL, created
 
 REFERRAL_POINTS = 50
 

@@ -11,8 +11,8 @@ from plugin.loyalty.events.member_events import record_event
 from plugin.models import Member, MemberEventKind, StoreSync
 from plugin.schedule import run_periodic
 from tests.helpers import auth, balance, order, refund, signed_webhook
-from tests.test_compliance import customer_redact
-from tests.test_redemptions import GRAPHQL, THROTTLED, redeem, reward_id
+from tests.plugin.loyalty.rewards.test_redemptions import GRAPHQL, THROTTLED, redeem, reward_id
+from tests.plugin.loyalty.test_privacy import customer_redact
 
 
 class AdminAPI:

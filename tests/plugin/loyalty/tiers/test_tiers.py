@@ -335,7 +335,7 @@ def test_a_refund_and_a_cancellation_that_arrive_before_their_orders_leave_exact
     assert standing(client) == (110, "Silver")
     assert member(client)["tier_progress"]["qualifying"] == 110
     send("orders/paid", paid("500.00", "2026-03-02T10:00:00Z", id=4242))  # cancelled already: earns nothing
-    assert standing(client) == (110, "Silver")  # counted net of its cancellation (tests/test_seams.py)
+    assert standing(client) == (110, "Silver")  # counted net of its cancellation (tests/integration/test_seams.py)
     assert member(client)["tier_progress"]["qualifying"] == 110
     assert "tiers_reviewed 0" in tick(app, "2026-03-04T00:00:00Z")  # nothing to correct
     assert standing(client) == (110, "Silver")
