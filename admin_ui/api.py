@@ -3,6 +3,7 @@ from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import BadRequest
 
 from admin_ui.auth import committing
+from admin_ui.presenters import program_json
 from plugin.db import request_session
 from plugin.ids import JSONTooDeep, load_json, parse_id
 from plugin.loyalty.fields import InvalidFields
@@ -18,7 +19,7 @@ from plugin.loyalty.members import (
     search_members,
 )
 from plugin.loyalty.program_preview import preview_earning
-from plugin.loyalty.programs import parse_adjustment, program_json, update_program
+from plugin.loyalty.programs import parse_adjustment, update_program
 from plugin.loyalty.rewards.redemptions import recent_redemptions, redemption_json
 from plugin.loyalty.shop_facts import business_zone
 from plugin.loyalty.tiers.views import member_tiers

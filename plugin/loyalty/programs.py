@@ -19,28 +19,6 @@ EXPIRY_POLICIES = ("never", "inactivity", "fifo")
 _LIFECYCLE = ("pending_days", "expiry_policy", "expiry_months", "expiry_reminder_days")
 
 
-def program_json(program: Program) -> dict:
-    return {
-        "points_per_currency_unit": str(program.points_per_currency_unit),
-        "signup_bonus": program.signup_bonus,
-        "excluded_order_tags": list(program.excluded_order_tags),
-        "exclude_gift_cards": program.exclude_gift_cards,
-        "award_test_orders": program.award_test_orders,
-        "return_points_on_expiry": program.return_points_on_expiry,
-        "pending_days": program.pending_days,
-        "expiry_policy": program.expiry_policy,
-        "expiry_months": program.expiry_months,
-        "expiry_reminder_days": program.expiry_reminder_days,
-        "store_sync_enabled": program.store_sync_enabled,
-        "tier_basis": program.tier_basis,
-        "tier_window": program.tier_window,
-        "updated_at": program.updated_at.isoformat(),
-        "referral_points": program.referral_points,
-        "referral_reward_id": program.referral_reward_id,
-        "birthday_bonus": program.birthday_bonus,
-    }
-
-
 def update_program(session: Session, program: Program, changes) -> Program:
     """Apply `changes` (a JSON object) all or nothing; raises InvalidFields naming each bad field."""
     values, errors = parse_each(changes, _PARSERS, "is not a program setting", "settings")

@@ -64,16 +64,6 @@ def delete_reward(session: Session, reward: Reward) -> None:
     session.flush()
 
 
-def reward_json(reward: Reward) -> dict:
-    return {
-        "id": reward.id, "name": reward.name, "kind": reward.kind.value, "value": str(reward.value),
-        "points_cost": reward.points_cost,
-        "min_subtotal": None if reward.min_subtotal is None else str(reward.min_subtotal),
-        "code_lifetime_days": reward.code_lifetime_days, "combines_with": dict(reward.combines_with),
-        "active": reward.active,
-    }
-
-
 def _validated(fields, creating: bool, current: Reward | None = None) -> dict:
     values, errors = parse_each(fields, _PARSERS, "is not a reward field", "reward fields")
     if "id" in errors:

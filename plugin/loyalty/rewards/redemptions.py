@@ -15,6 +15,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Callable
 
 from rq import Retry
@@ -53,12 +54,23 @@ EXPIRY_GRACE = timedelta(hours=24)
 CLAIM_LEASE = timedelta(minutes=6)
 
 
-class RedemptionRefused(Exception):
-    """The redemption cannot be made; `status` is the HTTP answer (404, 409, 422)."""
+class Refusal(Enum):
+    """Why a redemption cannot be made; each edge says it its own way (an HTTP status, a notice)."""
 
-    def __init__(self, status: int, message: str):
+    NOT_INSTALLED = "not_installed"  # no usable token: no code could be made
+    NO_MEMBER = "no_member"
+    NO_REWARD = "no_reward"
+    UNAVAILABLE = "unavailable"  # the reward was deactivated
+    NEGATIVE_BALANCE = "negative_balance"
+    INSUFFICIENT = "insufficient"
+
+
+class RedemptionRefused(Exception):
+    """The redemption cannot be made, for `reason`; nothing was spent, but the caller must roll back."""
+
+    def __init__(self, reason: Refusal, message: str):
         super().__init__(message)
-        self.status = status
+        self.reason = reason
 
 
 def new_code(shop_domain: str) -> str:
@@ -73,22 +85,23 @@ def redeem_reward(session: Session, shop: Shop, customer_id: int, reward_id) -> 
         # Refused before anything moves: without a token no code can be made, and the points
         # would only come back through a failed redemption. An uninstall that lands after this
         # check is still caught by `issue_code`, which fails the code and returns the points.
-        raise RedemptionRefused(409, "the app is not installed in this store (or must be opened again from "
-                                     "the store admin), so no discount code can be made; no points were spent")
+        raise RedemptionRefused(Refusal.NOT_INSTALLED, "the app is not installed in this store (or must be opened "
+                                "again from the store admin), so no discount code can be made; no points were spent")
     member = session.scalar(select(Member).where(Member.shop_id == shop.id, Member.customer_id == customer_id)
                             .with_for_update())
     if member is None:
-        raise RedemptionRefused(404, "no such member in this shop")
+        raise RedemptionRefused(Refusal.NO_MEMBER, "no such member in this shop")
     reward = find_reward(session, shop.id, reward_id)
     if reward is None:
-        raise RedemptionRefused(404, "no such reward in this shop")
+        raise RedemptionRefused(Refusal.NO_REWARD, "no such reward in this shop")
     if not reward.active:
-        raise RedemptionRefused(422, "this reward is not available any more")
+        raise RedemptionRefused(Refusal.UNAVAILABLE, "this reward is not available any more")
     if member.balance < 0:
-        raise RedemptionRefused(409, "the balance is negative: no reward can be redeemed until it is positive")
+        raise RedemptionRefused(Refusal.NEGATIVE_BALANCE,
+                                "the balance is negative: no reward can be redeemed until it is positive")
     if member.balance < reward.points_cost:
-        raise RedemptionRefused(409, f"this reward costs {reward.points_cost} points; "
-                                     f"the balance is {member.balance}")
+        raise RedemptionRefused(Refusal.INSUFFICIENT, f"this reward costs {reward.points_cost} points; "
+                                                      f"the balance is {member.balance}")
     now = utcnow()
     redemption = Redemption(
         shop_id=shop.id, member_id=member.id, reward_id=reward.id, points=reward.points_cost,
@@ -100,7 +113,7 @@ def redeem_reward(session: Session, shop: Shop, customer_id: int, reward_id) -> 
     try:
         spend_points(session, shop.id, member.id, redemption.id, reward.points_cost, f"Redeemed: {reward.name}")
     except InsufficientPoints as short:
-        raise RedemptionRefused(409, f"this reward costs {reward.points_cost} points; {short}") from None
+        raise RedemptionRefused(Refusal.INSUFFICIENT, f"this reward costs {reward.points_cost} points; {short}") from None
     session.refresh(member)
     return redemption
 
