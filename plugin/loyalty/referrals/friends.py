@@ -33,7 +33,7 @@ from plugin.db import insert_for, transaction, utcnow
 from plugin.loyalty.earning.rules import OrderFacts
 from plugin.loyalty.events.member_events import record_event
 from plugin.loyalty.ledger.bonuses import award_referral, reverse_referral
-from plugin.loyalty.rewards.redemptions import IN_REQUEST_LIMITS, call_platform, new_code
+from plugin.loyalty.rewards.redemptions import IN_REQUEST_LIMITS, call_platform, new_code, reward_offer
 from plugin.loyalty.shop_facts import business_zone
 from plugin.models import (
     Member,
@@ -46,6 +46,7 @@ from plugin.models import (
     RewardKind,
     Shop,
 )
+from plugin.shopify.discounts import CodeSpec, create_code
 
 log = logging.getLogger(__name__)
 
@@ -196,9 +197,9 @@ def issue_welcome_code(referral_id: int) -> Referral | None:
         referral = session.get(Referral, referral_id)
         shop = session.get(Shop, referral.shop_id)
         reward = session.get(Reward, referral.reward_id)
-        spec = _spec(referral, reward)
+        spec, offer = _spec(referral, reward), reward_offer(reward)
         shop_id, domain = shop.id, shop.domain
-    outcome = call_platform(shop_id, domain, IN_REQUEST_LIMITS, lambda client: _create(client, spec, reward))
+    outcome = call_platform(shop_id, domain, IN_REQUEST_LIMITS, lambda client: create_code(client, spec, offer))
     with transaction() as session:
         if outcome.discount_id is None:
             log.warning("welcome code of referral %s not made: %s", referral_id, outcome.postpone or outcome.fail)
@@ -211,17 +212,9 @@ def issue_welcome_code(referral_id: int) -> Referral | None:
         return session.get(Referral, referral_id)
 
 
-def _spec(referral: Referral, reward: Reward):
-    from plugin.shopify.discounts import CodeSpec
-
+def _spec(referral: Referral, reward: Reward) -> CodeSpec:
     ends = referral.created_at + timedelta(days=reward.code_lifetime_days) if reward.code_lifetime_days else None
     return CodeSpec(referral.code, f"Welcome from a friend: {reward.name}", None, referral.created_at, ends)
-
-
-def _create(client, spec, reward: Reward) -> str:
-    from plugin.shopify.discounts import create_code
-
-    return create_code(client, spec, reward)
 
 
 @dataclass(frozen=True)

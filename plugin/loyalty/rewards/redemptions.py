@@ -37,6 +37,7 @@ from plugin.loyalty.rewards.catalog import find_reward
 from plugin.models import Member, MemberEventKind, Redemption, RedemptionStatus, Reward, Shop
 from plugin.queue import PLATFORM, enqueue, redis_connection
 from plugin.shopify.client import AdminClient, PlatformError, PlatformUnavailable
+from plugin.shopify.discounts import CodeSpec, Offer, OfferKind, create_code
 from plugin.shopify.grants import PlatformAuthError
 from plugin.shopify.tokens import NotInstalled, has_usable_token
 
@@ -139,11 +140,10 @@ def issue_code(redemption_id: int, **client_limits) -> RedemptionStatus | None:
 
 @dataclass(frozen=True)
 class Claim:
-    """What the platform call needs, read while claiming (the objects stay usable after)."""
+    """What the platform call needs, read while claiming: the code and its offer as plain values."""
 
-    redemption: Redemption
-    reward: Reward
-    customer_id: int
+    spec: CodeSpec
+    offer: Offer
     shop_id: int
     shop_domain: str
 
@@ -205,8 +205,11 @@ def _claim(session: Session, redemption_id: int) -> Claim | RedemptionStatus | N
         return session.scalar(select(Redemption.status).where(Redemption.id == redemption_id))
     redemption = session.get(Redemption, redemption_id, populate_existing=True)
     shop = session.get(Shop, redemption.shop_id)
-    return Claim(redemption, session.get(Reward, redemption.reward_id),
-                 session.get(Member, redemption.member_id).customer_id, shop.id, shop.domain)
+    reward = session.get(Reward, redemption.reward_id)
+    customer_id = session.get(Member, redemption.member_id).customer_id
+    spec = CodeSpec(redemption.code, f"Loyalty reward: {reward.name}", customer_id, redemption.created_at,
+                    redemption.expires_at)
+    return Claim(spec, reward_offer(reward), shop.id, shop.domain)
 
 
 @dataclass(frozen=True)
@@ -217,10 +220,17 @@ class PlatformOutcome:
 
 
 def _create_on_platform(claim: Claim, client_limits: dict) -> PlatformOutcome:
-    from plugin.shopify.discounts import create_discount_code
+    return call_platform(claim.shop_id, claim.shop_domain, client_limits,
+                         lambda client: create_code(client, claim.spec, claim.offer))
 
-    return call_platform(claim.shop_id, claim.shop_domain, client_limits, lambda client: create_discount_code(
-        client, claim.redemption, claim.reward, claim.customer_id, claim.redemption.created_at))
+
+def reward_offer(reward: Reward) -> Offer:
+    """What a reward's code gives, as the platform is told (referral welcome codes too)."""
+    combines = reward.combines_with or {}
+    return Offer(OfferKind(reward.kind.value), reward.value, reward.min_subtotal,
+                 with_product_discounts=bool(combines.get("product_discounts")),
+                 with_order_discounts=bool(combines.get("order_discounts")),
+                 with_shipping_discounts=bool(combines.get("shipping_discounts")))
 
 
 def call_platform(shop_id: int, shop_domain: str, client_limits: dict,
