@@ -1,6 +1,9 @@
 // One member: balance, tier, lifetime points, the ledger, their codes, and a manual
-// adjustment (POST /api/members/<id>/adjustments). The customer id comes from the URL, so
-// it can be anything: only what the shop-scoped API answers for it is ever shown.
+// adjustment (POST /api/members/<id>/adjustments). An adjustment the API asks to confirm
+// (below zero, or a large one) is shown with its risks and sent again only when the merchant
+// says so; any adjustment can be undone (.../adjustments/<entry id>/reversal). The customer
+// id comes from the URL, so it can be anything: only what the shop-scoped API answers for it
+// is ever shown.
 import {
   api, badge, byId, clearBanners, clearFieldErrors, fillTable, formatDate, formatPoints, h, otherErrors,
   plainDecimal, showBanner, showFieldErrors, signedPoints, toast, wholeNumber,
@@ -16,6 +19,7 @@ const ENTRY_KINDS = {
   cancel_reversal: "Order cancelled",
   signup_bonus: "Signup bonus",
   adjustment: "Manual adjustment",
+  adjustment_reversal: "Adjustment undone",
   redemption: "Reward redeemed",
   redemption_return: "Points returned",
   expiry: "Points expired",
@@ -53,12 +57,21 @@ function breakdown(entry) {
       h("span", { class: "breakdown-points" }, item.points === 0 ? "0" : signedPoints(item.points)))));
 }
 
-function ledgerRow(entry) {
+function ledgerRow(entry, undone) {
   return h("tr", { "data-entry-id": entry.id },
     h("td", { class: "date" }, formatDate(entry.created_at)),
     h("td", { class: `num ${entry.delta > 0 ? "positive" : "negative"}` }, signedPoints(entry.delta)),
     h("td", {}, h("div", {}, entry.reason), breakdown(entry)),
-    h("td", {}, ...source(entry)));
+    h("td", {}, ...source(entry)),
+    h("td", { class: "actions-col" }, undoControl(entry, undone)));
+}
+
+/** An adjustment's "Undo", or a badge once a reversal names it (the API refuses a second one). */
+function undoControl(entry, undone) {
+  if (entry.kind !== "adjustment") return null;
+  if (undone.has(String(entry.id))) return badge("Undone");
+  return h("button", { class: "button button-plain", type: "button", "data-undo": entry.id,
+    "aria-label": `Undo the adjustment of ${signedPoints(entry.delta)} points`, onclick: () => undo(entry) }, "Undo");
 }
 
 function codeRow(redemption) {
@@ -83,7 +96,8 @@ function renderFigures(member) {
   // An adjustment's answer says `tier: null` whatever the tier (no tier_progress): keep the one shown.
   if ("tier_progress" in member) renderTier(member);
   byId("lifetime").textContent = formatPoints(member.lifetime_earned);
-  fillTable(byId("ledger"), member.ledger.map(ledgerRow), byId("ledger-empty"));
+  const undone = new Set(member.ledger.filter((e) => e.kind === "adjustment_reversal").map((e) => e.source.id));
+  fillTable(byId("ledger"), member.ledger.map((entry) => ledgerRow(entry, undone)), byId("ledger-empty"));
 }
 
 /** The tier card: `tier` is null or {id, name, multiplier, since, paid_until}; the note says what
@@ -143,10 +157,24 @@ async function load() {
   document.body.dataset.loaded = "member";
 }
 
-async function adjust() {
+const confirmBox = byId("adjust-confirm");
+
+function askToConfirm(risks) {
+  const sentence = (risk) => `${risk[0].toUpperCase()}${risk.slice(1)}.`;
+  byId("adjust-confirm-risks").replaceChildren(...risks.map((risk) => h("li", {}, sentence(risk))));
+  confirmBox.hidden = false;
+  byId("adjust-anyway").focus();
+}
+
+function closeConfirm() {
+  confirmBox.hidden = true;
+}
+
+async function adjust(confirm = false) {
   clearFieldErrors(form);
+  closeConfirm();
   const points = wholeNumber(form.elements.points.value);
-  const body = { points, reason: form.elements.reason.value };
+  const body = { points, reason: form.elements.reason.value, ...(confirm ? { confirm: true } : {}) };
   const { ok, status, data } = await api(`/api/members/${encodeURIComponent(customerId)}/adjustments`,
     { method: "POST", body });
   if (ok) {
@@ -154,6 +182,8 @@ async function adjust() {
     form.reset();
     clearBanners();
     toast(`Points adjusted: ${signedPoints(points)}`);
+  } else if (status === 422 && Array.isArray(data?.risks)) {
+    askToConfirm(data.risks);
   } else if (status === 422) {
     showFieldErrors(form, data.fields);
     const other = otherErrors(form, data.fields);
@@ -165,9 +195,31 @@ async function adjust() {
   }
 }
 
+async function undo(entry) {
+  const { ok, status, data } = await api(
+    `/api/members/${encodeURIComponent(customerId)}/adjustments/${encodeURIComponent(entry.id)}/reversal`,
+    { method: "POST" });
+  if (ok) {
+    renderFigures(data);
+    clearBanners();
+    toast(`Adjustment undone: ${signedPoints(-entry.delta)}`);
+  } else if (status !== 401) {
+    showBanner("critical", "The adjustment was not undone", data?.error ?? `HTTP ${status}`);
+    if (status === 409) load();
+  }
+}
+
 form.addEventListener("submit", (event) => {
   event.preventDefault();
   adjust();
+});
+byId("adjust-anyway").addEventListener("click", () => adjust(true));
+byId("adjust-cancel").addEventListener("click", () => {
+  closeConfirm();
+  form.elements.points.focus();
+});
+confirmBox.addEventListener("keydown", (event) => {
+  if (event.key === "Escape") byId("adjust-cancel").click();
 });
 
 load();

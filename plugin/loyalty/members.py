@@ -84,8 +84,10 @@ def search_members(session: Session, shop_id: int, query: str = "", page: int = 
         where.append(Member.tier_id == tier_id)
     if query:
         pattern = f"%{query.lower()}%"
-        name = func.lower(func.coalesce(Member.first_name, "") + " " + func.coalesce(Member.last_name, ""))
-        matches = [func.lower(Member.email).like(pattern), name.like(pattern)]
+        first, last = func.coalesce(Member.first_name, ""), func.coalesce(Member.last_name, "")
+        # A full name is typed in either order: "Grace Hopper" and "Hopper Grace" both find her.
+        matches = [func.lower(Member.email).like(pattern), func.lower(first + " " + last).like(pattern),
+                   func.lower(last + " " + first).like(pattern)]
         if parse_id(query) is not None:
             matches.append(Member.customer_id == parse_id(query))
         where.append(or_(*matches))

@@ -126,6 +126,7 @@ def test_members_are_searched_by_email_name_or_id_and_paged(client, settle):
     search = lambda **q: client.get("/api/members", query_string=q, headers=auth()).get_json()
     assert [m["email"] for m in search(query="GRACE")["members"]] == ["grace@example.com"]
     assert [m["customer_id"] for m in search(query="ada love")["members"]] == ["7001"]
+    assert [m["customer_id"] for m in search(query="Hopper Grace")["members"]] == ["7002"]  # either order
     assert [m["customer_id"] for m in search(query="7002")["members"]] == ["7002"]
     first, second = search(query="bulk"), search(query="bulk", page=2)
     assert (first["total"], len(first["members"]), len(second["members"])) == (60, 50, 10)
