@@ -79,13 +79,17 @@ def preview_program():
 @bp.get("/members")
 def list_members():
     try:
-        query, page = parse_search(request.args.get("query", ""), request.args.get("page", "1"))
+        query, page, sort = parse_search(request.args.get("query", ""), request.args.get("page", "1"),
+                                         request.args.get("sort", "newest"))
     except InvalidFields as invalid:
         return error(422, "invalid query", fields=invalid.fields)
     tier = parse_id(request.args.get("tier", ""))
     if request.args.get("tier") and tier is None:
         return error(422, "invalid query", fields={"tier": "must be a tier id from /api/tiers"})
-    members, total = search_members(request_session(), g.shop.id, query, page, tier)
+    if request.args.get("pending", "") not in ("", "1"):
+        return error(422, "invalid query", fields={"pending": "must be 1 (members with pending points) or left out"})
+    members, total = search_members(request_session(), g.shop.id, query, page, tier, sort,
+                                    with_pending=request.args.get("pending") == "1")
     tiers = member_tiers(request_session(), g.shop.id, members)
     return jsonify(members=[{**member_summary(m), **tiers[m.id]} for m in members], page=page, per_page=PAGE_SIZE,
                    total=total)

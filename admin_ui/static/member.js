@@ -125,7 +125,8 @@ function render(member) {
   byId("customer-id").textContent = member.customer_id;
   byId("since").textContent = formatDate(member.created_at, { time: false });
   byId("referral-code").textContent = member.referral_code ?? "—";
-  byId("birthday").textContent = member.birthday ?? "—"; // MM-DD, set by the shopper or PATCH /api/members/<id>
+  byId("birthday").textContent = birthdayText(member.birthday); // MM-DD, set by the shopper or here
+  showBirthday(member.birthday);
   renderFigures(member);
   fillTable(byId("codes"), (member.redemptions ?? []).map(codeRow), byId("codes-empty"));
   byId("member").hidden = false;
@@ -194,6 +195,52 @@ async function adjust(confirm = false) {
     showBanner("critical", "The points were not adjusted", data?.error ?? `HTTP ${status}`);
   }
 }
+
+const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+  "November", "December"];
+const birthdayForm = byId("birthday-form");
+
+function birthdayText(birthday) {
+  if (!birthday) return "—";
+  const [month, day] = birthday.split("-").map(Number);
+  return `${day} ${MONTHS[month - 1]}`;
+}
+
+function showBirthday(birthday) {
+  const [month, day] = birthday ? birthday.split("-") : ["", ""];
+  birthdayForm.elements.month.value = month;
+  birthdayForm.elements.day.value = day;
+}
+
+/** The merchant sets or clears the birthday: two selects, no free text to mistype (the API checks the date). */
+async function saveBirthday() {
+  clearFieldErrors(birthdayForm);
+  const { month, day } = birthdayForm.elements;
+  const birthday = month.value && day.value ? `${month.value}-${day.value}` : null;
+  if ((month.value === "") !== (day.value === "")) {
+    showFieldErrors(birthdayForm, { birthday: "must have both a month and a day, or neither to clear it" });
+    return;
+  }
+  const { ok, status, data } = await api(`/api/members/${encodeURIComponent(customerId)}`,
+    { method: "PATCH", body: { birthday } });
+  if (ok) {
+    byId("birthday").textContent = birthdayText(data.birthday);
+    toast(birthday ? "Birthday saved" : "Birthday cleared");
+  } else if (status === 422) {
+    showFieldErrors(birthdayForm, data.fields);
+  } else if (status !== 401) {
+    showBanner("critical", "The birthday was not saved", data?.error ?? `HTTP ${status}`);
+  }
+}
+
+birthdayForm.elements.month.append(...MONTHS.map((name, index) =>
+  h("option", { value: String(index + 1).padStart(2, "0") }, name)));
+birthdayForm.elements.day.append(...Array.from({ length: 31 }, (_, index) =>
+  h("option", { value: String(index + 1).padStart(2, "0") }, String(index + 1))));
+birthdayForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  saveBirthday();
+});
 
 async function undo(entry) {
   const { ok, status, data } = await api(
