@@ -150,7 +150,7 @@ AFTER = datetime(2026, 4, 1, tzinfo=timezone.utc)
 MARCH = {"from": "2026-03-01", "to": "2026-03-31"}
 
 
-def entry(session, member_id: int, delta: int, at: datetime, kind: EntryKind = EntryKind.ADJUSTMENT) -> None:
+def entry(session, member_id: int, delta: int, at: datetime, kind: EntryKind = EntryKind.SIGNUP_BONUS) -> None:
     session.add(LedgerEntry(shop_id=session.get(Member, member_id).shop_id, member_id=member_id, delta=delta,
                             kind=kind, source_id=uuid.uuid4().hex, reason="dated by the test", created_at=at))
 
