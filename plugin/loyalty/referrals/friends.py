@@ -33,6 +33,7 @@ from plugin.db import insert_for, transaction, utcnow
 from plugin.loyalty.earning.rules import OrderFacts
 from plugin.loyalty.events.member_events import record_event
 from plugin.loyalty.ledger.bonuses import award_referral, reverse_referral
+from plugin.loyalty.rewards.catalog import FRIEND_REWARD_KINDS
 from plugin.loyalty.rewards.redemptions import IN_REQUEST_LIMITS, call_platform, new_code, reward_offer
 from plugin.loyalty.shop_facts import business_zone
 from plugin.models import (
@@ -43,7 +44,6 @@ from plugin.models import (
     Referral,
     ReferralStatus,
     Reward,
-    RewardKind,
     Shop,
 )
 from plugin.shopify.discounts import CodeSpec, create_code
@@ -57,7 +57,6 @@ GMAIL = ("gmail.com", "googlemail.com")
 # A referral left `creating` this long lost its request half-way (the process died between
 # the commit and the platform's answer): it no longer holds the friend's email.
 CREATING_LEASE = timedelta(minutes=10)
-FRIEND_REWARD_KINDS = (RewardKind.AMOUNT_OFF, RewardKind.PERCENTAGE_OFF)
 EARLIER_ORDER = "the friend had already placed a paid order in this shop"
 
 
@@ -97,7 +96,9 @@ def friend_reward(session: Session, program: Program) -> Reward | None:
 
 def friend_reward_problem(session: Session, shop_id: int, reward_id: int) -> dict[str, str]:
     """{"referral_reward_id": why} unless the id names an active amount or percentage reward of this shop."""
-    reward = session.get(Reward, reward_id)
+    # Locked: a reward being deactivated at the same moment is either seen inactive here, or
+    # sees this program's choice once it commits (plugin/loyalty/rewards/catalog.py).
+    reward = session.scalar(select(Reward).where(Reward.id == reward_id).with_for_update())
     if reward is None or reward.shop_id != shop_id or reward.deleted_at is not None:
         return {"referral_reward_id": "no such reward in this shop"}
     if not reward.active or reward.kind not in FRIEND_REWARD_KINDS:
