@@ -13,6 +13,7 @@ from plugin.models import (
     EarningRuleRecord,
     EventDelivery,
     EventSubscription,
+    Member,
     Program,
     Referral,
     Reward,
@@ -105,10 +106,12 @@ def delivery_json(delivery: EventDelivery, kind: str | None = None) -> dict:
     }
 
 
-def referral_json(referral: Referral, referrer_customer_id: int) -> dict:
+def referral_json(referral: Referral, referrer: Member) -> dict:
     return {
         "id": referral.id,
-        "referrer_customer_id": str(referrer_customer_id),
+        "referrer_customer_id": str(referrer.customer_id),
+        # How the panel names the referrer: their name, else their email (null once redacted).
+        "referrer_name": " ".join(filter(None, (referrer.first_name, referrer.last_name))) or referrer.email,
         "friend_email": referral.friend_email,
         "code": referral.code,
         "status": referral.status.value,
