@@ -7,7 +7,7 @@ from flask import Flask, jsonify, request
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
-from plugin import db, log_filters
+from plugin import db, log_filters, queue
 from plugin.config import load_config
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -22,6 +22,9 @@ def create_app(config: dict | None = None) -> Flask:
     log_filters.install()
     db.init_app(app)
     _register_blueprints(app)
+    from plugin.jobs import JOBS, LEGACY
+
+    queue.init_app(app, JOBS, LEGACY)  # the registry of jobs: the queue itself imports none
     app.register_error_handler(HTTPException, _json_error)
     app.register_error_handler(DBAPIError, _database_busy)
     from plugin.cli import register_commands
