@@ -6,8 +6,8 @@ webhook drain if an acknowledged event has waited too long, and starts each peri
 that is due, asking for the registry's "periodic" job (plugin/jobs.py) with its name. With
 Redis, "due" is decided in Redis (SET NX on the job's time window), so however many workers
 sweep, each job runs once per interval, on a worker; without Redis the sweeper runs it in
-its own process. This module wires the others together: it is
-the one place, with the app factory and the CLI, that imports both the domain and the
+its own process. This module wires the others together: with the app factory, the CLI and
+the registry of jobs, it is one of the few places that import both the domain and the
 webhook side.
 """
 import logging
