@@ -20,7 +20,7 @@ from plugin.loyalty.ledger.verification import verify_balances, verify_pending
 from plugin.loyalty.shops import is_shop_domain
 from plugin.loyalty.tick import TickRunning, run_tick
 from plugin.loyalty.tiers.totals import verify_totals
-from plugin.queue import EVENTS, PLATFORM, WEBHOOKS, queue, redis_connection
+from plugin.queue import EVENTS, PLATFORM, WEBHOOKS, RegisteredJob, queue, redis_connection
 
 # Every queue a worker takes by default, most urgent first: points before platform calls
 # before member events.
@@ -95,7 +95,9 @@ def work_through_outages(connection, burst: bool, names: list[str] = QUEUES) -> 
         started = time.monotonic()
         try:
             # Made anew each time: RQ's constructor already talks to Redis.
-            rq_worker = Worker([queue(name, connection) for name in names], connection=connection)
+            # RegisteredJob runs a job by its registry name (or a legacy path: plugin/jobs.py).
+            rq_worker = Worker([queue(name, connection) for name in names], connection=connection,
+                               job_class=RegisteredJob)
             rq_worker.work(burst=burst, with_scheduler=not burst,
                            logging_level=os.environ.get("LOG_LEVEL", "INFO"))
         except RedisError as error:  # at start, or in a teardown that could not reach Redis either
