@@ -31,6 +31,7 @@ from plugin.loyalty.tick import TickRunning, run_tick
 from plugin.queue import PLATFORM, enqueue, heartbeat_key, prefixed, redis_connection
 from webhooks.jobs import schedule_drain
 from webhooks.processing import due_event_exists
+from webhooks.reconcile import reconcile_periodically
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,8 @@ PERIODIC = (
     Periodic("event-deliveries", timedelta(minutes=1), request_sending),
     # Once a minute: what coalesces a member's changes into one write (plugin/loyalty/events/store_sync.py).
     Periodic("store-sync", timedelta(minutes=1), sync_store),
+    # Orders the webhooks missed, read back from each shop (webhooks/reconcile.py).
+    Periodic("reconcile", timedelta(hours=1), reconcile_periodically),
 )
 _last_run_in_process: dict[tuple[int, str], float] = {}
 

@@ -174,3 +174,24 @@ def _facts(product: PlatformProduct) -> tuple[ProductFacts, datetime | None]:
                          frozenset(normalise_tag(tag) for tag in product.tags if tag.strip()),
                          frozenset(product.collection_ids))
     return facts, product.updated_at
+
+
+def look_up_for(shop_id: int, domain: str, reports: list[OrderReport]) -> None:
+    """The same pass for orders read back from the platform (reconciliation) rather than
+    stored events: the products those that may still earn need, if a rule asks for them."""
+    session = reading_session()
+    try:
+        fields = set(session.scalars(select(EarningRuleRecord.match_field).where(
+            EarningRuleRecord.shop_id == shop_id, EarningRuleRecord.active.is_(True),
+            EarningRuleRecord.match_field.in_(product_match_fields()))))
+        if not fields:
+            return
+        rules = program_rules(session.get(Program, shop_id))
+        candidates = [(domain, r) for r in reports if r.paid and r.order.customer_id is not None]
+        wanted = {product for _, report in _never_earned(session, {domain: (shop_id, False)}, candidates)
+                  for product in products_wanted(report.order, rules)}
+        missing = stale_or_missing(session, shop_id, wanted, COLLECTION_FIELD in fields) if wanted else set()
+    finally:
+        session.close()
+    if missing:
+        _look_up(Wanted(shop_id, domain, frozenset(missing)))
