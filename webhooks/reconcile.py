@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from plugin.db import reading_session, transaction, utcnow
 from plugin.loyalty.order_reports import Applied, order_updated
@@ -95,6 +96,12 @@ def reconcile_shop(shop_id: int, domain: str, since: datetime | None = None) -> 
         log.warning("reconciliation of shop %s stopped: %s", shop_id, report.error)
     _record(shop_id, started, report)
     return report
+
+
+def recent_runs(session: Session, shop_id: int, limit: int = 20) -> list[ReconciliationRun]:
+    """One shop's runs, newest first (the panel's Operations page)."""
+    return list(session.scalars(select(ReconciliationRun).where(ReconciliationRun.shop_id == shop_id)
+                                .order_by(ReconciliationRun.id.desc()).limit(limit)))
 
 
 def watermark(shop_id: int) -> datetime | None:
