@@ -131,3 +131,15 @@ def test_since_must_be_a_time_with_its_zone_and_changes_nothing_otherwise(store,
         unknown = store.dev_store.app.test_cli_runner().invoke(args=["reconcile", "--shop", "nobody.myshopify.com"])
     assert unknown.exit_code == 1 and "not an installed shop" in unknown.output
     assert db.scalar(select(func.count()).select_from(ReconciliationRun)) == 0
+
+
+def test_orders_updated_heals_a_lost_cancellation(store, db):
+    paid = order(customer_id=ADA, subtotal="40.00")
+    store.happens("orders/paid", paid)
+    cancelled = {**paid, "cancelled_at": "2026-12-01T10:00:00Z", "financial_status": "refunded"}
+    store.happens("orders/cancelled", cancelled, delivered=False)
+    store.happens("orders/updated", cancelled)
+    assert store.balance() == 0
+    assert [e[:3] for e in store.entries(db)] == [("cancel_reversal", str(paid["id"]), -40),
+                                                  ("order_award", str(paid["id"]), 40)]
+    assert healed(store.reconcile()) == "0 missed orders, 0 refunds, 0 cancellations"
