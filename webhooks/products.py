@@ -3,11 +3,13 @@
 Rules on product type, tags or collections need facts that order lines do not carry.
 Fetching them inside the batch's transaction would hold that transaction across an HTTP
 call (on SQLite, the whole database's write lock), so `look_up_products` runs first, with
-no transaction open: it reads the due orders/paid events (and orders/updated of orders not earned yet) in a
-read-only session and, for each shop with an active rule on product facts, collects the
-products that its orders able to earn need and that are missing or stale in the cache, fetches them all at once (one query per shop for up to
-IDS_PER_QUERY products, plugin/shopify/products.py) and stores them in a short transaction
-of its own.
+no transaction open: it reads the due orders/paid events (and the orders/updated of orders
+not earned yet) in a read-only session and, for each shop with an active rule on product
+facts, collects the products that its orders able to earn need (none for an order that
+cannot earn, none for an excluded gift card) and that are missing or stale in the cache,
+fetches them all at once (one query per shop for up to IDS_PER_QUERY products,
+plugin/shopify/products.py) and stores them in a short transaction of its own.
+Reconciliation calls `look_up_for` with the orders it read back, before applying them.
 
 It is best-effort. If the platform is down, it logs and moves on; pricing
 (plugin/loyalty/rules/definitions.py `price_orders`) then refuses those orders, whose events
