@@ -148,10 +148,10 @@ def _never_earned(session: Session, shops: dict[str, tuple[int, bool]], updates:
     """The updates whose order has not earned yet: only those will be priced."""
     if not updates:
         return []
-    earned = set(session.execute(select(OrderRecord.shop_id, OrderRecord.order_id).where(
+    earned = {tuple(row) for row in session.execute(select(OrderRecord.shop_id, OrderRecord.order_id).where(
         OrderRecord.shop_id.in_({shops[domain][0] for domain, _ in updates}),
         OrderRecord.order_id.in_({report.order_id for _, report in updates}),
-        OrderRecord.earned_points.is_not(None))).tuples())
+        OrderRecord.earned_points.is_not(None)))}
     return [(domain, report) for domain, report in updates if (shops[domain][0], report.order_id) not in earned]
 
 

@@ -104,3 +104,30 @@ def test_a_shop_not_installed_is_refused_and_nothing_is_asked(app, platform, db)
     assert bad.exit_code == 2
     assert orders_queries(platform) == []
     assert db.scalar(select(func.count()).select_from(ReconciliationRun)) == 0
+
+
+def test_with_a_product_rule_its_facts_are_looked_up_first_and_a_down_platform_keeps_the_watermark(
+        app, client, platform, db):
+    from tests.plugin.loyalty.rules.test_product_cache import DOUBLE_TEA, add_rule
+    from tests.plugin.loyalty.rules.test_product_cache import node as product_node
+    from tests.plugin.loyalty.rules.test_product_cache import nodes
+
+    add_rule(client, DOUBLE_TEA)
+    products_up = {"answer": True}
+
+    def answer(request):
+        body = json.loads(request.body)
+        if "orders(" in body["query"]:
+            return 200, {}, json.dumps(page(node(9501, "40.00")))  # one line of product 11, Tea
+        return (200, {}, json.dumps(nodes(product_node(11, "Tea")))) if products_up["answer"] else (503, {}, "")
+
+    platform.add_callback("POST", GRAPHQL, callback=answer)
+    products_up["answer"] = False
+    waiting = reconcile(app)
+    assert waiting.exit_code == 0 and "1 waiting for product facts" in waiting.output
+    assert balance(client) is None  # never earned at a guessed rate
+    assert db.scalar(select(func.max(ReconciliationRun.until))) is None  # read again next time
+    products_up["answer"] = True
+    healed = reconcile(app)
+    assert "healed 1 missed orders" in healed.output
+    assert balance(client) == 80  # the tea doubled
