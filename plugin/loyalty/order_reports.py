@@ -53,9 +53,6 @@ class Applied:
     cancellations: list[int] = field(default_factory=list)
     waiting: set[int] = field(default_factory=set)
 
-    def __bool__(self) -> bool:
-        return bool(self.awarded or self.refunds or self.cancellations)
-
 
 def order_paid(session: Session, shop: ShopContext, reports: list[OrderReport]) -> Applied:
     """`orders/paid`: every order is awarded (once), then what it carries is applied."""
