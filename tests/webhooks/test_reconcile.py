@@ -8,7 +8,7 @@ import json
 
 from sqlalchemy import func, select
 
-from plugin.models import LedgerEntry, ReconciliationRun
+from plugin.models import LedgerEntry, OrderRecord, ReconciliationRun
 from tests.helpers import SHOP, balance, order
 from tests.plugin.shopify.test_client import GRAPHQL, throttled
 
@@ -70,6 +70,8 @@ def test_pages_are_followed_through_throttling_and_what_was_missed_is_applied(ap
             "1 cancellations") in result.output
     # 40 - 15 refunded + 25 missed; the cancelled one (30) earned nothing, the guest's nothing.
     assert balance(client) == 40 - 15 + 25
+    paid_at = db.scalar(select(OrderRecord.paid_at).where(OrderRecord.order_id == 9002))
+    assert paid_at.isoformat() == "2026-12-01T10:00:00+00:00"  # its processedAt: no delivery says otherwise
     first, again, second = orders_queries(platform)
     assert first == again == {"first": 5, "after": None, "sortKey": "UPDATED_AT",
                               "query": "updated_at:>='2026-12-06T00:00:00Z'"}
