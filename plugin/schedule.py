@@ -32,6 +32,7 @@ from plugin.loyalty.tick import TickRunning, run_tick
 from plugin.queue import Flag, heartbeat_key, prefixed, redis_connection, request
 from webhooks.jobs import schedule_drain
 from webhooks.processing import due_event_exists
+from webhooks.reconcile import reconcile_periodically
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,8 @@ PERIODIC = (
     Periodic("event-deliveries", timedelta(minutes=1), request_sending),
     # Once a minute: what coalesces a member's changes into one write (plugin/loyalty/events/store_sync.py).
     Periodic("store-sync", timedelta(minutes=1), sync_store),
+    # Orders the webhooks missed, read back from each shop (webhooks/reconcile.py).
+    Periodic("reconcile", timedelta(hours=1), reconcile_periodically),
 )
 # The window each periodic job was last started in, by app and job: a sweeper asks once a window.
 _started: dict[tuple[int, str], int] = {}

@@ -268,7 +268,7 @@ def test_a_batch_of_250_mixed_orders_earns_what_the_one_by_one_computation_gives
             rules = active_rules(session, shop.id)
             expected: dict[str, int] = {}
             for payload in payloads:
-                facts = orders_paid.parse(payload)
+                facts = orders_paid.order_facts(payload)
                 customer = str(facts.customer_id)
                 expected[customer] = expected.get(customer, 0) + award(facts, shop.rules, rules).points
     listed = client.get("/api/members?page=1", headers=auth()).get_json()["members"]
