@@ -87,13 +87,13 @@ def page_context(prefix: str, program: Program, rewards: list[Reward], member: M
         "csrf": csrf or "",
         "codes": _codes(redemptions, rewards),
         # The member's invitation link (SPEC "Referrals") and birthday, for a signed-in member.
-        "referral_link": _referral_link(shop_domain, prefix, member, program),
+        "referral_link": referral_link(shop_domain, prefix, member, program),
         "birthday": None if member is None else member.birthday,
         "birthday_bonus": program.birthday_bonus,
     }
 
 
-def _referral_link(shop_domain: str | None, prefix: str, member: Member | None, program: Program) -> str | None:
+def referral_link(shop_domain: str | None, prefix: str, member: Member | None, program: Program) -> str | None:
     if member is None or not member.referral_code or not shop_domain or program.referral_points <= 0:
         return None
     return f"https://{shop_domain}{prefix}/r/{member.referral_code}"
