@@ -33,6 +33,7 @@ def panel_json(session: Session, shop: Shop, customer_id: int | None, prefix: st
     answer = {
         "logged_in": customer_id is not None,
         "currency": shop.currency,
+        "timezone": shop.iana_timezone,  # for instants (history); business dates come as dates
         "program": _program(session, shop),
         "rewards": [_reward(r) for r in sorted(rewards, key=lambda r: (r.points_cost, r.id))],
         "login_url": f"/account/login?return_url={prefix}",
