@@ -118,7 +118,8 @@
       if (action && now.indexOf(reward.id) < 0) action.disabled = true;
       return el("li", { class: "loyalty-panel__reward" }, [
         el("span", { class: "loyalty-panel__reward-name", text: reward.name }),
-        el("span", { class: "loyalty-panel__reward-what", text: describe(reward, data.currency) }),
+        describe(reward, data.currency).toLowerCase() !== reward.name.toLowerCase() &&
+          el("span", { class: "loyalty-panel__reward-what", text: describe(reward, data.currency) }),
         el("span", { class: "loyalty-panel__cost", text: pts(reward.points_cost) }), action]);
     });
     var title = data.logged_in && now.length ? W("redeem_heading") : W("rewards_heading");
@@ -186,9 +187,10 @@
     var form = el("form", { class: "loyalty-panel__birthday", on: { submit: function (event) {
       event.preventDefault();
       var body = new URLSearchParams({ birthday: month.value + "-" + dayOf.value, csrf: data.csrf });
-      fetch(state.proxy + "/birthday", { method: "POST", body: body, credentials: "same-origin", redirect: "manual" })
+      // Saved: the app sends the browser on to its page (303, followed here); refused: a 4xx.
+      fetch(state.proxy + "/birthday", { method: "POST", body: body, credentials: "same-origin" })
         .then(function (answer) {
-          if (answer.type === "opaqueredirect" || answer.ok) load(); else notify(W("birthday_error"));
+          if (answer.ok) load(); else notify(W("birthday_error"));
         }, function () { notify(W("birthday_error")); });
     } } }, [month, dayOf, el("button", { type: "submit", text: W("birthday_save") })]);
     return section(W("birthday_heading"), [el("p", { text: W("birthday_text", { points: pts(data.program.birthday_bonus) }) }), form]);
