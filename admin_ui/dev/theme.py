@@ -28,7 +28,11 @@ ASSETS = "/dev/theme/assets/"
 PAGES = {"home": ["ways-to-earn"], "product": ["product-points"], "account": ["points-balance"]}
 
 
-@bp.get("/", defaults={"page": "home"})
+@bp.get("/")
+def home():
+    return theme_page("home")
+
+
 @bp.get("/<page>")
 def theme_page(page: str):
     if page not in PAGES:

@@ -140,3 +140,31 @@ def test_the_product_and_account_blocks_show_the_members_figures(tab, store):
     expect(page.locator(".loyalty-balance__figure")).to_have_text("435 points")
     expect(page.locator("[data-loyalty-live]")).to_contain_text("65 points more for 5 off your order")
     shot(page, "theme-account-block")
+
+
+LAYOUT_SHIFT = """() => new Promise(done => {
+  let total = 0;
+  new PerformanceObserver(list => {
+    for (const entry of list.getEntries()) if (!entry.hadRecentInput) total += entry.value;
+  }).observe({type: "layout-shift", buffered: true});
+  setTimeout(() => done(total), 500);
+})"""
+
+
+@pytest.mark.parametrize("where, filled", [("product", ".loyalty-earn__text"), ("account", "[data-loyalty-live] p"),
+                                           ("home", "[data-loyalty-ways] li")])
+def test_the_blocks_fill_in_without_moving_the_page(tab, store, where, filled):
+    """Cumulative layout shift once each block's figures arrive: none (each reserves its box)."""
+    page = tab
+    sign_in(page, store, ADA, where)
+    expect(page.locator(filled).first).not_to_have_text(re.compile(r"^(Points for this purchase)?$"))
+    assert page.evaluate(LAYOUT_SHIFT) == 0
+
+
+def test_the_measure_does_see_a_shift_when_content_pushes_the_page(tab, store):
+    """The control for the test above: content inserted above the fold is counted."""
+    page = tab
+    sign_in(page, store, ADA, "product")
+    page.evaluate("""() => { const box = document.createElement("div"); box.style.height = "200px";
+                            document.querySelector("main").prepend(box); }""")
+    assert page.evaluate(LAYOUT_SHIFT) > 0

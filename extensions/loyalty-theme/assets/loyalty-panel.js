@@ -135,7 +135,7 @@
       body: JSON.stringify({ reward_id: reward.id }) })
       .then(function (answer) { return answer.json(); })
       .then(function (body) {
-        if (body.panel) render(body.panel);
+        if (body.panel) render(body.panel); else load();  // refused: the panel as it is now
         notify(state.words["notice_" + body.notice] || W("error"));
       }, function () { notify(W("error")); button.disabled = false; button.textContent = W("redeem"); });
   }
