@@ -15,7 +15,8 @@ except ImportError:  # the `browser` fixture says why: a skip locally, a failure
     expect = None
 
 from tests.browser.conftest import SCREENSHOTS
-from tests.dev_store import dev_store_fixture  # noqa: F401 (the `dev_store` fixture)
+from tests.dev_store import DEV_SHOP, dev_store_fixture  # noqa: F401 (the `dev_store` fixture)
+from tests.helpers import auth
 
 pytestmark = pytest.mark.browser
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -168,3 +169,24 @@ def test_the_measure_does_see_a_shift_when_content_pushes_the_page(tab, store):
     page.evaluate("""() => { const box = document.createElement("div"); box.style.height = "200px";
                             document.querySelector("main").prepend(box); }""")
     assert page.evaluate(LAYOUT_SHIFT) > 0
+
+
+def test_a_member_saves_their_birthday_from_two_selects_and_copies_their_referral_link(tab, store):
+    client = store.client()
+    changed = client.patch("/api/program", json={"birthday_bonus": 100, "referral_points": 250},
+                           headers=auth(DEV_SHOP))
+    assert changed.status_code == 200, changed.get_json()
+    page = tab
+    sign_in(page, store, ADA, "product")
+    page.get_by_role("button", name="Rewards").click()
+    dialog = page.get_by_role("dialog", name="Rewards")
+    expect(dialog).to_contain_text("Tell us your birthday and get 100 points on the day.")
+    link = dialog.get_by_role("textbox", name="Your invitation link")
+    expect(link).to_have_value(re.compile(rf"^https://{DEV_SHOP}/apps/loyalty/r/\w+$"))
+    dialog.get_by_role("button", name="Copy link").click()
+    assert page.evaluate("navigator.clipboard.readText()") == link.input_value()
+    dialog.get_by_role("combobox", name="Month").select_option(label="May")
+    dialog.get_by_role("combobox", name="Day").select_option("21")
+    dialog.get_by_role("button", name="Save my birthday").click()
+    expect(dialog).to_contain_text("Your birthday: May 21. We will celebrate it with you.")
+    assert client.get(f"/api/members/{ADA}", headers=auth(DEV_SHOP)).get_json()["birthday"] == "05-21"
