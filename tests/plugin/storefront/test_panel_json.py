@@ -3,6 +3,7 @@ product page's "earn N points", each through requests signed as the proxy signs 
 import json
 
 import pytest
+import requests
 import responses
 
 from tests.helpers import (
@@ -202,3 +203,32 @@ def test_a_bad_product_query_is_named_and_writes_nothing(client, store, db, para
     response = earn(client, **params)
     assert response.status_code == 422 and field in response.get_json()["fields"]
     assert table_counts(db) == before
+
+
+def test_a_platform_that_is_down_leaves_the_code_being_created(client, store):
+    store.post(GRAPHQL, body=requests.ConnectionError("the platform is down"))
+    response = redeem(client, {"reward_id": reward_id(client, "5 off your order")}, panel(client)["csrf"])
+    assert response.status_code == 202
+    answer = response.get_json()
+    assert answer["notice"] == "pending" and answer["panel"]["balance"] == 150
+    assert answer["panel"]["codes"][0]["status"] == "pending" and answer["panel"]["codes"][0]["apply_url"] is None
+
+
+def test_a_code_the_platform_refuses_gives_the_points_back_and_says_so(client, store):
+    store.post(GRAPHQL, json={"data": {"discountCodeBasicCreate": {
+        "codeDiscountNode": None, "userErrors": [{"field": ["code"], "message": "bad", "code": "INVALID"}]}}})
+    response = redeem(client, {"reward_id": reward_id(client, "5 off your order")}, panel(client)["csrf"])
+    assert response.status_code == 503
+    answer = response.get_json()
+    assert answer["notice"] == "failed" and answer["panel"]["balance"] == 650 and balance(client) == 650
+    assert answer["panel"]["codes"][0]["status"] == "failed"
+
+
+def test_after_an_uninstall_a_redeem_is_refused_as_closed_and_spends_nothing(client, store, db, settle):
+    token, five_off = panel(client)["csrf"], reward_id(client, "5 off your order")
+    signed_webhook(client, "app/uninstalled", {"id": 1, "myshopify_domain": SHOP})
+    settle()
+    before = table_counts(db)
+    response = redeem(client, {"reward_id": five_off}, token)
+    assert response.status_code == 409 and response.get_json()["notice"] == "closed"
+    assert table_counts(db) == before and panel(client)["balance"] == 650  # the points stay
