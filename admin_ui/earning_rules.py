@@ -3,9 +3,10 @@ from flask import Blueprint, g, jsonify
 
 from admin_ui.api import error, json_body
 from admin_ui.auth import committing
+from admin_ui.presenters import rule_json
 from plugin.db import request_session
 from plugin.loyalty.fields import InvalidFields
-from plugin.loyalty.rules.definitions import create_rule, deactivate_rule, find_rule, list_rules, rule_json, update_rule
+from plugin.loyalty.rules.definitions import create_rule, deactivate_rule, find_rule, list_rules, update_rule
 from plugin.loyalty.rules.preview import preview_rules
 
 bp = Blueprint("earning_rules_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py

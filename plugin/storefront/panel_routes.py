@@ -15,15 +15,16 @@ from flask import Blueprint, g, jsonify, request
 from plugin.db import request_session, utcnow
 from plugin.html import private_no_store
 from plugin.loyalty.members import get_member
-from plugin.loyalty.rewards.redemptions import RedemptionRefused, issue_code_in_request, redeem_reward
+from plugin.loyalty.rewards.redeeming import redeem as redeem_reward
+from plugin.loyalty.rewards.redemptions import RedemptionRefused, Refusal
 from plugin.loyalty.rules.estimate import product_points
 from plugin.loyalty.shops import find_shop
 from plugin.loyalty.tiers.views import member_tiers
-from plugin.models import RedemptionStatus
+from plugin.models import Redemption, RedemptionStatus
 from plugin.storefront import page as storefront
 from plugin.storefront.panel import panel_json
 from plugin.storefront.product_query import InvalidProduct, parse_product
-from plugin.storefront.routes import _refusal_notice, verify_proxy_request
+from plugin.storefront.routes import REFUSAL_NOTICE, verify_proxy_request
 
 bp = Blueprint("proxy_panel", __name__, url_prefix="/proxy")
 bp.before_request(verify_proxy_request)
@@ -31,6 +32,9 @@ bp.after_request(private_no_store)
 
 # What a redeem's outcome answers: a code made (201), being made (202), or refunded (503).
 ISSUED_STATUS = {RedemptionStatus.ISSUED: 201, RedemptionStatus.PENDING: 202, RedemptionStatus.FAILED: 503}
+# A refusal's HTTP status (as the panel's API answers it); the panel's words come from `notice`.
+REFUSAL_STATUS = {Refusal.NO_MEMBER: 404, Refusal.NO_REWARD: 404, Refusal.UNAVAILABLE: 422,
+                  Refusal.NOT_INSTALLED: 409, Refusal.NEGATIVE_BALANCE: 409, Refusal.INSUFFICIENT: 409}
 
 
 @bp.get("/panel.json")
@@ -74,19 +78,15 @@ def redeem():
     body = request.get_json(silent=True)
     session = request_session()
     shop = find_shop(session, g.proxy_shop)
+    if shop is None:
+        return jsonify(error="this store has no rewards program", notice="insufficient"), 404
     try:
-        if shop is None:
-            raise RedemptionRefused(404, "no such shop")
-        redemption = redeem_reward(session, shop, g.proxy_customer_id,
-                                   body.get("reward_id", "") if isinstance(body, dict) else "")
+        redeemed = redeem_reward(session, shop, g.proxy_customer_id,
+                                 body.get("reward_id", "") if isinstance(body, dict) else "")
     except RedemptionRefused as refused:
-        notice = _refusal_notice(shop, refused)  # before the rollback expires what `shop` holds
-        session.rollback()
-        return jsonify(error=str(refused), notice=notice), refused.status
-    session.commit()
-    code = redemption.code
-    status = issue_code_in_request(redemption.id)
+        return jsonify(error=str(refused), notice=REFUSAL_NOTICE[refused.reason]), REFUSAL_STATUS[refused.reason]
     session.expire_all()  # the code's outcome was committed by other transactions
+    code = session.get(Redemption, redeemed.redemption_id).code
     prefix = storefront.safe_prefix(request.args.get("path_prefix"))
-    return jsonify(notice=status.value, code=code,
-                   panel=panel_json(session, shop, g.proxy_customer_id, prefix)), ISSUED_STATUS.get(status, 201)
+    return jsonify(notice=redeemed.status.value, code=code, panel=panel_json(session, shop, g.proxy_customer_id,
+                                                                            prefix)), ISSUED_STATUS.get(redeemed.status, 201)

@@ -76,18 +76,6 @@ def deactivate_rule(session: Session, record: EarningRuleRecord) -> None:
     session.flush()
 
 
-def rule_json(record: EarningRuleRecord) -> dict:
-    return {
-        "id": record.id, "name": record.name, "kind": record.kind,
-        "match": {"field": record.match_field, "value": record.match_value},
-        "multiplier": None if record.multiplier is None else str(record.multiplier),
-        "points": record.points, "per": record.per,
-        "min_subtotal": None if record.min_subtotal is None else str(record.min_subtotal),
-        "starts_at": _iso(record.starts_at), "ends_at": _iso(record.ends_at), "active": record.active,
-        "created_at": _iso(record.created_at),
-    }
-
-
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
