@@ -174,7 +174,7 @@ def test_a_product_earns_the_base_rate_on_its_price(client, store):
     assert earn(client, product_id=42, price=1250).get_json() == {"points": 12, "tier_multiplier": None}
 
 
-def test_a_rule_on_the_products_type_and_the_shoppers_tier_multiply_what_it_earns(client, store):
+def test_a_rule_on_the_products_type_and_the_shoppers_tier_multiply_what_it_earns(client, store, settle):
     rule = {"name": "Double tea", "kind": "multiplier", "match": {"field": "product_type", "value": "Tea"},
             "multiplier": "2"}
     assert client.post("/api/earning-rules", json=rule, headers=auth()).status_code == 201
@@ -183,6 +183,7 @@ def test_a_rule_on_the_products_type_and_the_shoppers_tier_multiply_what_it_earn
     assert client.post("/api/tiers", json={"name": "Gold", "threshold": 100, "multiplier": "2"},
                        headers=auth()).status_code == 201
     signed_webhook(client, "orders/paid", order(subtotal="1.00"))  # an order re-reckons 7001's tier
+    settle()
     answer = earn(client, "7001", product_id=42, price=1250, type="Tea").get_json()
     assert answer == {"points": 50, "tier_multiplier": "2"}
 
