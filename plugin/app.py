@@ -43,11 +43,13 @@ def _register_blueprints(app: Flask) -> None:
     from admin_ui.pages import bp as pages
     from plugin.health import bp as health
     from plugin.storefront.birthday_routes import bp as storefront_birthday
+    from plugin.storefront.panel_routes import bp as storefront_panel
     from plugin.storefront.referral_routes import bp as storefront_referrals
     from plugin.storefront.routes import bp as storefront
     from webhooks.intake import bp as webhooks
 
-    for blueprint in (webhooks, api, pages, install, storefront, storefront_referrals, storefront_birthday, health):
+    for blueprint in (webhooks, api, pages, install, storefront, storefront_referrals, storefront_birthday,
+                      storefront_panel, health):
         app.register_blueprint(blueprint)
     from admin_ui import dev
 
