@@ -37,8 +37,8 @@ def read_liability():
         return _csv(table, f"liability-{asked.first.isoformat()}-{asked.last.isoformat()}.csv")
     return jsonify({"from": asked.first.isoformat(), "to": asked.last.isoformat(), "by": asked.by,
                     "zone": getattr(zone, "key", "UTC"), "currency": g.shop.currency,
-                    "money_per_point": None if rate is None else str(rate), "rows": table,
-                    "chart": _chart(table, asked.by)})
+                    "best_reward": None if rate is None else {"value": str(rate[0]), "points_cost": rate[1]},
+                    "rows": table, "chart": _chart(table, asked.by)})
 
 
 def _row_json(row, rate) -> dict:

@@ -22,6 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, fields
 from datetime import date, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 from sqlalchemy import Date, String, case, func, literal, null, select, text, type_coerce, union_all
 from sqlalchemy.orm import Session
@@ -194,15 +195,19 @@ def row_fields() -> list[str]:
     return [item.name for item in fields(Row)]
 
 
-def money_per_point(session: Session, shop_id: int) -> Decimal | None:
-    """The most money one point buys (value / points_cost) among the shop's active amount-off
-    and store-credit rewards, exactly; None without one. Few rows: compared here, in Decimal."""
-    rates = [value / cost for value, cost in session.execute(select(REWARDS.c.value, REWARDS.c.points_cost).where(
+def money_per_point(session: Session, shop_id: int) -> tuple[Decimal, int] | None:
+    """(value, points_cost) of the active amount-off or store-credit reward whose points buy
+    the most money, compared exactly (as fractions); None without one. Few rows: read here."""
+    offers = session.execute(select(REWARDS.c.value, REWARDS.c.points_cost).where(
         REWARDS.c.shop_id == shop_id, type_coerce(REWARDS.c.kind, String).in_(VALUED_KINDS),
-        REWARDS.c.active.is_(True), REWARDS.c.deleted_at.is_(None), REWARDS.c.points_cost > 0))]
-    return max(rates, default=None)
+        REWARDS.c.active.is_(True), REWARDS.c.deleted_at.is_(None), REWARDS.c.points_cost > 0)).all()
+    return max(((value, cost) for value, cost in offers), key=lambda offer: Fraction(offer[0]) / offer[1],
+               default=None)
 
 
-def closing_value(row: Row, rate: Decimal | None) -> Decimal | None:
+def closing_value(row: Row, rate: tuple[Decimal, int] | None) -> Decimal | None:
     """The row's closing points in money, to the cent (half up); None without a rate."""
-    return None if rate is None else (row.closing * rate).quantize(CENT, ROUND_HALF_UP)
+    if rate is None:
+        return None
+    value, cost = rate
+    return (row.closing * value / cost).quantize(CENT, ROUND_HALF_UP)

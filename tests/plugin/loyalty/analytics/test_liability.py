@@ -173,7 +173,7 @@ def test_the_value_comes_from_the_best_active_amount_off_reward_and_other_shops_
         if reward["kind"] == "amount_off":
             assert client.delete(f"/api/rewards/{reward['id']}", headers=auth()).status_code == 204
     assert rows(client, today, today)[today]["closing_value"] is None  # 10 % off and free shipping have no value
-    api(client, "post", "/api/rewards", {"name": "3 off", "kind": "amount_off", "value": "3.335", "points_cost": 100})
-    assert rows(client, today, today)[today]["closing_value"] == "1.00"  # 30 x 0.03335 = 1.0005, to the cent
+    api(client, "post", "/api/rewards", {"name": "3 off", "kind": "amount_off", "value": "3.35", "points_cost": 300})
+    assert rows(client, today, today)[today]["closing_value"] == "0.34"  # 30 x 3.35 / 300 = 0.335, half up
     other = statement(client, shop=OTHER_SHOP, **{"from": today.isoformat(), "to": today.isoformat()}).get_json()
     assert figures(other["rows"][0]) == (0,) * 10
