@@ -24,7 +24,7 @@ from datetime import date, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from sqlalchemy import Date, String, case, func, literal, null, select, text, type_coerce, union_all
+from sqlalchemy import Date, String, case, cast, func, literal, null, select, text, type_coerce, union_all
 from sqlalchemy.orm import Session
 
 from plugin.loyalty.analytics.zone_days import ZoneDays
@@ -38,6 +38,8 @@ REWARDS = Reward.__table__
 # Rewards whose points have a money value; by stored value, as store credit is not a kind yet.
 VALUED_KINDS = ("amount_off", "store_credit")
 CENT = Decimal("0.01")
+# A typed NULL: PostgreSQL reads a union's column types from its first parts, where NULL alone is text.
+NO_DAY = cast(null(), Date)
 
 COLUMNS = ("earned", "reversed", "redeemed", "returned", "expired", "adjusted", "imported")
 # By stored value, so kinds this checkout does not define yet (imports) have their column.
@@ -159,13 +161,13 @@ def _entries(shop_id: int, span: ZoneDays, dialect: str):
     day = _in_period(ENTRIES.c.created_at, span, dialect).label("day")
     moved = select(day, kind.label("kind"), ENTRIES.c.delta).where(
         ENTRIES.c.shop_id == shop_id, ENTRIES.c.created_at >= span.start).subquery()
-    return _tagged("entries", moved.c.day, null(), moved.c.kind, func.sum(moved.c.delta)) \
+    return _tagged("entries", moved.c.day, NO_DAY, moved.c.kind, func.sum(moved.c.delta)) \
         .group_by(moved.c.day, moved.c.kind)
 
 
 def _members(shop_id: int):
     held = func.coalesce(func.sum(MEMBERS.c.balance + MEMBERS.c.pending), 0)
-    return _tagged("members", null(), null(), null(), held).where(MEMBERS.c.shop_id == shop_id)
+    return _tagged("members", NO_DAY, NO_DAY, null(), held).where(MEMBERS.c.shop_id == shop_id)
 
 
 def _pending(shop_id: int, span: ZoneDays, dialect: str):
