@@ -92,10 +92,9 @@ def daily_rows(session: Session, shop_id: int, zone: tzinfo, first: date, last: 
     readings = _read(session, shop_id, span, dialect)
     opening = readings.held_now - readings.since_start
     rows = []
-    for day in span.days:
-        row = Row(day, opening=opening, **readings.moved.get(day, {}))
+    for day, pending in zip(span.days, _pending_by_day(span.days, readings)):
+        row = Row(day, opening=opening, pending=pending, **readings.moved.get(day, {}))
         row.closing = opening + row.movements
-        row.pending = _pending_at_end(day, readings)
         rows.append(row)
         opening = row.closing
     return rows
@@ -116,13 +115,25 @@ def monthly_rows(rows: list[Row]) -> list[Row]:
     return list(months.values())
 
 
-def _pending_at_end(day: date, readings: Readings) -> int:
-    """Points pending at the end of `day`: lots credited by then and not yet released, less
-    what reversals took from them by then."""
-    def held(credited, released) -> bool:
-        return (credited is None or credited <= day) and (released is None or released > day)
-    return sum(points for (credited, released), points in readings.pending_lots.items() if held(credited, released)) \
-        - sum(points for (used, released), points in readings.pending_uses.items() if held(used, released))
+def _pending_by_day(days: list[date], readings: Readings) -> list[int]:
+    """Points pending at the end of each day: lots credited by then and not yet released, less
+    what reversals took from them by then. Each (from day, release day) group holds for the days
+    from the first up to, not including, the second: added where it starts, taken off where it
+    ends, then summed day by day (linear in days and groups)."""
+    index = {day: n for n, day in enumerate(days)}
+    change = [0] * (len(days) + 1)
+    for groups, sign in ((readings.pending_lots, 1), (readings.pending_uses, -1)):
+        for (since, released), points in groups.items():
+            begins = 0 if since is None else index[since]
+            ends = len(days) if released is None else index[released]
+            if begins < ends:
+                change[begins] += sign * points
+                change[ends] -= sign * points
+    pending, running = [], 0
+    for step in change[:-1]:
+        running += step
+        pending.append(running)
+    return pending
 
 
 def _read(session: Session, shop_id: int, span: ZoneDays, dialect: str) -> Readings:
