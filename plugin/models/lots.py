@@ -45,6 +45,9 @@ class PointLot(Base):
     # When the tick released the lot's pending points (NULL: never pending, still pending, or
     # released before migration 0019): the liability statement's pending points by day.
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When its entry was posted (the entry's created_at), for the lots that may start pending
+    # (orders' awards, referrals; NULL for the others): the statement's day a pending lot began.
+    credited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class LotUse(Base):

@@ -12,8 +12,10 @@ One statement reads everything, so on PostgreSQL every figure comes from one sna
   so a statement costs what its period and the days since cost, not the shop's whole
   history (the members' totals are their entries' sums: verify-ledger checks it);
 - the lots pending at some day's end in the period (credited before its end, released after
-  its start: ix_point_lots_released), grouped by credit day and release day, and their uses
-  while pending (refunds and cancellations take a pending order's points first).
+  its start: ix_point_lots_released, ix_point_lots_pending), grouped by the day they were
+  credited (`credited_at`, their entry's time, kept on the lot so no entry is looked up) and
+  the day they were released, and their uses while pending (refunds and cancellations take
+  a pending order's points first).
 A lot is pending from its credit entry until the tick releases it (`released_at`), or until
 `pending_until` for a lot still pending; so `pending` is exactly what the members' `pending`
 held at each day's end. Lots released before migration 0019 count as never pending.
@@ -184,14 +186,13 @@ def _members(shop_id: int):
 def _pending(shop_id: int, span: ZoneDays, dialect: str):
     """The lots pending at some day's end of the period, by (credit day, release day), and
     their uses while pending by (use day, release day); NULL days lie outside the period."""
-    credit = ENTRIES.alias("credit")
     released = func.coalesce(LOTS.c.released_at, LOTS.c.pending_until)
     lots = select(
-        _in_period(credit.c.created_at, span, dialect).label("credited"),
+        _in_period(LOTS.c.credited_at, span, dialect).label("credited"),
         _in_period(released, span, dialect).label("released"), LOTS.c.id, LOTS.c.amount, released.label("until"),
-    ).join(credit, credit.c.id == LOTS.c.entry_id).where(
+    ).where(
         LOTS.c.shop_id == shop_id, (LOTS.c.released_at >= span.start) | (LOTS.c.pending_until >= span.start),
-        credit.c.created_at < span.end,
+        LOTS.c.credited_at.is_(None) | (LOTS.c.credited_at < span.end),
     ).subquery()
     by_lot = _tagged("lots", lots.c.credited, lots.c.released, null(), func.sum(lots.c.amount)) \
         .group_by(lots.c.credited, lots.c.released)
