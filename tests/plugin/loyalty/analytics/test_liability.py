@@ -14,6 +14,8 @@ import pytest
 import responses
 
 from plugin.db import utcnow
+from plugin.loyalty.analytics.liability import COLUMN_OF, COLUMNS as MOVEMENTS
+from plugin.models import EntryKind
 from tests.helpers import OTHER_SHOP, SHOP, auth, customer, member, order, refund
 from tests.plugin.loyalty.rewards.test_redemptions import GRAPHQL, created, redeem, reward_id
 
@@ -177,3 +179,9 @@ def test_the_value_comes_from_the_best_active_amount_off_reward_and_other_shops_
     assert rows(client, today, today)[today]["closing_value"] == "0.34"  # 30 x 3.35 / 300 = 0.335, half up
     other = statement(client, shop=OTHER_SHOP, **{"from": today.isoformat(), "to": today.isoformat()}).get_json()
     assert figures(other["rows"][0]) == (0,) * 10
+
+
+def test_every_entry_kind_falls_in_exactly_one_column():
+    # A kind added later without its column would fail every statement that meets it: caught here first.
+    assert {kind.value for kind in EntryKind} <= set(COLUMN_OF)
+    assert set(COLUMN_OF.values()) == set(MOVEMENTS)
