@@ -1,6 +1,6 @@
 // The points liability statement, from GET /api/reports/liability: a chart of the points owed,
 // the rows, and the same rows as a CSV file (fetched with the session token, then saved).
-import { api, byId, clearBanners, formatPoints, h, insertSvg, sessionToken, showBanner } from "./panel.js";
+import { api, byId, clearBanners, fillTable, formatPoints, h, insertSvg, sessionToken, showBanner } from "./panel.js";
 
 const form = byId("period");
 const COLUMNS = ["opening", "earned", "reversed", "redeemed", "returned", "expired", "adjusted", "imported",
@@ -18,7 +18,7 @@ function unavailable(status, data) {
   const fields = Object.entries(data?.fields ?? {}).map(([name, message]) => `${name} ${message}`).join("; ");
   showBanner("critical", "Statement unavailable",
     `The statement could not be loaded (${fields || data?.error || `HTTP ${status}`}).`, { id: "liability-unavailable" });
-  byId("rows").replaceChildren();
+  fillTable(byId("rows"), []);
   byId("headline").hidden = true;
   byId("chart-liability").replaceChildren(h("p", { class: "empty" }, "No statement for this period."));
 }
@@ -35,7 +35,8 @@ function render(statement) {
       `${formatPoints(last.pending)} of them pending.`;
   }
   insertSvg(byId("chart-liability"), statement.chart);
-  byId("rows").replaceChildren(...statement.rows.map((row) => h("tr", {}, h("td", { class: "date" }, row.date),
+  // fillTable: the panel's one way to fill a table (cells labelled for narrow screens where it does so).
+  fillTable(byId("rows"), statement.rows.map((row) => h("tr", {}, h("td", { class: "date" }, row.date),
     ...COLUMNS.map((name) => h("td", { class: "num" }, formatPoints(row[name]))),
     h("td", { class: "num" }, row.closing_value === null ? "—" : `${row.closing_value}${currency}`))));
 }
