@@ -49,6 +49,7 @@ COLUMN_OF = {
     "order_award": "earned", "signup_bonus": "earned", "referral": "earned", "birthday_bonus": "earned",
     "refund_reversal": "reversed", "cancel_reversal": "reversed", "referral_reversal": "reversed",
     "redemption": "redeemed", "redemption_return": "returned", "expiry": "expired", "adjustment": "adjusted",
+    "adjustment_reversal": "adjusted",  # a merchant undoing an adjustment: still a manual change
     "import": "imported", "import_reversal": "imported",
 }
 
