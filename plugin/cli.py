@@ -224,7 +224,10 @@ def _moment(text: str) -> datetime:
 @click.option("--shop", required=True, help="Shop domain, e.g. demo.myshopify.com")
 @click.option("--lifetime", default=3600, show_default=True, help="Seconds the token stays valid.")
 def dev_token(shop: str, lifetime: int):
-    """Print a session token for local calls to /api."""
+    """Print a session token for local calls to /api (refused in production)."""
+    if current_app.config["LOYALTY_ENV"] == "production":
+        # A token signed with the live secret is as good as the admin's own: nobody mints one there.
+        raise click.UsageError("dev-token is refused in production: session tokens come from the admin")
     if not is_shop_domain(shop):
         raise click.BadParameter("must be a *.myshopify.com domain", param_hint="--shop")
     click.echo(issue(shop, current_app.config["SHOPIFY_API_KEY"], current_app.config["SHOPIFY_API_SECRET"], lifetime))
