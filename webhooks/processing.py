@@ -10,6 +10,7 @@ other error is retried with backoff and marked failed after the last try.
 """
 import logging
 import random
+import re
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -42,6 +43,7 @@ EVENTS = WebhookEvent.__table__
 # Marks a shop that a handler with `ERASES_SHOP` (shop/redact) may have deleted in this
 # batch: its cached context is stale, and its later events in the batch may be deleted too.
 ERASED = object()
+QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -269,7 +271,9 @@ def describe(error: Exception) -> str:
     if isinstance(error, DBAPIError):
         # With hide_parameters the message has no values; drop the SQL text as well.
         return f"{type(error.orig).__name__}: {str(error.orig).splitlines()[0][:500]}"
-    return f"{type(error).__name__}: {error}"[:2000]
+    # Python's own messages quote the input they choked on (int("a@b.com") says so in full):
+    # whatever they quote goes.
+    return QUOTED.sub("'...'", f"{type(error).__name__}: {error}")[:2000]
 
 
 def _record_waits(session: Session, event_ids: list[int], now: datetime) -> None:
