@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from plugin.ids import is_unicode_text, json_items, parse_id
+from plugin.loyalty.bounds import MAX_QUANTITY
 
 # NUMERIC(18, 6), the type of every stored amount: 12 digits before the point, 6 after.
 MAX_AMOUNT = Decimal(10) ** 12
@@ -79,6 +80,15 @@ def money(value, field: str) -> Decimal:
     if amount.copy_abs() >= MAX_AMOUNT:
         raise PayloadError(f"'{field}' must be less than {MAX_AMOUNT:,} either way")
     return amount
+
+
+def quantity(value, field: str) -> int:
+    """A line's quantity: a whole number up to MAX_QUANTITY (plugin/loyalty/bounds.py says why);
+    below zero counts as zero and a fraction is cut, as the platform never sends either."""
+    number = money(value, field)
+    if number > MAX_QUANTITY:
+        raise PayloadError(f"'{field}' must be a whole number from 0 to {MAX_QUANTITY:,}")
+    return max(int(number), 0)
 
 
 def shop_money(payload: dict, field: str, required_field: bool = True) -> Decimal:
