@@ -28,6 +28,7 @@ from plugin.queue import EVENTS, PLATFORM, WEBHOOKS, queue, redis_connection
 # before member events.
 QUEUES = [WEBHOOKS, PLATFORM, EVENTS]
 from plugin.replay import HttpSender, InProcessSender, load_recordings, replay
+from plugin.rq_scheduler import SchedulerDiesWithWorker
 from plugin.schedule import start_heartbeat, start_sweeper, sweep_once
 from plugin.shopify.session_tokens import issue
 from plugin.shopify.tokens import rotate_encryption_key
@@ -72,8 +73,9 @@ def worker(burst: bool, names: str):
         stop.set()
 
 
-class Worker(SimpleWorker):
-    """RQ's SimpleWorker, which also remembers that it was asked to stop (SIGTERM, SIGINT).
+class Worker(SchedulerDiesWithWorker, SimpleWorker):
+    """RQ's SimpleWorker, which also remembers that it was asked to stop (SIGTERM, SIGINT),
+    and whose scheduler child dies with it (plugin/rq_scheduler.py).
 
     SimpleWorker runs jobs in this process: a fork per job would cost more than a whole
     batch of orders and would inherit pooled database connections.
