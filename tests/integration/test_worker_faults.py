@@ -78,7 +78,7 @@ def test_a_worker_killed_mid_batch_leaves_nothing_stuck_and_a_fresh_worker_finis
     first = start_worker(database, redis_url, prefix)
     try:
         wait_until(lambda: counts(app)[1] > 0, 60, "the first worker starting on the backlog")
-        os.kill(first.pid, signal.SIGKILL)  # the worker itself; RQ's scheduler child lives on
+        os.kill(first.pid, signal.SIGKILL)  # the worker itself; its scheduler child stops after it
         assert counts(app)[0] > 0, "the backlog was already done: the kill came too late to test anything"
         second = start_worker(database, redis_url, prefix)
         try:
