@@ -85,9 +85,13 @@ def money(value, field: str) -> Decimal:
 def quantity(value, field: str) -> int:
     """A line's quantity: a whole number up to MAX_QUANTITY (plugin/loyalty/bounds.py says why);
     below zero counts as zero and a fraction is cut, as the platform never sends either."""
-    number = money(value, field)
+    rule = f"'{field}' must be a whole number from 0 to {MAX_QUANTITY:,}"
+    try:
+        number = money(value, field)
+    except PayloadError:
+        raise PayloadError(rule) from None
     if number > MAX_QUANTITY:
-        raise PayloadError(f"'{field}' must be a whole number from 0 to {MAX_QUANTITY:,}")
+        raise PayloadError(rule)
     return max(int(number), 0)
 
 

@@ -92,7 +92,9 @@ def friend_reward_problem(session: Session, shop_id: int, reward_id: int) -> dic
 
 
 def start_referral(session: Session, shop: Shop, referrer: Member, email: str, now: datetime) -> Referral:
-    """Record a friend's referral with its code chosen, or raise ReferralRefused (nothing written)."""
+    """Record a friend's referral with its code chosen, or raise ReferralRefused (nothing written).
+    A friend this link already gave an unused code gets that referral back (`code_issued`):
+    the same code again, no new one and nothing counted toward the daily limit."""
     program = shop.program
     reward = friend_reward(session, program)
     if program.referral_points <= 0 or reward is None:
@@ -103,6 +105,9 @@ def start_referral(session: Session, shop: Shop, referrer: Member, email: str, n
     session.execute(select(Member.id).where(Member.id == referrer.id).with_for_update())  # the daily limit's lock
     if key == email_key(referrer.email):
         raise ReferralRefused(422, "That is the email of the person who invited you: share the link with a friend.")
+    issued = _issued_before(session, shop.id, referrer.id, key)
+    if issued is not None:
+        return issued  # one code per friend: asking again shows the same code, made once
     _refuse_taken_email(session, shop.id, referrer, key)
     if _codes_today(session, shop, referrer.id, now) >= DAILY_LIMIT:
         raise ReferralRefused(429, f"This invitation link has made its {DAILY_LIMIT} welcome codes for today. "
@@ -115,6 +120,13 @@ def start_referral(session: Session, shop: Shop, referrer: Member, email: str, n
     if made is None:  # a concurrent request for the same friend got there first
         raise ReferralRefused(409, "This friend has already been invited to this store.")
     return session.get(Referral, made.id)
+
+
+def _issued_before(session: Session, shop_id: int, referrer_id: int, key: str) -> Referral | None:
+    """This link's unused welcome code for the same friend (however the email is written)."""
+    return session.scalar(select(Referral).where(
+        Referral.shop_id == shop_id, Referral.email_key == key, Referral.referrer_id == referrer_id,
+        Referral.status == ReferralStatus.CODE_ISSUED))
 
 
 def _refuse_taken_email(session: Session, shop_id: int, referrer: Member, key: str) -> None:
