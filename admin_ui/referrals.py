@@ -2,9 +2,10 @@
 from flask import Blueprint, g, jsonify, request
 
 from admin_ui.api import error
+from admin_ui.presenters import referral_json
 from plugin.db import request_session
 from plugin.loyalty.fields import InvalidFields
-from plugin.loyalty.referrals.listing import list_referrals, parse_status, referral_json, referral_totals
+from plugin.loyalty.referrals.listing import list_referrals, parse_status, referral_totals
 
 bp = Blueprint("referrals_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
 

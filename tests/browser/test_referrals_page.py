@@ -87,7 +87,9 @@ def test_the_member_page_shows_the_referral_code_and_birthday(panel, client, set
     code = client.get("/api/members/7001", headers=auth()).get_json()["referral_code"]
     panel.open("/members/7001")
     expect(panel.page.locator("#referral-code")).to_have_text(code)
-    expect(panel.page.locator("#birthday")).to_have_text("05-21")
+    expect(panel.page.locator("#birthday")).to_have_text("21 May")
+    expect(panel.page.locator("#birthday-month")).to_have_value("05")
+    expect(panel.page.locator("#birthday-day")).to_have_value("21")
 
 
 def test_the_referrers_history_names_a_referral_and_links_the_friends_order(panel, client, settle, platform):

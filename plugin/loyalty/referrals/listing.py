@@ -35,21 +35,6 @@ def list_referrals(session: Session, shop_id: int, status: ReferralStatus | None
     return [tuple(row) for row in session.execute(query.order_by(Referral.id.desc()).limit(LIMIT)).all()]
 
 
-def referral_json(referral: Referral, referrer_customer_id: int) -> dict:
-    return {
-        "id": referral.id,
-        "referrer_customer_id": str(referrer_customer_id),
-        "friend_email": referral.friend_email,
-        "code": referral.code,
-        "status": referral.status.value,
-        "reason": referral.reason,
-        "order_id": None if referral.order_id is None else str(referral.order_id),
-        "points": referral.points,
-        "reversed_at": referral.reversed_at.isoformat() if referral.reversed_at else None,
-        "created_at": referral.created_at.isoformat(),
-    }
-
-
 def referral_totals(session: Session, shop_id: int) -> dict:
     """Friends invited, referrals completed, points paid (net of reversals) and the revenue of
     referred orders (completed, not cancelled), in the shop's money as a string."""
