@@ -22,8 +22,9 @@ def add_rule(client, **fields) -> dict:
     return response.get_json()
 
 
-def per_item_bonus(client, points: int = 1_000_000, name: str = "Bonus") -> dict:
-    return add_rule(client, name=name, kind="bonus_points", match={"field": "any"}, points=points, per="item")
+def per_item_bonus(client, points: int = 1_000_000, name: str = "Bonus", match: dict | None = None) -> dict:
+    return add_rule(client, name=name, kind="bonus_points", match=match or {"field": "any"}, points=points,
+                    per="item")
 
 
 def line(quantity, price: str = "0.00") -> dict:
@@ -49,7 +50,7 @@ def test_a_quantity_past_its_bound_fails_at_once_naming_the_field(client, instal
 
 def test_an_order_that_would_earn_past_the_order_bound_fails_at_once_and_moves_nothing(client, installed, send, db):
     per_item_bonus(client, name="First")
-    per_item_bonus(client, name="Second")  # 2 × 10**6 × 10**9 = 2 × 10**15 points
+    per_item_bonus(client, name="Second", match={"field": "product_id", "value": "11"})  # 2 × 10**6 × 10**9
     send("orders/paid", order(customer_id=7002, subtotal="10.00"))  # another customer, earning as usual
     before = table_counts(db)
     send("orders/paid", order(subtotal="0.00", line_items=[line(10**9)]))
