@@ -12,6 +12,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from redis.exceptions import RedisError
 from rq import SimpleWorker
+from sqlalchemy import select
 
 from plugin import migrate
 from plugin.db import engine, transaction, utcnow
@@ -20,17 +21,19 @@ from plugin.loyalty.ledger.verification import verify_balances, verify_pending
 from plugin.loyalty.shops import is_shop_domain
 from plugin.loyalty.tick import TickRunning, run_tick
 from plugin.loyalty.tiers.totals import verify_totals
+from plugin.models import Shop
 from plugin.queue import EVENTS, PLATFORM, WEBHOOKS, RegisteredJob, queue, redis_connection
 
 # Every queue a worker takes by default, most urgent first: points before platform calls
 # before member events.
 QUEUES = [WEBHOOKS, PLATFORM, EVENTS]
 from plugin.replay import HttpSender, InProcessSender, load_recordings, replay
+from plugin.rq_scheduler import SchedulerDiesWithWorker
 from plugin.schedule import start_heartbeat, start_sweeper, sweep_once
 from plugin.shopify.session_tokens import issue
 from plugin.shopify.tokens import rotate_encryption_key
 from webhooks.jobs import schedule_drain
-from webhooks.processing import failed_events, retry_failed
+from webhooks.processing import describe, failed_events, retry_failed
 from webhooks.reconcile import reconcile_all
 
 log = logging.getLogger(__name__)
@@ -71,8 +74,9 @@ def worker(burst: bool, names: str):
         stop.set()
 
 
-class Worker(SimpleWorker):
-    """RQ's SimpleWorker, which also remembers that it was asked to stop (SIGTERM, SIGINT).
+class Worker(SchedulerDiesWithWorker, SimpleWorker):
+    """RQ's SimpleWorker, which also remembers that it was asked to stop (SIGTERM, SIGINT),
+    and whose scheduler child dies with it (plugin/rq_scheduler.py).
 
     SimpleWorker runs jobs in this process: a fork per job would cost more than a whole
     batch of orders and would inherit pooled database connections.
@@ -173,27 +177,41 @@ def retry_failed_command(list_only: bool, event_ids: tuple[int, ...]):
 @click.command("verify-ledger")
 @with_appcontext
 def verify_ledger():
-    """Check that every member's balance plus pending points equals the sum of its ledger entries."""
+    """Check that every member's balance plus pending points equals the sum of its ledger entries.
+
+    Shop by shop, each in its own transaction: a shop whose figures cannot be read (a sum past
+    64 bits, say) is reported and the others are still checked."""
     with transaction() as session:
-        mismatches = verify_balances(session)
-        pending = verify_pending(session)
-        figures = verify_totals(session)
-    for row in figures:  # the tier figures (plugin/loyalty/tiers/totals.py) against what they summarise
-        click.echo(f"member {row['member_id']} tier figures for {row.get('day') or row.get('year')}: "
-                   f"stored {row['stored']} but its {'orders' if row['figure'] == 'day' else 'days'} give "
-                   f"{row['expected']}")
-    for row in mismatches:
-        click.echo(f"shop {row['shop_id']} customer {row['customer_id']}: balance {row['balance']} + pending "
-                   f"{row['pending']} but entries sum to {row['total']}; lifetime {row['lifetime_earned']} vs "
-                   f"{row['earned']}")
-    for row in pending:
-        click.echo(f"shop {row['shop_id']} customer {row['customer_id']}: pending {row['pending']} but pending "
-                   f"lots hold {row['held']}")
-    if mismatches or pending or figures:
-        raise click.ClickException(f"{len(mismatches) + len(pending)} member(s) disagree with their ledger, "
-                                   f"{len(figures)} tier figure(s) with the orders they count")
+        shops = session.execute(select(Shop.id, Shop.domain).order_by(Shop.id)).all()
+    problems = unreadable = 0
+    for shop in shops:
+        try:
+            with transaction() as session:
+                found = _ledger_problems(session, shop.id)
+        except Exception as error:  # one shop's data must not stop the audit of every other shop
+            unreadable += 1
+            click.echo(f"shop {shop.domain}: could not be verified: {describe(error)}")
+            continue
+        for line in found:
+            click.echo(f"shop {shop.domain} {line}")
+        problems += len(found)
+    if problems or unreadable:
+        raise click.ClickException(f"{problems} figure(s) disagree with their ledger or orders; "
+                                   f"{unreadable} shop(s) could not be verified")
     click.echo("every balance plus pending points equals the sum of its entries, pending points their lots, "
                "and every tier figure its orders")
+
+
+def _ledger_problems(session, shop_id: int) -> list[str]:
+    lines = [f"member {row['member_id']} tier figures for {row.get('day') or row.get('year')}: "
+             f"stored {row['stored']} but its {'orders' if row['figure'] == 'day' else 'days'} give {row['expected']}"
+             for row in verify_totals(session, shop_id)]
+    lines += [f"customer {row['customer_id']}: balance {row['balance']} + pending {row['pending']} but entries sum "
+              f"to {row['total']}; lifetime {row['lifetime_earned']} vs {row['earned']}"
+              for row in verify_balances(session, shop_id)]
+    lines += [f"customer {row['customer_id']}: pending {row['pending']} but pending lots hold {row['held']}"
+              for row in verify_pending(session, shop_id)]
+    return lines
 
 
 @click.command("tick")
@@ -245,7 +263,10 @@ def reconcile_command(shop: str | None, since_text: str | None):
 @click.option("--shop", required=True, help="Shop domain, e.g. demo.myshopify.com")
 @click.option("--lifetime", default=3600, show_default=True, help="Seconds the token stays valid.")
 def dev_token(shop: str, lifetime: int):
-    """Print a session token for local calls to /api."""
+    """Print a session token for local calls to /api (refused in production)."""
+    if current_app.config["LOYALTY_ENV"] == "production":
+        # A token signed with the live secret is as good as the admin's own: nobody mints one there.
+        raise click.UsageError("dev-token is refused in production: session tokens come from the admin")
     if not is_shop_domain(shop):
         raise click.BadParameter("must be a *.myshopify.com domain", param_hint="--shop")
     click.echo(issue(shop, current_app.config["SHOPIFY_API_KEY"], current_app.config["SHOPIFY_API_SECRET"], lifetime))

@@ -2,7 +2,8 @@
 
 A merchant's endpoint is checked when it is saved and again at every delivery: https only
 (plain http only to loopback in development), and outside development no loopback,
-private, link-local, multicast, reserved or unspecified address. The check at delivery
+private, link-local, multicast, reserved or unspecified address, nor an IPv6 address that
+embeds or translates to one (IPv4-mapped, 6to4, Teredo, NAT64). The check at delivery
 resolves the name once, checks every address the DNS answered, then connects to one of
 those checked addresses itself (with the name kept for the Host header, SNI and the
 certificate check), so a name that answers differently the second time (DNS rebinding)
@@ -19,6 +20,12 @@ from requests.certs import where as ca_bundle
 MAX_URL_LENGTH = 2048
 # Enough of an answer to show the merchant what their endpoint said.
 MAX_ANSWER_BYTES = 500
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+# Refused whatever they embed: IPv4-compatible addresses (::a.b.c.d, deprecated by RFC 4291,
+# so no public endpoint uses one, while a stack may still route them to IPv4) and the
+# local-use NAT64 prefix (RFC 8215), which translates into the operator's own network and
+# may place the IPv4 address at several offsets.
+REFUSED_V6 = (ipaddress.IPv6Network("::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
 
 
 class UnsafeURL(ValueError):
@@ -85,10 +92,32 @@ def _addresses(host: str, port: int) -> list:
 
 
 def _internal(address) -> bool:
-    mapped = getattr(address, "ipv4_mapped", None)
-    address = mapped or address
+    """Whether the address, or an IPv4 address it embeds or is translated to, is not public."""
+    if address.version == 6 and any(address in network for network in REFUSED_V6):
+        return True
+    if address.version == 6 and address in NAT64:
+        # Python files the prefix under "reserved"; behind DNS64 (an IPv6-only host) every
+        # public name answers in it, so it is judged by the IPv4 address it translates to.
+        return _not_public(_embedded_v4(address)[-1])
+    return any(_not_public(one) for one in (address, *_embedded_v4(address)))
+
+
+def _not_public(address) -> bool:
     return (not address.is_global or address.is_multicast or address.is_private or address.is_loopback
             or address.is_link_local or address.is_reserved or address.is_unspecified)
+
+
+def _embedded_v4(address) -> list:
+    """The IPv4 addresses an IPv6 address carries, which a relay or translator on the way
+    would deliver to: IPv4-mapped, 6to4 (2002::/16), Teredo (2001::/32: its server and its
+    client, which Python unscrambles) and well-known NAT64 (64:ff9b::/96, the last 32 bits).
+    A 6to4 address embedding 127.0.0.1 is itself "global" to Python, hence this check."""
+    if address.version != 6:
+        return []
+    found = [address.ipv4_mapped, address.sixtofour, *(address.teredo or ())]
+    if address in NAT64:
+        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return [one for one in found if one is not None]
 
 
 def post(url: str, body: bytes, headers: dict, timeout: float, development: bool) -> Answer:

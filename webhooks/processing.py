@@ -5,11 +5,13 @@ query for many orders, and runs of paid orders awarded together in a few stateme
 is what lets a worker keep up with a busy store. Each event's
 effect is still atomic and idempotent: if anything in a batch fails, the batch is rolled
 back whole and its events are retried one per transaction, so a bad event is isolated and
-the good ones land. A payload that cannot be read fails at once (retrying cannot help); any
-other error is retried with backoff and marked failed after the last try.
+the good ones land. A payload that cannot be read fails at once (retrying cannot help), and
+so does an order whose figures pass their bounds (plugin/loyalty/bounds.py) or a 64-bit
+column's range; any other error is retried with backoff and marked failed after the last try.
 """
 import logging
 import random
+import re
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -22,6 +24,7 @@ from sqlalchemy.orm import Session
 from plugin.backoff import backoff
 from plugin.db import new_session, utcnow
 from plugin.ids import parse_id
+from plugin.loyalty.bounds import OutOfBounds
 from plugin.loyalty.orders import ShopContext, shop_context
 from plugin.loyalty.privacy import scrub_late_arrivals
 from plugin.models import EventStatus, WebhookEvent
@@ -42,6 +45,7 @@ EVENTS = WebhookEvent.__table__
 # Marks a shop that a handler with `ERASES_SHOP` (shop/redact) may have deleted in this
 # batch: its cached context is stale, and its later events in the batch may be deleted too.
 ERASED = object()
+QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -149,7 +153,20 @@ def _process_one(event_id: int) -> None:
 
 def _fail_once(event_id: int, error: Exception) -> None:
     log.warning("webhook event %s failed: %s", event_id, type(error).__name__)
-    _record_transient_failure(event_id, error)
+    _record_transient_failure(event_id, error, final=fails_for_good(error))
+
+
+def fails_for_good(error: Exception) -> bool:
+    """Whether the same event would fail the same way on every try: a figure past its bound,
+    or past a 64-bit column's range (Python's int for SQLite, PostgreSQL's SQLSTATE 22003
+    numeric_value_out_of_range, SQLite's SUM overflow and the integer guards of migration 0017)."""
+    if isinstance(error, (OutOfBounds, OverflowError)):
+        return True
+    if isinstance(error, DBAPIError):
+        message = str(error.orig)
+        return (getattr(error.orig, "sqlstate", None) == "22003" or "integer overflow" in message
+                or "not a 64-bit integer" in message)
+    return False
 
 
 def _is_lock_conflict(error: DBAPIError) -> bool:
@@ -269,7 +286,9 @@ def describe(error: Exception) -> str:
     if isinstance(error, DBAPIError):
         # With hide_parameters the message has no values; drop the SQL text as well.
         return f"{type(error.orig).__name__}: {str(error.orig).splitlines()[0][:500]}"
-    return f"{type(error).__name__}: {error}"[:2000]
+    # Python's own messages quote the input they choked on (int("a@b.com") says so in full):
+    # whatever they quote goes.
+    return QUOTED.sub("'...'", f"{type(error).__name__}: {error}")[:2000]
 
 
 def _record_waits(session: Session, event_ids: list[int], now: datetime) -> None:
@@ -285,13 +304,13 @@ def _record_waits(session: Session, event_ids: list[int], now: datetime) -> None
         last_error=f"product facts could not be looked up for {MAX_WAIT.days} days"))
 
 
-def _record_transient_failure(event_id: int, error: Exception) -> None:
+def _record_transient_failure(event_id: int, error: Exception, final: bool = False) -> None:
     session = new_session()
     try:
         with session.begin():
             attempts = session.scalar(select(EVENTS.c.attempts).where(EVENTS.c.id == event_id)) + 1
             values = {"attempts": attempts, "last_error": describe(error)}
-            if attempts >= MAX_ATTEMPTS:
+            if final or attempts >= MAX_ATTEMPTS:
                 values["status"] = EventStatus.FAILED
             else:
                 values["next_attempt_at"] = utcnow() + retry_delay(attempts)

@@ -17,6 +17,7 @@ from plugin.loyalty.referrals.friends import (
     start_referral,
 )
 from plugin.loyalty.shops import find_shop
+from plugin.models import ReferralStatus
 from plugin.storefront import page as storefront
 from plugin.storefront.routes import verify_proxy_request
 
@@ -51,6 +52,10 @@ def ask_for_welcome_code(code: str):
     except ReferralRefused as refused:
         session.rollback()
         return _page(refused.status, code, error=str(refused), email=email)
+    if referral.status is ReferralStatus.CODE_ISSUED:  # the same friend again: the code they were given
+        welcome = referral.code
+        session.rollback()  # nothing was written; the referrer's lock goes
+        return _page(200, code, form=False, welcome_code=welcome, apply_link=f"https://{shop.domain}/discount/{welcome}")
     session.commit()
     made = issue_welcome_code(referral.id)
     if made is None:

@@ -27,7 +27,7 @@ def test_failed_events_are_listed_with_their_error_for_the_tokens_shop_only(clie
     assert len(listed) == 1
     (event,) = listed
     assert event["topic"] == "orders/paid" and event["status"] == "failed" and event["attempts"] == 1
-    assert event["last_error"] == "'id' must be a numeric id, got 'not-a-number'"
+    assert event["last_error"] == "'id' must be a numeric id"  # the field and its type, never the value
     assert set(event) >= {"id", "webhook_id", "received_at"}
     others = client.get("/api/events", headers=auth(OTHER_SHOP)).get_json()["events"]
     assert len(others) == 1 and others[0]["id"] != event["id"]

@@ -78,7 +78,7 @@ def test_a_worker_killed_mid_batch_leaves_nothing_stuck_and_a_fresh_worker_finis
     first = start_worker(database, redis_url, prefix)
     try:
         wait_until(lambda: counts(app)[1] > 0, 60, "the first worker starting on the backlog")
-        os.kill(first.pid, signal.SIGKILL)  # the worker itself; RQ's scheduler child lives on
+        os.kill(first.pid, signal.SIGKILL)  # the worker itself; its scheduler child stops after it
         assert counts(app)[0] > 0, "the backlog was already done: the kill came too late to test anything"
         second = start_worker(database, redis_url, prefix)
         try:
@@ -141,3 +141,44 @@ def test_workers_ride_out_a_redis_outage_and_the_intake_never_waits_on_a_hung_re
         stop_group(worker)
         redis.kill()
         redis.wait()
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's exit is reaped by init, or waits as a zombie)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_sigkilled_workers_scheduler_child_stops_and_releases_its_locks(database, redis_url):
+    from redis import Redis
+
+    prefix = f"orphan-{uuid.uuid4().hex[:6]}"
+    worker = start_worker(database, redis_url, prefix)
+    locks = Redis.from_url(redis_url)
+    try:
+        wait_until(lambda: children_of(worker.pid), 60, "the worker forking its scheduler")
+        [scheduler] = children_of(worker.pid)
+        wait_until(lambda: locks.keys(f"rq:scheduler-lock:{prefix}-*"), 30, "the scheduler taking its locks")
+        os.kill(worker.pid, signal.SIGKILL)  # the worker alone, as the OOM killer does
+        worker.wait(timeout=20)
+        wait_until(lambda: not running(scheduler), 15, "the orphaned scheduler stopping")
+        assert locks.keys(f"rq:scheduler-lock:{prefix}-*") == []  # released, not left to expire
+    finally:
+        stop_group(worker)

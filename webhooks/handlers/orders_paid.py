@@ -19,6 +19,7 @@ from webhooks.handlers.payloads import (
     money,
     optional_text,
     platform_id,
+    quantity,
     required,
     shop_money,
     timestamp,
@@ -66,15 +67,15 @@ def line_facts(line: dict) -> LineFacts:
         discount = sum((shop_money(a, "amount") for a in allocations), Decimal(0))
     else:  # older payloads: the line's total discount
         discount = shop_money(line, "total_discount", required_field=False)
-    quantity = max(int(money(line.get("quantity", 1), "line_items.quantity")), 0)
+    count = quantity(line.get("quantity", 1), "line_items.quantity")
     price = shop_money(line, "price")
-    money(price * quantity, "line_items price × quantity")  # what a multiplier multiplies must fit too
+    money(price * count, "line_items price × quantity")  # what a multiplier multiplies must fit too
     return LineFacts(
         line_id=parse_id(line.get("id")),
         product_id=parse_id(line.get("product_id")),
         sku=optional_text(line.get("sku"), 255),
         vendor=optional_text(line.get("vendor"), 255),
-        quantity=quantity,
+        quantity=count,
         price=price,
         discount=discount,
         gift_card=line.get("gift_card") is True,

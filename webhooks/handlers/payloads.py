@@ -8,6 +8,9 @@ Whatever would fail the same way on every try raises PayloadError here, so the e
 at once with a readable error instead of being retried for a quarter of an hour and
 dragging its batch into one-by-one processing: JSON nested too deep to parse, a lone
 surrogate (no UTF-8 column can store it), money that NUMERIC(18, 6) cannot hold.
+
+An error names the field and the type it expects, never the value it found: the values are
+the customer's (an email sent where an id belongs), and errors are stored and logged.
 """
 import json
 import re
@@ -15,6 +18,7 @@ from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from plugin.ids import is_unicode_text, json_items, parse_id
+from plugin.loyalty.bounds import MAX_QUANTITY
 
 # NUMERIC(18, 6), the type of every stored amount: 12 digits before the point, 6 after.
 MAX_AMOUNT = Decimal(10) ** 12
@@ -55,33 +59,40 @@ def required(payload: dict, key: str):
 def platform_id(value, field: str) -> int:
     number = parse_id(value)
     if number is None:
-        raise PayloadError(f"'{field}' must be a numeric id, got {shown(value)}")
+        raise PayloadError(f"'{field}' must be a numeric id")
     return number
 
 
 def money(value, field: str) -> Decimal:
     """An amount NUMERIC(18, 6) can store: below 10**12 either way once rounded to 6 places."""
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        raise PayloadError(f"'{field}' must be an amount, got {shown(value)}")
+        raise PayloadError(f"'{field}' must be an amount (a decimal string or number)")
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
-        raise PayloadError(f"'{field}' must be an amount, got {shown(value)}") from None
+        raise PayloadError(f"'{field}' must be an amount (a decimal string or number)") from None
     if not amount.is_finite():
-        raise PayloadError(f"'{field}' must be a finite amount, got {shown(value)}")
+        raise PayloadError(f"'{field}' must be a finite amount")
     # Rounded as the column will round it; that also keeps out exponents such as 1e-99999999,
     # which PostgreSQL refuses. copy_abs, not abs(): abs() overflows on "1e999999999".
     if amount.copy_abs() < MAX_AMOUNT and amount.as_tuple().exponent < -6:
         amount = amount.quantize(MILLIONTH, ROUND_HALF_UP)
     if amount.copy_abs() >= MAX_AMOUNT:
-        raise PayloadError(f"'{field}' must be less than {MAX_AMOUNT:,} either way, got {shown(value)}")
+        raise PayloadError(f"'{field}' must be less than {MAX_AMOUNT:,} either way")
     return amount
 
 
-def shown(value, limit: int = 40) -> str:
-    """`repr(value)` cut short, so an error quoting a megabyte of input stays readable."""
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + "..."
+def quantity(value, field: str) -> int:
+    """A line's quantity: a whole number up to MAX_QUANTITY (plugin/loyalty/bounds.py says why);
+    below zero counts as zero and a fraction is cut, as the platform never sends either."""
+    rule = f"'{field}' must be a whole number from 0 to {MAX_QUANTITY:,}"
+    try:
+        number = money(value, field)
+    except PayloadError:
+        raise PayloadError(rule) from None
+    if number > MAX_QUANTITY:
+        raise PayloadError(rule)
+    return max(int(number), 0)
 
 
 def shop_money(payload: dict, field: str, required_field: bool = True) -> Decimal:
@@ -100,7 +111,7 @@ def timestamp(value, field: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(str(value))
     except ValueError:
-        raise PayloadError(f"'{field}' must be an ISO 8601 time, got {value!r}") from None
+        raise PayloadError(f"'{field}' must be an ISO 8601 time") from None
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
 
 

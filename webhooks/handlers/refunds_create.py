@@ -9,7 +9,7 @@ from decimal import Decimal
 from plugin.ids import parse_id
 from plugin.loyalty.earning.engine import RefundLine
 from plugin.loyalty.orders import RefundReport, order_refunded
-from webhooks.handlers.payloads import items, money, platform_id, required, shop_money
+from webhooks.handlers.payloads import items, money, platform_id, quantity, required, shop_money
 
 
 def parse(payload: dict) -> RefundReport:
@@ -18,7 +18,7 @@ def parse(payload: dict) -> RefundReport:
         item = line.get("line_item") if isinstance(line.get("line_item"), dict) else {}
         lines.append(RefundLine(
             line_id=parse_id(line.get("line_item_id") or item.get("id")),
-            quantity=max(int(money(line.get("quantity", 0), "refund_line_items.quantity")), 0),
+            quantity=quantity(line.get("quantity", 0), "refund_line_items.quantity"),
             # No line counts below zero: a negative one would cancel out what the other lines refund.
             subtotal=max(shop_money(line, "subtotal"), Decimal(0))))
         if item.get("gift_card") is True:

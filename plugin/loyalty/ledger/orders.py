@@ -12,6 +12,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from plugin.db import insert_for, insert_new, utcnow
+from plugin.loyalty.bounds import check_member_points, check_order_points
 from plugin.loyalty.earning.engine import (
     Award,
     RefundLine,
@@ -52,6 +53,7 @@ def award_points_for_order(session: Session, shop_id: int, order: OrderFacts, ru
     """
     priced = priced or award(order, rules)
     points = priced.points
+    check_order_points(order.order_id, points)
     values = _order_values(order, priced, rules)
     inserted = session.execute(
         insert_for(session, ORDERS).values(shop_id=shop_id, order_id=order.order_id, **values)
@@ -85,6 +87,8 @@ def award_points_for_orders(session: Session, shop_id: int, orders: list[OrderFa
     for order in orders:
         firsts.setdefault(order.order_id, order)
     priced = {order.order_id: (priced or {}).get(order.order_id) or award(order, rules) for order in firsts.values()}
+    for order_id, figures in priced.items():
+        check_order_points(order_id, figures.points)
     rows = [dict(shop_id=shop_id, order_id=order.order_id, **_order_values(order, priced[order.order_id], rules))
             for order in firsts.values()]
     new = set(insert_new(session, ORDERS, rows, ORDERS.c.order_id))
@@ -188,8 +192,11 @@ def _create_and_credit_members(session: Session, shop_id: int, accounts: dict[in
         "lifetime_earned": MEMBERS.c.lifetime_earned + stmt.excluded.lifetime_earned,
         "last_activity_at": case((later & stmt.excluded.last_activity_at.is_not(None), stmt.excluded.last_activity_at),
                                  else_=MEMBERS.c.last_activity_at),
-    }).returning(MEMBERS.c.customer_id, MEMBERS.c.id)
-    return dict(session.execute(stmt, rows).all())
+    }).returning(MEMBERS.c.customer_id, MEMBERS.c.id, MEMBERS.c.lifetime_earned)
+    credited = session.execute(stmt, rows).all()
+    for row in credited:  # plugin/loyalty/bounds.py: why checking after the credit cannot overflow
+        check_member_points(row.lifetime_earned)
+    return {row.customer_id: row.id for row in credited}
 
 
 

@@ -17,12 +17,12 @@
    does an earlier paid order of the friend's that arrives after the referral completed:
    the referral is rejected after all and its points go back.
 
-Emails compare normalised (SPEC): lower case, no surrounding spaces, no `+tag`, and no dots
-in a Gmail local part. Members' emails are stored as given, so a look-up narrows the
-shop's members in SQL (same domain, same start) and normalises the few candidates here.
+Emails compare by `plugin/loyalty/emails.email_key` (case, `+tags`, Gmail dots, Unicode
+forms, quotes, trailing dots and IDNA domains). Members' emails are stored as given, so a
+look-up narrows the shop's members in SQL (the key's domain as it may be written, and the
+same start) and normalises the few candidates here.
 """
 import logging
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from plugin.db import insert_for, transaction, utcnow
 from plugin.loyalty.earning.rules import OrderFacts
+from plugin.loyalty.emails import MAX_EMAIL, domain_forms, email_key
 from plugin.loyalty.events.member_events import record_event
 from plugin.loyalty.ledger.bonuses import award_referral, reverse_referral
 from plugin.loyalty.rewards.catalog import FRIEND_REWARD_KINDS
@@ -52,8 +53,6 @@ log = logging.getLogger(__name__)
 
 REFERRALS = Referral.__table__
 DAILY_LIMIT = 10
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-GMAIL = ("gmail.com", "googlemail.com")
 # A referral left `creating` this long lost its request half-way (the process died between
 # the commit and the platform's answer): it no longer holds the friend's email.
 CREATING_LEASE = timedelta(minutes=10)
@@ -66,18 +65,6 @@ class ReferralRefused(Exception):
     def __init__(self, status: int, message: str):
         super().__init__(message)
         self.status = status
-
-
-def normalise_email(email: str | None) -> str | None:
-    """The email as referrals compare it; None when it is not an email address at all."""
-    text = (email or "").strip().lower()
-    if len(text) > 320 or not EMAIL.fullmatch(text):
-        return None
-    local, _, domain = text.rpartition("@")
-    local = local.split("+", 1)[0]
-    if domain in GMAIL:
-        local, domain = local.replace(".", ""), "gmail.com"
-    return f"{local}@{domain}" if local else None
 
 
 def find_referrer(session: Session, shop_id: int, code: str) -> Member | None:
@@ -107,22 +94,27 @@ def friend_reward_problem(session: Session, shop_id: int, reward_id: int) -> dic
 
 
 def start_referral(session: Session, shop: Shop, referrer: Member, email: str, now: datetime) -> Referral:
-    """Record a friend's referral with its code chosen, or raise ReferralRefused (nothing written)."""
+    """Record a friend's referral with its code chosen, or raise ReferralRefused (nothing written).
+    A friend this link already gave an unused code gets that referral back (`code_issued`):
+    the same code again, no new one and nothing counted toward the daily limit."""
     program = shop.program
     reward = friend_reward(session, program)
     if program.referral_points <= 0 or reward is None:
         raise ReferralRefused(404, "This store does not offer a welcome reward for friends right now.")
-    key = normalise_email(email)
+    key = email_key(email)
     if key is None:
-        raise ReferralRefused(422, "Please enter a valid email address.")
+        raise ReferralRefused(422, f"Please enter a valid email address (up to {MAX_EMAIL} characters).")
     session.execute(select(Member.id).where(Member.id == referrer.id).with_for_update())  # the daily limit's lock
-    if key == normalise_email(referrer.email):
+    if key == email_key(referrer.email):
         raise ReferralRefused(422, "That is the email of the person who invited you: share the link with a friend.")
+    issued = _issued_before(session, shop.id, referrer.id, key)
+    if issued is not None:
+        return issued  # one code per friend: asking again shows the same code, made once
     _refuse_taken_email(session, shop.id, referrer, key)
     if _codes_today(session, shop, referrer.id, now) >= DAILY_LIMIT:
         raise ReferralRefused(429, f"This invitation link has made its {DAILY_LIMIT} welcome codes for today. "
                                    "Please try again tomorrow.")
-    row = dict(shop_id=shop.id, referrer_id=referrer.id, friend_email=email.strip()[:320], email_key=key,
+    row = dict(shop_id=shop.id, referrer_id=referrer.id, friend_email=email.strip(), email_key=key,
                code=new_code(shop.domain), reward_id=reward.id, status=ReferralStatus.CREATING, points=0,
                created_at=now)
     made = session.execute(insert_for(session, REFERRALS).values(**row).on_conflict_do_nothing()
@@ -130,6 +122,13 @@ def start_referral(session: Session, shop: Shop, referrer: Member, email: str, n
     if made is None:  # a concurrent request for the same friend got there first
         raise ReferralRefused(409, "This friend has already been invited to this store.")
     return session.get(Referral, made.id)
+
+
+def _issued_before(session: Session, shop_id: int, referrer_id: int, key: str) -> Referral | None:
+    """This link's unused welcome code for the same friend (however the email is written)."""
+    return session.scalar(select(Referral).where(
+        Referral.shop_id == shop_id, Referral.email_key == key, Referral.referrer_id == referrer_id,
+        Referral.status == ReferralStatus.CODE_ISSUED))
 
 
 def _refuse_taken_email(session: Session, shop_id: int, referrer: Member, key: str) -> None:
@@ -148,14 +147,15 @@ def _refuse_taken_email(session: Session, shop_id: int, referrer: Member, key: s
 
 def members_with_email(session: Session, shop_id: int, key: str) -> list[Member]:
     """The shop's members whose email normalises to `key`."""
-    local, _, domain = key.partition("@")
-    # Same domain and, past Gmail's dots, the same start: a superset the exact check narrows.
-    start = local[:1] if domain == "gmail.com" else local
-    domains = GMAIL if domain == "gmail.com" else (domain,)
-    patterns = [f"{_like(start)}%@{_like(d)}" for d in domains]
+    local, _, domain = key.rpartition("@")
+    # The domain as it may be written (either Gmail, an IDNA domain in either form, a trailing
+    # dot) and, past Gmail's dots, the same start, quoted or not: a superset the key narrows.
+    start = _like(local[:1] if domain == "gmail.com" else local)
+    patterns = [f"{quote}{start}%@{_like(form)}{dot}" for form in domain_forms(domain)
+                for quote in ("", '"') for dot in ("", ".")]
     candidates = session.scalars(select(Member).where(
         Member.shop_id == shop_id, or_(*[func.lower(Member.email).like(p, escape="\\") for p in patterns])))
-    return [member for member in candidates if normalise_email(member.email) == key]
+    return [member for member in candidates if email_key(member.email) == key]
 
 
 def _like(text: str) -> str:
@@ -175,7 +175,7 @@ def _has_paid_order(session: Session, shop_id: int, customer_id: int, before: da
 
 def _referred(session: Session, friend_member_id: int, referrer: Member) -> bool:
     """Whether `friend_member_id` once invited `referrer`: A invites B, then B invites A is a loop."""
-    key = normalise_email(referrer.email)
+    key = email_key(referrer.email)
     if key is None:
         return False
     return session.scalar(select(REFERRALS.c.id).where(
@@ -289,8 +289,8 @@ def _settle(session: Session, referral: Referral, order: OrderFacts) -> bool:
 def _verdict(session: Session, referral: Referral, referrer: Member, order: OrderFacts) -> Verdict:
     if order.customer_id is not None and order.customer_id == referrer.customer_id:
         return Verdict(False, "the order was placed by the referrer (same customer)")
-    key = normalise_email(order.email)
-    if key is not None and key == normalise_email(referrer.email):
+    key = email_key(order.email)
+    if key is not None and key == email_key(referrer.email):
         return Verdict(False, "the order was placed with the referrer's email")
     if order.customer_id is None:
         return Verdict(True)
@@ -329,7 +329,7 @@ def forget_referred_friend(session: Session, shop_id: int, customer_id: int, ema
     """customers/redact: the friend's email goes from their referrals (by the customer the
     referral's order named, or by the email the request names); the referral's outcome stays.
     The key becomes the row's id, so the friend could be invited again, as a stranger."""
-    key = normalise_email(email)
+    key = email_key(email)
     match = REFERRALS.c.friend_customer_id == customer_id
     if key is not None:
         match = or_(match, REFERRALS.c.email_key == key)

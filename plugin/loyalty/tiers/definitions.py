@@ -105,9 +105,14 @@ def parse_threshold(value, basis: str) -> Decimal:
 
 
 def _multiplier(value) -> Decimal:
-    multiplier = decimal_number(value, 'a decimal number such as "1.5"')
+    # One message for every miss, so "-2" is not told "zero or more" while the rule is 1 to 100.
+    rule = f'must be a decimal number from 1 to {MAX_MULTIPLIER}, such as "1.5"'
+    try:
+        multiplier = decimal_number(value, rule)
+    except ValueError:
+        raise ValueError(rule) from None
     if not 1 <= multiplier <= MAX_MULTIPLIER:
-        raise ValueError(f"must be at least 1 and at most {MAX_MULTIPLIER}")
+        raise ValueError(rule)
     if multiplier.as_tuple().exponent < -6:
         raise ValueError("may have at most 6 decimal places")
     return plain_decimal(multiplier)

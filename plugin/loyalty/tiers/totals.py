@@ -20,6 +20,7 @@ from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.orm import Session
 
 from plugin.db import insert_for, utcnow
+from plugin.loyalty.bounds import MAX_MEMBER_MICROS
 from plugin.loyalty.earning.engine import Award
 from plugin.loyalty.earning.rules import OrderFacts
 from plugin.loyalty.shop_facts import business_zone
@@ -55,11 +56,33 @@ def book_orders(session: Session, shop_id: int, orders: list[OrderFacts], priced
                 for o in counted}
         session.execute(update(ORDERS).where(ORDERS.c.shop_id == shop_id, ORDERS.c.order_id.in_(list(days)))
                         .values(tier_day=case(days, value=ORDERS.c.order_id)))
+    amounts = _within_bound(session, shop_id, counted, priced, owners)
     changes = defaultdict(lambda: [0, 0])
     for order in counted:
         _add(changes, owners[order.customer_id], days[order.order_id], priced[order.order_id].points,
-             micros(priced[order.order_id].eligible))
+             amounts[order.order_id])
     _write(session, shop_id, changes)
+
+
+def _within_bound(session: Session, shop_id: int, orders: list[OrderFacts], priced: dict[int, Award],
+                  owners: dict[int, int]) -> dict[int, int]:
+    """Each order's amount in millionths as it counts: no more than its member has left under
+    MAX_MEMBER_MICROS (plugin/loyalty/bounds.py). The member rows are locked by the credit
+    before this reads their totals. An order cut short (a member past 10**12 of the shop's
+    currency) has its `tier_amount_micros` corrected, so a refund gives back what it counted."""
+    members = {owners[order.customer_id] for order in orders}
+    so_far = defaultdict(int, {row.member_id: int(row.amount or 0) for row in session.execute(
+        select(TOTALS.c.member_id, func.sum(TOTALS.c.amount_micros).label("amount"))
+        .where(TOTALS.c.member_id.in_(members), TOTALS.c.grain == "year").group_by(TOTALS.c.member_id))})
+    amounts = {}
+    for order in orders:
+        member, wanted = owners[order.customer_id], micros(priced[order.order_id].eligible)
+        amounts[order.order_id] = max(min(wanted, MAX_MEMBER_MICROS - so_far[member]), 0)
+        so_far[member] += amounts[order.order_id]
+        if amounts[order.order_id] != wanted:
+            session.execute(update(ORDERS).where(ORDERS.c.shop_id == shop_id, ORDERS.c.order_id == order.order_id)
+                            .values(tier_amount_micros=amounts[order.order_id]))
+    return amounts
 
 
 def book_reversal(session: Session, shop_id: int, record, points: int, refunded) -> int:
@@ -126,20 +149,23 @@ def qualifying(session: Session, shop_id: int, basis: str, window: str, today: d
     return {row.member_id: max(int(row.qualifying or 0), 0) for row in rows}
 
 
-def verify_totals(session: Session) -> list[dict]:
+def verify_totals(session: Session, shop_id: int | None = None) -> list[dict]:
     """Figures that differ from what they summarise: day rows against the order entries and
-    orders of that member and day; year rows against their day rows."""
+    orders of that member and day; year rows against their day rows. One shop's, or all."""
+    def of(table) -> list:
+        return [] if shop_id is None else [table.c.shop_id == shop_id]
+
     entries = (select(ENTRIES.c.member_id, ORDERS.c.tier_day.label("day"), func.sum(ENTRIES.c.delta).label("points"))
                .join(ORDERS, and_(ORDERS.c.shop_id == ENTRIES.c.shop_id, ORDERS.c.order_id == ENTRIES.c.order_id))
-               .where(ENTRIES.c.kind.in_(ORDER_KINDS), ORDERS.c.tier_day.is_not(None))
+               .where(ENTRIES.c.kind.in_(ORDER_KINDS), ORDERS.c.tier_day.is_not(None), *of(ENTRIES))
                .group_by(ENTRIES.c.member_id, ORDERS.c.tier_day))
     money = (select(MEMBERS.c.id.label("member_id"), ORDERS.c.tier_day.label("day"),
                     func.sum(ORDERS.c.tier_amount_micros).label("amount"))
              .join(MEMBERS, and_(MEMBERS.c.shop_id == ORDERS.c.shop_id, MEMBERS.c.customer_id == ORDERS.c.customer_id))
-             .where(ORDERS.c.tier_day.is_not(None)).group_by(MEMBERS.c.id, ORDERS.c.tier_day))
+             .where(ORDERS.c.tier_day.is_not(None), *of(ORDERS)).group_by(MEMBERS.c.id, ORDERS.c.tier_day))
     days = {(r.member_id, r.starts_on): (r.points, r.amount_micros) for r in session.execute(
         select(TOTALS.c.member_id, TOTALS.c.starts_on, TOTALS.c.points, TOTALS.c.amount_micros)
-        .where(TOTALS.c.grain == "day"))}
+        .where(TOTALS.c.grain == "day", *of(TOTALS)))}
     expected = defaultdict(lambda: [0, 0])
     for row in session.execute(entries):
         expected[(row.member_id, row.day)][0] = int(row.points)
@@ -149,17 +175,17 @@ def verify_totals(session: Session) -> list[dict]:
                      expected=want) for (m, d), want in expected.items() if list(days.get((m, d), (0, 0))) != want]
     problems += [dict(member_id=m, day=d.isoformat(), figure="day", stored=list(have), expected=[0, 0])
                  for (m, d), have in days.items() if (m, d) not in expected and list(have) != [0, 0]]
-    return problems + _verify_years(session)
+    return problems + _verify_years(session, of(TOTALS))
 
 
-def _verify_years(session: Session) -> list[dict]:
+def _verify_years(session: Session, of_shop: list) -> list[dict]:
     day_sums = (select(TOTALS.c.member_id, TOTALS.c.year, func.sum(TOTALS.c.points).label("points"),
                        func.sum(TOTALS.c.amount_micros).label("amount"))
-                .where(TOTALS.c.grain == "day").group_by(TOTALS.c.member_id, TOTALS.c.year))
+                .where(TOTALS.c.grain == "day", *of_shop).group_by(TOTALS.c.member_id, TOTALS.c.year))
     sums = {(r.member_id, r.year): [int(r.points), int(r.amount)] for r in session.execute(day_sums)}
     years = {(r.member_id, r.year): [r.points, r.amount_micros] for r in session.execute(
         select(TOTALS.c.member_id, TOTALS.c.year, TOTALS.c.points, TOTALS.c.amount_micros)
-        .where(TOTALS.c.grain == "year"))}
+        .where(TOTALS.c.grain == "year", *of_shop))}
     zero = [0, 0]
     return [dict(member_id=m, year=y, figure="year", stored=years.get((m, y), zero), expected=sums.get((m, y), zero))
             for (m, y) in set(sums) | set(years) if years.get((m, y), zero) != sums.get((m, y), zero)]

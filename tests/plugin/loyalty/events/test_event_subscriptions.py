@@ -193,7 +193,9 @@ def production(database, installed):
     return create_app({**app_config(database, None), "LOYALTY_ENV": "production"}).test_client()
 
 
-@pytest.mark.parametrize("address", ["127.0.0.1", "10.0.0.1", "169.254.169.254", "::1", "0.0.0.0", "192.168.1.20"])
+@pytest.mark.parametrize("address", ["127.0.0.1", "10.0.0.1", "169.254.169.254", "::1", "0.0.0.0", "192.168.1.20",
+                                     # IPv6 that embeds or translates to 127.0.0.1 (issue 21: 6to4 got through)
+                                     "2002:7f00:1::", "64:ff9b::7f00:1", "::ffff:127.0.0.1", "::127.0.0.1"])
 def test_in_production_internal_addresses_are_refused_literal_or_by_name(production, db, monkeypatch, address):
     import plugin.outbound
 

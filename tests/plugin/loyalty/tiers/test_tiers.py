@@ -214,6 +214,16 @@ def test_a_bad_tier_is_refused_naming_the_field_and_changes_nothing(client, ladd
         assert client.get("/api/tiers", headers=auth()).get_json()["tiers"][1] == ladder["gold"]
 
 
+@pytest.mark.parametrize("multiplier", ["-2", "0", "0.5", "100.5", "abc"])
+def test_a_tier_multiplier_outside_its_rule_is_refused_with_the_rule(client, ladder, db, multiplier):
+    before = table_counts(db)
+    response = client.post("/api/tiers", json={"name": "Odd", "threshold": 50, "multiplier": multiplier},
+                           headers=auth())
+    assert response.status_code == 422
+    assert response.get_json()["fields"]["multiplier"] == 'must be a decimal number from 1 to 100, such as "1.5"'
+    assert table_counts(db) == before
+
+
 def test_another_shops_tier_is_not_found(client, ladder, db):
     theirs = add_tier(client, OTHER_SHOP, name="Theirs", threshold=5)
     before = table_counts(db)
