@@ -80,7 +80,7 @@ def test_an_email_in_a_wrongly_typed_field_is_named_by_field_never_quoted(inproc
 
 def test_an_error_raised_while_applying_loses_whatever_it_quotes(inprocess_app, monkeypatch, caplog):
     def apply(session, shop, facts, delivery=None):  # a library error that quotes its input
-        int(facts.email)
+        int(facts.order.email)
 
     monkeypatch.setattr(orders_paid, "apply", apply)
     monkeypatch.delattr(orders_paid, "apply_many")
