@@ -34,6 +34,6 @@ def save_birthday():
         save_shoppers_birthday(session, shop.id, g.proxy_customer_id, request.form.get("birthday"), utcnow())
     except BirthdayRefused as refused:
         session.rollback()
-        return message_page("Birthday not saved", str(refused), refused.status)
+        return message_page("Birthday not saved", str(refused), 409 if refused.already_saved else 422)
     session.commit()
     return redirect(f"{prefix}?notice=birthday-saved", 303)

@@ -11,6 +11,7 @@ from plugin.db import request_session, utcnow
 from plugin.html import html_response, private_no_store
 from plugin.loyalty.referrals.friends import (
     ReferralRefused,
+    Refusal,
     find_referrer,
     friend_reward,
     issue_welcome_code,
@@ -40,6 +41,13 @@ def referral_page(code: str):
     return _page(200, code, reward=reward.name)
 
 
+# A refusal's HTTP answer: no welcome reward is 404, a bad email 422, the daily limit 429,
+# a friend the shop cannot welcome again a conflict.
+REFUSAL_STATUS = {Refusal.NO_WELCOME_REWARD: 404, Refusal.INVALID_EMAIL: 422, Refusal.REFERRERS_EMAIL: 422,
+                  Refusal.DAILY_LIMIT: 429, Refusal.ALREADY_INVITED: 409, Refusal.ALREADY_ORDERED: 409,
+                  Refusal.LOOP: 409}
+
+
 @bp.post("/r/<code>")
 def ask_for_welcome_code(code: str):
     session = request_session()
@@ -51,7 +59,7 @@ def ask_for_welcome_code(code: str):
         referral = start_referral(session, shop, referrer, email, utcnow())
     except ReferralRefused as refused:
         session.rollback()
-        return _page(refused.status, code, error=str(refused), email=email)
+        return _page(REFUSAL_STATUS[refused.reason], code, error=str(refused), email=email)
     if referral.status is ReferralStatus.CODE_ISSUED:  # the same friend again: the code they were given
         welcome = referral.code
         session.rollback()  # nothing was written; the referrer's lock goes

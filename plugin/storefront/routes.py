@@ -139,6 +139,6 @@ def storefront_redeem():
 
 
 # The storefront notice for a refusal: the shopper sees why, never the merchant's wording.
-REFUSAL_NOTICE = {Refusal.NOT_INSTALLED: "closed", Refusal.UNAVAILABLE: "unavailable", Refusal.NO_MEMBER: "insufficient",
-                  Refusal.NO_REWARD: "insufficient", Refusal.NEGATIVE_BALANCE: "insufficient",
-                  Refusal.INSUFFICIENT: "insufficient"}
+REFUSAL_NOTICE = {Refusal.NOT_INSTALLED: "closed", Refusal.UNAVAILABLE: "unavailable",
+                  Refusal.NO_MEMBER: "insufficient", Refusal.NO_REWARD: "insufficient",
+                  Refusal.NEGATIVE_BALANCE: "insufficient", Refusal.INSUFFICIENT: "insufficient"}

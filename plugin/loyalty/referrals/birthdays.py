@@ -28,11 +28,12 @@ LEAP_YEAR = 2000
 
 
 class BirthdayRefused(Exception):
-    """A birthday that cannot be saved; `status` is the HTTP answer (409: already set)."""
+    """A shopper's birthday that cannot be saved: `already_saved` (the store may change it),
+    else the date is not one; the message says why, to the shopper."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, message: str, already_saved: bool = False):
         super().__init__(message)
-        self.status = status
+        self.already_saved = already_saved
 
 
 def parse_birthday(value) -> str:
@@ -47,17 +48,17 @@ def parse_birthday(value) -> str:
 
 
 def save_shoppers_birthday(session: Session, shop_id: int, customer_id: int, value, now: datetime) -> str:
-    """A shopper sets their birthday, once; BirthdayRefused(409) if it is already set."""
+    """A shopper sets their birthday, once; BirthdayRefused(already_saved) if it is already set."""
     try:
         birthday = parse_birthday(value)
     except ValueError as problem:
-        raise BirthdayRefused(422, f"The birthday {problem}.") from None
+        raise BirthdayRefused(f"The birthday {problem}.") from None
     member = ensure_member(session, shop_id, customer_id)
     saved = session.execute(update(Member).where(Member.id == member, Member.birthday.is_(None))
                             .values(birthday=birthday, birthday_saved_at=now)
                             .execution_options(synchronize_session=False)).rowcount
     if saved != 1:
-        raise BirthdayRefused(409, "Your birthday is already saved. The store can change it for you.")
+        raise BirthdayRefused("Your birthday is already saved. The store can change it for you.", already_saved=True)
     return birthday
 
 

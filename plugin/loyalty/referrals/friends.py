@@ -25,6 +25,7 @@ same start) and normalises the few candidates here.
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -59,12 +60,24 @@ CREATING_LEASE = timedelta(minutes=10)
 EARLIER_ORDER = "the friend had already placed a paid order in this shop"
 
 
-class ReferralRefused(Exception):
-    """No welcome code for this request; `status` is the HTTP answer, the message says why."""
+class Refusal(Enum):
+    """Why a friend gets no welcome code; the storefront says it its own way (an HTTP status)."""
 
-    def __init__(self, status: int, message: str):
+    NO_WELCOME_REWARD = "no_welcome_reward"
+    INVALID_EMAIL = "invalid_email"
+    REFERRERS_EMAIL = "referrers_email"
+    DAILY_LIMIT = "daily_limit"
+    ALREADY_INVITED = "already_invited"
+    ALREADY_ORDERED = "already_ordered"
+    LOOP = "loop"  # the friend invited the referrer
+
+
+class ReferralRefused(Exception):
+    """No welcome code for this request, for `reason`; the message says why, to the friend."""
+
+    def __init__(self, reason: Refusal, message: str):
         super().__init__(message)
-        self.status = status
+        self.reason = reason
 
 
 def find_referrer(session: Session, shop_id: int, code: str) -> Member | None:
@@ -100,27 +113,31 @@ def start_referral(session: Session, shop: Shop, referrer: Member, email: str, n
     program = shop.program
     reward = friend_reward(session, program)
     if program.referral_points <= 0 or reward is None:
-        raise ReferralRefused(404, "This store does not offer a welcome reward for friends right now.")
+        raise ReferralRefused(Refusal.NO_WELCOME_REWARD,
+                              "This store does not offer a welcome reward for friends right now.")
     key = email_key(email)
     if key is None:
-        raise ReferralRefused(422, f"Please enter a valid email address (up to {MAX_EMAIL} characters).")
+        raise ReferralRefused(Refusal.INVALID_EMAIL,
+                              f"Please enter a valid email address (up to {MAX_EMAIL} characters).")
     session.execute(select(Member.id).where(Member.id == referrer.id).with_for_update())  # the daily limit's lock
     if key == email_key(referrer.email):
-        raise ReferralRefused(422, "That is the email of the person who invited you: share the link with a friend.")
+        raise ReferralRefused(Refusal.REFERRERS_EMAIL,
+                              "That is the email of the person who invited you: share the link with a friend.")
     issued = _issued_before(session, shop.id, referrer.id, key)
     if issued is not None:
         return issued  # one code per friend: asking again shows the same code, made once
     _refuse_taken_email(session, shop.id, referrer, key)
     if _codes_today(session, shop, referrer.id, now) >= DAILY_LIMIT:
-        raise ReferralRefused(429, f"This invitation link has made its {DAILY_LIMIT} welcome codes for today. "
-                                   "Please try again tomorrow.")
+        raise ReferralRefused(Refusal.DAILY_LIMIT,
+                              f"This invitation link has made its {DAILY_LIMIT} welcome codes for today. "
+                              "Please try again tomorrow.")
     row = dict(shop_id=shop.id, referrer_id=referrer.id, friend_email=email.strip(), email_key=key,
                code=new_code(shop.domain), reward_id=reward.id, status=ReferralStatus.CREATING, points=0,
                created_at=now)
     made = session.execute(insert_for(session, REFERRALS).values(**row).on_conflict_do_nothing()
                            .returning(REFERRALS.c.id)).first()
     if made is None:  # a concurrent request for the same friend got there first
-        raise ReferralRefused(409, "This friend has already been invited to this store.")
+        raise ReferralRefused(Refusal.ALREADY_INVITED, "This friend has already been invited to this store.")
     return session.get(Referral, made.id)
 
 
@@ -136,13 +153,14 @@ def _refuse_taken_email(session: Session, shop_id: int, referrer: Member, key: s
         REFERRALS.c.shop_id == shop_id, REFERRALS.c.email_key == key,
         REFERRALS.c.status == ReferralStatus.CREATING, REFERRALS.c.created_at < utcnow() - CREATING_LEASE))
     if session.scalar(select(REFERRALS.c.id).where(REFERRALS.c.shop_id == shop_id, REFERRALS.c.email_key == key)):
-        raise ReferralRefused(409, "This friend has already been invited to this store.")
+        raise ReferralRefused(Refusal.ALREADY_INVITED, "This friend has already been invited to this store.")
     friends = members_with_email(session, shop_id, key)
     if any(_has_paid_order(session, shop_id, friend.customer_id) for friend in friends):
-        raise ReferralRefused(409, "This email belongs to a customer who has already ordered from this store: "
-                                   "welcome codes are for new customers.")
+        raise ReferralRefused(Refusal.ALREADY_ORDERED,
+                              "This email belongs to a customer who has already ordered from this store: "
+                              "welcome codes are for new customers.")
     if any(_referred(session, friend.id, referrer) for friend in friends):
-        raise ReferralRefused(409, "This friend invited you: a referral cannot go back the other way.")
+        raise ReferralRefused(Refusal.LOOP, "This friend invited you: a referral cannot go back the other way.")
 
 
 def members_with_email(session: Session, shop_id: int, key: str) -> list[Member]:
