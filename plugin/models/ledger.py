@@ -25,6 +25,9 @@ class EntryKind(enum.Enum):
     REFERRAL = "referral"
     BIRTHDAY_BONUS = "birthday_bonus"
     REFERRAL_REVERSAL = "referral_reversal"
+    # Points brought from another loyalty app (plugin/loyalty/ledger/imports.py), and taken back.
+    IMPORT = "import"
+    IMPORT_REVERSAL = "import_reversal"
 
     @property
     def source(self) -> str:
@@ -49,6 +52,8 @@ _SOURCES = {
     EntryKind.REFERRAL: "order",
     EntryKind.BIRTHDAY_BONUS: "birthday",
     EntryKind.REFERRAL_REVERSAL: "order",
+    EntryKind.IMPORT: "import",
+    EntryKind.IMPORT_REVERSAL: "import",
 }
 
 

@@ -21,7 +21,7 @@ MEMBERS = Member.__table__
 
 # Credits that open a lot of their own; a redemption's returned points go back to its lots.
 OPENS_LOT = {EntryKind.SIGNUP_BONUS, EntryKind.ADJUSTMENT, EntryKind.REFERRAL, EntryKind.BIRTHDAY_BONUS,
-              EntryKind.ORDER_AWARD}
+              EntryKind.ORDER_AWARD, EntryKind.IMPORT}
 
 
 

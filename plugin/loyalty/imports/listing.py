@@ -1,0 +1,23 @@
+"""Imports as the API and the CLI show them."""
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from plugin.loyalty.imports.applying import already_imported
+from plugin.models import Import
+
+PAGE = 100
+
+
+def import_json(session: Session, imported: Import) -> dict:
+    return {"id": imported.id, "status": imported.status.value, "kind": imported.kind, "format": imported.format,
+            "rows": imported.rows, "members_matched": imported.members_matched, "members_new": imported.members_new,
+            "points_total": imported.points_total, "errors": imported.errors, "errors_total": imported.errors_total,
+            "already_imported": imported.status.value != "applied" and already_imported(session, imported),
+            "not_reverted": imported.not_reverted, "created_at": imported.created_at.isoformat(),
+            "applied_at": imported.applied_at.isoformat() if imported.applied_at else None,
+            "reverted_at": imported.reverted_at.isoformat() if imported.reverted_at else None}
+
+
+def recent_imports(session: Session, shop_id: int) -> list[Import]:
+    return list(session.scalars(select(Import).where(Import.shop_id == shop_id).order_by(Import.id.desc())
+                                .limit(PAGE)))
