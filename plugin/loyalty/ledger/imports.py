@@ -15,11 +15,11 @@ gives its points back to the lots it used. It locks the member row first, as a s
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from plugin.db import utcnow
-from plugin.loyalty.ledger.lots import LOTS, return_to_lots
+from plugin.loyalty.ledger.lots import LOTS, USES, return_to_lots
 from plugin.loyalty.ledger.posting import ENTRIES, MEMBERS, post
 from plugin.models import EntryKind
 
@@ -61,7 +61,9 @@ def _reverse(session: Session, shop_id: int, member: int, entry, reason: str, re
         back = session.scalar(select(ENTRIES.c.id).where(
             ENTRIES.c.shop_id == shop_id, ENTRIES.c.kind == EntryKind.IMPORT_REVERSAL,
             ENTRIES.c.source_id == entry.source_id))
-        return_to_lots(session, member, shop_id, entry.id, back, -entry.delta, utcnow())
+        # Only what lots covered goes back to lots; the rest was a debt, which the balance alone carried.
+        used = session.scalar(select(func.coalesce(func.sum(USES.c.points), 0)).where(USES.c.entry_id == entry.id))
+        return_to_lots(session, member, shop_id, entry.id, back, int(used), utcnow())
         result.taken += entry.delta
         return
     lot = session.execute(select(LOTS.c.id, LOTS.c.remaining).where(LOTS.c.entry_id == entry.id)).one()
