@@ -9,8 +9,30 @@ REQUIRED = {"balances": ("points",), "history": ("points", "created_at")}
 IDENTITY = ("customer_id", "email")
 
 # field -> header names, per preset; a field a preset does not name keeps its generic name.
+# Only the columns each app documents; the sources are in the README.
 PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
     "generic": {},
+    # Smile: Customers > Filter and export (Email, Points balance, VIP tier); its API's
+    # `date_of_birth` is YYYY-MM-DD with year 1004 when only the day is known.
+    "smile": {"email": ("email",), "points": ("points balance", "points"), "tier": ("vip tier",),
+              "birthday": ("date of birth", "birthday")},
+    # LoyaltyLion: Analytics > Exports > Customers; column names can be renamed there, so the
+    # usual ones are accepted (Shopify ID, approved points, tier, birthday).
+    "loyaltylion": {"customer_id": ("shopify id", "merchant id", "customer id"), "email": ("email",),
+                    "points": ("approved points", "points approved", "points balance", "points"),
+                    "tier": ("tier", "current tier"), "birthday": ("birthday", "date of birth")},
+    # Yotpo Loyalty & Referrals: Email, Points Balance, Birthday (MM/DD or MM/DD/YYYY), VIP Tier.
+    "yotpo": {"email": ("email", "email address"), "points": ("points balance", "current points balance"),
+              "tier": ("vip tier",), "birthday": ("birthday (mm/dd) or (mm/dd/yyyy)", "birthday")},
+    # Rivo: loyalty data (Email, Points Balance, Birthdate, VIP Tier, ...) and points logs
+    # (customer_id or email, points_amount, applied_at, external_note, internal_note).
+    "rivo": {"customer_id": ("customer_id", "customer id", "customerid", "shopify customer id"),
+             "email": ("email", "customer_email", "customer email", "shopify customer email"),
+             "points": ("points balance", "points_amount", "points amount"), "tier": ("vip tier",),
+             "birthday": ("birthdate",), "created_at": ("applied_at",), "reason": ("external_note", "internal_note")},
+    # Growave: Customer ID, Email, Points, First Name, Last Name, Birthdate (YYYY-MM-DD).
+    "growave": {"customer_id": ("customer id",), "email": ("email",), "points": ("points",),
+                "birthday": ("birthdate",)},
 }
 
 

@@ -76,7 +76,8 @@ def _rows(stream: BinaryIO, kind: str, fmt: str, zone: tzinfo, now: datetime, ta
         raise FileRefused(Problem(1, missing[0], f"the header has no column {', '.join(missing)}"))
     for number, record in records:
         tally.rows += 1
-        parsed = parse_row(number, {f: record.get(name) for f, name in found.items()}, kind, zone, now)
+        parsed = parse_row(number, {f: record.get(name) for f, name in found.items()}, kind, zone, now,
+                           preset=fmt != "generic")
         if isinstance(parsed, Row):
             yield parsed
         else:

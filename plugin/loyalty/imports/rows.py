@@ -35,10 +35,12 @@ class Row:
     external_id: str | None = None
 
 
-def parse_row(number: int, record: dict[str, str], kind: str, zone: tzinfo, now: datetime) -> Row | list[Problem]:
-    """The row, or its problems (one per bad field)."""
+def parse_row(number: int, record: dict[str, str], kind: str, zone: tzinfo, now: datetime,
+              preset: bool = False) -> Row | list[Problem]:
+    """The row, or its problems (one per bad field). A `preset` reads the birthdays other
+    apps write (YYYY-MM-DD, MM/DD, MM/DD/YYYY) besides the generic MM-DD."""
     problems, fields = [], {}
-    for name, parse in _parsers(kind, zone, now).items():
+    for name, parse in _parsers(kind, zone, now, preset).items():
         value = (record.get(name) or "").strip()
         try:
             fields[name] = parse(value)
@@ -57,11 +59,11 @@ def _rest(fields: dict) -> dict:
     return {name: fields.get(name) for name in ("tier", "birthday", "reason", "external_id")}
 
 
-def _parsers(kind: str, zone: tzinfo, now: datetime) -> dict:
+def _parsers(kind: str, zone: tzinfo, now: datetime, preset: bool) -> dict:
     if kind == "balances":
         return {"customer_id": _customer_id, "email": _email, "points": _balance,
                 "earned_at": lambda v: _moment(v, zone, now, required=False), "tier": _text(255),
-                "birthday": _birthday}
+                "birthday": _other_apps_birthday if preset else _birthday}
     return {"customer_id": _customer_id, "email": _email, "points": _signed_points,
             "created_at": lambda v: _moment(v, zone, now, required=True), "reason": _text(200),
             "external_id": _text(64)}
@@ -150,3 +152,13 @@ def _text(limit: int):
 
 def _birthday(value: str) -> str | None:
     return parse_birthday(_plain(value)) if value else None
+
+
+def _other_apps_birthday(value: str) -> str | None:
+    """YYYY-MM-DD (Smile writes year 1004 when it knows only the day), MM/DD or MM/DD/YYYY."""
+    text = _plain(value)
+    if len(text) == 10 and text[4] == "-":
+        text = text[5:]
+    elif "/" in text:
+        text = "-".join(part.zfill(2) for part in text.split("/")[:2]) if text.count("/") in (1, 2) else text
+    return _birthday(text)
