@@ -4,7 +4,7 @@ A file that is not a CSV table we can read (not UTF-8, binary, a line past the l
 missing column) is answered 422 with its `errors` and nothing is kept; a readable file is
 a previewed import (201), whose row errors are listed and block the apply.
 """
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request, stream_with_context
 from sqlalchemy.exc import IntegrityError
 
 from admin_ui.api import error
@@ -12,6 +12,7 @@ from admin_ui.auth import committing
 from plugin.db import request_session
 from plugin.ids import parse_id
 from plugin.loyalty.imports.applying import ImportRefused, apply_import, find_import, revert_import
+from plugin.loyalty.imports.export import balances_csv
 from plugin.loyalty.imports.formats import FORMATS
 from plugin.loyalty.imports.listing import import_json, recent_imports
 from plugin.loyalty.imports.previews import preview_import
@@ -54,6 +55,14 @@ def _upload_fields():
     if fmt not in FORMATS:
         problems["format"] = f"must be one of {', '.join(FORMATS)}"
     return problems or (file, kind, fmt)
+
+
+@bp.get("/members/export")
+def export_members():
+    """Every member's balance in the generic import format (plugin/loyalty/imports/export.py)."""
+    session, shop_id = request_session(), g.shop.id
+    return Response(stream_with_context(balances_csv(session, shop_id)), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="members.csv"'})
 
 
 @bp.get("/imports")

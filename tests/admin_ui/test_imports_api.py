@@ -29,7 +29,7 @@ def act(client, import_id: int, verb: str, shop: str = SHOP):
 
 def applied(client, body: bytes, **kwargs) -> dict:
     found = previewed(client, body, **kwargs)
-    response = act(client, found["id"], "apply")
+    response = act(client, found["id"], "apply", shop=kwargs.get("shop", SHOP))
     assert response.status_code == 200, response.get_json()
     return response.get_json()
 
