@@ -14,7 +14,7 @@ from plugin.ids import parse_id
 from plugin.loyalty.imports.applying import ImportRefused, apply_import, find_import, revert_import
 from plugin.loyalty.imports.export import balances_csv
 from plugin.loyalty.imports.formats import FORMATS
-from plugin.loyalty.imports.listing import import_json, recent_imports
+from plugin.loyalty.imports.listing import import_json, import_sample, recent_imports
 from plugin.loyalty.imports.previews import preview_import
 from plugin.loyalty.imports.reading import FileRefused
 from plugin.loyalty.imports.rows import KINDS
@@ -41,7 +41,8 @@ def upload():
     except FileRefused as refused:
         request_session().rollback()
         return error(422, "the file cannot be imported", errors=[refused.problem.json()])
-    return jsonify(import_json(request_session(), imported)), 201
+    return jsonify({**import_json(request_session(), imported),
+                    "sample": import_sample(request_session(), imported)}), 201
 
 
 def _upload_fields():
@@ -76,7 +77,7 @@ def read_import(import_id: str):
     imported = _find(import_id)
     if imported is None:
         return error(404, "no such import in this shop")
-    return jsonify(import_json(request_session(), imported))
+    return jsonify({**import_json(request_session(), imported), "sample": import_sample(request_session(), imported)})
 
 
 @bp.post("/imports/<import_id>/apply")

@@ -65,6 +65,8 @@ def test_a_preview_counts_the_file_and_applies_nothing(client, db, ada):
                                   "points_total", "errors", "already_imported")} == {
         "status": "previewed", "kind": "balances", "format": "generic", "rows": 2, "members_matched": 1,
         "members_new": 1, "points_total": 420, "errors": [], "already_imported": False}
+    assert [(s["customer_id"], s["before"], s["after"]) for s in found["sample"]] == [("7001", 40, 340),
+                                                                                     ("7002", 0, 120)]
     assert points_of(db) == before
     assert balance(client) == 40 and member(client, 7002) is None
 

@@ -1,11 +1,12 @@
 """Imports as the API and the CLI show them."""
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from plugin.loyalty.imports.applying import already_imported
-from plugin.models import Import
+from plugin.models import Import, ImportRow, ImportStatus, Member
 
 PAGE = 100
+SAMPLE = 10
 
 
 def import_json(session: Session, imported: Import) -> dict:
@@ -21,3 +22,16 @@ def import_json(session: Session, imported: Import) -> dict:
 def recent_imports(session: Session, shop_id: int) -> list[Import]:
     return list(session.scalars(select(Import).where(Import.shop_id == shop_id).order_by(Import.id.desc())
                                 .limit(PAGE)))
+
+
+def import_sample(session: Session, imported: Import) -> list[dict]:
+    """The first matched rows with the member's balance now and after the apply (a customer
+    not yet a member starts from 0); only while the import is a preview."""
+    if imported.status is not ImportStatus.PREVIEWED:
+        return []
+    rows = session.execute(select(ImportRow.row, ImportRow.customer_id, ImportRow.email, ImportRow.points,
+                                  Member.balance).outerjoin(Member, and_(
+                                      Member.shop_id == imported.shop_id, Member.customer_id == ImportRow.customer_id))
+                           .where(ImportRow.import_id == imported.id).order_by(ImportRow.row).limit(SAMPLE)).all()
+    return [{"row": r.row, "customer_id": str(r.customer_id), "email": r.email, "points": r.points,
+             "before": r.balance or 0, "after": (r.balance or 0) + r.points} for r in rows]
