@@ -1,9 +1,11 @@
 """Every bad file the issue names, sent to `POST /api/imports`: the answer says what is wrong
 (row and field), and nothing that holds points changes."""
+import io
+
 import pytest
 
 from tests.admin_ui.test_imports_api import act, ada, points_of, upload  # noqa: F401 (ada: a fixture)
-from tests.helpers import balance, table_counts
+from tests.helpers import auth, balance, table_counts
 
 FILE_REFUSALS = {
     "not CSV (a PNG)": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", 1,
@@ -79,11 +81,7 @@ def test_a_formula_is_refused_with_a_message_that_says_why(client, ada):
 
 @pytest.mark.parametrize("fields, bad", [({"kind": "everything"}, "kind"), ({"format": "excel"}, "format")])
 def test_an_unknown_kind_or_format_is_refused(client, db, ada, fields, bad):
-    import io
-
     before = table_counts(db)
-    from tests.helpers import auth
-
     response = client.post("/api/imports", data={"file": (io.BytesIO(b"customer_id,points\n7001,1\n"), "a.csv"),
                                                  **fields}, headers=auth(), content_type="multipart/form-data")
     assert response.status_code == 422 and bad in response.get_json()["fields"]
@@ -91,8 +89,6 @@ def test_an_unknown_kind_or_format_is_refused(client, db, ada, fields, bad):
 
 
 def test_an_upload_without_a_file_is_refused(client, db, ada):
-    from tests.helpers import auth
-
     before = table_counts(db)
     response = client.post("/api/imports", data={"kind": "balances"}, headers=auth(),
                            content_type="multipart/form-data")

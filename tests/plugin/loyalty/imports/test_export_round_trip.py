@@ -3,7 +3,7 @@ a fresh install (here another shop) with the same balances, tiers and birthdays.
 import csv
 import io
 
-from tests.admin_ui.test_imports_api import applied, upload, verify_ledger
+from tests.admin_ui.test_imports_api import applied, verify_ledger
 from tests.helpers import OTHER_SHOP, auth, customer, member, order
 
 
