@@ -1,6 +1,7 @@
-"""A redemption racing the revert of the import that gave its points, through a real threaded
-server on SQLite as on PostgreSQL: whichever commits first, the points are spent once or
-taken back once, never both, and the revert says how many were already spent."""
+"""Imports racing, through a real threaded server on SQLite as on PostgreSQL: a redemption
+against the revert of the import that gave its points (whichever commits first, the points
+are spent once or taken back once, never both, and the revert says how many were already
+spent), and two applies of the same bytes at once (one wins, the other is `already_imported`)."""
 
 import pytest
 import requests
@@ -33,4 +34,18 @@ def test_a_redemption_racing_a_revert_spends_or_is_taken_back_never_both(app, cl
     assert reverted.json()["not_reverted"] == spent
     assert balance(client) == 40
     assert len(member(client)["redemptions"]) == (1 if spent else 0)
+    verify_ledger(app)
+
+
+def test_the_same_bytes_applied_twice_at_once_are_applied_once(app, client, settle, live_server):
+    fund(client, settle, 40)
+    body = b"customer_id,points\n7001,600\n"
+    first, second = previewed(client, body), previewed(client, body)
+
+    answers = all_at_once(2, lambda n: requests.post(
+        f"{live_server}/api/imports/{(first, second)[n]['id']}/apply", headers=auth(), timeout=60))
+
+    assert sorted(a.status_code for a in answers) == [200, 409]
+    assert [a.json().get("code") for a in answers if a.status_code == 409] == ["already_imported"]
+    assert balance(client) == 640
     verify_ledger(app)
