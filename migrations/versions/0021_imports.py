@@ -51,6 +51,7 @@ def upgrade() -> None:
         'import_rows',
         sa.Column('import_id', ID, nullable=False),
         sa.Column('row', sa.Integer(), nullable=False),
+        sa.Column('shop_id', ID, nullable=False),
         sa.Column('customer_id', sa.BigInteger(), nullable=False),
         sa.Column('email', sa.String(length=320), nullable=True),
         sa.Column('points', POINTS, nullable=False),
@@ -60,12 +61,16 @@ def upgrade() -> None:
         sa.Column('reason', sa.String(length=500), nullable=True),
         sa.ForeignKeyConstraint(['import_id'], ['imports.id'], name=op.f('fk_import_rows_import_id_imports'),
                                 ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_import_rows_shop_id_shops'),
+                                ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('import_id', 'row', name=op.f('pk_import_rows')),
     )
     op.create_index('ix_import_rows_import', 'import_rows', ['import_id', 'customer_id', 'row'])
+    op.create_index('ix_import_rows_customer', 'import_rows', ['shop_id', 'customer_id'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_import_rows_customer', table_name='import_rows')
     op.drop_index('ix_import_rows_import', table_name='import_rows')
     op.drop_table('import_rows')
     op.drop_index('ix_imports_shop', table_name='imports')

@@ -51,13 +51,18 @@ class Import(Base):
 
 
 class ImportRow(Base):
-    """One row of the file, matched: a customer (a member now, or made one at the apply)."""
+    """One row of the file, matched: a customer (a member now, or made one at the apply).
+
+    Kept only between the preview and the apply (the apply deletes them: the ledger then
+    holds what they said); customers/redact deletes a customer's rows, shop/redact all."""
 
     __tablename__ = "import_rows"
-    __table_args__ = (Index("ix_import_rows_import", "import_id", "customer_id", "row"),)
+    __table_args__ = (Index("ix_import_rows_import", "import_id", "customer_id", "row"),
+                      Index("ix_import_rows_customer", "shop_id", "customer_id"))
 
     import_id: Mapped[int] = mapped_column(ForeignKey("imports.id", ondelete="CASCADE"), primary_key=True)
     row: Mapped[int] = mapped_column(Integer, primary_key=True)  # the file's row, header = 1
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
     customer_id: Mapped[int] = mapped_column(BigInteger)
     email: Mapped[str | None] = mapped_column(String(320))
     points: Mapped[int] = mapped_column(Points)

@@ -253,3 +253,22 @@ def test_imports_are_listed_and_read_per_shop(client, ada):
     assert client.get(f"/api/imports/{found['id']}", headers=auth(OTHER_SHOP)).status_code == 404
     assert act(client, found["id"], "apply", shop=OTHER_SHOP).status_code == 404
     assert client.get("/api/imports", headers=auth(OTHER_SHOP)).get_json()["imports"] == []
+
+
+def test_an_applied_import_keeps_no_copy_of_the_files_rows(client, db, ada):
+    from plugin.models import ImportRow
+
+    found = previewed(client, b"email,points,birthday\nada@example.com,10,05-21\n")
+    assert db.scalar(select(func.count()).select_from(ImportRow)) == 1
+    act(client, found["id"], "apply")
+    assert db.scalar(select(func.count()).select_from(ImportRow)) == 0
+
+
+def test_customers_redact_deletes_that_customers_previewed_rows(client, db, ada, send):
+    from plugin.models import ImportRow
+
+    previewed(client, b"customer_id,email,points\n7001,ada@example.com,10\n7002,grace@example.com,5\n")
+    send("customers/redact", {"shop_id": 1, "shop_domain": SHOP, "customer": {"id": 7001, "email": "ada@example.com"},
+                              "orders_to_redact": []})
+
+    assert db.scalars(select(ImportRow.customer_id)).all() == [7002]

@@ -13,7 +13,7 @@ keeps how many points were already spent (`not_reverted`). A second revert chang
 """
 from itertools import groupby
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from plugin.db import utcnow
@@ -61,6 +61,8 @@ def apply_import(session: Session, imported: Import) -> Import:
     reason = f"Imported from {imported.format}"
     for customer, rows in _by_customer(session, imported.id):
         _apply_customer(session, imported, customer, rows, reason)
+    # The rows were the file's words until now; the ledger holds them from here on.
+    session.execute(delete(ROWS).where(ROWS.c.import_id == imported.id))
     session.flush()
     return imported
 

@@ -61,7 +61,7 @@ def preview_import(session: Session, shop: Shop, stream: BinaryIO, kind: str, fm
     session.flush()
     tally = Tally(kind)
     tiers = {tier.name.strip().lower(): tier.id for tier in list_tiers(session, shop.id)}
-    _write_rows(session, imported.id, _rows(stream, kind, fmt, zone, now, tally), directory, tiers, tally)
+    _write_rows(session, imported, _rows(stream, kind, fmt, zone, now, tally), directory, tiers, tally)
     _fill(imported, tally, directory)
     session.flush()
     return imported
@@ -85,13 +85,13 @@ def _rows(stream: BinaryIO, kind: str, fmt: str, zone: tzinfo, now: datetime, ta
                 tally.problem(problem)
 
 
-def _write_rows(session: Session, import_id: int, rows: Iterator[Row], directory: Directory,
+def _write_rows(session: Session, imported: Import, rows: Iterator[Row], directory: Directory,
                 tiers: dict[str, int], tally: Tally) -> None:
     batch = []
     for row in rows:
         written = _matched(row, directory, tiers, tally)
         if written is not None:
-            batch.append({**written, "import_id": import_id})
+            batch.append({**written, "import_id": imported.id, "shop_id": imported.shop_id})
         if len(batch) == BATCH:
             session.execute(insert_for(session, ROWS), batch)
             batch = []
