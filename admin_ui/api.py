@@ -6,8 +6,9 @@ from admin_ui.auth import committing
 from admin_ui.presenters import program_json
 from plugin.db import request_session
 from plugin.ids import JSONTooDeep, load_json, parse_id
+from plugin.loyalty.adjustments import NeedsConfirmation, adjust, parse_adjustment, undo_adjustment
 from plugin.loyalty.fields import InvalidFields
-from plugin.loyalty.ledger.bonuses import adjust_points
+from plugin.loyalty.ledger.bonuses import NotReversible
 from plugin.loyalty.ledger.lifecycle import next_expiry
 from plugin.loyalty.members import (
     PAGE_SIZE,
@@ -19,7 +20,7 @@ from plugin.loyalty.members import (
     search_members,
 )
 from plugin.loyalty.program_preview import preview_earning
-from plugin.loyalty.programs import parse_adjustment, update_program
+from plugin.loyalty.programs import update_program
 from plugin.loyalty.rewards.redemptions import recent_redemptions, redemption_json
 from plugin.loyalty.shop_facts import business_zone
 from plugin.loyalty.tiers.views import member_tiers
@@ -78,13 +79,17 @@ def preview_program():
 @bp.get("/members")
 def list_members():
     try:
-        query, page = parse_search(request.args.get("query", ""), request.args.get("page", "1"))
+        query, page, sort = parse_search(request.args.get("query", ""), request.args.get("page", "1"),
+                                         request.args.get("sort", "newest"))
     except InvalidFields as invalid:
         return error(422, "invalid query", fields=invalid.fields)
     tier = parse_id(request.args.get("tier", ""))
     if request.args.get("tier") and tier is None:
         return error(422, "invalid query", fields={"tier": "must be a tier id from /api/tiers"})
-    members, total = search_members(request_session(), g.shop.id, query, page, tier)
+    if request.args.get("pending", "") not in ("", "1"):
+        return error(422, "invalid query", fields={"pending": "must be 1 (members with pending points) or left out"})
+    members, total = search_members(request_session(), g.shop.id, query, page, tier, sort,
+                                    with_pending=request.args.get("pending") == "1")
     tiers = member_tiers(request_session(), g.shop.id, members)
     return jsonify(members=[{**member_summary(m), **tiers[m.id]} for m in members], page=page, per_page=PAGE_SIZE,
                    total=total)
@@ -116,9 +121,33 @@ def adjust_member(customer_id: str):
     if member is None:
         return error(404, "no such member in this shop")
     try:
-        points, reason = parse_adjustment(json_body())
+        points, reason, confirmed = parse_adjustment(json_body())
+        adjust(request_session(), g.shop.id, member.id, points, reason, confirmed)
     except InvalidFields as invalid:
         return error(422, "invalid adjustment", fields=invalid.fields)
-    adjust_points(request_session(), g.shop.id, member.id, points, reason)
+    except NeedsConfirmation as unconfirmed:
+        request_session().rollback()
+        return error(422, "this adjustment must be confirmed", risks=unconfirmed.risks,
+                     fields={"confirm": f"{unconfirmed}: send \"confirm\": true to make it anyway"})
+    return member_with_ledger(member), 201
+
+
+@bp.post("/members/<customer_id>/adjustments/<entry_id>/reversal")
+@committing
+def undo_member_adjustment(customer_id: str, entry_id: str):
+    """Undo one adjustment with a reversing entry, once (409 the second time)."""
+    member = find_member(customer_id)
+    if member is None or parse_id(entry_id) is None:
+        return error(404, "no such adjustment of this member")
+    try:
+        undo_adjustment(request_session(), g.shop.id, member.id, parse_id(entry_id))
+    except NotReversible as refused:
+        request_session().rollback()
+        return error(404 if refused.missing else 409, str(refused))
+    return member_with_ledger(member), 201
+
+
+def member_with_ledger(member):
     request_session().refresh(member)
-    return jsonify({**member_fields(member), "ledger": [entry_json(e) for e in recent_entries(request_session(), member)]}), 201
+    entries = recent_entries(request_session(), member)
+    return jsonify({**member_fields(member), "ledger": [entry_json(e) for e in entries]})

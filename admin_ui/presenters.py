@@ -6,12 +6,14 @@ writes out -- the customer data export, member events' payloads -- stay with it.
 """
 from datetime import datetime
 
+from plugin.loyalty.rewards.catalog import reward_uses
 from plugin.loyalty.tiers.definitions import threshold_json
 from plugin.models import (
     DeliveryStatus,
     EarningRuleRecord,
     EventDelivery,
     EventSubscription,
+    Member,
     Program,
     Referral,
     Reward,
@@ -23,13 +25,15 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def reward_json(reward: Reward) -> dict:
+def reward_json(reward: Reward, program: Program) -> dict:
+    """`used_by` lists the program's uses of the reward (`referral_welcome`), which keep it from
+    being deactivated or deleted: the panel says so before the merchant tries."""
     return {
         "id": reward.id, "name": reward.name, "kind": reward.kind.value, "value": str(reward.value),
         "points_cost": reward.points_cost,
         "min_subtotal": None if reward.min_subtotal is None else str(reward.min_subtotal),
         "code_lifetime_days": reward.code_lifetime_days, "combines_with": dict(reward.combines_with),
-        "active": reward.active,
+        "active": reward.active, "used_by": reward_uses(program, reward),
     }
 
 
@@ -102,10 +106,12 @@ def delivery_json(delivery: EventDelivery, kind: str | None = None) -> dict:
     }
 
 
-def referral_json(referral: Referral, referrer_customer_id: int) -> dict:
+def referral_json(referral: Referral, referrer: Member) -> dict:
     return {
         "id": referral.id,
-        "referrer_customer_id": str(referrer_customer_id),
+        "referrer_customer_id": str(referrer.customer_id),
+        # How the panel names the referrer: their name, else their email (null once redacted).
+        "referrer_name": " ".join(filter(None, (referrer.first_name, referrer.last_name))) or referrer.email,
         "friend_email": referral.friend_email,
         "code": referral.code,
         "status": referral.status.value,

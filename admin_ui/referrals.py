@@ -17,5 +17,5 @@ def read_referrals():
     except InvalidFields as invalid:
         return error(422, "invalid query", fields=invalid.fields)
     rows = list_referrals(request_session(), g.shop.id, status)
-    return jsonify(referrals=[referral_json(r, customer) for r, customer in rows],
+    return jsonify(referrals=[referral_json(r, referrer) for r, referrer in rows],
                    totals=referral_totals(request_session(), g.shop.id))

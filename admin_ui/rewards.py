@@ -8,6 +8,7 @@ from plugin.db import reading_session, request_session
 from plugin.ids import parse_id
 from plugin.loyalty.fields import InvalidFields
 from plugin.loyalty.rewards.catalog import (
+    RewardInUse,
     create_reward,
     delete_reward,
     find_reward,
@@ -24,7 +25,8 @@ bp = Blueprint("rewards_api", __name__)  # under /api, authenticated there: admi
 
 @bp.get("/rewards")
 def catalog():
-    return jsonify(rewards=[reward_json(r) for r in list_rewards(request_session(), g.shop.id)])
+    program = g.shop.program
+    return jsonify(rewards=[reward_json(r, program) for r in list_rewards(request_session(), g.shop.id)])
 
 
 @bp.post("/rewards")
@@ -35,7 +37,7 @@ def add_reward():
     except InvalidFields as invalid:
         request_session().rollback()
         return error(422, "invalid reward", fields=invalid.fields)
-    return jsonify(reward_json(reward)), 201
+    return jsonify(reward_json(reward, g.shop.program)), 201
 
 
 @bp.patch("/rewards/<reward_id>")
@@ -49,7 +51,10 @@ def change_reward(reward_id: str):
     except InvalidFields as invalid:
         request_session().rollback()
         return error(422, "invalid reward", fields=invalid.fields)
-    return jsonify(reward_json(reward))
+    except RewardInUse as in_use:
+        request_session().rollback()
+        return error(409, str(in_use))
+    return jsonify(reward_json(reward, g.shop.program))
 
 
 @bp.delete("/rewards/<reward_id>")
@@ -58,7 +63,11 @@ def remove_reward(reward_id: str):
     reward = find_reward(request_session(), g.shop.id, reward_id, lock=True)
     if reward is None:
         return error(404, "no such reward in this shop")
-    delete_reward(request_session(), reward)
+    try:
+        delete_reward(request_session(), reward)
+    except RewardInUse as in_use:
+        request_session().rollback()
+        return error(409, str(in_use))
     return "", 204
 
 

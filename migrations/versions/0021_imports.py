@@ -5,7 +5,7 @@ is a non-native enum without a CHECK constraint (migration 0001), like the kinds
 and 0014 brought.
 
 Revision ID: 0021
-Revises: 0016
+Revises: 0020
 Create Date: 2026-12-07 15:45:00.000000
 """
 from alembic import op
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0021'
-down_revision = '0016'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 

@@ -25,6 +25,7 @@ class EntryKind(enum.Enum):
     REFERRAL = "referral"
     BIRTHDAY_BONUS = "birthday_bonus"
     REFERRAL_REVERSAL = "referral_reversal"
+    ADJUSTMENT_REVERSAL = "adjustment_reversal"  # a merchant undoing one of their adjustments
     # Points brought from another loyalty app (plugin/loyalty/ledger/imports.py), and taken back.
     IMPORT = "import"
     IMPORT_REVERSAL = "import_reversal"
@@ -39,6 +40,14 @@ class EntryKind(enum.Enum):
         return self in (EntryKind.ORDER_AWARD, EntryKind.SIGNUP_BONUS, EntryKind.ADJUSTMENT, EntryKind.REFERRAL,
                         EntryKind.BIRTHDAY_BONUS)
 
+    def lifetime_part(self, delta: int) -> int:
+        """What an entry of this kind and delta adds to a member's lifetime points: earnings add,
+        and undoing a manual credit takes it back out (undoing a debit gives back nothing that
+        ever counted), so a mistake and its undo leave the lifetime figure as it was."""
+        if self.counts_as_earned:
+            return max(delta, 0)
+        return min(delta, 0) if self is EntryKind.ADJUSTMENT_REVERSAL else 0
+
 
 _SOURCES = {
     EntryKind.ORDER_AWARD: "order",
@@ -52,6 +61,7 @@ _SOURCES = {
     EntryKind.REFERRAL: "order",
     EntryKind.BIRTHDAY_BONUS: "birthday",
     EntryKind.REFERRAL_REVERSAL: "order",
+    EntryKind.ADJUSTMENT_REVERSAL: "adjustment",
     EntryKind.IMPORT: "import",
     EntryKind.IMPORT_REVERSAL: "import",
 }

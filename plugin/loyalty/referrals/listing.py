@@ -28,9 +28,9 @@ def parse_status(value: str | None) -> ReferralStatus | None:
     return status
 
 
-def list_referrals(session: Session, shop_id: int, status: ReferralStatus | None) -> list[tuple[Referral, int]]:
-    """The shop's newest referrals (with their referrer's customer id), optionally of one status."""
-    query = select(Referral, Member.customer_id).join(Member, Member.id == Referral.referrer_id).where(
+def list_referrals(session: Session, shop_id: int, status: ReferralStatus | None) -> list[tuple[Referral, Member]]:
+    """The shop's newest referrals with their referrer, optionally of one status."""
+    query = select(Referral, Member).join(Member, Member.id == Referral.referrer_id).where(
         Referral.shop_id == shop_id, Referral.status.in_([status] if status else LISTED))
     return [tuple(row) for row in session.execute(query.order_by(Referral.id.desc()).limit(LIMIT)).all()]
 

@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Callable
 
-from rq import Retry
 from rq.timeouts import BaseTimeoutException
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
@@ -35,8 +34,9 @@ from plugin.loyalty.ledger.spending import (
 )
 from plugin.loyalty.rewards.catalog import find_reward
 from plugin.models import Member, MemberEventKind, Redemption, RedemptionStatus, Reward, Shop
-from plugin.queue import PLATFORM, enqueue, redis_connection
+from plugin.queue import request
 from plugin.shopify.client import AdminClient, PlatformError, PlatformUnavailable
+from plugin.shopify.discounts import CodeSpec, Offer, OfferKind, create_code
 from plugin.shopify.grants import PlatformAuthError
 from plugin.shopify.tokens import NotInstalled, has_usable_token
 
@@ -139,11 +139,10 @@ def issue_code(redemption_id: int, **client_limits) -> RedemptionStatus | None:
 
 @dataclass(frozen=True)
 class Claim:
-    """What the platform call needs, read while claiming (the objects stay usable after)."""
+    """What the platform call needs, read while claiming: the code and its offer as plain values."""
 
-    redemption: Redemption
-    reward: Reward
-    customer_id: int
+    spec: CodeSpec
+    offer: Offer
     shop_id: int
     shop_domain: str
 
@@ -171,11 +170,8 @@ def issue_redemption_code(redemption_id: int) -> str | None:
 
 
 def schedule_code_retry(redemption_id: int, attempts: int, delay: timedelta) -> None:
-    """Retry a pending code later: an RQ job at that time, or (in-process) the periodic upkeep."""
-    if redis_connection() is None:
-        return  # `serve` runs `retry_due_codes` on its schedule
-    enqueue(PLATFORM, "plugin.loyalty.rewards.redemptions.issue_redemption_code", redemption_id,
-            job_id=f"issue-code-{redemption_id}-{attempts}", delay=delay, retry=Retry(max=3, interval=[30, 120, 600]))
+    """Retry a pending code later: a job at that time (in-process, the periodic upkeep does)."""
+    request("issue-code", redemption_id, job_id=f"issue-code-{redemption_id}-{attempts}", delay=delay)
 
 
 def retry_due_codes() -> dict:
@@ -205,8 +201,11 @@ def _claim(session: Session, redemption_id: int) -> Claim | RedemptionStatus | N
         return session.scalar(select(Redemption.status).where(Redemption.id == redemption_id))
     redemption = session.get(Redemption, redemption_id, populate_existing=True)
     shop = session.get(Shop, redemption.shop_id)
-    return Claim(redemption, session.get(Reward, redemption.reward_id),
-                 session.get(Member, redemption.member_id).customer_id, shop.id, shop.domain)
+    reward = session.get(Reward, redemption.reward_id)
+    customer_id = session.get(Member, redemption.member_id).customer_id
+    spec = CodeSpec(redemption.code, f"Loyalty reward: {reward.name}", customer_id, redemption.created_at,
+                    redemption.expires_at)
+    return Claim(spec, reward_offer(reward), shop.id, shop.domain)
 
 
 @dataclass(frozen=True)
@@ -217,10 +216,17 @@ class PlatformOutcome:
 
 
 def _create_on_platform(claim: Claim, client_limits: dict) -> PlatformOutcome:
-    from plugin.shopify.discounts import create_discount_code
+    return call_platform(claim.shop_id, claim.shop_domain, client_limits,
+                         lambda client: create_code(client, claim.spec, claim.offer))
 
-    return call_platform(claim.shop_id, claim.shop_domain, client_limits, lambda client: create_discount_code(
-        client, claim.redemption, claim.reward, claim.customer_id, claim.redemption.created_at))
+
+def reward_offer(reward: Reward) -> Offer:
+    """What a reward's code gives, as the platform is told (referral welcome codes too)."""
+    combines = reward.combines_with or {}
+    return Offer(OfferKind(reward.kind.value), reward.value, reward.min_subtotal,
+                 with_product_discounts=bool(combines.get("product_discounts")),
+                 with_order_discounts=bool(combines.get("order_discounts")),
+                 with_shipping_discounts=bool(combines.get("shipping_discounts")))
 
 
 def call_platform(shop_id: int, shop_domain: str, client_limits: dict,

@@ -4,6 +4,11 @@ The rules themselves (what a match field means, what a kind does) live in the pu
 plugin/loyalty/earning/strategies.py; this module keeps them per shop and checks what the
 merchant sends against those registries, so a new match field or kind needs no change
 here. DELETE deactivates: the rule stays listed, for the entries it explains.
+
+An active rule identical in effect to another active one (same kind, match, numbers and
+window; the name does not count) is refused with DuplicateRule: two would stack their
+bonuses, which no merchant means. The shop's row is locked while rules are checked and
+written, so two identical rules sent at once cannot both pass.
 """
 from datetime import datetime
 from decimal import Decimal
@@ -13,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from plugin.ids import parse_id
 from plugin.loyalty.earning.engine import Award, award
-from plugin.loyalty.earning.rules import OrderFacts
+from plugin.loyalty.earning.rules import OrderFacts, ProgramRules, order_counts
 from plugin.loyalty.earning.strategies import BONUS_PER, KINDS, MATCHES, EarningRule
 from plugin.loyalty.fields import InvalidFields, decimal_number, flag, one_of, parse_each, text, whole_number
 from plugin.loyalty.rules.product_cache import (
@@ -22,7 +27,7 @@ from plugin.loyalty.rules.product_cache import (
     needs_collections,
     needs_product_facts,
 )
-from plugin.models import EarningRuleRecord
+from plugin.models import EarningRuleRecord, Shop
 
 MAX_MULTIPLIER = Decimal(100)
 MAX_BONUS = 1_000_000
@@ -57,18 +62,52 @@ def strategy(record: EarningRuleRecord) -> EarningRule:
                        ends_at=record.ends_at, active=record.active)
 
 
+# What a rule does; two active rules alike in all of these would count twice.
+EFFECT = ("kind", "match_field", "match_value", "multiplier", "points", "per", "min_subtotal", "starts_at", "ends_at")
+
+
+class DuplicateRule(Exception):
+    """An active rule already does exactly this; `rule_id` names it. Nothing was written."""
+
+    def __init__(self, rule_id: int):
+        super().__init__(f"an active rule (id {rule_id}) already does exactly this: edit that one instead")
+        self.rule_id = rule_id
+
+
 def create_rule(session: Session, shop_id: int, fields) -> EarningRuleRecord:
-    record = EarningRuleRecord(shop_id=shop_id, **_validated(fields, None))
+    values = _validated(fields, None)
+    _refuse_duplicate(session, shop_id, {"active": True, **values}, None)
+    record = EarningRuleRecord(shop_id=shop_id, **values)
     session.add(record)
     session.flush()
     return record
 
 
 def update_rule(session: Session, record: EarningRuleRecord, fields) -> EarningRuleRecord:
-    for name, value in _validated(fields, record).items():
+    values = _validated(fields, record)
+    _refuse_duplicate(session, record.shop_id, {**_columns(record), **values}, record.id)
+    for name, value in values.items():
         setattr(record, name, value)
     session.flush()
     return record
+
+
+def _refuse_duplicate(session: Session, shop_id: int, rule: dict, own_id: int | None) -> None:
+    if not rule.get("active", True):
+        return
+    session.execute(select(Shop.id).where(Shop.id == shop_id).with_for_update())
+    others = session.scalars(select(EarningRuleRecord).where(
+        EarningRuleRecord.shop_id == shop_id, EarningRuleRecord.active.is_(True), EarningRuleRecord.id != own_id))
+    for other in others:
+        if all(_alike(getattr(other, name), rule.get(name)) for name in EFFECT):
+            raise DuplicateRule(other.id)
+
+
+def _alike(a, b) -> bool:
+    """Equal as the engine reads them: text without case or surrounding spaces, numbers by value."""
+    if isinstance(a, str) and isinstance(b, str):
+        return a.strip().lower() == b.strip().lower()
+    return a == b
 
 
 def deactivate_rule(session: Session, record: EarningRuleRecord) -> None:
@@ -208,17 +247,21 @@ def price_orders(session: Session, shop, orders: list[OrderFacts], tiers=None) -
     webhooks/products.py, fills the cache outside any transaction): an order never earns at
     a guessed rate, and the others of its batch are not held back by it.
 
+    An order that cannot earn (no customer, a test order, an excluded tag, cancelled), and a
+    gift-card line while gift cards are excluded, need no product facts: they never wait.
+
     `tiers` (plugin/loyalty/tiers/ordering.py OrderTiers) gives each order its tier multiplier
     and counts it, in arrival order, so an order can promote its member for the next one."""
     products, waiting = {}, set()
     if needs_product_facts(shop.earning_rules):
-        wanted = {line.product_id for order in orders for line in order.lines if line.product_id is not None}
+        wanted = {product for order in orders for product in products_wanted(order, shop.rules)}
         try:
-            products = facts_for_pricing(session, shop.id, wanted, needs_collections(shop.earning_rules))
+            if wanted:
+                products = facts_for_pricing(session, shop.id, wanted, needs_collections(shop.earning_rules))
         except ProductFactsMissing as missing:
             products = missing.usable
             waiting = {order.order_id for order in orders
-                       if any(line.product_id in missing.product_ids for line in order.lines)}
+                       if products_wanted(order, shop.rules) & missing.product_ids}
     priced = {}
     for order in orders:
         if order.order_id in waiting:
@@ -230,3 +273,12 @@ def price_orders(session: Session, shop, orders: list[OrderFacts], tiers=None) -
                                        tiers.label(order))
         tiers.count(order, priced[order.order_id])
     return priced, waiting
+
+
+def products_wanted(order: OrderFacts, rules: ProgramRules) -> set[int]:
+    """The products whose facts pricing this order needs, if a rule matches on product facts:
+    none for an order that cannot earn, none for a gift card while gift cards earn nothing."""
+    if not order_counts(order, rules):
+        return set()
+    return {line.product_id for line in order.lines
+            if line.product_id is not None and not (line.gift_card and rules.exclude_gift_cards)}
