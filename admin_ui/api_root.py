@@ -10,6 +10,7 @@ from admin_ui import (
     api,
     earning_rules,
     event_subscriptions,
+    imports,
     liability_api,
     member_birthday,
     member_events,
@@ -25,5 +26,5 @@ from admin_ui.auth import authenticate_shop
 bp = Blueprint("api", __name__, url_prefix="/api")
 bp.before_request(authenticate_shop)
 for child in (api.bp, rewards.bp, earning_rules.bp, stats_api.bp, operations_api.bp, privacy.bp, member_events.bp,
-              referrals.bp, member_birthday.bp, event_subscriptions.bp, tiers.bp, liability_api.bp):
+              referrals.bp, member_birthday.bp, event_subscriptions.bp, tiers.bp, liability_api.bp, imports.bp):
     bp.register_blueprint(child)

@@ -43,6 +43,7 @@ NAV = (
     ("referrals", "/referrals", "Referrals"),
     ("settings", "/settings", "Settings"),
     ("integrations", "/integrations", "Integrations"),
+    ("imports", "/imports", "Imports"),
     ("operations", "/operations", "Operations"),
 )
 
@@ -109,6 +110,12 @@ def referrals():
 @panel_page
 def integrations():
     return _render("integrations", "Integrations")
+
+
+@bp.get("/imports")
+@panel_page
+def imports():
+    return _render("imports", "Imports")
 
 
 @bp.get("/operations")

@@ -289,6 +289,8 @@ def rotate_encryption_key_command():
 
 def register_commands(app) -> None:
     app.cli.add_command(db_group)
+    from plugin.cli_imports import import_points
+
     for command in (worker, serve, tick, replay_command, retry_failed_command, verify_ledger, dev_token,
-                    rotate_encryption_key_command, reconcile_command):
+                    rotate_encryption_key_command, reconcile_command, import_points):
         app.cli.add_command(command)

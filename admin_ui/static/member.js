@@ -20,6 +20,8 @@ const ENTRY_KINDS = {
   signup_bonus: "Signup bonus",
   adjustment: "Manual adjustment",
   adjustment_reversal: "Adjustment undone",
+  import: "Imported",
+  import_reversal: "Import reverted",
   redemption: "Reward redeemed",
   redemption_return: "Points returned",
   expiry: "Points expired",

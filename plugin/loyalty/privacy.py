@@ -34,6 +34,7 @@ from plugin.loyalty.tiers.views import member_tiers
 from plugin.models import (
     DataRequest,
     EventStatus,
+    ImportRow,
     LedgerEntry,
     Member,
     OAuthState,
@@ -161,6 +162,8 @@ def redact_customer(session: Session, shop_id: int, shop_domain: str, customer_i
                     .values(facts=None))
     session.execute(delete(DATA_REQUESTS).where(DATA_REQUESTS.c.shop_id == shop_id,
                                                 DATA_REQUESTS.c.customer_id == customer_id))
+    # A previewed import's rows repeat the file's email and birthday (an apply deletes them).
+    session.execute(delete(ImportRow.__table__).where(ImportRow.shop_id == shop_id, ImportRow.customer_id == customer_id))
     return scrubbed
 
 

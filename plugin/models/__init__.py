@@ -3,6 +3,7 @@ from plugin.models.data_requests import DataRequest
 from plugin.models.dev_platform import DevPlatformRecord, DevRecordKind
 from plugin.models.earning import CachedProduct, EarningRuleRecord
 from plugin.models.event_subscriptions import DeliveryStatus, EventDelivery, EventSubscription
+from plugin.models.imports import Import, ImportRow, ImportStatus
 from plugin.models.leases import Lease
 from plugin.models.ledger import EntryKind, LedgerEntry
 from plugin.models.lots import LotUse, PointLot
@@ -28,6 +29,9 @@ __all__ = [
     "EventDelivery",
     "EventStatus",
     "EventSubscription",
+    "Import",
+    "ImportRow",
+    "ImportStatus",
     "Lease",
     "LedgerEntry",
     "LotUse",

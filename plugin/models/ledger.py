@@ -26,6 +26,9 @@ class EntryKind(enum.Enum):
     BIRTHDAY_BONUS = "birthday_bonus"
     REFERRAL_REVERSAL = "referral_reversal"
     ADJUSTMENT_REVERSAL = "adjustment_reversal"  # a merchant undoing one of their adjustments
+    # Points brought from another loyalty app (plugin/loyalty/ledger/imports.py), and taken back.
+    IMPORT = "import"
+    IMPORT_REVERSAL = "import_reversal"
 
     @property
     def source(self) -> str:
@@ -59,6 +62,8 @@ _SOURCES = {
     EntryKind.BIRTHDAY_BONUS: "birthday",
     EntryKind.REFERRAL_REVERSAL: "order",
     EntryKind.ADJUSTMENT_REVERSAL: "adjustment",
+    EntryKind.IMPORT: "import",
+    EntryKind.IMPORT_REVERSAL: "import",
 }
 
 

@@ -28,6 +28,7 @@ Modules
 - `orders`: a paid order's award, refunds and cancellations taken back.
 - `bonuses`: signup, referral and birthday bonuses, and adjustments.
 - `spending`: a redemption's spend, its return, a lapsed code's points spent again.
+- `imports`: points brought from another loyalty app, and their revert.
 - `expiry`: pending points released, `fifo` and `inactivity` expiry.
 - `expiry_dates`, `lifecycle`: when points expire, and the tick's steps that call `expiry`.
 - `verification`: `verify-ledger`.

@@ -21,7 +21,7 @@ MEMBERS = Member.__table__
 
 # Credits that open a lot of their own; a redemption's returned points go back to its lots.
 OPENS_LOT = {EntryKind.SIGNUP_BONUS, EntryKind.ADJUSTMENT, EntryKind.REFERRAL, EntryKind.BIRTHDAY_BONUS,
-             EntryKind.ORDER_AWARD, EntryKind.ADJUSTMENT_REVERSAL}
+             EntryKind.ORDER_AWARD, EntryKind.ADJUSTMENT_REVERSAL, EntryKind.IMPORT}
 
 
 def post(session: Session, shop_id: int, member: int, delta: int, kind: EntryKind, source_id: str,

@@ -1,0 +1,112 @@
+"""The admin API for imports from another loyalty app (SPEC "Moving in ... (imports)").
+
+A file that is not a CSV table we can read (not UTF-8, binary, a line past the limit, a
+missing column) is answered 422 with its `errors` and nothing is kept; a readable file is
+a previewed import (201), whose row errors are listed and block the apply.
+"""
+from flask import Blueprint, Response, g, jsonify, request, stream_with_context
+from sqlalchemy.exc import IntegrityError
+
+from admin_ui.api import error
+from admin_ui.auth import committing
+from plugin.db import request_session
+from plugin.ids import parse_id
+from plugin.loyalty.imports.applying import ImportRefused, apply_import, find_import, revert_import
+from plugin.loyalty.imports.export import balances_csv
+from plugin.loyalty.imports.formats import FORMATS
+from plugin.loyalty.imports.listing import import_json, import_sample, recent_imports
+from plugin.loyalty.imports.previews import preview_import
+from plugin.loyalty.imports.reading import FileRefused
+from plugin.loyalty.imports.rows import KINDS
+from plugin.loyalty.imports.store_lookup import store_search
+
+bp = Blueprint("imports_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
+# The app's limit is 1 MB (webhooks); a points export of a large store is far bigger. The
+# upload is spooled to disk by Werkzeug past 500 KB and read line by line from there.
+MAX_UPLOAD = 256 * 1024 * 1024
+ALREADY = "this file was already imported in this shop"
+
+
+@bp.post("/imports")
+@committing
+def upload():
+    request.max_content_length = MAX_UPLOAD
+    fields = _upload_fields()
+    if isinstance(fields, dict):
+        return error(422, "invalid import", fields=fields)
+    file, kind, fmt = fields
+    try:
+        imported = preview_import(request_session(), g.shop, file.stream, kind, fmt,
+                                  store_search(g.shop.id, g.shop.domain))
+    except FileRefused as refused:
+        request_session().rollback()
+        return error(422, "the file cannot be imported", errors=[refused.problem.json()])
+    return jsonify({**import_json(request_session(), imported),
+                    "sample": import_sample(request_session(), imported)}), 201
+
+
+def _upload_fields():
+    file, kind, fmt = request.files.get("file"), request.form.get("kind", "balances"), \
+        request.form.get("format", "generic")
+    problems = {}
+    if file is None:
+        problems["file"] = "a CSV file is required (multipart field `file`)"
+    if kind not in KINDS:
+        problems["kind"] = f"must be one of {', '.join(KINDS)}"
+    if fmt not in FORMATS:
+        problems["format"] = f"must be one of {', '.join(FORMATS)}"
+    return problems or (file, kind, fmt)
+
+
+@bp.get("/members/export")
+def export_members():
+    """Every member's balance in the generic import format (plugin/loyalty/imports/export.py)."""
+    session, shop_id = request_session(), g.shop.id
+    return Response(stream_with_context(balances_csv(session, shop_id)), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="members.csv"'})
+
+
+@bp.get("/imports")
+def list_imports():
+    session = request_session()
+    return jsonify(imports=[import_json(session, i) for i in recent_imports(session, g.shop.id)])
+
+
+@bp.get("/imports/<import_id>")
+def read_import(import_id: str):
+    imported = _find(import_id)
+    if imported is None:
+        return error(404, "no such import in this shop")
+    return jsonify({**import_json(request_session(), imported), "sample": import_sample(request_session(), imported)})
+
+
+@bp.post("/imports/<import_id>/apply")
+@committing
+def apply(import_id: str):
+    return _change(import_id, apply_import)
+
+
+@bp.post("/imports/<import_id>/revert")
+@committing
+def revert(import_id: str):
+    return _change(import_id, revert_import)
+
+
+def _change(import_id: str, change):
+    imported = _find(import_id, lock=True)
+    if imported is None:
+        return error(404, "no such import in this shop")
+    try:
+        change(request_session(), imported)
+    except ImportRefused as refused:
+        request_session().rollback()
+        return error(refused.status, str(refused), code=refused.code)
+    except IntegrityError:  # the same bytes applied by a concurrent request first
+        request_session().rollback()
+        return error(409, ALREADY, code="already_imported")
+    return jsonify(import_json(request_session(), imported))
+
+
+def _find(import_id: str, lock: bool = False):
+    number = parse_id(import_id)
+    return None if number is None else find_import(request_session(), g.shop.id, number, lock)

@@ -1,0 +1,113 @@
+// Imports: upload a CSV (POST /api/imports, multipart), show the preview (counts, first
+// errors, a sample with balances before → after), apply it after a confirmation, list the
+// shop's imports and revert an applied one after a confirmation naming what happens.
+import { api, badge, byId, fillTable, formatDate, formatPoints, h, sessionToken, showBanner, clearBanners, toast }
+  from "./panel.js";
+
+const TONES = { previewed: "info", applied: "success", reverted: "" };
+let current = null;
+
+async function upload(event) {
+  event.preventDefault();
+  clearBanners();
+  const file = byId("file").files[0];
+  if (!file) {
+    showBanner("warning", "Choose a file", "Pick the CSV file your previous app exported.");
+    return;
+  }
+  const form = new FormData();
+  form.append("file", file);
+  form.append("kind", byId("kind").value);
+  form.append("format", byId("format").value);
+  byId("preview-button").disabled = true;
+  const response = await fetch("/api/imports", { method: "POST", body: form,
+    headers: { Accept: "application/json", Authorization: `Bearer ${await sessionToken()}` } });
+  byId("preview-button").disabled = false;
+  const data = await response.json().catch(() => null);
+  if (response.status === 201) {
+    showPreview(data);
+    loadImports();
+    return;
+  }
+  const problem = data?.errors?.[0];
+  showBanner("critical", "This file cannot be imported",
+    problem ? `Row ${problem.row}: ${problem.message}` : data?.error ?? `HTTP ${response.status}`);
+}
+
+function showPreview(found) {
+  current = found;
+  byId("preview").hidden = false;
+  byId("preview-status").replaceChildren(badge(found.status, TONES[found.status]));
+  for (const key of ["rows", "members_matched", "members_new", "points_total"]) {
+    document.querySelector(`[data-total="${key}"] [data-value]`).textContent = formatPoints(found[key]);
+  }
+  byId("errors-table").hidden = found.errors.length === 0;
+  fillTable(byId("errors"), found.errors.map((e) => h("tr", {},
+    h("td", { class: "num" }, e.row), h("td", {}, e.field ?? "—"), h("td", {}, e.message))));
+  byId("sample-table").hidden = (found.sample ?? []).length === 0;
+  fillTable(byId("sample"), (found.sample ?? []).map((s) => h("tr", {},
+    h("td", { class: "num" }, s.row), h("td", { class: "id" }, s.customer_id), h("td", {}, s.email ?? ""),
+    h("td", { class: "num" }, formatPoints(s.points)),
+    h("td", { class: "num" }, `${formatPoints(s.before)} → ${formatPoints(s.after)}`))));
+  const blocked = found.errors_total > 0 || found.already_imported || found.status !== "previewed";
+  byId("apply-button").disabled = blocked;
+  if (found.already_imported) showBanner("warning", "Already imported", "This file was already imported in this shop.");
+  else if (found.errors_total) {
+    showBanner("warning", `${found.errors_total} row(s) cannot be imported`, "Fix them in the file and upload it again.");
+  }
+  document.body.dataset.loaded = `preview:${found.id}`;
+}
+
+async function apply() {
+  const words = `Apply ${formatPoints(current.points_total)} points to ` +
+    `${formatPoints(current.members_matched + current.members_new)} members? Shoppers are not notified.`;
+  if (!window.confirm(words)) return;
+  const { ok, data } = await api(`/api/imports/${current.id}/apply`, { method: "POST" });
+  if (!ok) {
+    showBanner("critical", "Not applied", data?.error ?? "the import could not be applied");
+    return;
+  }
+  toast("Import applied");
+  byId("preview").hidden = true;
+  loadImports();
+}
+
+async function revert(found) {
+  const words = `Revert import #${found.id}? The points it gave that members still hold are taken back; ` +
+    "points already spent stay spent.";
+  if (!window.confirm(words)) return;
+  const { ok, data } = await api(`/api/imports/${found.id}/revert`, { method: "POST" });
+  if (!ok) {
+    showBanner("critical", "Not reverted", data?.error ?? "the import could not be reverted");
+    return;
+  }
+  toast(data.not_reverted ? `Reverted; ${formatPoints(data.not_reverted)} points were already spent` : "Reverted");
+  loadImports();
+}
+
+function row(found) {
+  const action = found.status === "applied"
+    ? h("button", { class: "button", type: "button", "data-revert": found.id, onclick: () => revert(found) }, "Revert")
+    : null;
+  return h("tr", { "data-import-id": found.id },
+    h("td", { class: "date" }, formatDate(found.created_at)), h("td", {}, found.kind), h("td", {}, found.format),
+    h("td", { class: "num" }, formatPoints(found.rows)), h("td", { class: "num" }, formatPoints(found.points_total)),
+    h("td", {}, badge(found.status, TONES[found.status]),
+      found.not_reverted ? h("div", { class: "text-subdued" }, `${formatPoints(found.not_reverted)} already spent`) : null),
+    h("td", {}, action));
+}
+
+async function loadImports() {
+  const { ok, status, data } = await api("/api/imports");
+  if (!ok) {
+    if (status !== 401) showBanner("critical", "Imports unavailable", data?.error ?? `HTTP ${status}`);
+    return;
+  }
+  fillTable(byId("imports"), data.imports.map(row), byId("imports-empty"));
+  document.body.dataset.imports = data.imports.map((i) => `${i.id}:${i.status}`).join(",");
+  if (!current) document.body.dataset.loaded = `imports:${data.imports.length}`;
+}
+
+byId("upload-form").addEventListener("submit", upload);
+byId("apply-button").addEventListener("click", apply);
+loadImports();

@@ -1,0 +1,55 @@
+"""The Imports page in a real browser: upload, preview with before → after, apply and revert,
+each after a confirmation."""
+import re
+
+import pytest
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the `browser` fixture says why: a skip locally, a failure in CI
+    expect = None
+
+from tests.helpers import auth, balance, customer, signed_webhook
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_file_is_previewed_applied_and_reverted_from_the_imports_page(panel, client, settle):
+    panel.open("/", loaded=re.compile(".+"))  # installs the shop
+    signed_webhook(client, "customers/create", customer(7001, "ada@example.com"))
+    settle()
+    panel.open("/imports", loaded="imports:0")
+    page = panel.page
+    expect(page.locator('.nav-link[aria-current="page"]')).to_have_text("Imports")
+    page.set_input_files("#file", files=[{"name": "points.csv", "mimeType": "text/csv",
+                                          "buffer": b"email,points\nada@example.com,250\n"}])
+    page.locator("#preview-button").click()
+    expect(page.locator("body")).to_have_attribute("data-loaded", re.compile(r"^preview:\d+$"))
+    expect(page.locator('[data-total="points_total"] [data-value]')).to_have_text("250")
+    expect(page.locator("#sample tr")).to_contain_text("0 → 250")
+    assert balance(client) == 0  # a preview applies nothing
+    panel.screenshot("imports-preview")
+
+    confirmations = []
+    page.on("dialog", lambda dialog: (confirmations.append(dialog.message), dialog.accept()))
+    page.locator("#apply-button").click()
+    expect(page.locator("body")).to_have_attribute("data-imports", re.compile(r"^\d+:applied$"))
+    assert balance(client) == 250
+    assert "Apply 250 points to 1 members?" in confirmations[0]
+
+    page.locator("[data-revert]").click()
+    expect(page.locator("body")).to_have_attribute("data-imports", re.compile(r"^\d+:reverted$"))
+    assert "points already spent stay spent" in confirmations[1]
+    assert balance(client) == 0
+    assert client.get("/api/imports", headers=auth()).get_json()["imports"][0]["status"] == "reverted"
+
+
+def test_a_file_that_is_not_csv_is_refused_on_the_page(panel, client):
+    panel.open("/", loaded=re.compile(".+"))
+    panel.open("/imports", loaded="imports:0")
+    page = panel.page
+    page.set_input_files("#file", files=[{"name": "points.xlsx", "mimeType": "application/octet-stream",
+                                          "buffer": b"PK\x03\x04\x14\x00\x06\x00\n"}])
+    page.locator("#preview-button").click()
+    expect(page.locator(".banner-critical")).to_contain_text("Row 1: the file holds binary data")
+    assert client.get("/api/imports", headers=auth()).get_json()["imports"] == []
