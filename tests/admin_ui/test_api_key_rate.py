@@ -12,7 +12,7 @@ import pytest
 from plugin.api_keys.rate import RateError, parse_rate
 from plugin.config import ConfigError, load_config
 from tests.conftest import SERVICES
-from tests.helpers import ROOT, API_KEY, API_SECRET, ENCRYPTION_KEY, auth, table_counts
+from tests.helpers import API_KEY, API_SECRET, ENCRYPTION_KEY, ROOT, auth, table_counts
 
 
 @pytest.fixture
