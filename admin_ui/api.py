@@ -3,6 +3,7 @@ from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import BadRequest
 
 from admin_ui.auth import committing
+from admin_ui.openapi import documented
 from plugin.db import request_session
 from plugin.ids import JSONTooDeep, load_json, parse_id
 from plugin.loyalty.fields import InvalidFields
@@ -24,6 +25,17 @@ from plugin.loyalty.shop_facts import business_zone
 from plugin.loyalty.tiers.views import member_tiers
 
 bp = Blueprint("program_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
+# The body fields of the OpenAPI document (admin_ui/openapi.py); tests/admin_ui/test_openapi.py
+# checks each list against the parsers that read the body, so neither can drift.
+PROGRAM_FIELDS = {
+    "points_per_currency_unit": "number", "signup_bonus": "integer", "excluded_order_tags": "strings",
+    "exclude_gift_cards": "boolean", "award_test_orders": "boolean", "return_points_on_expiry": "boolean",
+    "pending_days": "integer", "expiry_policy": "string", "expiry_months": "integer or null",
+    "expiry_reminder_days": "integer", "referral_points": "integer", "referral_reward_id": "integer or null",
+    "birthday_bonus": "integer", "store_sync_enabled": "boolean", "tier_basis": "string", "tier_window": "string",
+}
+PREVIEW_FIELDS = {"points_per_currency_unit": "number", "exclude_gift_cards": "boolean", "subtotal": "number",
+                  "gift_card_total": "number"}
 
 
 def error(status: int, message: str, **extra):
@@ -50,11 +62,14 @@ def find_member(customer_id: str):
 
 
 @bp.get("/program")
+@documented("The loyalty program's settings")
 def read_program():
     return jsonify(program_json(g.shop.program))
 
 
 @bp.patch("/program")
+@documented("Change some of the program's settings (only the fields sent)", body=PROGRAM_FIELDS,
+            answers={200: "the settings as saved", 422: "a field is bad: `fields` names each"})
 @committing
 def change_program():
     try:
@@ -66,6 +81,9 @@ def change_program():
 
 
 @bp.post("/program/preview")
+@documented("What a sample order earns under settings not yet saved; nothing is saved",
+            body=PREVIEW_FIELDS, required=tuple(PREVIEW_FIELDS),
+            answers={200: "`{points, eligible}`", 422: "a field is bad or missing"})
 def preview_program():
     """What a sample order earns under the settings as typed; the program is not saved."""
     try:
@@ -75,6 +93,9 @@ def preview_program():
 
 
 @bp.get("/members")
+@documented("Members, searched by email, name or customer id, 50 a page",
+            query={"query": "string", "page": "integer", "tier": "integer"},
+            answers={200: "`{members, page, per_page, total}`", 422: "a bad page or tier"})
 def list_members():
     try:
         query, page = parse_search(request.args.get("query", ""), request.args.get("page", "1"))
@@ -90,6 +111,8 @@ def list_members():
 
 
 @bp.get("/members/<customer_id>")
+@documented("One member: points, tier, next expiry, recent ledger entries and redemptions",
+            answers={200: "the member", 404: "no such member in this shop"})
 def read_member(customer_id: str):
     member = find_member(customer_id)
     if member is None:
@@ -109,6 +132,9 @@ def member_fields(member) -> dict:
 
 
 @bp.post("/members/<customer_id>/adjustments")
+@documented("Add or take points by hand, with a reason", body={"points": "integer", "reason": "string"},
+            required=("points", "reason"), answers={201: "the member with the new entry",
+                                                    404: "no such member in this shop", 422: "bad points or reason"})
 @committing
 def adjust_member(customer_id: str):
     member = find_member(customer_id)

@@ -23,7 +23,8 @@ def openapi_json():
 @bp.get("/docs")
 def docs():
     spec = _document()
-    operations = [(path, method.upper(), op) for path, methods in spec["paths"].items() for method, op in methods.items()]
+    operations = [(path, method.upper(), op) for path, methods in spec["paths"].items()
+                  for method, op in methods.items()]
     return html_response(render_template("api_docs.html", spec=spec, operations=operations, as_json=_schema_text))
 
 

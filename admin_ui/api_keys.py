@@ -5,6 +5,7 @@ from flask import Blueprint, g, jsonify
 
 from admin_ui.api import error, json_body
 from admin_ui.auth import committing
+from admin_ui.openapi import documented
 from plugin.api_keys.store import (
     create_key,
     key_json,
@@ -22,11 +23,15 @@ ID = "int(max=9223372036854775807)"
 
 
 @bp.get("/keys")
+@documented("The shop's API keys (never their text)", answers={200: "`{keys}`"})
 def list_keys():
     return jsonify(keys=[key_json(key) for key in live_keys(request_session(), g.shop.id)])
 
 
 @bp.post("/keys")
+@documented("Make an API key; its text is in this answer only",
+            body={"name": "string", "scope": {"enum": ["read", "write"]}}, required=("name", "scope"),
+            answers={201: "the key and its `key` text", 422: "a bad or missing name or scope"})
 @committing
 def add_key():
     session = request_session()
@@ -40,6 +45,7 @@ def add_key():
 
 
 @bp.delete(f"/keys/<{ID}:key_id>")
+@documented("Revoke an API key", answers={200: "`{revoked}`", 404: "no such API key in this shop"})
 @committing
 def remove_key(key_id: int):
     if not revoke_key(request_session(), g.shop.id, key_id):
@@ -48,5 +54,6 @@ def remove_key(key_id: int):
 
 
 @bp.get("/keys/writes")
+@documented("The last 100 writes API keys made, with each key's name", answers={200: "`{writes}`"})
 def list_writes():
     return jsonify(writes=[write_json(write) for write in recent_writes(request_session(), g.shop.id)])

@@ -24,7 +24,8 @@ WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 TYPES = {"string": {"type": "string"}, "integer": {"type": "integer"}, "boolean": {"type": "boolean"},
          "number": {"type": ["string", "number"], "description": "a decimal, as a string or a JSON number"},
          "strings": {"type": "array", "items": {"type": "string"}}, "object": {"type": "object"},
-         "integer or null": {"type": ["integer", "null"]}, "string or null": {"type": ["string", "null"]},
+         "integer or null": {"type": ["integer", "null"]},
+         "string or integer": {"type": ["string", "integer"]}, "string or null": {"type": ["string", "null"]},
          "date": {"type": "string", "format": "date"}, "date-time or null": {"type": ["string", "null"],
                                                                               "format": "date-time"}}
 ERROR = {"$ref": "#/components/schemas/Error"}

@@ -3,6 +3,7 @@ from flask import Blueprint, g, jsonify
 
 from admin_ui.api import error, json_body
 from admin_ui.auth import committing
+from admin_ui.openapi import documented
 from plugin.db import reading_session, request_session
 from plugin.ids import parse_id
 from plugin.loyalty.fields import InvalidFields
@@ -18,15 +19,22 @@ from plugin.loyalty.rewards.redemptions import RedemptionRefused, issue_code_in_
 from plugin.models import Member, Redemption
 
 bp = Blueprint("rewards_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
+# The body fields of the OpenAPI document, checked against the catalog's parsers by tests/admin_ui/test_openapi.py.
+REWARD_FIELDS = {"name": "string", "kind": "string", "value": "number", "points_cost": "integer",
+                 "min_subtotal": "number", "code_lifetime_days": "integer or null", "combines_with": "object",
+                 "active": "boolean"}
 
 
 
 @bp.get("/rewards")
+@documented("The reward catalog")
 def catalog():
     return jsonify(rewards=[reward_json(r) for r in list_rewards(request_session(), g.shop.id)])
 
 
 @bp.post("/rewards")
+@documented("Add a reward", body=REWARD_FIELDS, required=("name", "kind", "points_cost"),
+            answers={201: "the reward", 422: "a field is bad or missing"})
 @committing
 def add_reward():
     try:
@@ -38,6 +46,8 @@ def add_reward():
 
 
 @bp.patch("/rewards/<reward_id>")
+@documented("Change a reward (only the fields sent)", body=REWARD_FIELDS,
+            answers={200: "the reward", 404: "no such reward in this shop", 422: "a field is bad"})
 @committing
 def change_reward(reward_id: str):
     reward = find_reward(request_session(), g.shop.id, reward_id, lock=True)
@@ -52,6 +62,7 @@ def change_reward(reward_id: str):
 
 
 @bp.delete("/rewards/<reward_id>")
+@documented("Delete a reward", answers={204: "deleted", 404: "no such reward in this shop"})
 @committing
 def remove_reward(reward_id: str):
     reward = find_reward(request_session(), g.shop.id, reward_id, lock=True)
@@ -62,6 +73,9 @@ def remove_reward(reward_id: str):
 
 
 @bp.post("/members/<customer_id>/redemptions")
+@documented("Spend a member's points on a reward: a discount code is made", body={"reward_id": "integer"},
+            required=("reward_id",), answers={201: "the redemption and the balance", 404: "no such member in this shop",
+                                              409: "refused: not enough points, inactive reward", 422: "no reward_id"})
 def redeem(customer_id: str):
     body = json_body()
     if not isinstance(body, dict) or "reward_id" not in body:

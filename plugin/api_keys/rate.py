@@ -50,7 +50,8 @@ def parse_rate(value: str) -> tuple[float, int]:
         per_second, burst = value.split("/")
         rate, size = float(per_second), int(burst)
     except ValueError:
-        raise RateError(f"LOYALTY_API_KEY_RATE must be <requests per second>/<burst>, e.g. 10/40, not {value!r}") from None
+        raise RateError("LOYALTY_API_KEY_RATE must be <requests per second>/<burst>, e.g. 10/40, "
+                        f"not {value!r}") from None
     if not (math.isfinite(rate) and rate > 0 and size >= 1):
         raise RateError("LOYALTY_API_KEY_RATE needs a rate above 0 and a burst of at least 1")
     return rate, size

@@ -68,9 +68,10 @@ def test_with_redis_a_second_process_draws_from_the_same_bucket(app, client, ins
 def other_process_statuses(app, database: str, redis_url: str, key: str, count: int) -> list[int]:
     """GET /api/program `count` times from a fresh Python process with its own app."""
     script = ("import json, sys; from plugin import create_app; c = create_app().test_client(); "
-              f"print(json.dumps([c.get('/api/program', headers={{'Authorization': 'Bearer ' + sys.argv[1]}}).status_code "
-              f"for _ in range({count})]))")
-    env = {**os.environ, "DATABASE_URL": database, "REDIS_URL": redis_url, "LOYALTY_QUEUE_PREFIX": app.config["QUEUE_PREFIX"],
+              "key = {'Authorization': 'Bearer ' + sys.argv[1]}; "
+              f"print(json.dumps([c.get('/api/program', headers=key).status_code for _ in range({count})]))")
+    env = {**os.environ, "DATABASE_URL": database, "REDIS_URL": redis_url,
+           "LOYALTY_QUEUE_PREFIX": app.config["QUEUE_PREFIX"],
            "SHOPIFY_API_KEY": API_KEY, "SHOPIFY_API_SECRET": API_SECRET, "LOYALTY_ENCRYPTION_KEY": ENCRYPTION_KEY,
            "LOYALTY_API_KEY_RATE": f"{1 / 60}/3", "LOYALTY_SWEEP_INTERVAL": "0", "LOG_LEVEL": "WARNING"}
     done = subprocess.run([sys.executable, "-c", script, key], cwd=ROOT, env=env, capture_output=True, text=True,

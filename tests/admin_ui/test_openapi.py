@@ -1,5 +1,6 @@
 """The OpenAPI document (`/api/openapi.json`) and its page (`/api/docs`): every `/api` route of
 the URL map is in it, it validates as OpenAPI 3.1, and it names both ways to authenticate."""
+import importlib
 import tempfile
 
 import pytest
@@ -68,3 +69,18 @@ def test_the_docs_page_renders_every_route_without_fetching_anything(client, spe
         assert path in html
     assert "<script" not in html and "https://" not in html
     assert page.headers["Content-Security-Policy"] == "frame-ancestors 'none';"
+
+
+@pytest.mark.parametrize("declared, parsers", [
+    ("admin_ui.api:PROGRAM_FIELDS", "plugin.loyalty.programs:_PARSERS"),
+    ("admin_ui.api:PREVIEW_FIELDS", "plugin.loyalty.program_preview:FIELDS"),
+    ("admin_ui.rewards:REWARD_FIELDS", "plugin.loyalty.rewards.catalog:_PARSERS"),
+    ("admin_ui.earning_rules:RULE_FIELDS", "plugin.loyalty.rules.definitions:_PARSERS"),
+    ("admin_ui.earning_rules:RULE_PREVIEW_FIELDS", "plugin.loyalty.rules.preview:_FIELDS"),
+    ("admin_ui.tiers:TIER_FIELDS", "plugin.loyalty.tiers.definitions:_PARSERS"),
+])
+def test_the_documented_body_fields_are_the_fields_the_parsers_read(declared, parsers):
+    documented, read = (getattr(importlib.import_module(name.split(":")[0]), name.split(":")[1])
+                        for name in (declared, parsers))
+    extra = {"threshold"} if declared.endswith("TIER_FIELDS") else set()  # parsed per tier basis, beside the table
+    assert set(documented) == set(read) | extra
