@@ -42,6 +42,7 @@ NAV = (
     ("referrals", "/referrals", "Referrals"),
     ("settings", "/settings", "Settings"),
     ("integrations", "/integrations", "Integrations"),
+    ("api_keys", "/api-keys", "API keys"),
     ("operations", "/operations", "Operations"),
 )
 
@@ -102,6 +103,13 @@ def referrals():
 @panel_page
 def integrations():
     return _render("integrations", "Integrations")
+
+
+@bp.get("/api-keys")
+@panel_page
+def api_keys():
+    rate, burst = current_app.config["API_KEY_RATE"]
+    return _render("api_keys", "API keys", rate_text=f"{rate:g} requests a second, with bursts of up to {burst}")
 
 
 @bp.get("/operations")
