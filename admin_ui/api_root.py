@@ -22,11 +22,11 @@ from admin_ui import (
     stats_api,
     tiers,
 )
-from admin_ui.auth import authenticate_shop, record_key_write
+from admin_ui.auth import authenticate_shop, note_key_use
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 bp.before_request(authenticate_shop)
-bp.after_request(record_key_write)
+bp.after_request(note_key_use)
 for child in (api.bp, rewards.bp, earning_rules.bp, stats_api.bp, operations_api.bp, privacy.bp, member_events.bp,
               referrals.bp, member_birthday.bp, event_subscriptions.bp, tiers.bp, api_keys.bp):
     bp.register_blueprint(child)

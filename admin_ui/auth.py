@@ -14,21 +14,17 @@ bucket how often (plugin/api_keys/rate.py), and the routes that manage keys take
 session token, so a leaked key cannot make more keys. A key's 401 carries no App Bridge
 retry header: no panel is there to fetch a fresh token.
 """
-import logging
 from functools import wraps
 
 from flask import current_app, g, jsonify, request
 
-from sqlalchemy.exc import DBAPIError
-
 from plugin.api_keys import rate
-from plugin.api_keys.store import PREFIX, find_key, record_write, touch
+from plugin.api_keys.store import PREFIX, find_key, note_use
 from plugin.db import READING_METHODS, request_session
 from plugin.loyalty.shops import find_shop
 from plugin.models import KeyScope, Shop
 from plugin.shopify.session_tokens import InvalidSessionToken, shop_from_header
 
-log = logging.getLogger(__name__)
 NOT_INSTALLED = "the app is not installed in this store; open it from the store admin to install it"
 BAD_KEY = "unknown or revoked API key"
 # Blueprints (under /api) that answer a session token only: managing keys is the merchant's.
@@ -74,22 +70,20 @@ def _authenticate_key(plain: str):
         return _refused(403, "API keys cannot create, list or revoke keys: the merchant does, in the panel")
     if key.scope is KeyScope.READ and request.method not in READING_METHODS:
         return _refused(403, "this API key may only read (GET); a write key is needed")
-    touch(key)
     g.shop, g.api_key = shop, key
     return None
 
 
-def record_key_write(response):
-    """`after_request` hook: a write a key made that succeeded goes on the keys' trail."""
+def note_key_use(response):
+    """`after_request` hook: a key's last use, and a write it made that succeeded on the
+    keys' trail. The request's session is closed first (as teardown would: what the view
+    did not commit is dropped), so the note's own transaction never waits for its lock."""
     key = g.get("api_key")
-    if key is None or request.method in READING_METHODS or response.status_code >= 400:
+    if key is None:
         return response
-    try:
-        record_write(key, request.method, request.path, response.status_code)
-    except DBAPIError as error:
-        # The write is done: a 503 now would invite the script to make it twice.
-        log.error("api key %s: %s %s not put on the trail (%s)", key.id, request.method, request.path,
-                  type(error.orig).__name__)
+    request_session().close()
+    wrote = request.method not in READING_METHODS and response.status_code < 400
+    note_use(key, (request.method, request.path, response.status_code) if wrote else None)
     return response
 
 

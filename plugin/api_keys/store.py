@@ -8,7 +8,8 @@ import hashlib
 import logging
 import re
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import DBAPIError
@@ -25,6 +26,19 @@ KEY_TEXT = re.compile(r"^lk_[A-Za-z0-9_-]{43}$")
 NAME_LIMIT = 100
 # `last_used_at` is written at most this often per key, so a busy script does not write per request.
 USE_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class UsedKey:
+    """The key a request came with, as plain values: not a row that the view's session may
+    expire or close before the request is done with it."""
+
+    id: int
+    shop_id: int
+    name: str
+    scope: KeyScope
+    key_hash: str
+    last_used_at: datetime | None
 
 
 def key_hash(key: str) -> str:
@@ -66,34 +80,38 @@ def revoke_key(session: Session, shop_id: int, key_id: int) -> bool:
     ).values(revoked_at=utcnow())).rowcount == 1
 
 
-def find_key(session: Session, plain: str) -> ApiKey | None:
+def find_key(session: Session, plain: str) -> UsedKey | None:
     """The live key with this text; None for a malformed, unknown or revoked one."""
     if not KEY_TEXT.fullmatch(plain):
         return None
-    return session.scalar(select(ApiKey).where(ApiKey.key_hash == key_hash(plain), ApiKey.revoked_at.is_(None)))
+    key = session.scalar(select(ApiKey).where(ApiKey.key_hash == key_hash(plain), ApiKey.revoked_at.is_(None)))
+    return None if key is None else UsedKey(key.id, key.shop_id, key.name, key.scope, key.key_hash, key.last_used_at)
 
 
-def touch(key: ApiKey) -> None:
-    """Note the key's use, if not noted in the last minute. Its own short transaction: a GET's
-    session only reads; a busy database skips the note rather than delay the answer more."""
+def note_use(key: UsedKey, write: tuple[str, str, int] | None = None) -> None:
+    """After a request by `key`: its last use, if not noted in the last minute, and `write`
+    (method, path, answer status) on the trail. One short transaction of its own, run once
+    the request's own is over (admin_ui/auth.py), so on SQLite it never waits for a lock its
+    own request holds. A busy database costs the note, never the answer already made: a 503
+    after a write that happened would invite the script to make it twice."""
     now = utcnow()
-    if key.last_used_at is not None and now - key.last_used_at < USE_RESOLUTION:
+    due = key.last_used_at is None or now - key.last_used_at >= USE_RESOLUTION
+    if not due and write is None:
         return
     try:
         with transaction() as session:
-            session.execute(update(ApiKey).where(ApiKey.id == key.id, or_(
-                ApiKey.last_used_at.is_(None), ApiKey.last_used_at < now - USE_RESOLUTION)).values(last_used_at=now))
+            if due:
+                session.execute(update(ApiKey).where(ApiKey.id == key.id, or_(
+                    ApiKey.last_used_at.is_(None), ApiKey.last_used_at < now - USE_RESOLUTION),
+                ).values(last_used_at=now))
+            if write is not None:
+                method, path, status = write
+                session.add(ApiKeyWrite(shop_id=key.shop_id, key_id=key.id, key_name=key.name, method=method,
+                                        path=path[:500], status=status))
     except DBAPIError as error:
         if not is_busy(error):
             raise
-        log.info("api key %s: last use not noted, the database was busy", key.id)
-
-
-def record_write(key: ApiKey, method: str, path: str, status: int) -> None:
-    """The trail: a write the key made that succeeded (written once its answer is known)."""
-    with transaction() as session:
-        session.add(ApiKeyWrite(shop_id=key.shop_id, key_id=key.id, key_name=key.name, method=method,
-                                path=path[:500], status=status))
+        log.error("api key %s: use not noted (%s), the database was busy", key.id, write and " ".join(map(str, write)))
 
 
 def recent_writes(session: Session, shop_id: int, limit: int = 100) -> list[ApiKeyWrite]:

@@ -4,12 +4,22 @@ rate-limited, never shown again, stored hashed, and every write put on the keys'
 import hashlib
 import logging
 import re
+import time
 
 import pytest
 from sqlalchemy import select
 
 from plugin.models import ApiKey
-from tests.helpers import OTHER_SHOP, SHOP, auth, balance, order, signed_webhook, table_counts
+from tests.helpers import (
+    OTHER_SHOP,
+    SHOP,
+    auth,
+    balance,
+    order,
+    signed_webhook,
+    stored_outage_failure,
+    table_counts,
+)
 
 KEY_TEXT = re.compile(r"^lk_[A-Za-z0-9_-]{32,}$")
 
@@ -73,6 +83,22 @@ def test_a_write_key_writes_and_the_trail_names_it(client, ada):
     assert [(w["key_id"], w["key_name"], w["method"], w["path"], w["status"]) for w in writes] == [
         (key["id"], "Ops script", "POST", "/api/members/7001/adjustments", 201)]
     assert balance(client) == 45
+
+
+def test_a_write_that_reads_after_its_commit_is_on_the_trail_and_answers_at_once(app, client, installed, settle):
+    """The retry of a failed event reads the event again after committing: on SQLite that
+    read holds the write lock until the request ends, which the trail's note must not wait for."""
+    event_id = stored_outage_failure(app, subtotal="40.00")
+    key = make_key(client, "Retrier", "write")
+    started = time.monotonic()
+    retried = client.post(f"/api/events/{event_id}/retry", headers=bearer(key))
+    assert retried.status_code == 200 and time.monotonic() - started < 3
+    settle()
+    assert balance(client) == 40
+    writes = client.get("/api/keys/writes", headers=auth()).get_json()["writes"]
+    assert [(w["key_name"], w["path"], w["status"]) for w in writes] == [
+        ("Retrier", f"/api/events/{event_id}/retry", 200)]
+    assert client.get("/api/keys", headers=auth()).get_json()["keys"][0]["last_used_at"] is not None
 
 
 def test_keys_cannot_make_list_or_revoke_keys(client, installed, db):
