@@ -47,7 +47,7 @@ def documented(summary: str, query: dict | None = None, body: dict | None = None
 def document(app: Flask) -> dict:
     paths: dict[str, dict] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
-        if not rule.rule.startswith("/api") or rule.rule in OPEN_ROUTES:
+        if not rule.rule.startswith("/api/") or rule.rule in OPEN_ROUTES:
             continue
         view = app.view_functions[rule.endpoint]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):

@@ -42,7 +42,7 @@ NAV = (
     ("referrals", "/referrals", "Referrals"),
     ("settings", "/settings", "Settings"),
     ("integrations", "/integrations", "Integrations"),
-    ("api_keys", "/api-keys", "API keys"),
+    ("api_keys", "/keys", "API keys"),
     ("operations", "/operations", "Operations"),
 )
 
@@ -105,7 +105,7 @@ def integrations():
     return _render("integrations", "Integrations")
 
 
-@bp.get("/api-keys")
+@bp.get("/keys")
 @panel_page
 def api_keys():
     rate, burst = current_app.config["API_KEY_RATE"]

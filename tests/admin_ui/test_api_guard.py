@@ -17,7 +17,7 @@ def api_routes():
     app = create_app(app_config(f"sqlite:///{tempfile.gettempdir()}/url-map-only.sqlite3", None))
     urls = app.url_map.bind("localhost")
     for rule in app.url_map.iter_rules():
-        if rule.rule.startswith("/api") and rule.rule not in OPEN_ROUTES:
+        if rule.rule.startswith("/api/") and rule.rule not in OPEN_ROUTES:
             values = {name: SAMPLE_VALUES.get(name, "1") for name in rule.arguments}
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 yield pytest.param(method, urls.build(rule.endpoint, values, method=method),
@@ -46,7 +46,7 @@ def test_every_api_route_answers_401_without_a_session_token(client, db, method,
 def test_only_the_listed_api_routes_are_open(client, db):
     from tests.helpers import table_counts
 
-    app_rules = {rule.rule for rule in client.application.url_map.iter_rules() if rule.rule.startswith("/api")}
+    app_rules = {rule.rule for rule in client.application.url_map.iter_rules() if rule.rule.startswith("/api/")}
     assert OPEN_ROUTES <= app_rules
     before = table_counts(db)
     for path in sorted(OPEN_ROUTES):

@@ -14,7 +14,7 @@ from tests.conftest import app_config
 def api_operations():
     app = create_app(app_config(f"sqlite:///{tempfile.gettempdir()}/url-map-only.sqlite3", None))
     for rule in app.url_map.iter_rules():
-        if rule.rule.startswith("/api") and rule.rule not in OPEN_ROUTES:
+        if rule.rule.startswith("/api/") and rule.rule not in OPEN_ROUTES:
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 yield pytest.param(method, rule, id=f"{method} {rule.rule}")
 

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_a_key_is_shown_once_works_and_a_revoke_ends_it(panel, client):
-    panel.open("/api-keys", loaded="keys:0")
+    panel.open("/keys", loaded="keys:0")
     page = panel.page
     page.fill("#name", "Nightly export")
     page.select_option("#scope", "read")
@@ -26,7 +26,7 @@ def test_a_key_is_shown_once_works_and_a_revoke_ends_it(panel, client):
     row = page.locator("#keys tr").first
     expect(row).to_contain_text("Nightly export")
     panel.screenshot("api-keys")
-    panel.open("/api-keys", loaded="keys:1")
+    panel.open("/keys", loaded="keys:1")
     assert key not in page.content()
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator("#keys tr").first.get_by_role("button", name="Revoke").click()
@@ -36,7 +36,7 @@ def test_a_key_is_shown_once_works_and_a_revoke_ends_it(panel, client):
 
 
 def test_a_key_without_a_name_shows_the_apis_message_and_makes_nothing(panel, client):
-    panel.open("/api-keys", loaded="keys:0")
+    panel.open("/keys", loaded="keys:0")
     panel.page.get_by_role("button", name="Make key").click()
     expect(panel.page.locator('[data-error-for="name"]')).to_contain_text("is required")
     assert client.get("/api/keys", headers=auth()).get_json() == {"keys": []}
