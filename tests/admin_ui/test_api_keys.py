@@ -92,7 +92,7 @@ def test_a_write_that_reads_after_its_commit_is_on_the_trail_and_answers_at_once
     key = make_key(client, "Retrier", "write")
     started = time.monotonic()
     retried = client.post(f"/api/events/{event_id}/retry", headers=bearer(key))
-    assert retried.status_code == 200 and time.monotonic() - started < 3
+    assert retried.status_code == 200 and time.monotonic() - started < 8  # the lock wait is 10 s
     settle()
     assert balance(client) == 40
     writes = client.get("/api/keys/writes", headers=auth()).get_json()["writes"]
