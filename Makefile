@@ -25,6 +25,7 @@ worker: install
 	$(FLASK) worker
 
 # The import rules (.importlinter) first: a circle or a domain module importing a web edge fails fast.
+# Any longer import cycle between modules fails tests/integration/test_no_import_cycles.py.
 test: install
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest

@@ -4,10 +4,12 @@ from werkzeug.exceptions import BadRequest
 
 from admin_ui.auth import committing
 from admin_ui.openapi import documented
+from admin_ui.presenters import program_json
 from plugin.db import request_session
 from plugin.ids import JSONTooDeep, load_json, parse_id
+from plugin.loyalty.adjustments import NeedsConfirmation, adjust, parse_adjustment, undo_adjustment
 from plugin.loyalty.fields import InvalidFields
-from plugin.loyalty.ledger.bonuses import adjust_points
+from plugin.loyalty.ledger.bonuses import NotReversible
 from plugin.loyalty.ledger.lifecycle import next_expiry
 from plugin.loyalty.members import (
     PAGE_SIZE,
@@ -19,7 +21,7 @@ from plugin.loyalty.members import (
     search_members,
 )
 from plugin.loyalty.program_preview import preview_earning
-from plugin.loyalty.programs import parse_adjustment, program_json, update_program
+from plugin.loyalty.programs import update_program
 from plugin.loyalty.rewards.redemptions import recent_redemptions, redemption_json
 from plugin.loyalty.shop_facts import business_zone
 from plugin.loyalty.tiers.views import member_tiers
@@ -93,18 +95,23 @@ def preview_program():
 
 
 @bp.get("/members")
-@documented("Members, searched by email, name or customer id, 50 a page",
-            query={"query": "string", "page": "integer", "tier": "integer"},
-            answers={200: "`{members, page, per_page, total}`", 422: "a bad page or tier"})
+@documented("Members, searched by email, name or customer id, sorted and filtered, 50 a page",
+            query={"query": "string", "page": "integer", "tier": "integer", "pending": {"enum": ["1"]},
+                   "sort": {"enum": ["newest", "balance", "lifetime", "last_activity", "tier"]}},
+            answers={200: "`{members, page, per_page, total}`", 422: "a bad page, sort, tier or pending"})
 def list_members():
     try:
-        query, page = parse_search(request.args.get("query", ""), request.args.get("page", "1"))
+        query, page, sort = parse_search(request.args.get("query", ""), request.args.get("page", "1"),
+                                         request.args.get("sort", "newest"))
     except InvalidFields as invalid:
         return error(422, "invalid query", fields=invalid.fields)
     tier = parse_id(request.args.get("tier", ""))
     if request.args.get("tier") and tier is None:
         return error(422, "invalid query", fields={"tier": "must be a tier id from /api/tiers"})
-    members, total = search_members(request_session(), g.shop.id, query, page, tier)
+    if request.args.get("pending", "") not in ("", "1"):
+        return error(422, "invalid query", fields={"pending": "must be 1 (members with pending points) or left out"})
+    members, total = search_members(request_session(), g.shop.id, query, page, tier, sort,
+                                    with_pending=request.args.get("pending") == "1")
     tiers = member_tiers(request_session(), g.shop.id, members)
     return jsonify(members=[{**member_summary(m), **tiers[m.id]} for m in members], page=page, per_page=PAGE_SIZE,
                    total=total)
@@ -132,18 +139,47 @@ def member_fields(member) -> dict:
 
 
 @bp.post("/members/<customer_id>/adjustments")
-@documented("Add or take points by hand, with a reason", body={"points": "integer", "reason": "string"},
+@documented("Add or take points by hand, with a reason; a risky one (below zero, over 10,000 points) needs "
+            "`confirm: true`", body={"points": "integer", "reason": "string", "confirm": "boolean"},
             required=("points", "reason"), answers={201: "the member with the new entry",
-                                                    404: "no such member in this shop", 422: "bad points or reason"})
+                                                    404: "no such member in this shop",
+                                                    422: "bad points or reason, or `risks` to confirm"})
 @committing
 def adjust_member(customer_id: str):
     member = find_member(customer_id)
     if member is None:
         return error(404, "no such member in this shop")
     try:
-        points, reason = parse_adjustment(json_body())
+        points, reason, confirmed = parse_adjustment(json_body())
+        adjust(request_session(), g.shop.id, member.id, points, reason, confirmed)
     except InvalidFields as invalid:
         return error(422, "invalid adjustment", fields=invalid.fields)
-    adjust_points(request_session(), g.shop.id, member.id, points, reason)
+    except NeedsConfirmation as unconfirmed:
+        request_session().rollback()
+        return error(422, "this adjustment must be confirmed", risks=unconfirmed.risks,
+                     fields={"confirm": f"{unconfirmed}: send \"confirm\": true to make it anyway"})
+    return member_with_ledger(member), 201
+
+
+@bp.post("/members/<customer_id>/adjustments/<entry_id>/reversal")
+@documented("Undo one adjustment with a reversing entry, once",
+            answers={201: "the member with the new entry", 404: "no such adjustment of this member",
+                     409: "this adjustment was undone already"})
+@committing
+def undo_member_adjustment(customer_id: str, entry_id: str):
+    """Undo one adjustment with a reversing entry, once (409 the second time)."""
+    member = find_member(customer_id)
+    if member is None or parse_id(entry_id) is None:
+        return error(404, "no such adjustment of this member")
+    try:
+        undo_adjustment(request_session(), g.shop.id, member.id, parse_id(entry_id))
+    except NotReversible as refused:
+        request_session().rollback()
+        return error(404 if refused.missing else 409, str(refused))
+    return member_with_ledger(member), 201
+
+
+def member_with_ledger(member):
     request_session().refresh(member)
-    return jsonify({**member_fields(member), "ledger": [entry_json(e) for e in recent_entries(request_session(), member)]}), 201
+    entries = recent_entries(request_session(), member)
+    return jsonify({**member_fields(member), "ledger": [entry_json(e) for e in entries]})

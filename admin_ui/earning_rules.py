@@ -1,13 +1,22 @@
 """The admin API for earning rules (`/api/earning-rules`): authorise, call one service, shape the answer."""
-from flask import Blueprint, g, jsonify
+from flask import Blueprint, g, jsonify, request
 
 from admin_ui.api import error, json_body
 from admin_ui.auth import committing
 from admin_ui.openapi import documented
+from admin_ui.presenters import rule_json
 from plugin.db import request_session
 from plugin.loyalty.fields import InvalidFields
-from plugin.loyalty.rules.definitions import create_rule, deactivate_rule, find_rule, list_rules, rule_json, update_rule
+from plugin.loyalty.rules.definitions import (
+    DuplicateRule,
+    create_rule,
+    deactivate_rule,
+    find_rule,
+    list_rules,
+    update_rule,
+)
 from plugin.loyalty.rules.preview import preview_rules
+from plugin.loyalty.rules.product_cache import PICKABLE, known_values
 
 bp = Blueprint("earning_rules_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
 # The body fields of the OpenAPI document, checked against the rules' parsers by tests/admin_ui/test_openapi.py.
@@ -34,6 +43,9 @@ def add_rule():
     except InvalidFields as invalid:
         request_session().rollback()
         return error(422, "invalid earning rule", fields=invalid.fields)
+    except DuplicateRule as duplicate:
+        request_session().rollback()
+        return error(409, str(duplicate), rule_id=duplicate.rule_id)
     return jsonify(rule_json(rule)), 201
 
 
@@ -62,6 +74,9 @@ def change_rule(rule_id: str):
     except InvalidFields as invalid:
         request_session().rollback()
         return error(422, "invalid earning rule", fields=invalid.fields)
+    except DuplicateRule as duplicate:
+        request_session().rollback()
+        return error(409, str(duplicate), rule_id=duplicate.rule_id)
     return jsonify(rule_json(rule))
 
 
@@ -74,3 +89,20 @@ def remove_rule(rule_id: str):
         return error(404, "no such earning rule in this shop")
     deactivate_rule(request_session(), rule)
     return jsonify(rule_json(rule))
+
+
+@bp.get("/earning-rules/values")
+@documented("The values the shop's cached products have for a product type, vendor or tag, containing `q`",
+            query={"field": "string", "q": "string"}, answers={200: "`{field, values}`", 422: "a bad field or q"})
+def match_values():
+    """What the rule editor offers for a product type, vendor or tag: the values the shop's
+    cached products have, containing `q` (`GET /api/earning-rules/values?field=vendor&q=ru`)."""
+    field, typed = request.args.get("field", ""), request.args.get("q", "")
+    errors = {}
+    if field not in PICKABLE:
+        errors["field"] = "must be one of " + ", ".join(PICKABLE)
+    if len(typed) > 255 or "\x00" in typed:
+        errors["q"] = "must be text of up to 255 characters, without NUL characters"
+    if errors:
+        return error(422, "invalid query", fields=errors)
+    return jsonify(field=field, values=known_values(request_session(), g.shop.id, field, typed))

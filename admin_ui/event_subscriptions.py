@@ -5,14 +5,14 @@ from flask import Blueprint, g, jsonify, request
 from admin_ui.api import error, json_body
 from admin_ui.auth import committing
 from admin_ui.openapi import documented
+from admin_ui.presenters import delivery_json, subscription_json
 from plugin.db import request_session
-from plugin.loyalty.events.delivery import delivery_json, owe_sample, recent_deliveries, retry_delivery
+from plugin.loyalty.events.delivery import owe_sample, recent_deliveries, retry_delivery
 from plugin.loyalty.events.subscriptions import (
     create_subscription,
     find_subscription,
     parse_subscription,
     shop_subscriptions,
-    subscription_json,
 )
 from plugin.loyalty.fields import InvalidFields, one_of
 from plugin.models import DeliveryStatus

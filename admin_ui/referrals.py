@@ -3,9 +3,10 @@ from flask import Blueprint, g, jsonify, request
 
 from admin_ui.api import error
 from admin_ui.openapi import documented
+from admin_ui.presenters import referral_json
 from plugin.db import request_session
 from plugin.loyalty.fields import InvalidFields
-from plugin.loyalty.referrals.listing import list_referrals, parse_status, referral_json, referral_totals
+from plugin.loyalty.referrals.listing import list_referrals, parse_status, referral_totals
 
 bp = Blueprint("referrals_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
 
@@ -19,5 +20,5 @@ def read_referrals():
     except InvalidFields as invalid:
         return error(422, "invalid query", fields=invalid.fields)
     rows = list_referrals(request_session(), g.shop.id, status)
-    return jsonify(referrals=[referral_json(r, customer) for r, customer in rows],
+    return jsonify(referrals=[referral_json(r, referrer) for r, referrer in rows],
                    totals=referral_totals(request_session(), g.shop.id))

@@ -4,18 +4,20 @@ from flask import Blueprint, g, jsonify
 from admin_ui.api import error, json_body
 from admin_ui.auth import committing
 from admin_ui.openapi import documented
+from admin_ui.presenters import reward_json
 from plugin.db import reading_session, request_session
 from plugin.ids import parse_id
 from plugin.loyalty.fields import InvalidFields
 from plugin.loyalty.rewards.catalog import (
+    RewardInUse,
     create_reward,
     delete_reward,
     find_reward,
     list_rewards,
-    reward_json,
     update_reward,
 )
-from plugin.loyalty.rewards.redemptions import RedemptionRefused, issue_code_in_request, redeem_reward, redemption_json
+from plugin.loyalty.rewards.redeeming import redeem
+from plugin.loyalty.rewards.redemptions import RedemptionRefused, Refusal, redemption_json
 from plugin.models import Member, Redemption
 
 bp = Blueprint("rewards_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
@@ -29,7 +31,8 @@ REWARD_FIELDS = {"name": "string", "kind": "string", "value": "number", "points_
 @bp.get("/rewards")
 @documented("The reward catalog")
 def catalog():
-    return jsonify(rewards=[reward_json(r) for r in list_rewards(request_session(), g.shop.id)])
+    program = g.shop.program
+    return jsonify(rewards=[reward_json(r, program) for r in list_rewards(request_session(), g.shop.id)])
 
 
 @bp.post("/rewards")
@@ -42,7 +45,7 @@ def add_reward():
     except InvalidFields as invalid:
         request_session().rollback()
         return error(422, "invalid reward", fields=invalid.fields)
-    return jsonify(reward_json(reward)), 201
+    return jsonify(reward_json(reward, g.shop.program)), 201
 
 
 @bp.patch("/rewards/<reward_id>")
@@ -58,7 +61,10 @@ def change_reward(reward_id: str):
     except InvalidFields as invalid:
         request_session().rollback()
         return error(422, "invalid reward", fields=invalid.fields)
-    return jsonify(reward_json(reward))
+    except RewardInUse as in_use:
+        request_session().rollback()
+        return error(409, str(in_use))
+    return jsonify(reward_json(reward, g.shop.program))
 
 
 @bp.delete("/rewards/<reward_id>")
@@ -68,29 +74,34 @@ def remove_reward(reward_id: str):
     reward = find_reward(request_session(), g.shop.id, reward_id, lock=True)
     if reward is None:
         return error(404, "no such reward in this shop")
-    delete_reward(request_session(), reward)
+    try:
+        delete_reward(request_session(), reward)
+    except RewardInUse as in_use:
+        request_session().rollback()
+        return error(409, str(in_use))
     return "", 204
+
+
+# A refusal's HTTP answer: what is missing is 404, a reward withdrawn 422, the rest a conflict.
+REFUSAL_STATUS = {Refusal.NO_MEMBER: 404, Refusal.NO_REWARD: 404, Refusal.UNAVAILABLE: 422,
+                  Refusal.NOT_INSTALLED: 409, Refusal.NEGATIVE_BALANCE: 409, Refusal.INSUFFICIENT: 409}
 
 
 @bp.post("/members/<customer_id>/redemptions")
 @documented("Spend a member's points on a reward: a discount code is made", body={"reward_id": "integer"},
             required=("reward_id",), answers={201: "the redemption and the balance", 404: "no such member in this shop",
                                               409: "refused: not enough points, inactive reward", 422: "no reward_id"})
-def redeem(customer_id: str):
+def add_redemption(customer_id: str):
     body = json_body()
     if not isinstance(body, dict) or "reward_id" not in body:
         return error(422, "invalid redemption", fields={"reward_id": "is required"})
     if parse_id(customer_id) is None:
         return error(404, "no such member in this shop")
-    session = request_session()
     try:
-        redemption = redeem_reward(session, g.shop, parse_id(customer_id), body["reward_id"])
+        redeemed = redeem(request_session(), g.shop, parse_id(customer_id), body["reward_id"])
     except RedemptionRefused as refused:
-        session.rollback()
-        return error(refused.status, str(refused))
-    session.commit()
-    issue_code_in_request(redemption.id)
-    return jsonify(redemption_answer(redemption.id)), 201
+        return error(REFUSAL_STATUS[refused.reason], str(refused))
+    return jsonify(redemption_answer(redeemed.redemption_id)), 201
 
 
 def redemption_answer(redemption_id: int) -> dict:

@@ -9,6 +9,8 @@ from werkzeug.exceptions import HTTPException
 
 from plugin import db, log_filters
 from plugin.config import load_config
+from plugin.dev_shop import development_platform_origin
+from plugin.shopify.grants import route_admin_calls
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,6 +23,8 @@ def create_app(config: dict | None = None) -> Flask:
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     log_filters.install()
     db.init_app(app)
+    if app.config["LOYALTY_ENV"] == "development":  # the development shop's calls go to /dev/platform
+        route_admin_calls(app, development_platform_origin)
     _register_blueprints(app)
     app.register_error_handler(HTTPException, _json_error)
     app.register_error_handler(DBAPIError, _database_busy)

@@ -3,9 +3,10 @@
 SPEC "Trying it without a store": in development, the shop named by LOYALTY_DEV_SHOP talks
 to a development platform inside this app (`/dev/platform/<shop>/...`, admin_ui/dev)
 instead of the real one. This module is the only place that decides it, so no other shop's
-token, and no call made in production, can ever reach that fake: `admin_origin`
-(plugin/shopify/grants.py) asks `development_platform_origin` first and gets None for every
-other case.
+token, and no call made in production, can ever reach that fake: in development the app
+factory hands `development_platform_origin` to the platform layer (`route_admin_calls`,
+plugin/shopify/grants.py), whose `admin_origin` asks it first and gets None for every other
+case; in production it is not handed over at all.
 """
 from flask import current_app
 

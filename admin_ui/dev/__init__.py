@@ -2,17 +2,10 @@
 (`/dev/platform/<shop>/...`) and its storefront proxy (`/apps/loyalty/...`).
 
 Registered only when LOYALTY_ENV=development, and each blueprint refuses again (404) if the
-app is not in development: in production none of these routes exists.
+app is not in development (guard.py): in production none of these routes exists. This init
+only wires; its modules import nothing from it.
 """
-from flask import Flask, abort
-
-from plugin.dev_shop import is_development
-
-
-def only_in_development():
-    """Each blueprint's first `before_request`: a second lock behind `register`."""
-    if not is_development():
-        abort(404)
+from flask import Flask
 
 
 def register(app: Flask) -> None:

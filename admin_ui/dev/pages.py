@@ -12,7 +12,8 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request
 
-from admin_ui.dev import catalogue, only_in_development, received, samples
+from admin_ui.dev import catalogue, received, samples
+from admin_ui.dev.guard import only_in_development
 from admin_ui.dev.storefront import CUSTOMER_COOKIE, PREFIX
 from plugin.db import reading_session, transaction
 from plugin.dev_shop import dev_shop_domain

@@ -9,7 +9,8 @@ issued (401 otherwise). Every other shop is 404 here, whatever it sends.
 """
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from admin_ui.dev import graphql, only_in_development, records
+from admin_ui.dev import graphql, records
+from admin_ui.dev.guard import only_in_development
 from plugin.db import transaction
 from plugin.dev_shop import is_dev_shop
 from plugin.shopify.grants import ID_TOKEN, TOKEN_EXCHANGE

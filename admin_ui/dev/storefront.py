@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, redirect, request
 
-from admin_ui.dev import only_in_development
+from admin_ui.dev.guard import only_in_development
 from plugin.dev_shop import dev_shop_domain
 from plugin.ids import parse_id
 

@@ -2,7 +2,9 @@
 // DELETE /api/earning-rules/<id>), and a preview sentence whose points come from
 // POST /api/earning-rules/preview: the server prices the sample order with the engine that
 // awards paid orders, under the shop's active rules and the rule being edited as typed, so
-// no earning arithmetic lives here to drift from it.
+// no earning arithmetic lives here to drift from it. A product type, vendor or tag is picked
+// from what the store's products have (GET /api/earning-rules/values), typed or chosen; a rule
+// identical to an active one is refused (409) and the editor offers to open that one.
 import {
   api, badge, byId, clearBanners, clearFieldErrors, fillTable, formatDate, formatPoints, h, optionalText,
   otherErrors, plainDecimal, showBanner, showFieldErrors, signedPoints, toast, wholeNumber,
@@ -22,7 +24,10 @@ const MATCHES = {
   collection_id: { label: "Collection", placeholder: "Collection id, such as 841564295" },
 };
 const NEW_RULE_NAME = "New rule"; // a name changes no points: the preview needs none typed yet
+const PICKABLE = new Set(["product_type", "vendor", "product_tag"]);
 let editing = null; // the rule being edited, or null when creating one
+let rules = []; // as last listed: a refusal names a rule by id
+let picking = 0; // the latest suggestions question: an older answer is dropped
 let previewTimer = null;
 let asking = 0; // the latest preview question: an answer to an older one is dropped
 
@@ -76,6 +81,7 @@ async function load() {
     if (status !== 401) showBanner("critical", "Earning rules unavailable", data?.error ?? `HTTP ${status}`);
     return;
   }
+  rules = data.earning_rules;
   fillTable(byId("rules"), data.earning_rules.map(row), byId("rules-empty"));
   document.body.dataset.loaded = `rules:${data.earning_rules.length}`;
   preview(); // the saved rules changed, so the same question may have a new answer
@@ -89,6 +95,23 @@ function showKind() {
   const match = MATCHES[form.elements.match_field.value] ?? {};
   form.elements.match_value.hidden = form.elements.match_field.value === "any";
   form.elements.match_value.placeholder = match.placeholder ?? "";
+  suggest();
+}
+
+/** The store's own values for the chosen field, offered as the merchant types (a datalist). */
+async function suggest() {
+  const field = form.elements.match_field.value;
+  const list = byId("match-values");
+  if (!PICKABLE.has(field)) {
+    list.replaceChildren();
+    return;
+  }
+  const question = ++picking;
+  const query = new URLSearchParams({ field, q: form.elements.match_value.value });
+  const { ok, data } = await api(`/api/earning-rules/values?${query}`);
+  if (!ok || question !== picking) return;
+  list.replaceChildren(...data.values.map((value) => h("option", { value })));
+  list.dataset.field = field; // what tests wait for
 }
 
 /** An ISO time as a datetime-local input shows it, in the merchant's own time zone. */
@@ -171,8 +194,23 @@ async function save() {
     showFieldErrors(form, data.fields);
     const other = otherErrors(form, data.fields);
     if (other) showBanner("critical", "The rule was not saved", other);
+  } else if (status === 409 && data?.rule_id) {
+    duplicate(data.rule_id);
   } else if (status !== 401) {
     showBanner("critical", "The rule was not saved", data?.error ?? `HTTP ${status}`);
+  }
+}
+
+/** The same rule is already active: say which, and offer to edit it instead. */
+function duplicate(ruleId) {
+  const existing = rules.find((rule) => rule.id === ruleId);
+  const name = existing ? `"${existing.name}"` : "Another active rule";
+  const banner = showBanner("warning", "This rule already exists",
+    `${name} already does exactly this; a second one would add its points again.`, { id: "duplicate-rule" });
+  if (existing && banner) {
+    const edit = h("button", { class: "button", type: "button", id: "edit-duplicate",
+      onclick: () => { clearBanners(); openEditor(existing); } }, `Edit ${existing.name}`);
+    banner.querySelector(".banner-body").append(" ", edit);
   }
 }
 
@@ -292,6 +330,7 @@ function preview() {
 byId("new-rule").addEventListener("click", () => openEditor());
 byId("cancel").addEventListener("click", closeEditor);
 form.addEventListener("input", preview);
+form.elements.match_value.addEventListener("input", suggest);
 form.addEventListener("change", () => {
   showKind();
   preview();

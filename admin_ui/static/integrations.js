@@ -5,13 +5,21 @@ import {
   showFieldErrors, toast,
 } from "./panel.js";
 
-const KINDS = ["tier_changed", "points_expiring", "points_expired", "referral_completed", "birthday_bonus", "reward_issued"];
+// The member event kinds, as the merchant reads them (the API speaks the keys).
+const KINDS = {
+  tier_changed: "Tier changed",
+  points_expiring: "Points about to expire",
+  points_expired: "Points expired",
+  referral_completed: "Referral completed",
+  birthday_bonus: "Birthday bonus",
+  reward_issued: "Reward issued",
+};
 const form = byId("subscription-form");
 const syncBox = byId("store_sync_enabled");
 
 function kindBoxes() {
-  byId("kinds").replaceChildren(...KINDS.map((kind) =>
-    h("label", { class: "checkbox" }, h("input", { type: "checkbox", name: "kinds", value: kind, checked: "" }), kind)));
+  byId("kinds").replaceChildren(...Object.entries(KINDS).map(([kind, words]) =>
+    h("label", { class: "checkbox" }, h("input", { type: "checkbox", name: "kinds", value: kind, checked: "" }), words)));
 }
 
 function statusBadge(delivery) {
@@ -63,7 +71,7 @@ function subscriptionRow(subscription) {
   const button = (label, action) => h("button", { class: "button button-plain", type: "button", onclick: action }, label);
   return h("tr", { "data-subscription-id": subscription.id },
     h("td", {}, h("code", {}, subscription.url)),
-    h("td", { class: "text-subdued" }, subscription.kinds.join(", ")),
+    h("td", { class: "text-subdued" }, subscription.kinds.map((kind) => KINDS[kind] ?? kind).join(", ")),
     h("td", { class: "date" }, formatDate(subscription.created_at)),
     h("td", { class: "actions-col" },
       button("Send a sample event", () => sendSample(subscription)),

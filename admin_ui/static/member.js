@@ -1,6 +1,9 @@
 // One member: balance, tier, lifetime points, the ledger, their codes, and a manual
-// adjustment (POST /api/members/<id>/adjustments). The customer id comes from the URL, so
-// it can be anything: only what the shop-scoped API answers for it is ever shown.
+// adjustment (POST /api/members/<id>/adjustments). An adjustment the API asks to confirm
+// (below zero, or a large one) is shown with its risks and sent again only when the merchant
+// says so; any adjustment can be undone (.../adjustments/<entry id>/reversal). The customer
+// id comes from the URL, so it can be anything: only what the shop-scoped API answers for it
+// is ever shown.
 import {
   api, badge, byId, clearBanners, clearFieldErrors, fillTable, formatDate, formatPoints, h, otherErrors,
   plainDecimal, showBanner, showFieldErrors, signedPoints, toast, wholeNumber,
@@ -16,6 +19,7 @@ const ENTRY_KINDS = {
   cancel_reversal: "Order cancelled",
   signup_bonus: "Signup bonus",
   adjustment: "Manual adjustment",
+  adjustment_reversal: "Adjustment undone",
   redemption: "Reward redeemed",
   redemption_return: "Points returned",
   expiry: "Points expired",
@@ -53,12 +57,21 @@ function breakdown(entry) {
       h("span", { class: "breakdown-points" }, item.points === 0 ? "0" : signedPoints(item.points)))));
 }
 
-function ledgerRow(entry) {
+function ledgerRow(entry, undone) {
   return h("tr", { "data-entry-id": entry.id },
     h("td", { class: "date" }, formatDate(entry.created_at)),
     h("td", { class: `num ${entry.delta > 0 ? "positive" : "negative"}` }, signedPoints(entry.delta)),
     h("td", {}, h("div", {}, entry.reason), breakdown(entry)),
-    h("td", {}, ...source(entry)));
+    h("td", {}, ...source(entry)),
+    h("td", { class: "actions-col" }, undoControl(entry, undone)));
+}
+
+/** An adjustment's "Undo", or a badge once a reversal names it (the API refuses a second one). */
+function undoControl(entry, undone) {
+  if (entry.kind !== "adjustment") return null;
+  if (undone.has(String(entry.id))) return badge("Undone");
+  return h("button", { class: "button button-plain", type: "button", "data-undo": entry.id,
+    "aria-label": `Undo the adjustment of ${signedPoints(entry.delta)} points`, onclick: () => undo(entry) }, "Undo");
 }
 
 function codeRow(redemption) {
@@ -83,7 +96,8 @@ function renderFigures(member) {
   // An adjustment's answer says `tier: null` whatever the tier (no tier_progress): keep the one shown.
   if ("tier_progress" in member) renderTier(member);
   byId("lifetime").textContent = formatPoints(member.lifetime_earned);
-  fillTable(byId("ledger"), member.ledger.map(ledgerRow), byId("ledger-empty"));
+  const undone = new Set(member.ledger.filter((e) => e.kind === "adjustment_reversal").map((e) => e.source.id));
+  fillTable(byId("ledger"), member.ledger.map((entry) => ledgerRow(entry, undone)), byId("ledger-empty"));
 }
 
 /** The tier card: `tier` is null or {id, name, multiplier, since, paid_until}; the note says what
@@ -111,7 +125,8 @@ function render(member) {
   byId("customer-id").textContent = member.customer_id;
   byId("since").textContent = formatDate(member.created_at, { time: false });
   byId("referral-code").textContent = member.referral_code ?? "—";
-  byId("birthday").textContent = member.birthday ?? "—"; // MM-DD, set by the shopper or PATCH /api/members/<id>
+  byId("birthday").textContent = birthdayText(member.birthday); // MM-DD, set by the shopper or here
+  showBirthday(member.birthday);
   renderFigures(member);
   fillTable(byId("codes"), (member.redemptions ?? []).map(codeRow), byId("codes-empty"));
   byId("member").hidden = false;
@@ -143,10 +158,24 @@ async function load() {
   document.body.dataset.loaded = "member";
 }
 
-async function adjust() {
+const confirmBox = byId("adjust-confirm");
+
+function askToConfirm(risks) {
+  const sentence = (risk) => `${risk[0].toUpperCase()}${risk.slice(1)}.`;
+  byId("adjust-confirm-risks").replaceChildren(...risks.map((risk) => h("li", {}, sentence(risk))));
+  confirmBox.hidden = false;
+  byId("adjust-anyway").focus();
+}
+
+function closeConfirm() {
+  confirmBox.hidden = true;
+}
+
+async function adjust(confirm = false) {
   clearFieldErrors(form);
+  closeConfirm();
   const points = wholeNumber(form.elements.points.value);
-  const body = { points, reason: form.elements.reason.value };
+  const body = { points, reason: form.elements.reason.value, ...(confirm ? { confirm: true } : {}) };
   const { ok, status, data } = await api(`/api/members/${encodeURIComponent(customerId)}/adjustments`,
     { method: "POST", body });
   if (ok) {
@@ -154,6 +183,8 @@ async function adjust() {
     form.reset();
     clearBanners();
     toast(`Points adjusted: ${signedPoints(points)}`);
+  } else if (status === 422 && Array.isArray(data?.risks)) {
+    askToConfirm(data.risks);
   } else if (status === 422) {
     showFieldErrors(form, data.fields);
     const other = otherErrors(form, data.fields);
@@ -165,9 +196,77 @@ async function adjust() {
   }
 }
 
+const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+  "November", "December"];
+const birthdayForm = byId("birthday-form");
+
+function birthdayText(birthday) {
+  if (!birthday) return "—";
+  const [month, day] = birthday.split("-").map(Number);
+  return `${day} ${MONTHS[month - 1]}`;
+}
+
+function showBirthday(birthday) {
+  const [month, day] = birthday ? birthday.split("-") : ["", ""];
+  birthdayForm.elements.month.value = month;
+  birthdayForm.elements.day.value = day;
+}
+
+/** The merchant sets or clears the birthday: two selects, no free text to mistype (the API checks the date). */
+async function saveBirthday() {
+  clearFieldErrors(birthdayForm);
+  const { month, day } = birthdayForm.elements;
+  const birthday = month.value && day.value ? `${month.value}-${day.value}` : null;
+  if ((month.value === "") !== (day.value === "")) {
+    showFieldErrors(birthdayForm, { birthday: "must have both a month and a day, or neither to clear it" });
+    return;
+  }
+  const { ok, status, data } = await api(`/api/members/${encodeURIComponent(customerId)}`,
+    { method: "PATCH", body: { birthday } });
+  if (ok) {
+    byId("birthday").textContent = birthdayText(data.birthday);
+    toast(birthday ? "Birthday saved" : "Birthday cleared");
+  } else if (status === 422) {
+    showFieldErrors(birthdayForm, data.fields);
+  } else if (status !== 401) {
+    showBanner("critical", "The birthday was not saved", data?.error ?? `HTTP ${status}`);
+  }
+}
+
+birthdayForm.elements.month.append(...MONTHS.map((name, index) =>
+  h("option", { value: String(index + 1).padStart(2, "0") }, name)));
+birthdayForm.elements.day.append(...Array.from({ length: 31 }, (_, index) =>
+  h("option", { value: String(index + 1).padStart(2, "0") }, String(index + 1))));
+birthdayForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  saveBirthday();
+});
+
+async function undo(entry) {
+  const { ok, status, data } = await api(
+    `/api/members/${encodeURIComponent(customerId)}/adjustments/${encodeURIComponent(entry.id)}/reversal`,
+    { method: "POST" });
+  if (ok) {
+    renderFigures(data);
+    clearBanners();
+    toast(`Adjustment undone: ${signedPoints(-entry.delta)}`);
+  } else if (status !== 401) {
+    showBanner("critical", "The adjustment was not undone", data?.error ?? `HTTP ${status}`);
+    if (status === 409) load();
+  }
+}
+
 form.addEventListener("submit", (event) => {
   event.preventDefault();
   adjust();
+});
+byId("adjust-anyway").addEventListener("click", () => adjust(true));
+byId("adjust-cancel").addEventListener("click", () => {
+  closeConfirm();
+  form.elements.points.focus();
+});
+confirmBox.addEventListener("keydown", (event) => {
+  if (event.key === "Escape") byId("adjust-cancel").click();
 });
 
 load();

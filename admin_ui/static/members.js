@@ -1,8 +1,10 @@
-// Members: search by email, name or customer id (GET /api/members), a page at a time.
+// Members: search by email, name or customer id (GET /api/members), a page at a time, sorted
+// and filtered (tier, pending points) by the API.
 import { api, byId, fillTable, formatDate, formatPoints, h, panelUrl, showBanner } from "./panel.js";
 
 const form = byId("search");
-const state = { query: new URLSearchParams(window.location.search).get("query") || "", page: 1, tier: "" };
+const state = { query: new URLSearchParams(window.location.search).get("query") || "", page: 1, tier: "", sort: "newest",
+  pending: false };
 
 function displayName(member) {
   const name = [member.first_name, member.last_name].filter(Boolean).join(" ");
@@ -23,6 +25,8 @@ function row(member) {
 async function load() {
   const query = new URLSearchParams({ query: state.query, page: String(state.page) });
   if (state.tier) query.set("tier", state.tier);
+  if (state.sort !== "newest") query.set("sort", state.sort);
+  if (state.pending) query.set("pending", "1");
   const { ok, status, data } = await api(`/api/members?${query}`);
   if (!ok) {
     if (status !== 401) showBanner("critical", "Members unavailable", data?.error ?? `HTTP ${status}`);
@@ -35,6 +39,7 @@ async function load() {
   byId("previous").disabled = data.page <= 1;
   byId("next").disabled = last >= data.total;
   document.body.dataset.loaded = `members:${state.query}:${state.page}`;
+  document.body.dataset.listed = `${state.sort}${state.pending ? ":pending" : ""}`; // what tests wait for
 }
 
 form.elements.query.value = state.query;
@@ -58,6 +63,16 @@ async function loadTiers() {
 
 form.elements.tier.addEventListener("change", () => {
   state.tier = form.elements.tier.value;
+  state.page = 1;
+  load();
+});
+form.elements.sort.addEventListener("change", () => {
+  state.sort = form.elements.sort.value;
+  state.page = 1;
+  load();
+});
+form.elements.pending.addEventListener("change", () => {
+  state.pending = form.elements.pending.checked;
   state.page = 1;
   load();
 });

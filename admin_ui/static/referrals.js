@@ -13,16 +13,26 @@ function statusCell(referral) {
     referral.reason ? h("div", { class: "text-subdued" }, referral.reason) : null);
 }
 
+const storeHandle = document.body.dataset.storeHandle;
+
+/** The friend's order in the store admin (the admin is the top window; this page is its iframe). */
+function orderLink(orderId) {
+  if (!orderId) return "—";
+  const href = `https://admin.shopify.com/store/${encodeURIComponent(storeHandle)}/orders/${encodeURIComponent(orderId)}`;
+  return h("a", { href, target: "_top", rel: "noopener" }, `Order ${orderId}`);
+}
+
 function row(referral) {
+  // By name (else email, else customer id), linked to the referrer's member page.
   const referrer = h("a", { href: panelUrl(`/members/${encodeURIComponent(referral.referrer_customer_id)}`),
-    "data-panel-link": true }, referral.referrer_customer_id);
+    "data-panel-link": true, class: "link-strong" }, referral.referrer_name || `Customer ${referral.referrer_customer_id}`);
   return h("tr", { "data-referral-id": referral.id },
     h("td", { class: "date" }, formatDate(referral.created_at)),
-    h("td", { class: "id" }, referrer),
+    h("td", {}, referrer),
     h("td", {}, referral.friend_email),
     h("td", {}, h("code", {}, referral.code)),
     statusCell(referral),
-    h("td", { class: "id" }, referral.order_id ?? "—"),
+    h("td", {}, orderLink(referral.order_id)),
     h("td", { class: "num" }, formatPoints(referral.points)));
 }
 

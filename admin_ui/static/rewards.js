@@ -27,15 +27,24 @@ function conditions(reward) {
   return parts.join(" · ");
 }
 
+// Why the program needs a reward (GET /api/rewards `used_by`): it cannot be deactivated until then.
+const USES = { referral_welcome: "Friends' welcome reward: choose another one in Settings to deactivate it" };
+
 function row(reward) {
-  const toggle = reward.active
-    ? h("button", { class: "button button-critical-plain", type: "button", onclick: () => setActive(reward, false) }, "Deactivate")
-    : h("button", { class: "button button-plain", type: "button", onclick: () => setActive(reward, true) }, "Activate");
+  const uses = (reward.used_by ?? []).map((use) => USES[use] ?? use);
+  const toggle = !reward.active
+    ? h("button", { class: "button button-plain", type: "button", onclick: () => setActive(reward, true) }, "Activate")
+    : uses.length
+      ? h("button", { class: "button button-critical-plain", type: "button", disabled: true, title: uses.join("; "),
+        "aria-describedby": `uses-${reward.id}` }, "Deactivate")
+      : h("button", { class: "button button-critical-plain", type: "button", onclick: () => setActive(reward, false) },
+        "Deactivate");
   return h("tr", { "data-reward-id": reward.id },
     h("td", {}, h("div", { class: "link-strong" }, reward.name), h("div", { class: "text-subdued" }, conditions(reward))),
     h("td", {}, discount(reward)),
     h("td", { class: "num" }, formatPoints(reward.points_cost)),
-    h("td", {}, reward.active ? badge("Active", "success") : badge("Inactive")),
+    h("td", {}, reward.active ? badge("Active", "success") : badge("Inactive"),
+      uses.length ? h("div", { class: "text-subdued", id: `uses-${reward.id}` }, uses.join("; ")) : null),
     h("td", { class: "actions-col" },
       h("button", { class: "button button-plain", type: "button", onclick: () => openEditor(reward) }, "Edit"), toggle));
 }

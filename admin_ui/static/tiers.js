@@ -83,7 +83,7 @@ async function remove(tier) {
     if (status !== 401) showBanner("critical", "The tier was not removed", data?.error ?? `HTTP ${status}`);
     return;
   }
-  toast(`${tier.name} removed; its members move at the next check`);
+  toast(`${tier.name} removed; its members move at the next check, within 5 minutes`);
   await load();
 }
 
@@ -119,7 +119,7 @@ async function saveTier() {
   const path = editing ? `/api/tiers/${editing.id}` : "/api/tiers";
   const { ok, status, data } = await api(path, { method: editing ? "PATCH" : "POST", body: typed() });
   if (ok) {
-    toast(`${editing ? "Tier saved" : "Tier added"}; members move at the next check`);
+    toast(`${editing ? "Tier saved" : "Tier added"}; members move at the next check, within 5 minutes`);
     form.hidden = true;
     await load();
     return;
@@ -143,7 +143,7 @@ async function saveQualification() {
     toast("Qualification not saved", { error: true });
     return;
   }
-  toast("Qualification saved; members move at the next check");
+  toast("Qualification saved; members move at the next check, within 5 minutes");
   await load();
 }
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from plugin.db import insert_for
 from plugin.ids import is_unicode_text, parse_id
 from plugin.loyalty.fields import InvalidFields
-from plugin.models import LedgerEntry, Member
+from plugin.models import LedgerEntry, Member, Tier
 
 PAGE_SIZE = 50
 MEMBERS = Member.__table__
@@ -19,6 +19,8 @@ MEMBERS = Member.__table__
 # overflows the database's 64-bit integer (a 500 before this bound).
 MAX_PAGE = 100_000
 MAX_QUERY = 320  # the longest email a member can have
+# How a member listing can be ordered: biggest (or latest, or highest tier) first; ties newest first.
+SORTS = ("newest", "balance", "lifetime", "last_activity", "tier")
 
 
 def ensure_member(session: Session, shop_id: int, customer_id: int, email: str | None = None) -> int:
@@ -62,37 +64,61 @@ def get_member(session: Session, shop_id: int, customer_id: int) -> Member | Non
     return session.scalar(select(Member).where(Member.shop_id == shop_id, Member.customer_id == customer_id))
 
 
-def parse_search(query: str, page: str) -> tuple[str, int]:
-    """The search text and page number of a member listing; InvalidFields names a bad one."""
+def parse_search(query: str, page: str, sort: str = "newest") -> tuple[str, int, str]:
+    """The search text, page number and order of a member listing; InvalidFields names a bad one."""
     errors, number, query = {}, parse_id(page), query.strip()
     if not number or number > MAX_PAGE:
         errors["page"] = f"must be a whole number from 1 to {MAX_PAGE}"
     # PostgreSQL refuses NUL in any text parameter; SQLite would answer, so refuse it on both.
     if len(query) > MAX_QUERY or "\x00" in query or not is_unicode_text(query):
         errors["query"] = f"must be text of up to {MAX_QUERY} characters, without NUL characters"
+    if sort not in SORTS:
+        errors["sort"] = f"must be one of {', '.join(SORTS)}"
     if errors:
         raise InvalidFields(errors)
-    return query, number
+    return query, number, sort
 
 
-def search_members(session: Session, shop_id: int, query: str = "", page: int = 1,
-                   tier_id: int | None = None) -> tuple[list[Member], int]:
-    """One page of the shop's members matching `query` (email, name or customer id) and
-    holding tier `tier_id` if given, and the total."""
+def search_members(session: Session, shop_id: int, query: str = "", page: int = 1, tier_id: int | None = None,
+                   sort: str = "newest", with_pending: bool = False) -> tuple[list[Member], int]:
+    """One page of the shop's members matching `query` (email, name or customer id), holding
+    tier `tier_id` if given and pending points if asked, in the order `sort` names; and the total."""
     where = [Member.shop_id == shop_id]
     if tier_id is not None:
         where.append(Member.tier_id == tier_id)
+    if with_pending:
+        where.append(Member.pending > 0)
     if query:
         pattern = f"%{query.lower()}%"
-        name = func.lower(func.coalesce(Member.first_name, "") + " " + func.coalesce(Member.last_name, ""))
-        matches = [func.lower(Member.email).like(pattern), name.like(pattern)]
+        first, last = func.coalesce(Member.first_name, ""), func.coalesce(Member.last_name, "")
+        # A full name is typed in either order: "Grace Hopper" and "Hopper Grace" both find her.
+        matches = [func.lower(Member.email).like(pattern), func.lower(first + " " + last).like(pattern),
+                   func.lower(last + " " + first).like(pattern)]
         if parse_id(query) is not None:
             matches.append(Member.customer_id == parse_id(query))
         where.append(or_(*matches))
     total = session.scalar(select(func.count()).select_from(Member).where(*where))
-    rows = session.scalars(select(Member).where(*where).order_by(Member.id.desc())
+    order = _tier_rank(session, shop_id) if sort == "tier" else _ORDERS[sort]
+    rows = session.scalars(select(Member).where(*where).order_by(*order, Member.id.desc())
                            .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     return list(rows), total
+
+
+# Members without any activity come last, on both backends (NULLs sort differently).
+_ORDERS = {
+    "newest": (),
+    "balance": (Member.balance.desc(),),
+    "lifetime": (Member.lifetime_earned.desc(),),
+    "last_activity": (Member.last_activity_at.is_(None), Member.last_activity_at.desc()),
+}
+
+
+def _tier_rank(session: Session, shop_id: int) -> tuple:
+    """Highest tier first, members without one last: the shop's few tiers ranked by their
+    threshold here, in Decimal (SQLite keeps exact decimals as text, which sorts as text)."""
+    tiers = session.execute(select(Tier.id, Tier.threshold).where(Tier.shop_id == shop_id)).all()
+    rank = {tier.id: place for place, tier in enumerate(sorted(tiers, key=lambda tier: tier.threshold), 1)}
+    return (case(rank, value=Member.tier_id, else_=0).desc(),) if rank else ()
 
 
 def recent_entries(session: Session, member: Member, limit: int = 50) -> list[LedgerEntry]:

@@ -12,33 +12,10 @@ from plugin.models import Program
 MAX_RATE = Decimal("1000")
 MAX_SIGNUP_BONUS = 1_000_000
 MAX_TAGS = 100
-MAX_ADJUSTMENT = 1_000_000
 MAX_DAYS = 365
 MAX_EXPIRY_MONTHS = 120
 EXPIRY_POLICIES = ("never", "inactivity", "fifo")
 _LIFECYCLE = ("pending_days", "expiry_policy", "expiry_months", "expiry_reminder_days")
-
-
-def program_json(program: Program) -> dict:
-    return {
-        "points_per_currency_unit": str(program.points_per_currency_unit),
-        "signup_bonus": program.signup_bonus,
-        "excluded_order_tags": list(program.excluded_order_tags),
-        "exclude_gift_cards": program.exclude_gift_cards,
-        "award_test_orders": program.award_test_orders,
-        "return_points_on_expiry": program.return_points_on_expiry,
-        "pending_days": program.pending_days,
-        "expiry_policy": program.expiry_policy,
-        "expiry_months": program.expiry_months,
-        "expiry_reminder_days": program.expiry_reminder_days,
-        "store_sync_enabled": program.store_sync_enabled,
-        "tier_basis": program.tier_basis,
-        "tier_window": program.tier_window,
-        "updated_at": program.updated_at.isoformat(),
-        "referral_points": program.referral_points,
-        "referral_reward_id": program.referral_reward_id,
-        "birthday_bonus": program.birthday_bonus,
-    }
 
 
 def update_program(session: Session, program: Program, changes) -> Program:
@@ -53,23 +30,6 @@ def update_program(session: Session, program: Program, changes) -> Program:
         setattr(program, name, value)
     session.flush()
     return program
-
-
-def parse_adjustment(body) -> tuple[int, str]:
-    """`{"points": int, "reason": str}` for a manual change; InvalidFields names bad fields."""
-    if not isinstance(body, dict):
-        raise InvalidFields({"_body": "must be a JSON object with points and reason"})
-    errors = {}
-    points, reason = body.get("points"), body.get("reason")
-    if isinstance(points, bool) or not isinstance(points, int) or points == 0 or abs(points) > MAX_ADJUSTMENT:
-        errors["points"] = f"must be a whole number of points, not 0, at most {MAX_ADJUSTMENT} either way"
-    try:
-        reason = text(reason, 500, "is required: say why, in up to 500 characters")
-    except ValueError as problem:
-        errors["reason"] = str(problem)
-    if errors:
-        raise InvalidFields(errors)
-    return points, reason
 
 
 def _check_lifecycle(settings: dict) -> None:

@@ -25,6 +25,7 @@ class EntryKind(enum.Enum):
     REFERRAL = "referral"
     BIRTHDAY_BONUS = "birthday_bonus"
     REFERRAL_REVERSAL = "referral_reversal"
+    ADJUSTMENT_REVERSAL = "adjustment_reversal"  # a merchant undoing one of their adjustments
 
     @property
     def source(self) -> str:
@@ -35,6 +36,14 @@ class EntryKind(enum.Enum):
     def counts_as_earned(self) -> bool:
         return self in (EntryKind.ORDER_AWARD, EntryKind.SIGNUP_BONUS, EntryKind.ADJUSTMENT, EntryKind.REFERRAL,
                         EntryKind.BIRTHDAY_BONUS)
+
+    def lifetime_part(self, delta: int) -> int:
+        """What an entry of this kind and delta adds to a member's lifetime points: earnings add,
+        and undoing a manual credit takes it back out (undoing a debit gives back nothing that
+        ever counted), so a mistake and its undo leave the lifetime figure as it was."""
+        if self.counts_as_earned:
+            return max(delta, 0)
+        return min(delta, 0) if self is EntryKind.ADJUSTMENT_REVERSAL else 0
 
 
 _SOURCES = {
@@ -49,6 +58,7 @@ _SOURCES = {
     EntryKind.REFERRAL: "order",
     EntryKind.BIRTHDAY_BONUS: "birthday",
     EntryKind.REFERRAL_REVERSAL: "order",
+    EntryKind.ADJUSTMENT_REVERSAL: "adjustment",
 }
 
 

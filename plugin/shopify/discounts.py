@@ -1,17 +1,20 @@
-"""Creating the platform discount code behind a redemption (one Admin API call).
+"""Creating a discount code on the platform (one Admin API call) from plain values.
 
-Amount and percentage rewards use `discountCodeBasicCreate`, free shipping
-`discountCodeFreeShippingCreate`. A redemption's code is limited to the member's customer
-through `context` (API 2025-10 and later; `customerSelection` is deprecated); a referred
-friend's welcome code is open to all buyers (the friend may not be a customer yet). Every
-code is usable once, with the reward's minimum subtotal, expiry and `combinesWith`. Percentages go as fractions: the
-platform reads 0.1 as 10 % and refuses 10 (SHOPIFY.md trap 10).
+Amount and percentage offers use `discountCodeBasicCreate`, free shipping
+`discountCodeFreeShippingCreate`. A code given to a customer is limited to them through
+`context` (API 2025-10 and later; `customerSelection` is deprecated); a code for anyone (a
+referred friend's welcome code: the friend may not be a customer yet) is open to all buyers.
+Every code is usable once, with its offer's minimum subtotal, its expiry and `combinesWith`.
+Percentages go as fractions: the platform reads 0.1 as 10 % and refuses 10 (SHOPIFY.md trap 10).
+
+The loyalty domain describes the code (`CodeSpec`) and what it gives (`Offer`) from its
+rewards; this module knows no reward or redemption row.
 """
+import enum
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from plugin.models import Redemption, Reward, RewardKind
 from plugin.shopify.client import AdminClient, UserErrors
 
 PAYLOAD = "codeDiscountNode { id } userErrors { field message code }"
@@ -33,23 +36,34 @@ class CodeSpec:
     ends_at: datetime | None
 
 
-def create_discount_code(client: AdminClient, redemption: Redemption, reward: Reward, customer_id: int,
-                         starts_at: datetime) -> str:
-    """Create a redemption's code, limited to its member's customer; returns its node id."""
-    return create_code(client, CodeSpec(redemption.code, f"Loyalty reward: {reward.name}", customer_id, starts_at,
-                                        redemption.expires_at), reward)
+class OfferKind(enum.Enum):
+    AMOUNT_OFF = "amount_off"
+    PERCENTAGE_OFF = "percentage_off"
+    FREE_SHIPPING = "free_shipping"
 
 
-def create_code(client: AdminClient, spec: CodeSpec, reward: Reward) -> str:
+@dataclass(frozen=True)
+class Offer:
+    """What a code gives at checkout, and with which other discounts it may be combined."""
+
+    kind: OfferKind
+    value: Decimal  # money off for AMOUNT_OFF, percent (10 = 10 %) for PERCENTAGE_OFF; unused for FREE_SHIPPING
+    min_subtotal: Decimal | None
+    with_product_discounts: bool
+    with_order_discounts: bool
+    with_shipping_discounts: bool
+
+
+def create_code(client: AdminClient, spec: CodeSpec, offer: Offer) -> str:
     """Create the code on the platform; returns its DiscountCodeNode id.
 
     If the platform says the code is TAKEN, an earlier try did reach it and its answer was
     lost (the client retries on its own, and codes hold 60 random bits, so no other code can
     collide): the existing code is looked up and adopted instead of failing the redemption.
     """
-    document, field = (FREE_SHIPPING, "discountCodeFreeShippingCreate") if reward.kind is RewardKind.FREE_SHIPPING \
+    document, field = (FREE_SHIPPING, "discountCodeFreeShippingCreate") if offer.kind is OfferKind.FREE_SHIPPING \
         else (BASIC, "discountCodeBasicCreate")
-    variables = {"discount": discount_input(spec, reward)}
+    variables = {"discount": discount_input(spec, offer)}
     try:
         return client.mutate(document, variables, field)["codeDiscountNode"]["id"]
     except UserErrors as refused:
@@ -60,8 +74,7 @@ def create_code(client: AdminClient, spec: CodeSpec, reward: Reward) -> str:
         raise
 
 
-def discount_input(spec: CodeSpec, reward: Reward) -> dict:
-    combines = reward.combines_with or {}
+def discount_input(spec: CodeSpec, offer: Offer) -> dict:
     everyone = {"all": "ALL"}
     fields = {
         "title": spec.title,
@@ -70,25 +83,25 @@ def discount_input(spec: CodeSpec, reward: Reward) -> dict:
         "endsAt": spec.ends_at.isoformat() if spec.ends_at else None,
         "context": everyone if spec.customer_id is None else {
             "customers": {"add": [f"gid://shopify/Customer/{spec.customer_id}"]}},
-        "combinesWith": {"productDiscounts": bool(combines.get("product_discounts")),
-                         "orderDiscounts": bool(combines.get("order_discounts")),
-                         "shippingDiscounts": bool(combines.get("shipping_discounts"))},
+        "combinesWith": {"productDiscounts": offer.with_product_discounts,
+                         "orderDiscounts": offer.with_order_discounts,
+                         "shippingDiscounts": offer.with_shipping_discounts},
         "appliesOncePerCustomer": True,
         "usageLimit": 1,
     }
-    if reward.min_subtotal is not None:
-        fields["minimumRequirement"] = {"subtotal": {"greaterThanOrEqualToSubtotal": money(reward.min_subtotal)}}
-    if reward.kind is RewardKind.FREE_SHIPPING:
+    if offer.min_subtotal is not None:
+        fields["minimumRequirement"] = {"subtotal": {"greaterThanOrEqualToSubtotal": money(offer.min_subtotal)}}
+    if offer.kind is OfferKind.FREE_SHIPPING:
         fields["destination"] = {"all": True}
         return fields
-    fields["customerGets"] = {"value": _value(reward), "items": {"all": True}}
+    fields["customerGets"] = {"value": _value(offer), "items": {"all": True}}
     return fields
 
 
-def _value(reward: Reward) -> dict:
-    if reward.kind is RewardKind.PERCENTAGE_OFF:
-        return {"percentage": float(reward.value / Decimal(100))}
-    return {"discountAmount": {"amount": money(reward.value), "appliesOnEachItem": False}}
+def _value(offer: Offer) -> dict:
+    if offer.kind is OfferKind.PERCENTAGE_OFF:
+        return {"percentage": float(offer.value / Decimal(100))}
+    return {"discountAmount": {"amount": money(offer.value), "appliesOnEachItem": False}}
 
 
 def money(amount: Decimal) -> str:

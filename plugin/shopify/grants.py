@@ -8,17 +8,18 @@ Neither ShopifyAPI (no timeout, no origin override, no expiring tokens) nor `sho
 """
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Callable
 
 import requests
-from flask import current_app
+from flask import Flask, current_app
 
 from plugin.db import utcnow
-from plugin.dev_shop import development_platform_origin
 
 TIMEOUT = (3.05, 15)
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token"
 OFFLINE_TOKEN = "urn:shopify:params:oauth:token-type:offline-access-token"
+ORIGIN_RESOLVER = "shopify_origin_resolver"  # its key in app.extensions
 
 
 class PlatformAuthError(Exception):
@@ -38,10 +39,21 @@ class Grant:
     refresh_expires_at: datetime | None
 
 
+def route_admin_calls(app: Flask, resolver: Callable[[str], str | None]) -> None:
+    """Let `resolver` name a shop's origin before SHOPIFY_ADMIN_ORIGIN does (None: it does not).
+
+    The app factory hands one in, in development only: plugin/dev_shop.py sends the
+    development shop to the development platform inside this app. The platform layer
+    itself knows no such shop.
+    """
+    app.extensions[ORIGIN_RESOLVER] = resolver
+
+
 def admin_origin(shop: str) -> str:
-    """Where this shop's OAuth and Admin API calls go: the platform, or for the development
-    shop in development only, the development platform inside this app."""
-    return development_platform_origin(shop) or current_app.config["SHOPIFY_ADMIN_ORIGIN"].format(shop=shop).rstrip("/")
+    """Where this shop's OAuth and Admin API calls go: the origin the app factory's resolver
+    names, if any, else SHOPIFY_ADMIN_ORIGIN."""
+    resolver = current_app.extensions.get(ORIGIN_RESOLVER)
+    return (resolver and resolver(shop)) or current_app.config["SHOPIFY_ADMIN_ORIGIN"].format(shop=shop).rstrip("/")
 
 
 def exchange_code(shop: str, code: str) -> Grant:

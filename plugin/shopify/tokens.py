@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from plugin.db import is_busy, reading_session, transaction, utcnow
-from plugin.models import Shop
+from plugin.models.shops import Shop  # the shop and its token columns: platform facts
 from plugin.shopify.grants import TIMEOUT, Grant, PlatformAuthError, refresh
 
 # Refresh this long before expiry, so a token never expires in the middle of a job.

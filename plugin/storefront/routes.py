@@ -27,17 +27,11 @@ from plugin.ids import parse_id
 from plugin.loyalty.ledger.lifecycle import next_expiry
 from plugin.loyalty.members import get_member
 from plugin.loyalty.rewards.catalog import list_rewards
-from plugin.loyalty.rewards.redemptions import (
-    RedemptionRefused,
-    issue_code_in_request,
-    recent_redemptions,
-    redeem_reward,
-)
+from plugin.loyalty.rewards.redeeming import redeem
+from plugin.loyalty.rewards.redemptions import RedemptionRefused, Refusal, recent_redemptions
 from plugin.loyalty.shop_facts import business_zone
 from plugin.loyalty.shops import find_shop, is_shop_domain
 from plugin.loyalty.tiers.views import member_tiers, storefront_tier
-from plugin.models import Shop
-from plugin.shopify.tokens import has_usable_token
 from plugin.storefront import page as storefront
 
 log = logging.getLogger(__name__)
@@ -134,23 +128,17 @@ def storefront_redeem():
         return redirect(f"/account/login?return_url={prefix}", 303)
     if not storefront.csrf_valid(request.form.get("csrf"), g.proxy_shop, g.proxy_customer_id):
         return redirect(f"{prefix}?notice=expired-form", 303)
-    session = request_session()
-    shop = find_shop(session, g.proxy_shop)
+    shop = find_shop(request_session(), g.proxy_shop)
+    if shop is None:
+        return redirect(f"{prefix}?notice=insufficient", 303)
     try:
-        if shop is None:
-            raise RedemptionRefused(404, "no such shop")
-        redemption = redeem_reward(session, shop, g.proxy_customer_id, request.form.get("reward_id", ""))
+        redeemed = redeem(request_session(), shop, g.proxy_customer_id, request.form.get("reward_id", ""))
     except RedemptionRefused as refused:
-        notice = _refusal_notice(shop, refused)  # before the rollback expires what `shop` holds
-        session.rollback()
-        return redirect(f"{prefix}?notice={notice}", 303)
-    session.commit()
-    status = issue_code_in_request(redemption.id)
-    return redirect(f"{prefix}?notice={status.value}", 303)
+        return redirect(f"{prefix}?notice={REFUSAL_NOTICE[refused.reason]}", 303)
+    return redirect(f"{prefix}?notice={redeemed.status.value}", 303)
 
 
-def _refusal_notice(shop: Shop | None, refused: RedemptionRefused) -> str:
-    """The storefront notice for a refusal: the shopper sees why, never the merchant's wording."""
-    if shop is not None and (shop.uninstalled_at is not None or not has_usable_token(shop)):
-        return "closed"  # `redeem_reward` refused because the app is gone from the store
-    return "insufficient" if refused.status in (404, 409) else "unavailable"
+# The storefront notice for a refusal: the shopper sees why, never the merchant's wording.
+REFUSAL_NOTICE = {Refusal.NOT_INSTALLED: "closed", Refusal.UNAVAILABLE: "unavailable", Refusal.NO_MEMBER: "insufficient",
+                  Refusal.NO_REWARD: "insufficient", Refusal.NEGATIVE_BALANCE: "insufficient",
+                  Refusal.INSUFFICIENT: "insufficient"}

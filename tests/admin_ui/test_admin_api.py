@@ -126,10 +126,43 @@ def test_members_are_searched_by_email_name_or_id_and_paged(client, settle):
     search = lambda **q: client.get("/api/members", query_string=q, headers=auth()).get_json()
     assert [m["email"] for m in search(query="GRACE")["members"]] == ["grace@example.com"]
     assert [m["customer_id"] for m in search(query="ada love")["members"]] == ["7001"]
+    assert [m["customer_id"] for m in search(query="Hopper Grace")["members"]] == ["7002"]  # either order
     assert [m["customer_id"] for m in search(query="7002")["members"]] == ["7002"]
     first, second = search(query="bulk"), search(query="bulk", page=2)
     assert (first["total"], len(first["members"]), len(second["members"])) == (60, 50, 10)
     assert client.get("/api/members?page=0", headers=auth()).status_code == 422
+
+
+def test_members_are_sorted_by_balance_lifetime_activity_or_tier_and_filtered_by_pending(client, installed, settle):
+    for name, threshold in (("Silver", 50), ("Gold", 100)):
+        assert client.post("/api/tiers", json={"name": name, "threshold": threshold}, headers=auth()).status_code == 201
+    for customer_id in (7001, 7002, 7003):
+        signed_webhook(client, "customers/create", customer(customer_id, f"c{customer_id}@example.com"))
+    settle()
+    # 7002: 60 (Silver), then 7003: 120 (Gold), then 7001: 40; then +100 for 7001 and -100 for 7003.
+    for customer_id, subtotal in ((7002, "60.00"), (7003, "120.00"), (7001, "40.00")):
+        signed_webhook(client, "orders/paid", order(customer_id=customer_id, subtotal=subtotal))
+        settle()
+    client.post("/api/members/7001/adjustments", json={"points": 100, "reason": "goodwill"}, headers=auth())
+    client.post("/api/members/7003/adjustments", json={"points": -100, "reason": "correction"}, headers=auth())
+    listed = lambda **q: [m["customer_id"] for m in
+                          client.get("/api/members", query_string=q, headers=auth()).get_json()["members"]]
+    assert listed() == ["7003", "7002", "7001"]  # newest member first
+    assert listed(sort="balance") == ["7001", "7002", "7003"]  # 140, 60, 20
+    assert listed(sort="lifetime") == ["7001", "7003", "7002"]  # 140, 120, 60
+    assert listed(sort="last_activity") == ["7001", "7003", "7002"]  # the orders' times (adjustments are not activity)
+    assert listed(sort="tier") == ["7003", "7002", "7001"]  # Gold, Silver, none
+    assert listed(pending="1") == []
+
+
+@pytest.mark.parametrize("params, field", [
+    ({"sort": "name"}, "sort"), ({"sort": ""}, "sort"), ({"pending": "yes"}, "pending"), ({"pending": "0"}, "pending"),
+])
+def test_a_bad_sort_or_pending_filter_is_422_naming_it(client, db, installed, params, field):
+    before = table_counts(db)
+    response = client.get("/api/members", query_string=params, headers=auth())
+    assert response.status_code == 422 and set(response.get_json()["fields"]) == {field}
+    assert table_counts(db) == before
 
 
 def test_a_member_shows_balance_lifetime_and_recent_ledger(client, settle):

@@ -209,3 +209,33 @@ def test_the_member_page_shows_each_awards_breakdown_under_its_row_as_text(panel
     assert page.evaluate("typeof window.pwned") == "undefined"
     assert page.locator("main b, main img").count() == 0
     panel.screenshot("member-award-breakdown")
+
+
+def test_the_editor_offers_the_stores_product_types_and_a_twin_rule_opens_the_existing_one(panel, client, settle):
+    from tests.plugin.loyalty.rules.test_product_cache import product_payload
+
+    panel.open("/earning-rules", loaded="rules:0")  # installs the shop
+    for product_id, product_type in ((1, "Loose leaf"), (2, "Teaware")):
+        signed_webhook(client, "products/create", product_payload(product_id, product_type, "2026-11-20T10:00:00Z"))
+    settle()
+    add_rule(client, name="Leaf twice", kind="multiplier", match={"field": "product_type", "value": "Loose leaf"},
+             multiplier="2")
+    page = panel.page
+    panel.open("/earning-rules", loaded="rules:1")
+    page.locator("#new-rule").click()
+    page.locator("#name").fill("Tea double")
+    page.locator("#match_field").select_option("product_type")
+    expect(page.locator("#match-values")).to_have_attribute("data-field", "product_type")
+    expect(page.locator("#match-values option")).to_have_count(2)
+    assert page.locator("#match-values option").evaluate_all("options => options.map(o => o.value)") == [
+        "Loose leaf", "Teaware"]
+    page.locator("#match_value").fill("loose leaf")
+    page.locator("#multiplier").fill("2")
+    page.locator("#save-rule").click()
+    banner = page.locator("#duplicate-rule")
+    expect(banner).to_contain_text('"Leaf twice" already does exactly this')
+    assert len(earning_rules(client)) == 1
+    panel.screenshot("earning-rules-duplicate")
+    page.locator("#edit-duplicate").click()
+    expect(page.locator("#editor-title")).to_have_text("Edit Leaf twice")
+    expect(page.locator("#match_value")).to_have_value("Loose leaf")

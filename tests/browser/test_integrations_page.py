@@ -26,6 +26,10 @@ def test_adding_an_endpoint_shows_its_secret_once_and_a_sample_reaches_it(panel,
     panel.open("/integrations", loaded="subscriptions:0")
     page = panel.page
     expect(page.locator("#store_sync_enabled")).to_be_checked()
+    # The kinds in words, not the API's keys ("tier_changed" was shown as is).
+    expect(page.locator("#kinds label")).to_have_text(["Tier changed", "Points about to expire", "Points expired",
+                                                       "Referral completed", "Birthday bonus", "Reward issued"])
+    page.get_by_label("Points expired").uncheck()
     page.fill("#url", receiver.url)
     page.get_by_role("button", name="Add endpoint").click()
     panel.wait_loaded("subscriptions:1")
@@ -33,6 +37,9 @@ def test_adding_an_endpoint_shows_its_secret_once_and_a_sample_reaches_it(panel,
     assert len(secret) >= 32
     row = page.locator("#subscriptions tr").first
     expect(row).to_contain_text(receiver.url)
+    expect(row).to_contain_text("Tier changed, Points about to expire, Referral completed")
+    assert "points_expired" not in client.get("/api/event-subscriptions", headers=auth()).get_json()[
+        "subscriptions"][0]["kinds"]
     row.get_by_role("button", name="Send a sample event").click()
     [(headers, _body, _)] = receiver.wait_for(1)
     assert headers["X-Loyalty-Event-Id"].startswith("sample-")

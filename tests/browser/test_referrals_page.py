@@ -55,7 +55,14 @@ def test_the_referrals_page_lists_referrals_with_reasons_and_totals(panel, clien
     expect(rejected).to_contain_text("the order was placed by the referrer (same customer)")
     page.locator("#status").select_option("completed")
     panel.wait_loaded("referrals:1")
-    expect(page.locator("#referrals tr")).to_have_text(re.compile("grace@example.com"))
+    completed = page.locator("#referrals tr")
+    expect(completed).to_have_text(re.compile("grace@example.com"))
+    # The referrer by name (it showed a bare customer id), the friend's order linked in the admin.
+    expect(completed.locator("td").nth(1)).to_have_text("Ada Lovelace")
+    expect(completed.locator("td").nth(1).locator("a")).to_have_attribute("href", re.compile(r"^/members/7001\?"))
+    order_id = client.get("/api/referrals?status=completed", headers=auth()).get_json()["referrals"][0]["order_id"]
+    expect(completed.get_by_role("link", name=f"Order {order_id}")).to_have_attribute(
+        "href", f"https://admin.shopify.com/store/rosebud-tea/orders/{order_id}")
     panel.screenshot("referrals")
 
 
@@ -87,7 +94,9 @@ def test_the_member_page_shows_the_referral_code_and_birthday(panel, client, set
     code = client.get("/api/members/7001", headers=auth()).get_json()["referral_code"]
     panel.open("/members/7001")
     expect(panel.page.locator("#referral-code")).to_have_text(code)
-    expect(panel.page.locator("#birthday")).to_have_text("05-21")
+    expect(panel.page.locator("#birthday")).to_have_text("21 May")
+    expect(panel.page.locator("#birthday-month")).to_have_value("05")
+    expect(panel.page.locator("#birthday-day")).to_have_value("21")
 
 
 def test_the_referrers_history_names_a_referral_and_links_the_friends_order(panel, client, settle, platform):

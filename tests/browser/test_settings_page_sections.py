@@ -89,7 +89,7 @@ def test_a_new_tier_counts_who_qualifies_and_says_members_move_at_the_next_check
     page.locator("#tier-form [name=name]").fill("Silver")
     page.locator("#tier-form [name=threshold]").fill("100")
     page.locator("#save-tier").click()
-    expect(page.locator(".toast", has_text="Tier added")).to_have_text("Tier added; members move at the next check")
+    expect(page.locator(".toast", has_text="Tier added")).to_have_text("Tier added; members move at the next check, within 5 minutes")
     expect(page.locator("#tiers-section thead")).to_contain_text("Qualify today")
     expect(page.locator("#tiers tr", has_text="Silver").locator(".members-today")).to_have_text("1")
     expect(page.locator("#tiers-below")).to_contain_text("Members move between tiers at the next scheduled check.")

@@ -3,8 +3,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from plugin.db import utcnow
-from plugin.loyalty.ledger.orders import reverse_order_award
-from plugin.loyalty.referrals.friends import reverse_cancelled_referral
+from plugin.loyalty.orders import order_cancelled
 from webhooks.handlers.payloads import platform_id, required, timestamp
 
 
@@ -22,5 +21,4 @@ def parse(payload: dict) -> Cancellation:
 
 
 def apply(session, shop, facts: Cancellation, delivery=None) -> None:
-    reverse_order_award(session, shop.id, facts.order_id, facts.cancelled_at)
-    reverse_cancelled_referral(session, shop.id, facts.order_id)  # the referrer's points for it go back
+    order_cancelled(session, shop, facts.order_id, facts.cancelled_at)

@@ -5,7 +5,7 @@ is spent the moment the order exists, so the shopper's page shows it used at onc
 """
 from dataclasses import dataclass
 
-from plugin.loyalty.rewards.redemptions import mark_codes_used
+from plugin.loyalty.orders import order_created
 from webhooks.handlers.orders_paid import discount_codes
 from webhooks.handlers.payloads import platform_id, required
 
@@ -21,4 +21,4 @@ def parse(payload: dict) -> CreatedOrder:
 
 
 def apply(session, shop, facts: CreatedOrder, delivery=None) -> None:
-    mark_codes_used(session, shop.id, list(facts.discount_codes), facts.order_id)
+    order_created(session, shop, facts.order_id, facts.discount_codes)

@@ -2,15 +2,10 @@
 from dataclasses import replace
 from decimal import Decimal
 
-from plugin.db import utcnow
 from plugin.ids import parse_id
 from plugin.loyalty.earning.rules import OrderFacts, line_amount, normalise_tag
 from plugin.loyalty.earning.strategies import LineFacts
-from plugin.loyalty.ledger.orders import award_points_for_orders
-from plugin.loyalty.referrals.friends import complete_referrals
-from plugin.loyalty.rewards.redemptions import mark_codes_used
-from plugin.loyalty.rules.definitions import price_orders
-from plugin.loyalty.tiers.ordering import OrderTiers
+from plugin.loyalty.orders import orders_paid
 from webhooks.handlers.payloads import (
     PayloadError,
     customer_id,
@@ -84,21 +79,10 @@ def apply(session, shop, facts: OrderFacts, delivery=None) -> set[int]:
 
 
 def apply_many(session, shop, deliveries: list) -> set[int]:
-    """A run of paid orders from one batch, awarded together (see award_points_for_orders);
+    """A run of paid orders from one batch, awarded together (plugin/loyalty/orders.py);
     returns the event ids of orders that wait for product facts (nothing of theirs is written)."""
     # Paid when the platform says it happened, not when a worker got to it.
     orders = [facts if delivery is None else replace(facts, paid_at=delivery.occurred_at)
               for facts, delivery in deliveries]
-    orders = [replace(o, business_day=(o.business_time or o.paid_at or utcnow()).astimezone(shop.zone).date())
-              for o in orders]
-    tiers = OrderTiers.load(session, shop, orders)
-    priced, waiting = price_orders(session, shop, orders, tiers)
-    ready = [order for order in orders if order.order_id not in waiting]
-    # The subtotal is already net of any loyalty code, so the code's value never earns points.
-    award_points_for_orders(session, shop.id, ready, shop.rules, priced)
-    if tiers is not None:
-        tiers.promote(session, shop.id)
-    for order in ready:
-        mark_codes_used(session, shop.id, list(order.discount_codes), order.order_id)
-    complete_referrals(session, shop.id, ready)  # a friend's welcome code pays their referrer
+    waiting = orders_paid(session, shop, orders)
     return {delivery.event_id for facts, delivery in deliveries if delivery is not None and facts.order_id in waiting}

@@ -4,26 +4,15 @@ Refunds carry no customer; the order record links them to one. A restock-only re
 no line items takes nothing. Shipping and order adjustments never earned points, so they
 are not taken back either.
 """
-from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from plugin.ids import parse_id
 from plugin.loyalty.earning.engine import RefundLine
-from plugin.loyalty.ledger.orders import RefundFacts, reverse_refund
+from plugin.loyalty.orders import RefundReport, order_refunded
 from webhooks.handlers.payloads import items, money, platform_id, required, shop_money
 
 
-@dataclass(frozen=True)
-class RefundPayload:
-    refund_id: int
-    order_id: int
-    subtotal: Decimal
-    gift_card_subtotal: Decimal
-    lines: tuple[RefundLine, ...] = ()
-    gift_card_lines: frozenset[int] = frozenset()  # indexes into `lines`
-
-
-def parse(payload: dict) -> RefundPayload:
+def parse(payload: dict) -> RefundReport:
     lines, gift_cards = [], set()
     for index, line in enumerate(items(payload, "refund_line_items")):
         item = line.get("line_item") if isinstance(line.get("line_item"), dict) else {}
@@ -35,7 +24,7 @@ def parse(payload: dict) -> RefundPayload:
         if item.get("gift_card") is True:
             gift_cards.add(index)
     subtotal = sum((line.subtotal for line in lines), Decimal(0))
-    return RefundPayload(
+    return RefundReport(
         refund_id=platform_id(required(payload, "id"), "id"),
         order_id=platform_id(required(payload, "order_id"), "order_id"),
         # Stored as refunds.refunded_subtotal: the lines' sum must fit NUMERIC(18, 6) too.
@@ -46,11 +35,5 @@ def parse(payload: dict) -> RefundPayload:
     )
 
 
-def apply(session, shop, facts: RefundPayload, delivery=None) -> None:
-    excluding = shop.rules.exclude_gift_cards
-    excluded = facts.gift_card_subtotal if excluding else Decimal(0)
-    # Lines the order recorded keep what they earned then; today's gift-card setting only
-    # decides for a line it did not record (and for orders from before lines were recorded).
-    lines = tuple(replace(line, excluded_gift_card=excluding and index in facts.gift_card_lines)
-                  for index, line in enumerate(facts.lines))
-    reverse_refund(session, shop.id, RefundFacts(facts.refund_id, facts.order_id, facts.subtotal - excluded, lines))
+def apply(session, shop, facts: RefundReport, delivery=None) -> None:
+    order_refunded(session, shop, facts)

@@ -11,7 +11,8 @@ rows cost, not the whole table's. Definitions:
 - `members`: the shop's members (every customer the app knows: created by customers/create
   or by their first order) created before the period's end; `new_members`: created in it.
 - `points_issued`: positive entries of the earning kinds (`EntryKind.counts_as_earned`:
-  order awards, signup bonuses, positive adjustments) in the period.
+  order awards, signup, referral and birthday bonuses) in the period. Manual adjustments are
+  corrections, not earning: a mistake and its fix must not inflate what the program issued.
 - `points_redeemed`: points spent on redemptions less points given back for redemptions
   (`redemption_return`: a code that could not be made, or expired unused) in the period. A
   return counts on the day it happens, so a day, or a short period, can come out negative.
@@ -60,7 +61,7 @@ MEMBERS = Member.__table__
 ORDERS = OrderRecord.__table__
 REDEMPTIONS = Redemption.__table__
 REWARDS = Reward.__table__
-EARNING = [kind for kind in EntryKind if kind.counts_as_earned]
+EARNING = [kind for kind in EntryKind if kind.counts_as_earned and kind is not EntryKind.ADJUSTMENT]
 REDEEMING = [EntryKind.REDEMPTION, EntryKind.REDEMPTION_RETURN]
 DEFAULT_DAYS = 30
 MAX_DAYS = 366

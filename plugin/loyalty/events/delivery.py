@@ -244,20 +244,3 @@ def recent_deliveries(session: Session, shop_id: int, subscription_id: int | Non
     if status is not None:
         where.append(EventDelivery.status == status)
     return list(session.scalars(select(EventDelivery).where(*where).order_by(EventDelivery.id.desc()).limit(limit)))
-
-
-def delivery_json(delivery: EventDelivery, kind: str | None = None) -> dict:
-    return {
-        "id": delivery.id,
-        "subscription_id": delivery.subscription_id,
-        "event_id": delivery.event_id,
-        "sample": delivery.event_id is None,
-        "status": delivery.status.value,
-        "attempts": delivery.attempts,
-        "response_status": delivery.response_status,
-        "error": delivery.error,
-        "next_attempt_at": delivery.next_attempt_at.isoformat() if delivery.status is DeliveryStatus.PENDING else None,
-        "last_attempt_at": delivery.last_attempt_at.isoformat() if delivery.last_attempt_at else None,
-        "delivered_at": delivery.delivered_at.isoformat() if delivery.delivered_at else None,
-        "created_at": delivery.created_at.isoformat(),
-    }

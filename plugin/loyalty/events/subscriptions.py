@@ -102,12 +102,3 @@ def rotate_subscription_secrets(session: Session) -> int:
         rotated += 1
     session.flush()
     return rotated
-
-
-def subscription_json(subscription: EventSubscription) -> dict:
-    return {
-        "id": subscription.id,
-        "url": subscription.url,
-        "kinds": list(subscription.kinds),
-        "created_at": subscription.created_at.isoformat(),
-    }

@@ -1,4 +1,4 @@
-"""The points ledger: the only place where points move.The points ledger: the only place where points move.
+"""The points ledger: the only place where points move.
 
 Design
 - An entry is one signed change of one member's points, with the business event that caused
@@ -20,7 +20,7 @@ Design
   that order, so two jobs cannot deadlock on one order and member.
 - Spending never trusts a caller's read: `spend_points` moves the balance with
   `WHERE balance >= points` and the row count decides. Reversals (refunds, cancellations,
-  a code used after its points came back) may go below zero, so they use `_post`.
+  a code used after its points came back) may go below zero, so they use `posting.post`.
 
 Modules
 - `posting`: the private primitives (one entry with its totals and lots); only this package uses them.

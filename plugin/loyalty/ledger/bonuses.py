@@ -93,6 +93,42 @@ def grant_birthday_bonuses(session: Session, due: list[tuple[int, int, int, str]
 
 
 
+class NotReversible(Exception):
+    """The entry cannot be undone: `missing` if it is not one of this member's adjustments,
+    else it was undone already or nothing of it is left."""
+
+    def __init__(self, message: str, missing: bool = False):
+        super().__init__(message)
+        self.missing = missing
+
+
+def reverse_adjustment(session: Session, shop_id: int, member: int, entry_id: int, reason: str) -> int:
+    """Undo one of the member's adjustments with an opposite entry, once; returns its id.
+
+    Never an edit: the adjustment stays in the history beside its reversal. Points a credit
+    gave are taken from its own lot first (then the oldest), and may take the balance below
+    zero if they were spent, like any reversal, but what expiry took from them is not taken
+    again; lifetime points lose what is taken (EntryKind.lifetime_part). Points a debit took
+    come back in a lot dated now.
+    """
+    adjustment = session.execute(select(ENTRIES.c.id, ENTRIES.c.delta).where(
+        ENTRIES.c.id == entry_id, ENTRIES.c.shop_id == shop_id, ENTRIES.c.member_id == member,
+        ENTRIES.c.kind == EntryKind.ADJUSTMENT)).first()
+    if adjustment is None:
+        raise NotReversible("no such adjustment of this member", missing=True)
+    lot = session.execute(select(LOTS.c.id, LOTS.c.expired).where(LOTS.c.entry_id == adjustment.id)).first()
+    # What expiry already took from a credit is not taken again (as for every reversal).
+    delta = -adjustment.delta + (lot.expired if lot else 0)
+    if delta == 0:
+        raise NotReversible("the points of this adjustment have expired: nothing is left to take back")
+    if not post(session, shop_id, member, delta, EntryKind.ADJUSTMENT_REVERSAL, str(adjustment.id), reason,
+                own_lot=lot.id if lot else None):
+        raise NotReversible("this adjustment was reversed already")
+    return session.scalar(select(ENTRIES.c.id).where(
+        ENTRIES.c.shop_id == shop_id, ENTRIES.c.kind == EntryKind.ADJUSTMENT_REVERSAL,
+        ENTRIES.c.source_id == str(adjustment.id)))
+
+
 def adjust_points(session: Session, shop_id: int, member: int, points: int, reason: str) -> int:
     """A merchant's manual change, either way; returns the new entry's id."""
     if points == 0:

@@ -21,8 +21,7 @@ MEMBERS = Member.__table__
 
 # Credits that open a lot of their own; a redemption's returned points go back to its lots.
 OPENS_LOT = {EntryKind.SIGNUP_BONUS, EntryKind.ADJUSTMENT, EntryKind.REFERRAL, EntryKind.BIRTHDAY_BONUS,
-              EntryKind.ORDER_AWARD}
-
+             EntryKind.ORDER_AWARD, EntryKind.ADJUSTMENT_REVERSAL}
 
 
 def post(session: Session, shop_id: int, member: int, delta: int, kind: EntryKind, source_id: str,
@@ -39,10 +38,9 @@ def post(session: Session, shop_id: int, member: int, delta: int, kind: EntryKin
     ).on_conflict_do_nothing().returning(ENTRIES.c.id)).first()
     if posted is None:
         return False
-    earned = delta if kind.counts_as_earned and delta > 0 else 0
     session.execute(update(MEMBERS).where(MEMBERS.c.id == member).values(
         balance=MEMBERS.c.balance + (delta - pending), pending=MEMBERS.c.pending + pending,
-        lifetime_earned=MEMBERS.c.lifetime_earned + earned))
+        lifetime_earned=MEMBERS.c.lifetime_earned + kind.lifetime_part(delta)))
     if delta < 0:
         use_lots(session, member, posted.id, -delta, order_id, own_lot)
     elif kind is EntryKind.REDEMPTION_RETURN:
@@ -55,9 +53,8 @@ def post(session: Session, shop_id: int, member: int, delta: int, kind: EntryKin
     return True
 
 
-
 def entry_row(shop_id: int, member: int, delta: int, kind: EntryKind, source_id: str, reason: str,
-           order_id: int | None = None) -> dict:
+              order_id: int | None = None) -> dict:
     return dict(shop_id=shop_id, member_id=member, delta=delta, kind=kind, source_id=source_id,
                 order_id=order_id, reason=reason[:500])
 

@@ -9,8 +9,11 @@ from plugin.models import EntryKind
 
 def verify_balances(session: Session) -> list[dict]:
     """Members whose balance plus pending points, or lifetime total, differs from their entries' sums."""
+    # EntryKind.lifetime_part, in SQL.
     earned = case((ENTRIES.c.kind.in_([k for k in EntryKind if k.counts_as_earned]) & (ENTRIES.c.delta > 0),
-                   ENTRIES.c.delta), else_=0)
+                   ENTRIES.c.delta),
+                  ((ENTRIES.c.kind == EntryKind.ADJUSTMENT_REVERSAL) & (ENTRIES.c.delta < 0), ENTRIES.c.delta),
+                  else_=0)
     sums = select(ENTRIES.c.member_id, func.sum(ENTRIES.c.delta).label("total"),
                   func.sum(earned).label("earned")).group_by(ENTRIES.c.member_id).subquery()
     rows = session.execute(select(

@@ -33,7 +33,8 @@ from plugin.db import insert_for, transaction, utcnow
 from plugin.loyalty.earning.rules import OrderFacts
 from plugin.loyalty.events.member_events import record_event
 from plugin.loyalty.ledger.bonuses import award_referral, reverse_referral
-from plugin.loyalty.rewards.redemptions import IN_REQUEST_LIMITS, call_platform, new_code
+from plugin.loyalty.rewards.catalog import FRIEND_REWARD_KINDS
+from plugin.loyalty.rewards.redemptions import IN_REQUEST_LIMITS, call_platform, new_code, reward_offer
 from plugin.loyalty.shop_facts import business_zone
 from plugin.models import (
     Member,
@@ -43,9 +44,9 @@ from plugin.models import (
     Referral,
     ReferralStatus,
     Reward,
-    RewardKind,
     Shop,
 )
+from plugin.shopify.discounts import CodeSpec, create_code
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,6 @@ GMAIL = ("gmail.com", "googlemail.com")
 # A referral left `creating` this long lost its request half-way (the process died between
 # the commit and the platform's answer): it no longer holds the friend's email.
 CREATING_LEASE = timedelta(minutes=10)
-FRIEND_REWARD_KINDS = (RewardKind.AMOUNT_OFF, RewardKind.PERCENTAGE_OFF)
 EARLIER_ORDER = "the friend had already placed a paid order in this shop"
 
 
@@ -96,7 +96,9 @@ def friend_reward(session: Session, program: Program) -> Reward | None:
 
 def friend_reward_problem(session: Session, shop_id: int, reward_id: int) -> dict[str, str]:
     """{"referral_reward_id": why} unless the id names an active amount or percentage reward of this shop."""
-    reward = session.get(Reward, reward_id)
+    # Locked: a reward being deactivated at the same moment is either seen inactive here, or
+    # sees this program's choice once it commits (plugin/loyalty/rewards/catalog.py).
+    reward = session.scalar(select(Reward).where(Reward.id == reward_id).with_for_update())
     if reward is None or reward.shop_id != shop_id or reward.deleted_at is not None:
         return {"referral_reward_id": "no such reward in this shop"}
     if not reward.active or reward.kind not in FRIEND_REWARD_KINDS:
@@ -196,9 +198,9 @@ def issue_welcome_code(referral_id: int) -> Referral | None:
         referral = session.get(Referral, referral_id)
         shop = session.get(Shop, referral.shop_id)
         reward = session.get(Reward, referral.reward_id)
-        spec = _spec(referral, reward)
+        spec, offer = _spec(referral, reward), reward_offer(reward)
         shop_id, domain = shop.id, shop.domain
-    outcome = call_platform(shop_id, domain, IN_REQUEST_LIMITS, lambda client: _create(client, spec, reward))
+    outcome = call_platform(shop_id, domain, IN_REQUEST_LIMITS, lambda client: create_code(client, spec, offer))
     with transaction() as session:
         if outcome.discount_id is None:
             log.warning("welcome code of referral %s not made: %s", referral_id, outcome.postpone or outcome.fail)
@@ -211,17 +213,9 @@ def issue_welcome_code(referral_id: int) -> Referral | None:
         return session.get(Referral, referral_id)
 
 
-def _spec(referral: Referral, reward: Reward):
-    from plugin.shopify.discounts import CodeSpec
-
+def _spec(referral: Referral, reward: Reward) -> CodeSpec:
     ends = referral.created_at + timedelta(days=reward.code_lifetime_days) if reward.code_lifetime_days else None
     return CodeSpec(referral.code, f"Welcome from a friend: {reward.name}", None, referral.created_at, ends)
-
-
-def _create(client, spec, reward: Reward) -> str:
-    from plugin.shopify.discounts import create_code
-
-    return create_code(client, spec, reward)
 
 
 @dataclass(frozen=True)

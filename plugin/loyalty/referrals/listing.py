@@ -28,26 +28,11 @@ def parse_status(value: str | None) -> ReferralStatus | None:
     return status
 
 
-def list_referrals(session: Session, shop_id: int, status: ReferralStatus | None) -> list[tuple[Referral, int]]:
-    """The shop's newest referrals (with their referrer's customer id), optionally of one status."""
-    query = select(Referral, Member.customer_id).join(Member, Member.id == Referral.referrer_id).where(
+def list_referrals(session: Session, shop_id: int, status: ReferralStatus | None) -> list[tuple[Referral, Member]]:
+    """The shop's newest referrals with their referrer, optionally of one status."""
+    query = select(Referral, Member).join(Member, Member.id == Referral.referrer_id).where(
         Referral.shop_id == shop_id, Referral.status.in_([status] if status else LISTED))
     return [tuple(row) for row in session.execute(query.order_by(Referral.id.desc()).limit(LIMIT)).all()]
-
-
-def referral_json(referral: Referral, referrer_customer_id: int) -> dict:
-    return {
-        "id": referral.id,
-        "referrer_customer_id": str(referrer_customer_id),
-        "friend_email": referral.friend_email,
-        "code": referral.code,
-        "status": referral.status.value,
-        "reason": referral.reason,
-        "order_id": None if referral.order_id is None else str(referral.order_id),
-        "points": referral.points,
-        "reversed_at": referral.reversed_at.isoformat() if referral.reversed_at else None,
-        "created_at": referral.created_at.isoformat(),
-    }
 
 
 def referral_totals(session: Session, shop_id: int) -> dict:

@@ -3,4 +3,6 @@
 - `catalog`: a shop's rewards, validated field by field (`/api/rewards`).
 - `redemptions`: points become a single-use code, never spent twice or lost; its
   `call_platform` makes one code and sorts the answer, and referral welcome codes reuse it.
+- `redeeming`: the use case the panel's API and the storefront both call, with its two
+  transactions; a refusal carries a `Refusal` reason that each edge says its own way.
 """

@@ -2,6 +2,11 @@
 
 Rewards are never deleted for real: redemptions point at them, so DELETE hides them from
 the catalog and stops new redemptions, while past codes keep their history.
+
+A reward the program itself uses (today: the friends' welcome reward) cannot be withdrawn
+from under it: deactivating it, deleting it or making it a kind that use cannot take is
+refused with RewardInUse naming the use, and nothing changes. Every referral link would
+otherwise answer that the store offers no welcome reward.
 """
 from decimal import Decimal
 
@@ -11,7 +16,7 @@ from sqlalchemy.orm import Session
 from plugin.db import utcnow
 from plugin.ids import parse_id
 from plugin.loyalty.fields import InvalidFields, decimal_number, flag, one_of, parse_each, text, whole_number
-from plugin.models import Reward, RewardKind
+from plugin.models import Program, Reward, RewardKind
 
 DEFAULT_REWARDS = (
     dict(name="5 off your order", kind=RewardKind.AMOUNT_OFF, value=Decimal("5"), points_cost=500),
@@ -21,6 +26,14 @@ DEFAULT_REWARDS = (
 MAX_POINTS_COST = 10_000_000
 MAX_LIFETIME_DAYS = 3650
 COMBINES = ("product_discounts", "order_discounts", "shipping_discounts")
+# What a referred friend's welcome code can be: a discount on their first order.
+FRIEND_REWARD_KINDS = (RewardKind.AMOUNT_OFF, RewardKind.PERCENTAGE_OFF)
+# The program's uses of a reward, by key, and how the merchant is told.
+USES = {"referral_welcome": "the friends' welcome reward (Settings, Referrals): choose another one there first"}
+
+
+class RewardInUse(Exception):
+    """The change would withdraw a reward the program uses; nothing was changed."""
 
 
 def add_default_rewards(session: Session, shop_id: int) -> None:
@@ -50,8 +63,15 @@ def create_reward(session: Session, shop_id: int, fields) -> Reward:
     return reward
 
 
+def reward_uses(program: Program, reward: Reward) -> list[str]:
+    """The program's uses of this reward, as keys of USES."""
+    return ["referral_welcome"] if program.referral_reward_id == reward.id else []
+
+
 def update_reward(session: Session, reward: Reward, fields) -> Reward:
     values = _validated(fields, creating=False, current=reward)
+    withdrawn = values.get("active") is False or values.get("kind", reward.kind) not in FRIEND_REWARD_KINDS
+    _refuse_if_used(session, reward, withdrawn)
     for name, value in values.items():
         setattr(reward, name, value)
     session.flush()
@@ -59,19 +79,19 @@ def update_reward(session: Session, reward: Reward, fields) -> Reward:
 
 
 def delete_reward(session: Session, reward: Reward) -> None:
+    _refuse_if_used(session, reward, withdrawn=True)
     reward.deleted_at = utcnow()
     reward.active = False
     session.flush()
 
 
-def reward_json(reward: Reward) -> dict:
-    return {
-        "id": reward.id, "name": reward.name, "kind": reward.kind.value, "value": str(reward.value),
-        "points_cost": reward.points_cost,
-        "min_subtotal": None if reward.min_subtotal is None else str(reward.min_subtotal),
-        "code_lifetime_days": reward.code_lifetime_days, "combines_with": dict(reward.combines_with),
-        "active": reward.active,
-    }
+def _refuse_if_used(session: Session, reward: Reward, withdrawn: bool) -> None:
+    if not withdrawn:
+        return
+    program = session.scalar(select(Program).where(Program.shop_id == reward.shop_id))
+    uses = reward_uses(program, reward)
+    if uses:
+        raise RewardInUse(f"this reward is {'; '.join(USES[use] for use in uses)}")
 
 
 def _validated(fields, creating: bool, current: Reward | None = None) -> dict:

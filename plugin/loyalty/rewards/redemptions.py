@@ -15,6 +15,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Callable
 
 from rq import Retry
@@ -36,6 +37,7 @@ from plugin.loyalty.rewards.catalog import find_reward
 from plugin.models import Member, MemberEventKind, Redemption, RedemptionStatus, Reward, Shop
 from plugin.queue import PLATFORM, enqueue, redis_connection
 from plugin.shopify.client import AdminClient, PlatformError, PlatformUnavailable
+from plugin.shopify.discounts import CodeSpec, Offer, OfferKind, create_code
 from plugin.shopify.grants import PlatformAuthError
 from plugin.shopify.tokens import NotInstalled, has_usable_token
 
@@ -53,12 +55,23 @@ EXPIRY_GRACE = timedelta(hours=24)
 CLAIM_LEASE = timedelta(minutes=6)
 
 
-class RedemptionRefused(Exception):
-    """The redemption cannot be made; `status` is the HTTP answer (404, 409, 422)."""
+class Refusal(Enum):
+    """Why a redemption cannot be made; each edge says it its own way (an HTTP status, a notice)."""
 
-    def __init__(self, status: int, message: str):
+    NOT_INSTALLED = "not_installed"  # no usable token: no code could be made
+    NO_MEMBER = "no_member"
+    NO_REWARD = "no_reward"
+    UNAVAILABLE = "unavailable"  # the reward was deactivated
+    NEGATIVE_BALANCE = "negative_balance"
+    INSUFFICIENT = "insufficient"
+
+
+class RedemptionRefused(Exception):
+    """The redemption cannot be made, for `reason`; nothing was spent, but the caller must roll back."""
+
+    def __init__(self, reason: Refusal, message: str):
         super().__init__(message)
-        self.status = status
+        self.reason = reason
 
 
 def new_code(shop_domain: str) -> str:
@@ -73,22 +86,23 @@ def redeem_reward(session: Session, shop: Shop, customer_id: int, reward_id) -> 
         # Refused before anything moves: without a token no code can be made, and the points
         # would only come back through a failed redemption. An uninstall that lands after this
         # check is still caught by `issue_code`, which fails the code and returns the points.
-        raise RedemptionRefused(409, "the app is not installed in this store (or must be opened again from "
-                                     "the store admin), so no discount code can be made; no points were spent")
+        raise RedemptionRefused(Refusal.NOT_INSTALLED, "the app is not installed in this store (or must be opened "
+                                "again from the store admin), so no discount code can be made; no points were spent")
     member = session.scalar(select(Member).where(Member.shop_id == shop.id, Member.customer_id == customer_id)
                             .with_for_update())
     if member is None:
-        raise RedemptionRefused(404, "no such member in this shop")
+        raise RedemptionRefused(Refusal.NO_MEMBER, "no such member in this shop")
     reward = find_reward(session, shop.id, reward_id)
     if reward is None:
-        raise RedemptionRefused(404, "no such reward in this shop")
+        raise RedemptionRefused(Refusal.NO_REWARD, "no such reward in this shop")
     if not reward.active:
-        raise RedemptionRefused(422, "this reward is not available any more")
+        raise RedemptionRefused(Refusal.UNAVAILABLE, "this reward is not available any more")
     if member.balance < 0:
-        raise RedemptionRefused(409, "the balance is negative: no reward can be redeemed until it is positive")
+        raise RedemptionRefused(Refusal.NEGATIVE_BALANCE,
+                                "the balance is negative: no reward can be redeemed until it is positive")
     if member.balance < reward.points_cost:
-        raise RedemptionRefused(409, f"this reward costs {reward.points_cost} points; "
-                                     f"the balance is {member.balance}")
+        raise RedemptionRefused(Refusal.INSUFFICIENT, f"this reward costs {reward.points_cost} points; "
+                                                      f"the balance is {member.balance}")
     now = utcnow()
     redemption = Redemption(
         shop_id=shop.id, member_id=member.id, reward_id=reward.id, points=reward.points_cost,
@@ -100,7 +114,7 @@ def redeem_reward(session: Session, shop: Shop, customer_id: int, reward_id) -> 
     try:
         spend_points(session, shop.id, member.id, redemption.id, reward.points_cost, f"Redeemed: {reward.name}")
     except InsufficientPoints as short:
-        raise RedemptionRefused(409, f"this reward costs {reward.points_cost} points; {short}") from None
+        raise RedemptionRefused(Refusal.INSUFFICIENT, f"this reward costs {reward.points_cost} points; {short}") from None
     session.refresh(member)
     return redemption
 
@@ -126,11 +140,10 @@ def issue_code(redemption_id: int, **client_limits) -> RedemptionStatus | None:
 
 @dataclass(frozen=True)
 class Claim:
-    """What the platform call needs, read while claiming (the objects stay usable after)."""
+    """What the platform call needs, read while claiming: the code and its offer as plain values."""
 
-    redemption: Redemption
-    reward: Reward
-    customer_id: int
+    spec: CodeSpec
+    offer: Offer
     shop_id: int
     shop_domain: str
 
@@ -192,8 +205,11 @@ def _claim(session: Session, redemption_id: int) -> Claim | RedemptionStatus | N
         return session.scalar(select(Redemption.status).where(Redemption.id == redemption_id))
     redemption = session.get(Redemption, redemption_id, populate_existing=True)
     shop = session.get(Shop, redemption.shop_id)
-    return Claim(redemption, session.get(Reward, redemption.reward_id),
-                 session.get(Member, redemption.member_id).customer_id, shop.id, shop.domain)
+    reward = session.get(Reward, redemption.reward_id)
+    customer_id = session.get(Member, redemption.member_id).customer_id
+    spec = CodeSpec(redemption.code, f"Loyalty reward: {reward.name}", customer_id, redemption.created_at,
+                    redemption.expires_at)
+    return Claim(spec, reward_offer(reward), shop.id, shop.domain)
 
 
 @dataclass(frozen=True)
@@ -204,10 +220,17 @@ class PlatformOutcome:
 
 
 def _create_on_platform(claim: Claim, client_limits: dict) -> PlatformOutcome:
-    from plugin.shopify.discounts import create_discount_code
+    return call_platform(claim.shop_id, claim.shop_domain, client_limits,
+                         lambda client: create_code(client, claim.spec, claim.offer))
 
-    return call_platform(claim.shop_id, claim.shop_domain, client_limits, lambda client: create_discount_code(
-        client, claim.redemption, claim.reward, claim.customer_id, claim.redemption.created_at))
+
+def reward_offer(reward: Reward) -> Offer:
+    """What a reward's code gives, as the platform is told (referral welcome codes too)."""
+    combines = reward.combines_with or {}
+    return Offer(OfferKind(reward.kind.value), reward.value, reward.min_subtotal,
+                 with_product_discounts=bool(combines.get("product_discounts")),
+                 with_order_discounts=bool(combines.get("order_discounts")),
+                 with_shipping_discounts=bool(combines.get("shipping_discounts")))
 
 
 def call_platform(shop_id: int, shop_domain: str, client_limits: dict,

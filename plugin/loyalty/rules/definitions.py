@@ -4,6 +4,11 @@ The rules themselves (what a match field means, what a kind does) live in the pu
 plugin/loyalty/earning/strategies.py; this module keeps them per shop and checks what the
 merchant sends against those registries, so a new match field or kind needs no change
 here. DELETE deactivates: the rule stays listed, for the entries it explains.
+
+An active rule identical in effect to another active one (same kind, match, numbers and
+window; the name does not count) is refused with DuplicateRule: two would stack their
+bonuses, which no merchant means. The shop's row is locked while rules are checked and
+written, so two identical rules sent at once cannot both pass.
 """
 from datetime import datetime
 from decimal import Decimal
@@ -22,7 +27,7 @@ from plugin.loyalty.rules.product_cache import (
     needs_collections,
     needs_product_facts,
 )
-from plugin.models import EarningRuleRecord
+from plugin.models import EarningRuleRecord, Shop
 
 MAX_MULTIPLIER = Decimal(100)
 MAX_BONUS = 1_000_000
@@ -57,35 +62,57 @@ def strategy(record: EarningRuleRecord) -> EarningRule:
                        ends_at=record.ends_at, active=record.active)
 
 
+# What a rule does; two active rules alike in all of these would count twice.
+EFFECT = ("kind", "match_field", "match_value", "multiplier", "points", "per", "min_subtotal", "starts_at", "ends_at")
+
+
+class DuplicateRule(Exception):
+    """An active rule already does exactly this; `rule_id` names it. Nothing was written."""
+
+    def __init__(self, rule_id: int):
+        super().__init__(f"an active rule (id {rule_id}) already does exactly this: edit that one instead")
+        self.rule_id = rule_id
+
+
 def create_rule(session: Session, shop_id: int, fields) -> EarningRuleRecord:
-    record = EarningRuleRecord(shop_id=shop_id, **_validated(fields, None))
+    values = _validated(fields, None)
+    _refuse_duplicate(session, shop_id, {"active": True, **values}, None)
+    record = EarningRuleRecord(shop_id=shop_id, **values)
     session.add(record)
     session.flush()
     return record
 
 
 def update_rule(session: Session, record: EarningRuleRecord, fields) -> EarningRuleRecord:
-    for name, value in _validated(fields, record).items():
+    values = _validated(fields, record)
+    _refuse_duplicate(session, record.shop_id, {**_columns(record), **values}, record.id)
+    for name, value in values.items():
         setattr(record, name, value)
     session.flush()
     return record
 
 
+def _refuse_duplicate(session: Session, shop_id: int, rule: dict, own_id: int | None) -> None:
+    if not rule.get("active", True):
+        return
+    session.execute(select(Shop.id).where(Shop.id == shop_id).with_for_update())
+    others = session.scalars(select(EarningRuleRecord).where(
+        EarningRuleRecord.shop_id == shop_id, EarningRuleRecord.active.is_(True), EarningRuleRecord.id != own_id))
+    for other in others:
+        if all(_alike(getattr(other, name), rule.get(name)) for name in EFFECT):
+            raise DuplicateRule(other.id)
+
+
+def _alike(a, b) -> bool:
+    """Equal as the engine reads them: text without case or surrounding spaces, numbers by value."""
+    if isinstance(a, str) and isinstance(b, str):
+        return a.strip().lower() == b.strip().lower()
+    return a == b
+
+
 def deactivate_rule(session: Session, record: EarningRuleRecord) -> None:
     record.active = False
     session.flush()
-
-
-def rule_json(record: EarningRuleRecord) -> dict:
-    return {
-        "id": record.id, "name": record.name, "kind": record.kind,
-        "match": {"field": record.match_field, "value": record.match_value},
-        "multiplier": None if record.multiplier is None else str(record.multiplier),
-        "points": record.points, "per": record.per,
-        "min_subtotal": None if record.min_subtotal is None else str(record.min_subtotal),
-        "starts_at": _iso(record.starts_at), "ends_at": _iso(record.ends_at), "active": record.active,
-        "created_at": _iso(record.created_at),
-    }
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -144,3 +144,22 @@ def _row_for_update(session: Session, shop_id: int, product_id: int) -> CachedPr
     return session.scalars(select(CachedProduct).where(CachedProduct.shop_id == shop_id,
                                                        CachedProduct.product_id == product_id)
                            .with_for_update()).one()
+
+
+# The rule match fields a merchant picks a value for from what the cache knows, and where.
+PICKABLE = {"product_type": "product_type", "vendor": "vendor", "product_tag": "tags"}
+MAX_PICKS = 50
+
+
+def known_values(session: Session, shop_id: int, field: str, typed: str = "") -> list[str]:
+    """Up to MAX_PICKS values of `field` (a key of PICKABLE) among the shop's cached products,
+    containing `typed` (any case), in alphabetical order: what the rule editor offers instead
+    of free text. Deleted products count (an order of one may still come)."""
+    column = PICKABLE[field]
+    rows = session.scalars(select(getattr(CachedProduct, column)).where(CachedProduct.shop_id == shop_id))
+    found: dict[str, str] = {}
+    for value in rows:
+        for one in (value or []) if column == "tags" else [value]:
+            if one and one.strip() and typed.strip().lower() in one.lower():
+                found.setdefault(one.strip().lower(), one.strip())
+    return sorted(found.values(), key=str.lower)[:MAX_PICKS]

@@ -73,15 +73,6 @@ def delete_tier(session: Session, tier: Tier) -> None:
     session.flush()
 
 
-def tier_json(tier: Tier, basis: str) -> dict:
-    return {
-        "id": tier.id, "name": tier.name, "threshold": threshold_json(tier.threshold, basis),
-        "multiplier": str(tier.multiplier), "perks": tier.perks,
-        "product_id": None if tier.product_id is None else str(tier.product_id),
-        "created_at": tier.created_at.isoformat(),
-    }
-
-
 def threshold_json(threshold: Decimal, basis: str):
     return int(threshold) if basis == "points_earned" and threshold == threshold.to_integral_value() \
         else str(threshold)

@@ -180,7 +180,7 @@ def test_a_shop_in_rupiah_earns_past_two_to_the_31_points_and_gives_them_back_ex
     assert balance(client) == 3_000_000_000
     send("orders/paid", order(subtotal="2500000000.00"))
     assert (balance(client), member(client)["lifetime_earned"]) == (5_500_000_000, 5_500_000_000)
-    adjusted = client.post("/api/members/7001/adjustments", json={"points": -1_000_000, "reason": "fix"},
+    adjusted = client.post("/api/members/7001/adjustments", json={"points": -1_000_000, "reason": "fix", "confirm": True},
                            headers=auth())
     assert adjusted.status_code == 201 and adjusted.get_json()["balance"] == 5_499_000_000
     send("refunds/create", refund(big["id"], "1000000000.00"))

@@ -82,6 +82,7 @@ def test_a_logged_out_friend_sees_the_page_and_gets_a_single_use_code_open_to_an
     assert listed["status"] == "code_issued" and listed["code"] == code
     assert listed["friend_email"] == "grace@example.com"
     assert listed["referrer_customer_id"] == "7001" and listed["order_id"] is None
+    assert listed["referrer_name"] == "Ada Lovelace"  # the panel names the referrer
 
 
 def test_a_completed_referral_pays_the_referrer_once(client, ada, send):

@@ -117,7 +117,9 @@ def test_redemptions_that_cannot_be_made_are_refused_and_change_nothing(client, 
     rid = reward_id(client)
     customer = 7001
     if case == "negative balance":
-        client.post("/api/members/7001/adjustments", json={"points": -600, "reason": "test"}, headers=auth())
+        adjusted = client.post("/api/members/7001/adjustments", headers=auth(),
+                               json={"points": -600, "reason": "test", "confirm": True})
+        assert adjusted.status_code == 201  # below zero: confirmed
     if case == "inactive reward":
         client.patch(f"/api/rewards/{rid}", json={"active": False}, headers=auth())
     if case == "unknown reward":
