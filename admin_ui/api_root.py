@@ -13,6 +13,7 @@ from admin_ui import (
     api_keys,
     earning_rules,
     event_subscriptions,
+    liability_api,
     member_birthday,
     member_events,
     operations_api,
@@ -28,5 +29,5 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 bp.before_request(authenticate_shop)
 bp.after_request(note_key_use)
 for child in (api.bp, rewards.bp, earning_rules.bp, stats_api.bp, operations_api.bp, privacy.bp, member_events.bp,
-              referrals.bp, member_birthday.bp, event_subscriptions.bp, tiers.bp, api_keys.bp):
+              referrals.bp, member_birthday.bp, event_subscriptions.bp, tiers.bp, liability_api.bp, api_keys.bp):
     bp.register_blueprint(child)

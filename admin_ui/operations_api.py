@@ -1,4 +1,5 @@
-"""The admin API's operations routes: the shop's webhook events, and a retry for failed ones.
+"""The admin API's operations routes: the shop's webhook events, a retry for failed ones, and
+what reconciliation healed (`GET /api/reconciliations`, the shop's recent runs).
 
 The panel's operations view lists the deliveries that could not be processed, with their
 error, and puts one back in line on request. Events are stored by shop domain, so every
@@ -17,6 +18,7 @@ from plugin.loyalty.fields import one_of
 from plugin.models import EventStatus
 from webhooks.jobs import schedule_drain
 from webhooks.processing import find_shop_event, retry_failed, shop_events
+from webhooks.reconcile import recent_runs
 
 bp = Blueprint("operations_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
 
@@ -59,4 +61,25 @@ def event_json(event) -> dict:
         "attempts": event.attempts,
         "last_error": event.last_error,
         "received_at": event.received_at.isoformat(),
+    }
+
+
+@bp.get("/reconciliations")
+@documented("The shop's recent reconciliation runs: what each read and healed")
+def list_reconciliations():
+    """The shop's recent reconciliation runs: what each read and healed (webhooks/reconcile.py)."""
+    return jsonify(runs=[run_json(run) for run in recent_runs(request_session(), g.shop.id)])
+
+
+def run_json(run) -> dict:
+    return {
+        "id": run.id,
+        "started_at": run.started_at.isoformat(),
+        "since": run.since.isoformat(),
+        "orders_read": run.orders_read,
+        "missed_orders": run.missed_orders,
+        "refunds": run.refunds,
+        "cancellations": run.cancellations,
+        "left": run.left,
+        "error": run.error,
     }

@@ -36,6 +36,7 @@ HOST_PARAM = re.compile(r"^[A-Za-z0-9_=-]{1,500}$")
 # (section, path, label): the panel's navigation, in the order the merchant sees it.
 NAV = (
     ("dashboard", "/", "Dashboard"),
+    ("liability", "/liability", "Liability"),
     ("members", "/members", "Members"),
     ("rewards", "/rewards", "Rewards"),
     ("earning_rules", "/earning-rules", "Earning rules"),
@@ -62,6 +63,12 @@ def panel_page(view):
 @panel_page
 def embedded_entry():
     return _render("dashboard", "Dashboard")
+
+
+@bp.get("/liability")
+@panel_page
+def liability():
+    return _render("liability", "Points liability")
 
 
 @bp.get("/settings")

@@ -541,6 +541,10 @@ def part_stats(env: dict) -> list[Figure]:
                 label = f"stats GET /api/stats {days}d median" + (f" ({entries:,} entries)" if isinstance(
                     entries, int) else "")
                 figures.append(Figure(label, f"{median:.1f} ms", "", None, raw=float(median)))
+            median, ratio = result.get(f"liability_{days}d_median_ms"), result.get(f"liability_{days}d_ratio")
+            if isinstance(median, (int, float)):
+                figures.append(Figure(f"stats GET /api/reports/liability {days}d median (x the dashboard's)",
+                                      f"{median:.1f} ms ({ratio} x)", "", None, raw=float(median)))
     return figures or [Figure("stats", "ran (no figures recognised in its result)", "", None)]
 
 

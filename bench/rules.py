@@ -66,5 +66,5 @@ def expected_points(app, orders) -> int:
 
     with app.app_context(), transaction() as session:
         shop = shop_context(session, SHOP)
-        return sum(price_orders(session, shop, [orders_paid.parse(order.payload)])[0][order.order_id].points
+        return sum(price_orders(session, shop, [orders_paid.order_facts(order.payload)])[0][order.order_id].points
                    for order in orders)

@@ -6,10 +6,16 @@
 by guests, some cancelled), redemptions (some failed and given back, some used by an
 order), and ledger entries to match (signup bonuses, order awards, cancel reversals,
 redemptions and returns, adjustments to reach exactly one million), with the members'
-balances set from their entries. Then VACUUM ANALYZE, as autovacuum would do to an
+balances set from their entries. Every order award has its lot, pending for 14 days (released
+then by the tick, or still pending for the last 14 days' orders, as members' `pending`), and a
+cancellation within those days took its points from the pending lot. Then VACUUM ANALYZE, as autovacuum would do to an
 append-mostly table (it also sets the visibility map the index-only scans need), and it
-times the real endpoint through the Flask test client with a real session token: a 30-day
-and a 365-day period ending today, after one warm-up request, 3 runs each, median.
+times the real endpoints through the Flask test client with a real session token: the
+dashboard (`/api/stats`) and the liability statement (`/api/reports/liability`), each for a
+30-day and a 365-day period ending today, after one warm-up request, 3 runs each, median; the
+statement's ratio to the dashboard's time in the same run, and its figures checked against a
+direct computation (every row balances; the first opening and the last closing and pending
+equal sums over the entries and the lots).
 
     python -m bench.stats postgresql://postgres@127.0.0.1/some_migrated_db
 """
@@ -17,7 +23,7 @@ import statistics
 import sys
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import jwt
 from cryptography.fernet import Fernet
@@ -31,6 +37,7 @@ MEMBERS = 100_000  # two in three got the signup bonus
 ORDERS = 780_000  # one in 21 by a guest, one in 20 excluded by tag (earns 0), one in 50 cancelled
 REDEMPTIONS = 100_000  # one in 10 failed (points returned), one in 4 used by an order
 HISTORY_DAYS = 730
+PENDING_DAYS = 14
 RUNS = 3
 API_KEY = "bench-stats-api-key"
 
@@ -91,11 +98,27 @@ BUILD = [
                   FROM generate_series(1, :adjustments) AS g) AS drawn
             JOIN members AS m ON m.shop_id = :shop AND m.customer_id = drawn.customer
         ) AS entries ORDER BY at"""),
+    ("lots", """
+        INSERT INTO point_lots (shop_id, member_id, entry_id, order_id, earned_at, amount, remaining, expired,
+                                pending_until, released_at, credited_at)
+        SELECT :shop, e.member_id, e.id, e.order_id, e.created_at, e.delta,
+               CASE WHEN o.cancelled_at IS NULL THEN e.delta ELSE 0 END, 0,
+               CASE WHEN e.created_at + :pending > now() THEN e.created_at + :pending END,
+               CASE WHEN e.created_at + :pending <= now() THEN e.created_at + :pending END, e.created_at
+        FROM ledger_entries AS e JOIN orders AS o ON o.shop_id = :shop AND o.order_id = e.order_id
+        WHERE e.shop_id = :shop AND e.kind = 'order_award' ORDER BY e.created_at"""),
+    ("lot uses", """
+        INSERT INTO point_lot_uses (shop_id, lot_id, entry_id, points)
+        SELECT :shop, l.id, c.id, -c.delta
+        FROM ledger_entries AS c JOIN point_lots AS l ON l.shop_id = :shop AND l.order_id = c.order_id
+        WHERE c.shop_id = :shop AND c.kind = 'cancel_reversal' ORDER BY c.created_at"""),
     ("balances", """
-        UPDATE members SET balance = sums.total, lifetime_earned = sums.earned
+        UPDATE members SET balance = sums.total - sums.pending, pending = sums.pending, lifetime_earned = sums.earned
         FROM (SELECT member_id, sum(delta) AS total,
                      sum(CASE WHEN kind IN ('order_award', 'signup_bonus', 'adjustment') AND delta > 0
-                              THEN delta ELSE 0 END) AS earned
+                              THEN delta ELSE 0 END) AS earned,
+                     (SELECT coalesce(sum(l.remaining), 0) FROM point_lots AS l
+                      WHERE l.member_id = ledger_entries.member_id AND l.pending_until IS NOT NULL) AS pending
               FROM ledger_entries WHERE shop_id = :shop GROUP BY member_id) AS sums
         WHERE members.id = sums.member_id"""),
 ]
@@ -137,7 +160,8 @@ def _build(engine, domain: str) -> dict:
         connection.execute(text("SELECT setseed(0.42)"))
         shop, reward = _shop(connection, domain)
         params = {"shop": shop, "reward": reward, "members": MEMBERS, "orders": ORDERS, "redemptions": REDEMPTIONS,
-                  "entries": ENTRIES, "history": timedelta(days=HISTORY_DAYS), "tag": domain}
+                  "entries": ENTRIES, "history": timedelta(days=HISTORY_DAYS), "tag": domain,
+                  "pending": timedelta(days=PENDING_DAYS)}
         for name, sql in BUILD:
             step = time.perf_counter()
             if name == "ledger entries":
@@ -172,7 +196,7 @@ def _shop(connection, domain: str) -> tuple[int, int]:
 def _vacuum(engine) -> float:
     started = time.perf_counter()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        for table in ("members", "orders", "redemptions", "ledger_entries"):
+        for table in ("members", "orders", "redemptions", "ledger_entries", "point_lots", "point_lot_uses"):
             connection.execute(text(f"VACUUM ANALYZE {table}"))
     return time.perf_counter() - started
 
@@ -189,15 +213,55 @@ def _time_requests(url: str, domain: str) -> dict:
     try:
         for days in (30, 365):
             query = {"from": (today - timedelta(days=days - 1)).isoformat(), "to": today.isoformat()}
-            answer = _get(client, domain, secret, query)  # warm-up: connections, caches, plans
-            times = [_timed_ms(lambda: _get(client, domain, secret, query)) for _ in range(RUNS)]
-            result[f"stats_{days}d_median_ms"] = round(statistics.median(times), 1)
-            result[f"stats_{days}d_runs_ms"] = [round(t, 1) for t in times]
-            result[f"figures_{days}d"] = {key: value for key, value in answer.items()
-                                          if key not in ("series", "charts")}
+            for name, path in (("stats", "/api/stats"), ("liability", "/api/reports/liability")):
+                answer = _get(client, domain, secret, path, query)  # warm-up: connections, caches, plans
+                times = [_timed_ms(lambda: _get(client, domain, secret, path, query)) for _ in range(RUNS)]
+                result[f"{name}_{days}d_median_ms"] = round(statistics.median(times), 1)
+                result[f"{name}_{days}d_runs_ms"] = [round(t, 1) for t in times]
+                if name == "stats":
+                    result[f"figures_{days}d"] = {key: value for key, value in answer.items()
+                                                  if key not in ("series", "charts")}
+                else:
+                    result[f"liability_{days}d_checked"] = _check_liability(url, domain, answer["rows"])
+            result[f"liability_{days}d_ratio"] = round(
+                result[f"liability_{days}d_median_ms"] / result[f"stats_{days}d_median_ms"], 2)
     finally:
         app.extensions["engine"].dispose()
     return result
+
+
+# The statement's definitions, computed the plain way (the shop has no zone: UTC days). Some
+# entries lie after today (cancellations a day after their order), so "by the end" is a bound.
+DIRECT = """
+    SELECT (SELECT coalesce(sum(delta), 0) FROM ledger_entries WHERE shop_id = :s AND created_at < :f),
+           (SELECT coalesce(sum(delta), 0) FROM ledger_entries WHERE shop_id = :s AND created_at < :e),
+           (SELECT coalesce(sum(l.amount - (SELECT coalesce(sum(u.points), 0) FROM point_lot_uses AS u
+                                             JOIN ledger_entries AS ue ON ue.id = u.entry_id
+                                             WHERE u.lot_id = l.id AND ue.created_at < :e
+                                               AND ue.created_at < coalesce(l.released_at, l.pending_until))), 0)
+            FROM point_lots AS l JOIN ledger_entries AS c ON c.id = l.entry_id
+            WHERE l.shop_id = :s AND c.created_at < :e AND coalesce(l.released_at, l.pending_until) >= :e)"""
+
+
+def _check_liability(url: str, domain: str, rows: list[dict]) -> str:
+    """The statement against a direct computation: each row balances and follows the one before,
+    the first opening and last closing are sums of entries, the last pending a sum of the lots'."""
+    movements = ("earned", "reversed", "redeemed", "returned", "expired", "adjusted", "imported")
+    for before, row in zip([None, *rows], rows):
+        assert row["opening"] + sum(row[name] for name in movements) == row["closing"], row
+        assert before is None or before["closing"] == row["opening"], row
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            shop = connection.execute(text("SELECT id FROM shops WHERE domain = :d"), {"d": domain}).scalar_one()
+            first = datetime.fromisoformat(rows[0]["date"]).replace(tzinfo=timezone.utc)
+            end = datetime.fromisoformat(rows[-1]["date"]).replace(tzinfo=timezone.utc) + timedelta(days=1)
+            before, total, pending = connection.execute(text(DIRECT), {"s": shop, "f": first, "e": end}).one()
+    finally:
+        engine.dispose()
+    assert (rows[0]["opening"], rows[-1]["closing"], rows[-1]["pending"]) == (before, total, pending), \
+        (rows[0], rows[-1], before, total, pending)
+    return f"{len(rows)} rows balance; opening {before:,}, closing {total:,}, pending {pending:,} as computed"
 
 
 def _timed_ms(call) -> float:
@@ -206,14 +270,14 @@ def _timed_ms(call) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def _get(client, domain: str, secret: str, query: dict) -> dict:
+def _get(client, domain: str, secret: str, path: str, query: dict) -> dict:
     now = int(time.time())
     token = jwt.encode({"iss": f"https://{domain}/admin", "dest": f"https://{domain}", "aud": API_KEY, "sub": "1",
                         "exp": now + 60, "nbf": now - 1, "iat": now - 1, "jti": uuid.uuid4().hex, "sid": "bench"},
                        secret, algorithm="HS256")
-    response = client.get("/api/stats", query_string=query, headers={"Authorization": f"Bearer {token}"})
+    response = client.get(path, query_string=query, headers={"Authorization": f"Bearer {token}"})
     if response.status_code != 200:
-        raise RuntimeError(f"/api/stats answered {response.status_code}: {response.get_data(as_text=True)[:300]}")
+        raise RuntimeError(f"{path} answered {response.status_code}: {response.get_data(as_text=True)[:300]}")
     return response.get_json()
 
 
@@ -225,6 +289,9 @@ def _print(result: dict) -> None:
         print(f"  GET /api/stats, {days} days: median {result[f'stats_{days}d_median_ms']} ms "
               f"(runs {result[f'stats_{days}d_runs_ms']})")
         print(f"    {result[f'figures_{days}d']}")
+        print(f"  GET /api/reports/liability, {days} days: median {result[f'liability_{days}d_median_ms']} ms "
+              f"(runs {result[f'liability_{days}d_runs_ms']}), {result[f'liability_{days}d_ratio']} x the dashboard's")
+        print(f"    {result[f'liability_{days}d_checked']}")
 
 
 if __name__ == "__main__":

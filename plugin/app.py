@@ -7,7 +7,7 @@ from flask import Flask, jsonify, request
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
-from plugin import db, log_filters
+from plugin import db, log_filters, queue
 from plugin.config import load_config
 from plugin.dev_shop import development_platform_origin
 from plugin.shopify.grants import route_admin_calls
@@ -26,6 +26,9 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["LOYALTY_ENV"] == "development":  # the development shop's calls go to /dev/platform
         route_admin_calls(app, development_platform_origin)
     _register_blueprints(app)
+    from plugin.jobs import JOBS, LEGACY
+
+    queue.init_app(app, JOBS, LEGACY)  # the registry of jobs: the queue itself imports none
     app.register_error_handler(HTTPException, _json_error)
     app.register_error_handler(DBAPIError, _database_busy)
     from plugin.cli import register_commands
@@ -41,11 +44,13 @@ def _register_blueprints(app: Flask) -> None:
     from admin_ui.pages import bp as pages
     from plugin.health import bp as health
     from plugin.storefront.birthday_routes import bp as storefront_birthday
+    from plugin.storefront.panel_routes import bp as storefront_panel
     from plugin.storefront.referral_routes import bp as storefront_referrals
     from plugin.storefront.routes import bp as storefront
     from webhooks.intake import bp as webhooks
 
-    for blueprint in (webhooks, api, api_docs, pages, install, storefront, storefront_referrals, storefront_birthday, health):
+    for blueprint in (webhooks, api, api_docs, pages, install, storefront, storefront_referrals, storefront_birthday,
+                      storefront_panel, health):
         app.register_blueprint(blueprint)
     from admin_ui import dev
 

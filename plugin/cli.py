@@ -20,7 +20,7 @@ from plugin.loyalty.ledger.verification import verify_balances, verify_pending
 from plugin.loyalty.shops import is_shop_domain
 from plugin.loyalty.tick import TickRunning, run_tick
 from plugin.loyalty.tiers.totals import verify_totals
-from plugin.queue import EVENTS, PLATFORM, WEBHOOKS, queue, redis_connection
+from plugin.queue import EVENTS, PLATFORM, WEBHOOKS, RegisteredJob, queue, redis_connection
 
 # Every queue a worker takes by default, most urgent first: points before platform calls
 # before member events.
@@ -31,6 +31,7 @@ from plugin.shopify.session_tokens import issue
 from plugin.shopify.tokens import rotate_encryption_key
 from webhooks.jobs import schedule_drain
 from webhooks.processing import failed_events, retry_failed
+from webhooks.reconcile import reconcile_all
 
 log = logging.getLogger(__name__)
 db_group = AppGroup("db", help="Database schema commands.")
@@ -95,7 +96,9 @@ def work_through_outages(connection, burst: bool, names: list[str] = QUEUES) -> 
         started = time.monotonic()
         try:
             # Made anew each time: RQ's constructor already talks to Redis.
-            rq_worker = Worker([queue(name, connection) for name in names], connection=connection)
+            # RegisteredJob runs a job by its registry name (or a legacy path: plugin/jobs.py).
+            rq_worker = Worker([queue(name, connection) for name in names], connection=connection,
+                               job_class=RegisteredJob)
             rq_worker.work(burst=burst, with_scheduler=not burst,
                            logging_level=os.environ.get("LOG_LEVEL", "INFO"))
         except RedisError as error:  # at start, or in a teardown that could not reach Redis either
@@ -209,14 +212,32 @@ def tick(now_text: str | None):
     click.echo(f"tick at {now.isoformat()}: " + ", ".join(f"{name} {count}" for name, count in done.items()))
 
 
-def _moment(text: str) -> datetime:
+def _moment(text: str, hint: str = "--now") -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise click.BadParameter("must be an ISO 8601 time such as 2027-03-01T00:00:00Z", param_hint="--now") from None
+        raise click.BadParameter("must be an ISO 8601 time such as 2027-03-01T00:00:00Z", param_hint=hint) from None
     if moment.tzinfo is None:
-        raise click.BadParameter("must say its time zone (Z or an offset)", param_hint="--now")
+        raise click.BadParameter("must say its time zone (Z or an offset)", param_hint=hint)
     return moment
+
+
+@click.command("reconcile")
+@with_appcontext
+@click.option("--shop", help="Only this shop (a *.myshopify.com domain); default every installed shop.")
+@click.option("--since", "since_text", help="Read orders updated since this ISO 8601 time (at most 60 days "
+                                            "back) instead of since the shop's last reconciliation.")
+def reconcile_command(shop: str | None, since_text: str | None):
+    """Read back the orders updated since the last run and apply what the webhooks missed."""
+    if shop is not None and not is_shop_domain(shop):
+        raise click.BadParameter("must be a *.myshopify.com domain", param_hint="--shop")
+    reports = reconcile_all(shop, None if since_text is None else _moment(since_text, "--since"))
+    if shop is not None and not reports:
+        raise click.ClickException(f"{shop} is not an installed shop")
+    for report in reports:
+        click.echo(report.line())
+    if any(report.error for report in reports):
+        raise click.ClickException("reconciliation failed for some shops; it runs again from the same point")
 
 
 @click.command("dev-token")
@@ -248,5 +269,5 @@ def rotate_encryption_key_command():
 def register_commands(app) -> None:
     app.cli.add_command(db_group)
     for command in (worker, serve, tick, replay_command, retry_failed_command, verify_ledger, dev_token,
-                    rotate_encryption_key_command):
+                    rotate_encryption_key_command, reconcile_command):
         app.cli.add_command(command)

@@ -3,10 +3,11 @@
 One list, `PERIODIC`, says every job that runs on a clock and how often. The sweeper (a
 thread in every worker, and in `serve`) wakes every SWEEP_INTERVAL_SECONDS: it asks for a
 webhook drain if an acknowledged event has waited too long, and starts each periodic job
-that is due. With Redis, "due" is decided in Redis (SET NX on the job's time window), so
-however many workers sweep, each job runs once per interval, on a worker; without Redis
-the sweeper runs it in its own process. This module wires the others together: it is
-the one place, with the app factory and the CLI, that imports both the domain and the
+that is due, asking for the registry's "periodic" job (plugin/jobs.py) with its name. With
+Redis, "due" is decided in Redis (SET NX on the job's time window), so however many workers
+sweep, each job runs once per interval, on a worker; without Redis the sweeper runs it in
+its own process. This module wires the others together: with the app factory, the CLI and
+the registry of jobs, it is one of the few places that import both the domain and the
 webhook side.
 """
 import logging
@@ -28,9 +29,10 @@ from plugin.loyalty.privacy import blank_old_payloads
 from plugin.loyalty.rewards.redemptions import retry_due_codes
 from plugin.loyalty.shop_facts import fill_missing_shop_facts
 from plugin.loyalty.tick import TickRunning, run_tick
-from plugin.queue import PLATFORM, enqueue, heartbeat_key, prefixed, redis_connection
+from plugin.queue import Flag, heartbeat_key, prefixed, redis_connection, request
 from webhooks.jobs import schedule_drain
 from webhooks.processing import due_event_exists
+from webhooks.reconcile import reconcile_periodically
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +78,11 @@ PERIODIC = (
     Periodic("event-deliveries", timedelta(minutes=1), request_sending),
     # Once a minute: what coalesces a member's changes into one write (plugin/loyalty/events/store_sync.py).
     Periodic("store-sync", timedelta(minutes=1), sync_store),
+    # Orders the webhooks missed, read back from each shop (webhooks/reconcile.py).
+    Periodic("reconcile", timedelta(hours=1), reconcile_periodically),
 )
-_last_run_in_process: dict[tuple[int, str], float] = {}
+# The window each periodic job was last started in, by app and job: a sweeper asks once a window.
+_started: dict[tuple[int, str], int] = {}
 
 
 def run_periodic(name: str):
@@ -103,29 +108,15 @@ def sweep_once() -> bool:
 def _start_if_due(job: Periodic) -> None:
     seconds = job.every.total_seconds()
     window = int(time.time() // seconds)
-    connection = redis_connection()
-    if connection is None:
-        key = (id(current_app._get_current_object()), job.name)
-        if _last_run_in_process.get(key) != window:
-            _last_run_in_process[key] = window
-            _run_logged(job)
+    key = (id(current_app._get_current_object()), job.name)
+    if _started.get(key) == window:
         return
-    try:
-        # The first sweeper in the window claims it; the others see the key and pass.
-        claimed = connection.set(prefixed(f"periodic:{job.name}:{window}"), 1, nx=True, ex=int(seconds) + 60)
-    except RedisError as error:
-        log.warning("could not start periodic job %s (%s)", job.name, type(error).__name__)
-        return
-    if claimed:
-        enqueue(PLATFORM, "plugin.schedule.run_periodic", job.name, job_id=f"periodic-{job.name}-{window}",
-                result_ttl=int(seconds))
-
-
-def _run_logged(job: Periodic) -> None:
-    try:
-        job.run()
-    except Exception:
-        log.exception("periodic job %s failed; it runs again at its next time", job.name)
+    # With Redis the first sweeper in the window claims it (the flag is never cleared, so the
+    # others see it and pass); without, it runs here.
+    claim = Flag(prefixed(f"periodic:{job.name}:{window}"), int(seconds) + 60)
+    if request("periodic", job.name, job_id=f"periodic-{job.name}-{window}", coalesce=claim,
+               result_ttl=int(seconds)):
+        _started[key] = window
 
 
 def start_sweeper(app, stop: threading.Event) -> threading.Thread | None:

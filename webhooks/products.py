@@ -3,11 +3,13 @@
 Rules on product type, tags or collections need facts that order lines do not carry.
 Fetching them inside the batch's transaction would hold that transaction across an HTTP
 call (on SQLite, the whole database's write lock), so `look_up_products` runs first, with
-no transaction open: it reads the due orders/paid events in a read-only session and, for
-each shop with an active rule on product facts, collects the products its orders name that
-are missing or stale in the cache, fetches them all at once (one query per shop for up to
-IDS_PER_QUERY products, plugin/shopify/products.py) and stores them in a short transaction
-of its own.
+no transaction open: it reads the due orders/paid events (and the orders/updated of orders
+not earned yet) in a read-only session and, for each shop with an active rule on product
+facts, collects the products that its orders able to earn need (none for an order that
+cannot earn, none for an excluded gift card) and that are missing or stale in the cache,
+fetches them all at once (one query per shop for up to IDS_PER_QUERY products,
+plugin/shopify/products.py) and stores them in a short transaction of its own.
+Reconciliation calls `look_up_for` with the orders it read back, before applying them.
 
 It is best-effort. If the platform is down, it logs and moves on; pricing
 (plugin/loyalty/rules/definitions.py `price_orders`) then refuses those orders, whose events
@@ -27,7 +29,10 @@ from plugin.db import reading_session, transaction, utcnow
 from plugin.loyalty.earning.rules import normalise_tag
 from plugin.loyalty.earning.strategies import ProductFacts
 from plugin.loyalty.rules.product_cache import COLLECTION_FIELD, product_match_fields, record_look_up, stale_or_missing
-from plugin.models import EarningRuleRecord, EventStatus, Shop, WebhookEvent
+from plugin.loyalty.order_reports import OrderReport
+from plugin.loyalty.programs import program_rules
+from plugin.loyalty.rules.definitions import products_wanted
+from plugin.models import EarningRuleRecord, EventStatus, OrderRecord, Program, Shop, WebhookEvent
 from plugin.shopify.client import AdminClient
 from plugin.shopify.products import PlatformProduct, fetch_products
 from webhooks.handlers import orders_paid
@@ -36,7 +41,8 @@ from webhooks.handlers.payloads import parse_body
 log = logging.getLogger(__name__)
 
 EVENTS = WebhookEvent.__table__
-TOPIC = "orders/paid"
+# The topics that may award an order (orders/updated: a paid order whose orders/paid was missed).
+TOPICS = ("orders/paid", "orders/updated")
 # Fewer tries than the client's default: the orders wait and are retried anyway, and a long
 # outage must not stall every batch (other shops' events too) for the client's full backoff.
 LOOK_UP_ATTEMPTS = 3
@@ -82,7 +88,7 @@ def wanted_products(session: Session, limit: int) -> list[Wanted]:
     shops = _shops_with_product_rules(session, limit)
     if not shops:
         return []
-    named = _ordered_products(session, limit, set(shops))
+    named = _ordered_products(session, limit, shops)
     wanted = []
     for domain, product_ids in named.items():
         shop_id, collections = shops[domain]
@@ -95,7 +101,7 @@ def wanted_products(session: Session, limit: int) -> list[Wanted]:
 def _due(limit: int):
     """The next due paid orders, as the batch will claim them (without taking them)."""
     return (select(EVENTS.c.id, EVENTS.c.shop_domain).where(
-        EVENTS.c.status == EventStatus.PENDING, EVENTS.c.next_attempt_at <= utcnow(), EVENTS.c.topic == TOPIC)
+        EVENTS.c.status == EventStatus.PENDING, EVENTS.c.next_attempt_at <= utcnow(), EVENTS.c.topic.in_(TOPICS))
         .order_by(EVENTS.c.id).limit(limit).subquery())
 
 
@@ -113,20 +119,40 @@ def _shops_with_product_rules(session: Session, limit: int) -> dict[str, tuple[i
     return shops
 
 
-def _ordered_products(session: Session, limit: int, domains: set[str]) -> dict[str, set[int]]:
-    """The products named by those shops' due paid orders. A payload that cannot be read
-    names none: processing reports it on its own, and it must not stop the others' look-ups."""
+def _ordered_products(session: Session, limit: int, shops: dict[str, tuple[int, bool]]) -> dict[str, set[int]]:
+    """The products whose facts those shops' due orders need to be priced. An order that
+    cannot earn needs none (products_wanted), nor does an update of an order that already
+    earned. A payload that cannot be read names none: processing reports it on its own, and
+    it must not stop the others' look-ups."""
     due = _due(limit)
-    rows = session.execute(select(EVENTS.c.shop_domain, EVENTS.c.payload).join(due, due.c.id == EVENTS.c.id)
-                           .where(EVENTS.c.shop_domain.in_(domains)))
+    rows = session.execute(select(EVENTS.c.shop_domain, EVENTS.c.topic, EVENTS.c.payload)
+                           .join(due, due.c.id == EVENTS.c.id).where(EVENTS.c.shop_domain.in_(set(shops))))
+    rules = {domain: program_rules(session.get(Program, shop_id)) for domain, (shop_id, _) in shops.items()}
     named: dict[str, set[int]] = {}
-    for domain, payload in rows:
+    updates: list[tuple[str, OrderReport]] = []
+    for domain, topic, payload in rows:
         try:
-            lines = orders_paid.parse(parse_body(payload)).lines
+            report = orders_paid.parse(parse_body(payload))
         except Exception:  # PayloadError, or whatever else processing will report
             continue
-        named.setdefault(domain, set()).update(line.product_id for line in lines if line.product_id is not None)
+        if topic == "orders/paid":
+            named.setdefault(domain, set()).update(products_wanted(report.order, rules[domain]))
+        elif report.paid and report.order.customer_id is not None:
+            updates.append((domain, report))
+    for domain, report in _never_earned(session, shops, updates):
+        named.setdefault(domain, set()).update(products_wanted(report.order, rules[domain]))
     return {domain: ids for domain, ids in named.items() if ids}
+
+
+def _never_earned(session: Session, shops: dict[str, tuple[int, bool]], updates: list) -> list:
+    """The updates whose order has not earned yet: only those will be priced."""
+    if not updates:
+        return []
+    earned = {tuple(row) for row in session.execute(select(OrderRecord.shop_id, OrderRecord.order_id).where(
+        OrderRecord.shop_id.in_({shops[domain][0] for domain, _ in updates}),
+        OrderRecord.order_id.in_({report.order_id for _, report in updates}),
+        OrderRecord.earned_points.is_not(None)))}
+    return [(domain, report) for domain, report in updates if (shops[domain][0], report.order_id) not in earned]
 
 
 def _look_up(shop: Wanted) -> None:
@@ -150,3 +176,24 @@ def _facts(product: PlatformProduct) -> tuple[ProductFacts, datetime | None]:
                          frozenset(normalise_tag(tag) for tag in product.tags if tag.strip()),
                          frozenset(product.collection_ids))
     return facts, product.updated_at
+
+
+def look_up_for(shop_id: int, domain: str, reports: list[OrderReport]) -> None:
+    """The same pass for orders read back from the platform (reconciliation) rather than
+    stored events: the products those that may still earn need, if a rule asks for them."""
+    session = reading_session()
+    try:
+        fields = set(session.scalars(select(EarningRuleRecord.match_field).where(
+            EarningRuleRecord.shop_id == shop_id, EarningRuleRecord.active.is_(True),
+            EarningRuleRecord.match_field.in_(product_match_fields()))))
+        if not fields:
+            return
+        rules = program_rules(session.get(Program, shop_id))
+        candidates = [(domain, r) for r in reports if r.paid and r.order.customer_id is not None]
+        wanted = {product for _, report in _never_earned(session, {domain: (shop_id, False)}, candidates)
+                  for product in products_wanted(report.order, rules)}
+        missing = stale_or_missing(session, shop_id, wanted, COLLECTION_FIELD in fields) if wanted else set()
+    finally:
+        session.close()
+    if missing:
+        _look_up(Wanted(shop_id, domain, frozenset(missing)))

@@ -11,7 +11,7 @@ from flask import Flask
 def register(app: Flask) -> None:
     if app.config["LOYALTY_ENV"] != "development":
         return
-    from admin_ui.dev import pages, platform, storefront
+    from admin_ui.dev import pages, platform, storefront, theme
 
-    for blueprint in (pages.bp, platform.bp, storefront.bp):
+    for blueprint in (pages.bp, platform.bp, storefront.bp, theme.bp):
         app.register_blueprint(blueprint)

@@ -18,8 +18,9 @@ from pathlib import Path
 
 from flask import current_app
 
+from admin_ui.dev import store_orders
 from admin_ui.dev.catalogue import CUSTOMERS, PRODUCTS, VENDOR, DevCustomer, DevProduct
-from plugin.db import utcnow
+from plugin.db import transaction, utcnow
 from plugin.replay import InProcessSender, Recording, load_recordings, replay
 
 RECORDINGS = Path(__file__).resolve().parents[2] / "tests" / "recordings"
@@ -123,6 +124,9 @@ def send(recordings_to_send: list[Recording]) -> dict:
     """Sign and POST each to this app's /webhooks, in order; answers counted by status."""
     app = current_app._get_current_object()
     sender = InProcessSender(app, app.config["SHOPIFY_API_SECRET"])
+    with transaction() as session:  # the store has the orders, whatever becomes of their webhooks
+        for recording in recordings_to_send:
+            store_orders.keep(session, recording.shop, recording.topic, recording.body)
 
     def one(recording: Recording) -> int:
         # A fresh app context: the webhook request must not share this request's `g` (its session).

@@ -1,7 +1,7 @@
 // The dashboard: the program's figures for a chosen period, from GET /api/stats.
 // If the figures cannot be had (the route answers anything but 200), the page says so in
 // a banner and keeps its empty cards: the rest of the panel does not depend on it.
-import { api, byId, clearBanners, formatPoints, h, insertSvg, showBanner } from "./panel.js";
+import { api, byId, clearBanners, formatPoints, h, insertSvg, labelCells, showBanner } from "./panel.js";
 
 const form = byId("period");
 const cards = document.getElementById("stats");
@@ -79,6 +79,7 @@ function render(stats) {
     h("td", {}, day.date), h("td", { class: "num" }, formatPoints(day.points_issued)),
     h("td", { class: "num" }, formatPoints(day.points_redeemed)),
     h("td", { class: "num" }, formatPoints(day.new_members)), h("td", { class: "num" }, formatPoints(day.orders)))));
+  labelCells(byId("series"));
   renderTiers(stats.members_per_tier || []);
 }
 
@@ -89,6 +90,7 @@ function renderTiers(rows) {
   const none = rows.find((row) => row.id === null);
   byId("members-per-tier").replaceChildren(...[...named.slice().reverse(), ...(none ? [{ ...none, name: "No tier" }] : [])]
     .map((row) => h("tr", {}, h("td", {}, row.name), h("td", { class: "num" }, formatPoints(row.members)))));
+  labelCells(byId("members-per-tier"));
 }
 
 async function load() {

@@ -1,5 +1,6 @@
 // Operations: the shop's failed webhook events with their error, and a retry button
-// (GET /api/events?status=failed, POST /api/events/<id>/retry).
+// (GET /api/events?status=failed, POST /api/events/<id>/retry); what reconciliation healed
+// (GET /api/reconciliations).
 import { api, byId, fillTable, formatDate, h, showBanner, toast } from "./panel.js";
 
 function row(event) {
@@ -39,5 +40,24 @@ async function retryEvent(event, button) {
   await load();
 }
 
-byId("refresh").addEventListener("click", load);
-load();
+function runRow(run) {
+  const count = (value) => h("td", { class: "num" }, String(value));
+  return h("tr", { "data-run-id": run.id },
+    h("td", { class: "date" }, formatDate(run.started_at)),
+    h("td", { class: "date" }, formatDate(run.since)),
+    count(run.orders_read), count(run.missed_orders), count(run.refunds), count(run.cancellations), count(run.left),
+    h("td", { class: "error-text" }, run.error ?? "—"));
+}
+
+async function loadRuns() {
+  const { ok, data } = await api("/api/reconciliations");
+  if (ok) fillTable(byId("runs"), data.runs.map(runRow), byId("runs-empty"));
+}
+
+function loadAll() {
+  load();
+  loadRuns();
+}
+
+byId("refresh").addEventListener("click", loadAll);
+loadAll();

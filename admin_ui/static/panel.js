@@ -188,7 +188,18 @@ export function badge(text, tone = "") {
 /** Empty a table body and show (or hide) its empty-state line. */
 export function fillTable(tbody, rows, emptyNode) {
   tbody.replaceChildren(...rows);
+  labelCells(tbody);
   if (emptyNode) emptyNode.hidden = rows.length > 0;
+}
+
+/** Each cell names its column (`data-label`): on a narrow screen a row is a card, with no header row. */
+export function labelCells(tbody) {
+  const names = [...(tbody.closest("table")?.querySelectorAll("thead th") ?? [])].map((th) => th.textContent.trim());
+  for (const row of tbody.rows) {
+    [...row.cells].forEach((cell, index) => {
+      if (names[index]) cell.dataset.label = names[index];
+    });
+  }
 }
 
 const SVG_NS = "http://www.w3.org/2000/svg";

@@ -32,7 +32,7 @@ function row(referral) {
     h("td", {}, referral.friend_email),
     h("td", {}, h("code", {}, referral.code)),
     statusCell(referral),
-    h("td", {}, orderLink(referral.order_id)),
+    h("td", { class: "id" }, orderLink(referral.order_id)),
     h("td", { class: "num" }, formatPoints(referral.points)));
 }
 

@@ -1,7 +1,7 @@
 """API keys for merchants' scripts, and the trail of what each key wrote.
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0020
 Create Date: 2026-12-07 15:40:00.000000
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0018'
-down_revision = '0016'
+down_revision = '0020'  # numbered 0018, merged after 0019 and 0020
 branch_labels = None
 depends_on = None
 

@@ -10,6 +10,7 @@ from plugin.models.lots import LotUse, PointLot
 from plugin.models.member_events import MemberEvent, MemberEventKind
 from plugin.models.members import Member
 from plugin.models.orders import OrderRecord, RefundRecord
+from plugin.models.reconciliations import ReconciliationRun
 from plugin.models.referrals import Referral, ReferralStatus
 from plugin.models.rewards import Redemption, RedemptionStatus, Reward, RewardKind
 from plugin.models.shops import OAuthState, Program, Shop
@@ -41,6 +42,7 @@ __all__ = [
     "OAuthState",
     "OrderRecord",
     "PointLot",
+    "ReconciliationRun",
     "Program",
     "Redemption",
     "RedemptionStatus",

@@ -22,6 +22,7 @@ class DevRecordKind(enum.Enum):
     DISCOUNT_CODE = "discount_code"
     METAFIELD = "metafield"
     CUSTOMER_TAGS = "customer_tags"
+    ORDER = "order"  # an order /dev sent, as the store keeps it (admin_ui/dev/store_orders.py)
 
 
 class DevPlatformRecord(Base):

@@ -24,6 +24,8 @@ class PointLot(Base):
         Index("ix_point_lots_earned", "shop_id", "earned_at"),
         Index("ix_point_lots_order", "shop_id", "order_id"),
         Index("ix_point_lots_pending", "pending_until"),
+        # The liability statement reads the lots released during its period (migration 0019).
+        Index("ix_point_lots_released", "shop_id", "released_at"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -40,11 +42,17 @@ class PointLot(Base):
     # Set while the lot's points are pending (members.pending, not spendable); `tick`
     # releases them to the balance at this time and clears it.
     pending_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the tick released the lot's pending points (NULL: never pending, still pending, or
+    # released before migration 0019): the liability statement's pending points by day.
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When its entry was posted (the entry's created_at), for the lots that may start pending
+    # (orders' awards, referrals; NULL for the others): the statement's day a pending lot began.
+    credited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class LotUse(Base):
     __tablename__ = "point_lot_uses"
-    __table_args__ = (Index("ix_point_lot_uses_entry", "entry_id"),)
+    __table_args__ = (Index("ix_point_lot_uses_entry", "entry_id"), Index("ix_point_lot_uses_lot", "lot_id"))
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))

@@ -18,6 +18,7 @@ from flask import current_app
 
 from plugin.ids import parse_id
 from plugin.models import Member, Program, Redemption, RedemptionStatus, Reward
+from plugin.storefront import formatting
 
 CSRF_LIFETIME_SECONDS = 2 * 3600
 PATH_PREFIX = re.compile(r"/(apps|a|community|tools)/[A-Za-z0-9_-]{1,30}")
@@ -69,13 +70,17 @@ def safe_prefix(path_prefix: str | None) -> str:
 
 def page_context(prefix: str, program: Program, rewards: list[Reward], member: Member | None,
                  customer_id: int | None, redemptions: list[Redemption], notice: str | None,
-                 csrf: str | None, shop_domain: str | None = None, next_expiry: dict | None = None) -> dict:
+                 csrf: str | None, shop_domain: str | None = None, next_expiry: dict | None = None,
+                 currency: str | None = None) -> dict:
     """The values templates/storefront/page.html lays out, as plain data.
 
     `points` is None for a shopper who is not signed in: the page then offers no forms.
     `notice` is one of our NOTICES or None, never the query's own text. `next_expiry` is
-    plugin/loyalty/ledger/lifecycle.py's `{"points", "expires_at"}` for this shopper, or None."""
+    plugin/loyalty/ledger/lifecycle.py's `{"points", "expires_at"}` for this shopper, or None.
+    Figures are printed through `fmt` (plugin/storefront/formatting.py) in the shop's `currency`."""
     return {
+        "fmt": formatting,
+        "currency": currency,
         "prefix": prefix,
         "notice": NOTICES.get(notice or ""),
         "rate": program.points_per_currency_unit,
@@ -87,13 +92,13 @@ def page_context(prefix: str, program: Program, rewards: list[Reward], member: M
         "csrf": csrf or "",
         "codes": _codes(redemptions, rewards),
         # The member's invitation link (SPEC "Referrals") and birthday, for a signed-in member.
-        "referral_link": _referral_link(shop_domain, prefix, member, program),
+        "referral_link": referral_link(shop_domain, prefix, member, program),
         "birthday": None if member is None else member.birthday,
         "birthday_bonus": program.birthday_bonus,
     }
 
 
-def _referral_link(shop_domain: str | None, prefix: str, member: Member | None, program: Program) -> str | None:
+def referral_link(shop_domain: str | None, prefix: str, member: Member | None, program: Program) -> str | None:
     if member is None or not member.referral_code or not shop_domain or program.referral_points <= 0:
         return None
     return f"https://{shop_domain}{prefix}/r/{member.referral_code}"

@@ -115,7 +115,7 @@ def storefront_page():
         csrf=None if g.proxy_customer_id is None else storefront.csrf_token(shop.domain, g.proxy_customer_id),
         next_expiry=None if member is None else next_expiry(session, shop.program, member,
                                                             business_zone(shop.iana_timezone)),
-        shop_domain=shop.domain,
+        shop_domain=shop.domain, currency=shop.currency,
     ), tier=None if g.proxy_customer_id is None else storefront_tier(session, shop.id, member))
     return html_response(body)
 

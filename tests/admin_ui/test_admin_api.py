@@ -13,6 +13,7 @@ ROUTES = [
     ("get", "/api/members/7001"),
     ("post", "/api/members/7001/adjustments"),
     ("get", "/api/stats"),
+    ("get", "/api/reports/liability"),
 ]
 
 

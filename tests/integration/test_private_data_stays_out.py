@@ -15,7 +15,7 @@ EMAIL = "grace.hopper@example.com"
 def test_a_failed_statement_keeps_the_customers_email_out_of_logs_and_the_stored_error(
         inprocess_app, monkeypatch, caplog):
     def apply(session, shop, facts, delivery=None):  # a failing statement that carries the email
-        session.execute(text("SELECT * FROM no_such_table WHERE email = :email"), {"email": facts.email})
+        session.execute(text("SELECT * FROM no_such_table WHERE email = :email"), {"email": facts.order.email})
 
     monkeypatch.setattr(orders_paid, "apply", apply)
     monkeypatch.delattr(orders_paid, "apply_many")

@@ -17,6 +17,7 @@ from webhooks.handlers import (
     orders_cancelled,
     orders_create,
     orders_paid,
+    orders_updated,
     products_create,
     products_delete,
     products_update,
@@ -29,6 +30,8 @@ HANDLERS = {
     "app/uninstalled": app_uninstalled,
     "shop/update": shop_update,  # the shop's time zone and currency
     "orders/paid": orders_paid,
+    # The order as it stands: heals a missed orders/paid, refunds/create or orders/cancelled.
+    "orders/updated": orders_updated,
     "orders/create": orders_create,
     "orders/cancelled": orders_cancelled,
     "refunds/create": refunds_create,

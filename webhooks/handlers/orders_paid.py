@@ -1,11 +1,17 @@
-"""`orders/paid`: the order is paid, so its customer earns points, once; its loyalty codes are used."""
+"""`orders/paid`: the order is paid, so its customer earns points, once; its loyalty codes are used.
+
+The order may already carry refunds (`refunds[]`) and a cancellation (`cancelled_at`): each
+is applied as its own webhook would apply it (plugin/loyalty/order_reports.py); an embedded
+refund is read by the same parser as `refunds/create`.
+"""
 from dataclasses import replace
 from decimal import Decimal
 
 from plugin.ids import parse_id
 from plugin.loyalty.earning.rules import OrderFacts, line_amount, normalise_tag
 from plugin.loyalty.earning.strategies import LineFacts
-from plugin.loyalty.orders import orders_paid
+from plugin.loyalty.order_reports import OrderReport, order_paid
+from webhooks.handlers import refunds_create
 from webhooks.handlers.payloads import (
     PayloadError,
     customer_id,
@@ -19,7 +25,20 @@ from webhooks.handlers.payloads import (
 )
 
 
-def parse(payload: dict) -> OrderFacts:
+def parse(payload: dict) -> OrderReport:
+    """The order with what it carries: its refunds and its cancellation."""
+    cancelled_at = timestamp(payload.get("cancelled_at"), "cancelled_at")
+    return OrderReport(
+        order=order_facts(payload),
+        refunds=tuple(refunds_create.parse({**refund, "order_id": payload.get("id")})
+                      for refund in items(payload, "refunds")),
+        cancelled_at=cancelled_at,
+        financial_status=optional_text(payload.get("financial_status"), 32),
+    )
+
+
+def order_facts(payload: dict) -> OrderFacts:
+    """What the order earns on."""
     customer = payload.get("customer") if isinstance(payload.get("customer"), dict) else {}
     lines = tuple(line_facts(line) for line in items(payload, "line_items"))
     return OrderFacts(
@@ -36,6 +55,7 @@ def parse(payload: dict) -> OrderFacts:
         total_price=order_total(payload),
         lines=lines,
         business_time=timestamp(payload.get("processed_at") or payload.get("created_at"), "processed_at"),
+        cancelled=payload.get("cancelled_at") is not None,
     )
 
 
@@ -74,15 +94,22 @@ def discount_codes(payload: dict) -> tuple[str, ...]:
     return tuple(str(entry["code"]) for entry in items(payload, "discount_codes") if entry.get("code"))
 
 
-def apply(session, shop, facts: OrderFacts, delivery=None) -> set[int]:
+def apply(session, shop, facts: OrderReport, delivery=None) -> set[int]:
     return apply_many(session, shop, [(facts, delivery)])
 
 
 def apply_many(session, shop, deliveries: list) -> set[int]:
     """A run of paid orders from one batch, awarded together (plugin/loyalty/orders.py);
     returns the event ids of orders that wait for product facts (nothing of theirs is written)."""
-    # Paid when the platform says it happened, not when a worker got to it.
-    orders = [facts if delivery is None else replace(facts, paid_at=delivery.occurred_at)
-              for facts, delivery in deliveries]
-    waiting = orders_paid(session, shop, orders)
-    return {delivery.event_id for facts, delivery in deliveries if delivery is not None and facts.order_id in waiting}
+    return waiting_events(deliveries, order_paid(session, shop, paid_when_delivered(deliveries)).waiting)
+
+
+def paid_when_delivered(deliveries: list) -> list[OrderReport]:
+    """Paid when the platform says it happened, not when a worker got to it."""
+    return [report if delivery is None else replace(report, order=replace(report.order, paid_at=delivery.occurred_at))
+            for report, delivery in deliveries]
+
+
+def waiting_events(deliveries: list, waiting: set[int]) -> set[int]:
+    return {delivery.event_id for report, delivery in deliveries
+            if delivery is not None and report.order_id in waiting}

@@ -89,7 +89,9 @@ def award(order: OrderFacts, program: ProgramRules, rules: list[EarningRule] = (
     bonuses = []
     for rule in admitted:
         behaviour = KINDS[rule.kind]
-        hit = [i for i, line in enumerate(order.lines) if rule.hits(line, products.get(line.product_id))]
+        # An excluded gift card earns nothing, bonuses included (and its product is never looked up).
+        hit = [i for i, line in enumerate(order.lines)
+               if not (line.gift_card and program.exclude_gift_cards) and rule.hits(line, products.get(line.product_id))]
         multiplier = behaviour.multiplier(rule)
         if multiplier is not None:
             for i in hit:

@@ -32,6 +32,8 @@ class OrderFacts:
     # Its date in the shop's zone (SPEC "Business time"), set where the zone is known: tiers
     # count the order on this day (plugin/loyalty/tiers/totals.py).
     business_day: date | None = None
+    # The store reports it cancelled (`cancelled_at` set on the order itself): it cannot earn.
+    cancelled: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def eligible_amount(order: OrderFacts, rules: ProgramRules) -> Decimal:
 
 
 def order_counts(order: OrderFacts, rules: ProgramRules) -> bool:
-    if order.customer_id is None:
+    if order.customer_id is None or order.cancelled:
         return False
     if order.test and not rules.award_test_orders:
         return False

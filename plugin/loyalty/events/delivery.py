@@ -8,8 +8,8 @@ the rest of that subscription's batch waits for the next try rather than hammeri
 Each try is recorded in its own short transaction; after about a day of backoff the
 delivery is `failed`, listed for the merchant, and can be put back in line.
 
-Where this job runs (an RQ worker, or the in-process sender thread) is decided by
-plugin/loyalty/events/dispatch.py.
+Where this job runs (an RQ worker on the `events` queue, or the in-process sender thread)
+is its row in the registry of jobs (plugin/jobs.py); plugin/loyalty/events/dispatch.py asks for it.
 """
 import base64
 import hashlib

@@ -25,7 +25,9 @@ def release_pending(session: Session, now: datetime) -> int:
     moved = session.execute(update(MEMBERS).where(MEMBERS.c.id.in_(select(LOTS.c.member_id).where(due)))
                             .values(pending=MEMBERS.c.pending - released, balance=MEMBERS.c.balance + released)
                             .execution_options(synchronize_session=False)).rowcount
-    session.execute(update(LOTS).where(due).values(pending_until=None).execution_options(synchronize_session=False))
+    # released_at: the liability statement's pending points at the end of each past day.
+    session.execute(update(LOTS).where(due).values(pending_until=None, released_at=now)
+                    .execution_options(synchronize_session=False))
     return moved
 
 

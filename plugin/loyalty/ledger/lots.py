@@ -22,9 +22,11 @@ USES = LotUse.__table__
 
 
 def open_lots(session: Session, lots: list[dict]) -> None:
-    """One multi-row insert: dicts of shop_id, member_id, entry_id, order_id, earned_at, amount, pending_until."""
+    """One multi-row insert: dicts of shop_id, member_id, entry_id, order_id, earned_at, amount, pending_until,
+    and credited_at (its entry's created_at) for a lot that may start pending."""
     if lots:
-        session.execute(insert_for(session, LOTS), [{**lot, "remaining": lot["amount"], "expired": 0} for lot in lots])
+        session.execute(insert_for(session, LOTS), [{"credited_at": None, **lot, "remaining": lot["amount"], "expired": 0}
+                                                    for lot in lots])
 
 
 def use_lots(session: Session, member_id: int, entry_id: int, points: int, order_id: int | None = None,

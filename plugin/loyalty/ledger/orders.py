@@ -142,8 +142,10 @@ def _enter_awards(session: Session, shop_id: int, credited: list[OrderFacts], pr
                     reason=f"Order {order.name or order.order_id} paid",
                     breakdown=breakdown_json(priced[order.order_id]))
                for order in credited]
-    ids = dict(session.execute(insert_for(session, ENTRIES).returning(ENTRIES.c.order_id, ENTRIES.c.id), entries).all())
-    open_lots(session, [dict(shop_id=shop_id, member_id=owners[order.customer_id], entry_id=ids[order.order_id],
+    posted = {row.order_id: row for row in session.execute(
+        insert_for(session, ENTRIES).returning(ENTRIES.c.order_id, ENTRIES.c.id, ENTRIES.c.created_at), entries)}
+    open_lots(session, [dict(shop_id=shop_id, member_id=owners[order.customer_id], entry_id=posted[order.order_id].id,
+                             credited_at=posted[order.order_id].created_at,
                              order_id=order.order_id, earned_at=business_time(order),
                              amount=priced[order.order_id].points, pending_until=pending_until[order.order_id])
                         for order in credited])

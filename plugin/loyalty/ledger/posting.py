@@ -35,7 +35,7 @@ def post(session: Session, shop_id: int, member: int, delta: int, kind: EntryKin
     """
     posted = session.execute(insert_for(session, ENTRIES).values(
         entry_row(shop_id, member, delta, kind, source_id, reason, order_id),
-    ).on_conflict_do_nothing().returning(ENTRIES.c.id)).first()
+    ).on_conflict_do_nothing().returning(ENTRIES.c.id, ENTRIES.c.created_at)).first()
     if posted is None:
         return False
     session.execute(update(MEMBERS).where(MEMBERS.c.id == member).values(
@@ -49,7 +49,8 @@ def post(session: Session, shop_id: int, member: int, delta: int, kind: EntryKin
         return_to_lots(session, member, shop_id, spend, posted.id, delta, utcnow())
     elif kind in OPENS_LOT:
         open_lots(session, [dict(shop_id=shop_id, member_id=member, entry_id=posted.id, order_id=order_id,
-                                 earned_at=earned_at or utcnow(), amount=delta, pending_until=pending_until)])
+                                 earned_at=earned_at or utcnow(), amount=delta, pending_until=pending_until,
+                                 credited_at=posted.created_at)])
     return True
 
 

@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Callable
 
-from rq import Retry
 from rq.timeouts import BaseTimeoutException
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
@@ -35,7 +34,7 @@ from plugin.loyalty.ledger.spending import (
 )
 from plugin.loyalty.rewards.catalog import find_reward
 from plugin.models import Member, MemberEventKind, Redemption, RedemptionStatus, Reward, Shop
-from plugin.queue import PLATFORM, enqueue, redis_connection
+from plugin.queue import request
 from plugin.shopify.client import AdminClient, PlatformError, PlatformUnavailable
 from plugin.shopify.discounts import CodeSpec, Offer, OfferKind, create_code
 from plugin.shopify.grants import PlatformAuthError
@@ -171,11 +170,8 @@ def issue_redemption_code(redemption_id: int) -> str | None:
 
 
 def schedule_code_retry(redemption_id: int, attempts: int, delay: timedelta) -> None:
-    """Retry a pending code later: an RQ job at that time, or (in-process) the periodic upkeep."""
-    if redis_connection() is None:
-        return  # `serve` runs `retry_due_codes` on its schedule
-    enqueue(PLATFORM, "plugin.loyalty.rewards.redemptions.issue_redemption_code", redemption_id,
-            job_id=f"issue-code-{redemption_id}-{attempts}", delay=delay, retry=Retry(max=3, interval=[30, 120, 600]))
+    """Retry a pending code later: a job at that time (in-process, the periodic upkeep does)."""
+    request("issue-code", redemption_id, job_id=f"issue-code-{redemption_id}-{attempts}", delay=delay)
 
 
 def retry_due_codes() -> dict:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from plugin.ids import parse_id
 from plugin.loyalty.earning.engine import Award, award
-from plugin.loyalty.earning.rules import OrderFacts
+from plugin.loyalty.earning.rules import OrderFacts, ProgramRules, order_counts
 from plugin.loyalty.earning.strategies import BONUS_PER, KINDS, MATCHES, EarningRule
 from plugin.loyalty.fields import InvalidFields, decimal_number, flag, one_of, parse_each, text, whole_number
 from plugin.loyalty.rules.product_cache import (
@@ -247,17 +247,21 @@ def price_orders(session: Session, shop, orders: list[OrderFacts], tiers=None) -
     webhooks/products.py, fills the cache outside any transaction): an order never earns at
     a guessed rate, and the others of its batch are not held back by it.
 
+    An order that cannot earn (no customer, a test order, an excluded tag, cancelled), and a
+    gift-card line while gift cards are excluded, need no product facts: they never wait.
+
     `tiers` (plugin/loyalty/tiers/ordering.py OrderTiers) gives each order its tier multiplier
     and counts it, in arrival order, so an order can promote its member for the next one."""
     products, waiting = {}, set()
     if needs_product_facts(shop.earning_rules):
-        wanted = {line.product_id for order in orders for line in order.lines if line.product_id is not None}
+        wanted = {product for order in orders for product in products_wanted(order, shop.rules)}
         try:
-            products = facts_for_pricing(session, shop.id, wanted, needs_collections(shop.earning_rules))
+            if wanted:
+                products = facts_for_pricing(session, shop.id, wanted, needs_collections(shop.earning_rules))
         except ProductFactsMissing as missing:
             products = missing.usable
             waiting = {order.order_id for order in orders
-                       if any(line.product_id in missing.product_ids for line in order.lines)}
+                       if products_wanted(order, shop.rules) & missing.product_ids}
     priced = {}
     for order in orders:
         if order.order_id in waiting:
@@ -269,3 +273,12 @@ def price_orders(session: Session, shop, orders: list[OrderFacts], tiers=None) -
                                        tiers.label(order))
         tiers.count(order, priced[order.order_id])
     return priced, waiting
+
+
+def products_wanted(order: OrderFacts, rules: ProgramRules) -> set[int]:
+    """The products whose facts pricing this order needs, if a rule matches on product facts:
+    none for an order that cannot earn, none for a gift card while gift cards earn nothing."""
+    if not order_counts(order, rules):
+        return set()
+    return {line.product_id for line in order.lines
+            if line.product_id is not None and not (line.gift_card and rules.exclude_gift_cards)}

@@ -51,7 +51,7 @@ def test_a_logged_out_shopper_sees_how_it_works_and_a_sign_in_link(client, store
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and response.mimetype == "text/html"
     assert response.headers["Cache-Control"] == "private, no-store"
-    assert "Earn 1 point(s) for every unit" in html and "/account/login?return_url=/apps/loyalty" in html
+    assert "Earn 1 point for every 1.00 you spend" in html and "/account/login?return_url=/apps/loyalty" in html
     assert "5 off your order" in html and "<form" not in html and "<script" not in html
 
 
@@ -167,6 +167,18 @@ def test_the_page_shows_pending_points_and_when_points_expire(client, store, set
     settle()
     html = client.get(proxy_url("/proxy/")).get_data(as_text=True)
     assert "<span class=balance>650</span>" in html
-    assert "80 more points are on their way" in html
+    assert "80 points are on their way" in html
     earned = date.fromisoformat(member(client)["ledger"][-1]["created_at"][:10])  # the 650 points' award
-    assert f"650 points expire on {add_months(earned, 12).isoformat()}" in html
+    expires = add_months(earned, 12)
+    assert f"650 points expire on {expires:%B} {expires.day}, {expires.year}" in html
+
+
+def test_figures_are_shown_as_the_shop_shows_them(client, store, settle):
+    signed_webhook(client, "shop/update", {"id": 1, "iana_timezone": "Europe/Paris", "currency": "EUR"})
+    signed_webhook(client, "orders/paid", order(subtotal="768.00"))
+    settle()
+    html = client.get(proxy_url("/proxy/")).get_data(as_text=True)
+    assert "<span class=balance>1,418</span>" in html
+    assert "Earn 1 point for every €1.00 you spend" in html
+    assert "<td>€5.00 off</td>" in html and "<td>10% off</td>" in html and "<td>Free shipping</td>" in html
+    assert "<td>1,000 points</td>" in html
