@@ -3,6 +3,7 @@ from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import BadRequest
 
 from admin_ui.auth import committing
+from admin_ui.openapi import documented
 from admin_ui.presenters import program_json
 from plugin.db import request_session
 from plugin.ids import JSONTooDeep, load_json, parse_id
@@ -26,6 +27,17 @@ from plugin.loyalty.shop_facts import business_zone
 from plugin.loyalty.tiers.views import member_tiers
 
 bp = Blueprint("program_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
+# The body fields of the OpenAPI document (admin_ui/openapi.py); tests/admin_ui/test_openapi.py
+# checks each list against the parsers that read the body, so neither can drift.
+PROGRAM_FIELDS = {
+    "points_per_currency_unit": "number", "signup_bonus": "integer", "excluded_order_tags": "strings",
+    "exclude_gift_cards": "boolean", "award_test_orders": "boolean", "return_points_on_expiry": "boolean",
+    "pending_days": "integer", "expiry_policy": "string", "expiry_months": "integer or null",
+    "expiry_reminder_days": "integer", "referral_points": "integer", "referral_reward_id": "integer or null",
+    "birthday_bonus": "integer", "store_sync_enabled": "boolean", "tier_basis": "string", "tier_window": "string",
+}
+PREVIEW_FIELDS = {"points_per_currency_unit": "number", "exclude_gift_cards": "boolean", "subtotal": "number",
+                  "gift_card_total": "number"}
 
 
 def error(status: int, message: str, **extra):
@@ -52,11 +64,14 @@ def find_member(customer_id: str):
 
 
 @bp.get("/program")
+@documented("The loyalty program's settings")
 def read_program():
     return jsonify(program_json(g.shop.program))
 
 
 @bp.patch("/program")
+@documented("Change some of the program's settings (only the fields sent)", body=PROGRAM_FIELDS,
+            answers={200: "the settings as saved", 422: "a field is bad: `fields` names each"})
 @committing
 def change_program():
     try:
@@ -68,6 +83,9 @@ def change_program():
 
 
 @bp.post("/program/preview")
+@documented("What a sample order earns under settings not yet saved; nothing is saved",
+            body=PREVIEW_FIELDS, required=tuple(PREVIEW_FIELDS),
+            answers={200: "`{points, eligible}`", 422: "a field is bad or missing"})
 def preview_program():
     """What a sample order earns under the settings as typed; the program is not saved."""
     try:
@@ -77,6 +95,10 @@ def preview_program():
 
 
 @bp.get("/members")
+@documented("Members, searched by email, name or customer id, sorted and filtered, 50 a page",
+            query={"query": "string", "page": "integer", "tier": "integer", "pending": {"enum": ["1"]},
+                   "sort": {"enum": ["newest", "balance", "lifetime", "last_activity", "tier"]}},
+            answers={200: "`{members, page, per_page, total}`", 422: "a bad page, sort, tier or pending"})
 def list_members():
     try:
         query, page, sort = parse_search(request.args.get("query", ""), request.args.get("page", "1"),
@@ -96,6 +118,8 @@ def list_members():
 
 
 @bp.get("/members/<customer_id>")
+@documented("One member: points, tier, next expiry, recent ledger entries and redemptions",
+            answers={200: "the member", 404: "no such member in this shop"})
 def read_member(customer_id: str):
     member = find_member(customer_id)
     if member is None:
@@ -115,6 +139,11 @@ def member_fields(member) -> dict:
 
 
 @bp.post("/members/<customer_id>/adjustments")
+@documented("Add or take points by hand, with a reason; a risky one (below zero, over 10,000 points) needs "
+            "`confirm: true`", body={"points": "integer", "reason": "string", "confirm": "boolean"},
+            required=("points", "reason"), answers={201: "the member with the new entry",
+                                                    404: "no such member in this shop",
+                                                    422: "bad points or reason, or `risks` to confirm"})
 @committing
 def adjust_member(customer_id: str):
     member = find_member(customer_id)
@@ -133,6 +162,9 @@ def adjust_member(customer_id: str):
 
 
 @bp.post("/members/<customer_id>/adjustments/<entry_id>/reversal")
+@documented("Undo one adjustment with a reversing entry, once",
+            answers={201: "the member with the new entry", 404: "no such adjustment of this member",
+                     409: "this adjustment was undone already"})
 @committing
 def undo_member_adjustment(customer_id: str, entry_id: str):
     """Undo one adjustment with a reversing entry, once (409 the second time)."""

@@ -3,6 +3,7 @@ from flask import Blueprint, g, jsonify, request
 
 from admin_ui.api import error, json_body
 from admin_ui.auth import committing
+from admin_ui.openapi import documented
 from admin_ui.presenters import rule_json
 from plugin.db import request_session
 from plugin.loyalty.fields import InvalidFields
@@ -18,14 +19,23 @@ from plugin.loyalty.rules.preview import preview_rules
 from plugin.loyalty.rules.product_cache import PICKABLE, known_values
 
 bp = Blueprint("earning_rules_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
+# The body fields of the OpenAPI document, checked against the rules' parsers by tests/admin_ui/test_openapi.py.
+RULE_FIELDS = {"name": "string", "kind": "string", "match": "object", "multiplier": "number", "points": "integer",
+               "per": "string", "min_subtotal": "number", "starts_at": "date-time or null",
+               "ends_at": "date-time or null", "active": "boolean"}
+RULE_PREVIEW_FIELDS = {"lines": {"type": "array", "items": {"type": "object"}}, "rule": "object",
+                       "rule_id": "integer", "at": "date-time or null"}
 
 
 @bp.get("/earning-rules")
+@documented("The earning rules (multipliers and bonuses)")
 def rules():
     return jsonify(earning_rules=[rule_json(rule) for rule in list_rules(request_session(), g.shop.id)])
 
 
 @bp.post("/earning-rules")
+@documented("Add an earning rule", body=RULE_FIELDS, required=("name", "kind", "match"),
+            answers={201: "the rule", 422: "a field is bad or missing"})
 @committing
 def add_rule():
     try:
@@ -40,6 +50,9 @@ def add_rule():
 
 
 @bp.post("/earning-rules/preview")
+@documented("What a sample order earns under the active rules and an unsaved one; nothing is saved",
+            body=RULE_PREVIEW_FIELDS, required=("lines",),
+            answers={200: "`{points, breakdown}`", 422: "a field is bad or missing"})
 def preview():
     """What a sample order earns under the active rules and an unsaved one; nothing is saved."""
     try:
@@ -49,6 +62,8 @@ def preview():
 
 
 @bp.patch("/earning-rules/<rule_id>")
+@documented("Change an earning rule (only the fields sent)", body=RULE_FIELDS,
+            answers={200: "the rule", 404: "no such earning rule in this shop", 422: "a field is bad"})
 @committing
 def change_rule(rule_id: str):
     rule = find_rule(request_session(), g.shop.id, rule_id)
@@ -66,6 +81,7 @@ def change_rule(rule_id: str):
 
 
 @bp.delete("/earning-rules/<rule_id>")
+@documented("Deactivate an earning rule", answers={200: "the rule, inactive", 404: "no such earning rule in this shop"})
 @committing
 def remove_rule(rule_id: str):
     rule = find_rule(request_session(), g.shop.id, rule_id)
@@ -76,6 +92,8 @@ def remove_rule(rule_id: str):
 
 
 @bp.get("/earning-rules/values")
+@documented("The values the shop's cached products have for a product type, vendor or tag, containing `q`",
+            query={"field": "string", "q": "string"}, answers={200: "`{field, values}`", 422: "a bad field or q"})
 def match_values():
     """What the rule editor offers for a product type, vendor or tag: the values the shop's
     cached products have, containing `q` (`GET /api/earning-rules/values?field=vendor&q=ru`)."""

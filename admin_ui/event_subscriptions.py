@@ -4,6 +4,7 @@ from flask import Blueprint, g, jsonify, request
 
 from admin_ui.api import error, json_body
 from admin_ui.auth import committing
+from admin_ui.openapi import documented
 from admin_ui.presenters import delivery_json, subscription_json
 from plugin.db import request_session
 from plugin.loyalty.events.delivery import owe_sample, recent_deliveries, retry_delivery
@@ -21,11 +22,15 @@ ID = "int(max=9223372036854775807)"
 
 
 @bp.get("/event-subscriptions")
+@documented("The merchant's endpoints for member events")
 def list_subscriptions():
     return jsonify(subscriptions=[subscription_json(s) for s in shop_subscriptions(request_session(), g.shop.id)])
 
 
 @bp.post("/event-subscriptions")
+@documented("Add an endpoint; its signing secret is in this answer only",
+            body={"url": "string", "kinds": "strings"}, required=("url",),
+            answers={201: "the subscription and its `secret`", 422: "a bad url or kind"})
 @committing
 def add_subscription():
     session = request_session()
@@ -39,6 +44,7 @@ def add_subscription():
 
 
 @bp.delete(f"/event-subscriptions/<{ID}:subscription_id>")
+@documented("Remove an endpoint", answers={200: "`{deleted}`", 404: "no such event subscription in this shop"})
 @committing
 def remove_subscription(subscription_id: int):
     session = request_session()
@@ -51,6 +57,8 @@ def remove_subscription(subscription_id: int):
 
 
 @bp.get(f"/event-subscriptions/<{ID}:subscription_id>/deliveries")
+@documented("The last deliveries to an endpoint",
+            answers={200: "`{deliveries}`", 404: "no such event subscription in this shop"})
 def list_deliveries(subscription_id: int):
     session = request_session()
     if find_subscription(session, g.shop.id, subscription_id) is None:
@@ -59,6 +67,8 @@ def list_deliveries(subscription_id: int):
 
 
 @bp.post(f"/event-subscriptions/<{ID}:subscription_id>/test")
+@documented("Send a sample event to an endpoint",
+            answers={202: "the delivery, on its way", 404: "no such event subscription in this shop"})
 @committing
 def send_sample(subscription_id: int):
     session = request_session()
@@ -69,6 +79,8 @@ def send_sample(subscription_id: int):
 
 
 @bp.get("/event-deliveries")
+@documented("The shop's deliveries of a status (default failed)", query={"status": "string"},
+            answers={200: "`{deliveries}`", 422: "an unknown status"})
 def shop_deliveries():
     try:
         status = one_of(request.args.get("status", DeliveryStatus.FAILED.value), DeliveryStatus)
@@ -79,6 +91,8 @@ def shop_deliveries():
 
 
 @bp.post(f"/event-deliveries/<{ID}:delivery_id>/retry")
+@documented("Deliver again now", answers={200: "the delivery", 404: "no such event delivery in this shop",
+                                       409: "this delivery already succeeded"})
 @committing
 def retry(delivery_id: int):
     delivery = retry_delivery(request_session(), g.shop.id, delivery_id)

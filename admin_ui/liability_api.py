@@ -11,6 +11,7 @@ from flask import Blueprint, Response, g, jsonify, request
 
 from admin_ui.api import error
 from admin_ui.charts import Series, line_chart
+from admin_ui.openapi import documented
 from plugin.db import request_session, utcnow
 from plugin.loyalty.analytics.liability import closing_value, daily_rows, money_per_point, monthly_rows, row_fields
 from plugin.loyalty.analytics.liability_period import parse_asked
@@ -22,6 +23,10 @@ HEADER = [*row_fields(), "closing_value"]
 
 
 @bp.get("/reports/liability")
+@documented("The points liability statement per day or month, as JSON or CSV",
+            query={"from": "date", "to": "date", "by": {"enum": ["day", "month"]},
+                   "format": {"enum": ["json", "csv"]}},
+            answers={200: "the statement (JSON, or CSV with `format=csv`)", 422: "a bad period, by or format"})
 def read_liability():
     zone = business_zone(g.shop.iana_timezone)
     try:

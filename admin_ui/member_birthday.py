@@ -3,6 +3,7 @@ from flask import Blueprint, jsonify
 
 from admin_ui.api import error, find_member, json_body, member_fields
 from admin_ui.auth import committing
+from admin_ui.openapi import documented
 from plugin.db import request_session, utcnow
 from plugin.loyalty.fields import InvalidFields, parse_each
 from plugin.loyalty.referrals.birthdays import parse_birthday, set_birthday
@@ -15,6 +16,8 @@ def _birthday(value) -> str | None:
 
 
 @bp.patch("/members/<customer_id>")
+@documented("Change a member's birthday (null forgets it)", body={"birthday": "string or null"},
+            answers={200: "the member", 404: "no such member in this shop", 422: "a bad birthday or field"})
 @committing
 def change_member(customer_id: str):
     member = find_member(customer_id)

@@ -12,6 +12,7 @@ import time
 from flask import Blueprint, g, jsonify, request
 
 from admin_ui.api import error
+from admin_ui.openapi import documented
 from plugin.db import request_session
 from plugin.loyalty.fields import one_of
 from plugin.models import EventStatus
@@ -23,6 +24,8 @@ bp = Blueprint("operations_api", __name__)  # under /api, authenticated there: a
 
 
 @bp.get("/events")
+@documented("The shop's webhook events of a status (default failed)", query={"status": "string"},
+            answers={200: "`{events}`", 422: "an unknown status"})
 def list_events():
     try:
         status = one_of(request.args.get("status", EventStatus.FAILED.value), EventStatus)
@@ -33,6 +36,8 @@ def list_events():
 
 
 @bp.post("/events/<int(max=9223372036854775807):event_id>/retry")
+@documented("Process a failed webhook event again",
+            answers={200: "the event", 404: "no such webhook event in this shop", 409: "the event has not failed"})
 def retry_event(event_id: int):
     session = request_session()
     if find_shop_event(session, g.shop.domain, event_id) is None:
@@ -60,6 +65,7 @@ def event_json(event) -> dict:
 
 
 @bp.get("/reconciliations")
+@documented("The shop's recent reconciliation runs: what each read and healed")
 def list_reconciliations():
     """The shop's recent reconciliation runs: what each read and healed (webhooks/reconcile.py)."""
     return jsonify(runs=[run_json(run) for run in recent_runs(request_session(), g.shop.id)])

@@ -44,6 +44,7 @@ NAV = (
     ("settings", "/settings", "Settings"),
     ("integrations", "/integrations", "Integrations"),
     ("imports", "/imports", "Imports"),
+    ("api_keys", "/keys", "API keys"),
     ("operations", "/operations", "Operations"),
 )
 
@@ -116,6 +117,13 @@ def integrations():
 @panel_page
 def imports():
     return _render("imports", "Imports")
+
+
+@bp.get("/keys")
+@panel_page
+def api_keys():
+    rate, burst = current_app.config["API_KEY_RATE"]
+    return _render("api_keys", "API keys", rate_text=f"{rate:g} requests a second, with bursts of up to {burst}")
 
 
 @bp.get("/operations")

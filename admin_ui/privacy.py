@@ -7,6 +7,7 @@ data, so no cache may keep them.
 """
 from flask import Blueprint, g, jsonify
 
+from admin_ui.openapi import documented
 from plugin.db import request_session
 from plugin.html import private_no_store
 from plugin.loyalty.privacy import get_data_request, list_data_requests
@@ -18,12 +19,14 @@ bp.after_request(private_no_store)
 
 
 @bp.get("/data-requests")
+@documented("Customers' data requests (customers/data_request)")
 def list_requests():
     found = list_data_requests(request_session(), g.shop.id)
     return jsonify(data_requests=[summary(request) for request in found])
 
 
 @bp.get("/data-requests/<int(max=9223372036854775807):data_request_id>")
+@documented("One data request with its export", answers={200: "the export", 404: "no such data request in this shop"})
 def read_request(data_request_id: int):
     found = get_data_request(request_session(), g.shop.id, data_request_id)
     if found is None:

@@ -2,6 +2,7 @@
 from flask import Blueprint, g, jsonify, request
 
 from admin_ui.api import error
+from admin_ui.openapi import documented
 from admin_ui.presenters import referral_json
 from plugin.db import request_session
 from plugin.loyalty.fields import InvalidFields
@@ -11,6 +12,8 @@ bp = Blueprint("referrals_api", __name__)  # under /api, authenticated there: ad
 
 
 @bp.get("/referrals")
+@documented("Referrals, optionally of one status", query={"status": "string"},
+            answers={200: "the referrals", 422: "an unknown status"})
 def read_referrals():
     try:
         status = parse_status(request.args.get("status"))

@@ -3,6 +3,7 @@ from flask import Blueprint, g, jsonify
 
 from admin_ui.api import error, json_body
 from admin_ui.auth import committing
+from admin_ui.openapi import documented
 from admin_ui.presenters import reward_json
 from plugin.db import reading_session, request_session
 from plugin.ids import parse_id
@@ -20,16 +21,23 @@ from plugin.loyalty.rewards.redemptions import RedemptionRefused, Refusal, redem
 from plugin.models import Member, Redemption
 
 bp = Blueprint("rewards_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
+# The body fields of the OpenAPI document, checked against the catalog's parsers by tests/admin_ui/test_openapi.py.
+REWARD_FIELDS = {"name": "string", "kind": "string", "value": "number", "points_cost": "integer",
+                 "min_subtotal": "number", "code_lifetime_days": "integer or null", "combines_with": "object",
+                 "active": "boolean"}
 
 
 
 @bp.get("/rewards")
+@documented("The reward catalog")
 def catalog():
     program = g.shop.program
     return jsonify(rewards=[reward_json(r, program) for r in list_rewards(request_session(), g.shop.id)])
 
 
 @bp.post("/rewards")
+@documented("Add a reward", body=REWARD_FIELDS, required=("name", "kind", "points_cost"),
+            answers={201: "the reward", 422: "a field is bad or missing"})
 @committing
 def add_reward():
     try:
@@ -41,6 +49,8 @@ def add_reward():
 
 
 @bp.patch("/rewards/<reward_id>")
+@documented("Change a reward (only the fields sent)", body=REWARD_FIELDS,
+            answers={200: "the reward", 404: "no such reward in this shop", 422: "a field is bad"})
 @committing
 def change_reward(reward_id: str):
     reward = find_reward(request_session(), g.shop.id, reward_id, lock=True)
@@ -58,6 +68,7 @@ def change_reward(reward_id: str):
 
 
 @bp.delete("/rewards/<reward_id>")
+@documented("Delete a reward", answers={204: "deleted", 404: "no such reward in this shop"})
 @committing
 def remove_reward(reward_id: str):
     reward = find_reward(request_session(), g.shop.id, reward_id, lock=True)
@@ -77,6 +88,9 @@ REFUSAL_STATUS = {Refusal.NO_MEMBER: 404, Refusal.NO_REWARD: 404, Refusal.UNAVAI
 
 
 @bp.post("/members/<customer_id>/redemptions")
+@documented("Spend a member's points on a reward: a discount code is made", body={"reward_id": "integer"},
+            required=("reward_id",), answers={201: "the redemption and the balance", 404: "no such member in this shop",
+                                              409: "refused: not enough points, inactive reward", 422: "no reward_id"})
 def add_redemption(customer_id: str):
     body = json_body()
     if not isinstance(body, dict) or "reward_id" not in body:

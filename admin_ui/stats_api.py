@@ -7,6 +7,7 @@ from flask import Blueprint, g, jsonify, request
 
 from admin_ui.api import error
 from admin_ui.charts import Series, line_chart
+from admin_ui.openapi import documented
 from plugin.db import request_session, utcnow
 from plugin.loyalty.analytics.dashboard import Figures, compute, figures_json, parse_period
 from plugin.loyalty.fields import InvalidFields
@@ -16,6 +17,8 @@ bp = Blueprint("stats_api", __name__)  # under /api, authenticated there: admin_
 
 
 @bp.get("/stats")
+@documented("The dashboard's figures and charts for a period (default: the last 30 days)",
+            query={"from": "date", "to": "date"}, answers={200: "figures, series and charts", 422: "a bad period"})
 def read_stats():
     try:
         period = parse_period(request.args.get("from"), request.args.get("to"), today=utcnow().date())

@@ -3,6 +3,7 @@ from flask import Blueprint, g, jsonify
 
 from admin_ui.api import error, json_body
 from admin_ui.auth import committing
+from admin_ui.openapi import TYPES, documented
 from admin_ui.presenters import tier_json
 from plugin.db import request_session
 from plugin.loyalty.fields import InvalidFields
@@ -10,9 +11,13 @@ from plugin.loyalty.tiers.definitions import create_tier, delete_tier, find_tier
 from plugin.loyalty.tiers.views import preview_tiers
 
 bp = Blueprint("tiers_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
+# The body fields of the OpenAPI document, checked against the tiers' parsers by tests/admin_ui/test_openapi.py.
+TIER_FIELDS = {"name": "string", "threshold": "number", "multiplier": "number", "perks": "string or null",
+               "product_id": "string or integer"}
 
 
 @bp.get("/tiers")
+@documented("The VIP tiers, with the program's basis and window")
 def tiers():
     basis = g.shop.program.tier_basis
     return jsonify(tiers=[tier_json(t, basis) for t in list_tiers(request_session(), g.shop.id)],
@@ -20,6 +25,8 @@ def tiers():
 
 
 @bp.post("/tiers")
+@documented("Add a tier", body=TIER_FIELDS, required=("name", "threshold"),
+            answers={201: "the tier", 422: "a field is bad or missing"})
 @committing
 def add_tier():
     try:
@@ -31,6 +38,9 @@ def add_tier():
 
 
 @bp.post("/tiers/preview")
+@documented("How many members would land in each tier under the thresholds sent; nothing is saved",
+            body={"thresholds": {"type": "array", "items": TYPES["number"]}},
+            answers={200: "members per threshold", 422: "bad thresholds"})
 def preview():
     """How many of today's members would land in each tier under the thresholds sent (the
     saved ones when the body is empty); nothing is saved."""
@@ -41,6 +51,8 @@ def preview():
 
 
 @bp.patch("/tiers/<tier_id>")
+@documented("Change a tier (only the fields sent)", body=TIER_FIELDS,
+            answers={200: "the tier", 404: "no such tier in this shop", 422: "a field is bad"})
 @committing
 def change_tier(tier_id: str):
     tier = find_tier(request_session(), g.shop.id, tier_id)
@@ -55,6 +67,7 @@ def change_tier(tier_id: str):
 
 
 @bp.delete("/tiers/<tier_id>")
+@documented("Delete a tier", answers={200: "the tier", 404: "no such tier in this shop"})
 @committing
 def remove_tier(tier_id: str):
     """The tier stops earning and being listed; the next tick moves the members who hold it."""

@@ -38,6 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from admin_ui.api_docs import bp as api_docs
     from admin_ui.api_root import bp as api
     from admin_ui.install import bp as install
     from admin_ui.pages import bp as pages
@@ -48,7 +49,7 @@ def _register_blueprints(app: Flask) -> None:
     from plugin.storefront.routes import bp as storefront
     from webhooks.intake import bp as webhooks
 
-    for blueprint in (webhooks, api, pages, install, storefront, storefront_referrals, storefront_birthday,
+    for blueprint in (webhooks, api, api_docs, pages, install, storefront, storefront_referrals, storefront_birthday,
                       storefront_panel, health):
         app.register_blueprint(blueprint)
     from admin_ui import dev

@@ -69,11 +69,22 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "PAYLOAD_RETENTION_DAYS": float(env.get("LOYALTY_PAYLOAD_RETENTION_DAYS", "30")),
         # PostgreSQL: the longest statement, and the longest a transaction may sit idle.
         "STATEMENT_TIMEOUT_SECONDS": float(env.get("LOYALTY_STATEMENT_TIMEOUT", "60")),
+        # Per API key: requests per second and burst (plugin/api_keys/rate.py).
+        "API_KEY_RATE": _api_key_rate(env.get("LOYALTY_API_KEY_RATE", "10/40")),
     }
     config.update(_secrets(env, mode, instance))
     config.update(overrides or {})
     config["DATABASE_URL"] = database_url(config["DATABASE_URL"])
     return config
+
+
+def _api_key_rate(value: str) -> tuple[float, int]:
+    from plugin.api_keys.rate import RateError, parse_rate
+
+    try:
+        return parse_rate(value)
+    except RateError as error:
+        raise ConfigError(str(error)) from None
 
 
 def _secrets(env: dict, mode: str, instance: Path) -> dict:

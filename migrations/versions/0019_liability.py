@@ -9,7 +9,7 @@ counts them as spendable from the start; lots pending now get their entry's time
 indexes let the statement read only the lots pending during its period and their uses.
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-07 15:40:00.000000
 """
 from alembic import op
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 
 revision = '0019'
-down_revision = '0017'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,5 @@
 """The schema, split by domain; importing this package registers every table on `Base`."""
+from plugin.models.api_keys import ApiKey, ApiKeyWrite, KeyScope
 from plugin.models.data_requests import DataRequest
 from plugin.models.dev_platform import DevPlatformRecord, DevRecordKind
 from plugin.models.earning import CachedProduct, EarningRuleRecord
@@ -19,6 +20,8 @@ from plugin.models.tiers import MemberTierTotal, Tier
 from plugin.models.webhook_events import EventStatus, WebhookEvent
 
 __all__ = [
+    "ApiKey",
+    "ApiKeyWrite",
     "CachedProduct",
     "DataRequest",
     "DeliveryStatus",
@@ -32,6 +35,7 @@ __all__ = [
     "Import",
     "ImportRow",
     "ImportStatus",
+    "KeyScope",
     "Lease",
     "LedgerEntry",
     "LotUse",

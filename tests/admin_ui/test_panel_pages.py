@@ -18,7 +18,7 @@ from tests.helpers import (
     token_endpoint,
 )
 
-PAGES = ["/", "/liability", "/settings", "/members", "/members/7001", "/rewards", "/operations", "/integrations"]
+PAGES = ["/", "/liability", "/settings", "/members", "/members/7001", "/rewards", "/operations", "/integrations", "/keys"]
 CSP = f"frame-ancestors https://{SHOP} https://admin.shopify.com;"
 HOST = "YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvcm9zZWJ1ZC10ZWE"
 
