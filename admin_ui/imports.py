@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from admin_ui.api import error
 from admin_ui.auth import committing
+from admin_ui.openapi import documented
 from plugin.db import request_session
 from plugin.ids import parse_id
 from plugin.loyalty.imports.applying import ImportRefused, apply_import, find_import, revert_import
@@ -28,6 +29,8 @@ ALREADY = "this file was already imported in this shop"
 
 
 @bp.post("/imports")
+@documented("Preview a CSV of balances or history (multipart: `file`, `kind`, `format`); nothing is applied",
+            answers={201: "the preview, with its errors per row", 422: "a file, kind or format that cannot be read"})
 @committing
 def upload():
     request.max_content_length = MAX_UPLOAD
@@ -59,6 +62,8 @@ def _upload_fields():
 
 
 @bp.get("/members/export")
+@documented("Every member's balance as CSV, in the generic import format",
+            answers={200: "the CSV, streamed"})
 def export_members():
     """Every member's balance in the generic import format (plugin/loyalty/imports/export.py)."""
     session, shop_id = request_session(), g.shop.id
@@ -67,12 +72,14 @@ def export_members():
 
 
 @bp.get("/imports")
+@documented("The shop's imports, newest first", answers={200: "the imports"})
 def list_imports():
     session = request_session()
     return jsonify(imports=[import_json(session, i) for i in recent_imports(session, g.shop.id)])
 
 
 @bp.get("/imports/<import_id>")
+@documented("One import", answers={200: "the import", 404: "no such import in this shop"})
 def read_import(import_id: str):
     imported = _find(import_id)
     if imported is None:
@@ -81,12 +88,17 @@ def read_import(import_id: str):
 
 
 @bp.post("/imports/<import_id>/apply")
+@documented("Apply a previewed import that has no errors",
+            answers={200: "the import, applied", 404: "no such import",
+                     409: "applied, reverted or the same file applied already", 422: "the preview has errors"})
 @committing
 def apply(import_id: str):
     return _change(import_id, apply_import)
 
 
 @bp.post("/imports/<import_id>/revert")
+@documented("Take back what an applied import's points still hold",
+            answers={200: "the import, reverted, with what could not be taken back", 404: "no such import"})
 @committing
 def revert(import_id: str):
     return _change(import_id, revert_import)
