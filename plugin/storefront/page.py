@@ -22,6 +22,8 @@ from plugin.models import Member, Program, Redemption, RedemptionStatus, Reward
 from plugin.storefront import formatting
 
 CSRF_LIFETIME_SECONDS = 2 * 3600
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
 PATH_PREFIX = re.compile(r"/(apps|a|community|tools)/[A-Za-z0-9_-]{1,30}")
 NOTICES = {
     "issued": "Your code is ready: apply it to your cart below.",
@@ -96,6 +98,7 @@ def page_context(prefix: str, program: Program, rewards: list[Reward], member: M
         "referral_link": referral_link(shop_domain, prefix, member, program),
         "birthday": None if member is None else member.birthday,
         "birthday_bonus": program.birthday_bonus,
+        "months": MONTHS,
     }
 
 
