@@ -53,5 +53,7 @@ def logged_in_customer() -> int | None:
 def forward(path: str):
     # Only the shopper's own query goes along; the proxy's parameters are always ours.
     extra = [(key, value) for key, value in request.args.items(multi=True)
-             if key not in ("shop", "logged_in_customer_id", "path_prefix", "timestamp", "signature")]
+             if key not in ("shop", "logged_in_customer_id", "path_prefix", "timestamp", "signature", "format")]
+    if path == "":  # no theme here renders Liquid: the page comes as a standalone document
+        extra.append(("format", "html"))
     return redirect(signed_proxy_url(f"/{path}", logged_in_customer(), extra), 307)

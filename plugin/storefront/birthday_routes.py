@@ -31,9 +31,18 @@ def save_birthday():
     if shop is None:
         return message_page("No rewards here", "This store has no rewards program.", 404)
     try:
-        save_shoppers_birthday(session, shop.id, g.proxy_customer_id, request.form.get("birthday"), utcnow())
+        save_shoppers_birthday(session, shop.id, g.proxy_customer_id, typed_birthday(request.form), utcnow())
     except BirthdayRefused as refused:
         session.rollback()
         return message_page("Birthday not saved", str(refused), 409 if refused.already_saved else 422)
     session.commit()
     return redirect(f"{prefix}?notice=birthday-saved", 303)
+
+
+def typed_birthday(form) -> str | None:
+    """The birthday as `MM-DD`: the launcher sends `birthday`, the page's two selects `month`
+    and `day` (no free text to mistype); a half-filled pair is no birthday (422 says so)."""
+    if form.get("birthday") is not None:
+        return form.get("birthday")
+    month, day = form.get("month", ""), form.get("day", "")
+    return f"{month}-{day}" if month and day else None

@@ -1,9 +1,10 @@
-"""The shopper's loyalty page, served through the app proxy: plain HTML, no JavaScript.
+"""The shopper's loyalty page, served through the app proxy: plain HTML forms.
 
-It is sent as `text/html`, not `application/liquid`, so nothing we print (reward names
-typed by the merchant, say) can ever run as Liquid in the storefront (security check
-APP_PROXY_LIQUID_INJECTION). The HTML is templates/storefront/page.html, which Jinja
-autoescapes: every value printed there is escaped, and nothing is marked safe. This module
+The store's proxy gets it as `application/liquid`, inside the theme (page_in_theme.html),
+with every Liquid delimiter in the text neutralised (plugin/storefront/liquid.py), so
+nothing we print (reward names typed by the merchant, say) can run as Liquid (security
+check APP_PROXY_LIQUID_INJECTION); `/dev` gets the standalone page.html. Jinja autoescapes
+both: every value printed is escaped, and nothing is marked safe. This module
 holds what the template is given (`page_context`) and the CSRF token of its redeem forms:
 the proxy signs any request a logged-in shopper's browser makes, so without one a foreign
 page could make a shopper spend their points.
@@ -21,6 +22,8 @@ from plugin.models import Member, Program, Redemption, RedemptionStatus, Reward
 from plugin.storefront import formatting
 
 CSRF_LIFETIME_SECONDS = 2 * 3600
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
 PATH_PREFIX = re.compile(r"/(apps|a|community|tools)/[A-Za-z0-9_-]{1,30}")
 NOTICES = {
     "issued": "Your code is ready: apply it to your cart below.",
@@ -95,6 +98,7 @@ def page_context(prefix: str, program: Program, rewards: list[Reward], member: M
         "referral_link": referral_link(shop_domain, prefix, member, program),
         "birthday": None if member is None else member.birthday,
         "birthday_bonus": program.birthday_bonus,
+        "months": MONTHS,
     }
 
 

@@ -33,6 +33,7 @@ from plugin.loyalty.shop_facts import business_zone
 from plugin.loyalty.shops import find_shop, is_shop_domain
 from plugin.loyalty.tiers.views import member_tiers, storefront_tier
 from plugin.storefront import page as storefront
+from plugin.storefront.liquid import liquid_response
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 # name, so a bare "page.html" could be shadowed by (or shadow) the admin panel's templates.
 bp = Blueprint("proxy", __name__, url_prefix="/proxy", template_folder="templates")
 PAGE_TEMPLATE = "storefront/page.html"
+IN_THEME_TEMPLATE = "storefront/page_in_theme.html"
 
 # A second value of these would leave room to sign one and act on another.
 SINGLE_VALUED = ("shop", "timestamp", "signature", "logged_in_customer_id")
@@ -106,7 +108,10 @@ def storefront_page():
     if shop is None:
         return html_response("<!doctype html><p>This store has no rewards program.</p>", 404)
     member = None if g.proxy_customer_id is None else get_member(session, shop.id, g.proxy_customer_id)
-    body = render_template(PAGE_TEMPLATE, **storefront.page_context(
+    # The store's proxy gets the page inside its theme; `/dev`, where no theme renders Liquid,
+    # asks for the standalone document (`format=html`, a parameter the platform never sends).
+    standalone = request.args.get("format") == "html"
+    body = render_template(PAGE_TEMPLATE if standalone else IN_THEME_TEMPLATE, **storefront.page_context(
         prefix=storefront.safe_prefix(request.args.get("path_prefix")), program=shop.program,
         rewards=[r for r in list_rewards(session, shop.id) if r.active], member=member,
         customer_id=g.proxy_customer_id,
@@ -117,7 +122,7 @@ def storefront_page():
                                                             business_zone(shop.iana_timezone)),
         shop_domain=shop.domain, currency=shop.currency,
     ), tier=None if g.proxy_customer_id is None else storefront_tier(session, shop.id, member))
-    return html_response(body)
+    return html_response(body) if standalone else liquid_response(body)
 
 
 @bp.post("/redemptions")

@@ -3,6 +3,7 @@ import re
 from datetime import date
 from html.parser import HTMLParser
 
+import liquid
 import pytest
 import responses
 
@@ -49,7 +50,9 @@ def five_off(client) -> int:
 def test_a_logged_out_shopper_sees_how_it_works_and_a_sign_in_link(client, store):
     response = client.get(proxy_url("/proxy/", customer_id=""))
     html = response.get_data(as_text=True)
-    assert response.status_code == 200 and response.mimetype == "text/html"
+    # Inside the store's theme: a fragment the store renders in its own layout.
+    assert response.status_code == 200 and response.mimetype == "application/liquid"
+    assert "<html" not in html and "<body" not in html and html.lstrip().startswith("<style>")
     assert response.headers["Cache-Control"] == "private, no-store"
     assert "Earn 1 point for every 1.00 you spend" in html and "/account/login?return_url=/apps/loyalty" in html
     assert "5 off your order" in html and "<form" not in html and "<script" not in html
@@ -105,13 +108,25 @@ def test_too_few_points_sends_the_shopper_back_with_a_notice(client, store, db):
 
 
 def test_merchant_text_is_shown_as_text_never_run_as_html_or_liquid(client, store):
-    client.post("/api/rewards", json={"name": "<script>alert(1)</script> {{ customer.email }}", "kind": "amount_off",
-                                      "value": "1", "points_cost": 10}, headers=auth())
+    name = "<script>alert(1)</script> {{ customer.email }} {% raw %}{%- endraw -%}"
+    client.post("/api/rewards", json={"name": name, "kind": "amount_off", "value": "1", "points_cost": 10},
+                headers=auth())
     response = client.get(proxy_url("/proxy/", extra=[("notice", "<b>hi</b>")]))
     html = response.get_data(as_text=True)
-    assert response.mimetype == "text/html"  # not application/liquid: the storefront renders nothing of ours
+    assert response.mimetype == "application/liquid"
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<b>hi</b>" not in html
+    # The store renders the answer as Liquid, with the shopper's own data at hand: nothing we
+    # printed runs, and the shopper reads the name as the merchant typed it.
+    rendered = liquid.Template(html).render(customer={"email": "ada@example.com"})
+    assert "ada@example.com" not in rendered
+    assert name in PageText(rendered).cells
+
+
+def test_the_standalone_page_is_for_the_development_store_only_when_asked(client, store):
+    response = client.get(proxy_url("/proxy/", extra=[("format", "html")]))
+    assert response.mimetype == "text/html" and response.get_data(as_text=True).startswith("<!doctype html>")
+    assert "<span class=balance>650</span>" in response.get_data(as_text=True)
 
 
 class PageText(HTMLParser):

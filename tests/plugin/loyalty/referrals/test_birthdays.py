@@ -74,6 +74,18 @@ def test_a_birthday_that_is_not_a_day_of_the_year_is_refused_and_changes_nothing
     assert table_counts(db) == before and member(client)["birthday"] is None
 
 
+def test_the_page_asks_for_the_birthday_with_two_selects_and_saves_what_they_say(client, ada, db):
+    page = client.get(proxy_url("/proxy/")).get_data(as_text=True)
+    assert "<select id=birthday-month name=month required>" in page and "<option value='02'>February</option>" in page
+    assert "<option value='31'>31</option>" in page and "30 days before it" in page
+    before = table_counts(db)
+    half = client.post(proxy_url("/proxy/birthday"), data={"month": "02", "csrf": csrf(client)})
+    assert half.status_code == 422 and table_counts(db) == before
+    assert member(client)["birthday"] is None
+    saved = client.post(proxy_url("/proxy/birthday"), data={"month": "02", "day": "29", "csrf": csrf(client)})
+    assert saved.status_code == 303 and member(client)["birthday"] == "02-29"
+
+
 def test_a_birthday_needs_a_signed_in_shopper_the_pages_token_and_a_signature(client, ada, db):
     before = table_counts(db)
     assert client.post(proxy_url("/proxy/birthday", customer_id=""), data={"birthday": "05-21"}).status_code == 401
