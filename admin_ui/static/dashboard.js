@@ -1,7 +1,7 @@
 // The dashboard: the program's figures for a chosen period, from GET /api/stats.
 // If the figures cannot be had (the route answers anything but 200), the page says so in
 // a banner and keeps its empty cards: the rest of the panel does not depend on it.
-import { api, byId, clearBanners, formatPoints, h, insertSvg, labelCells, showBanner } from "./panel.js";
+import { api, byId, clearBanners, formatMoney, formatPoints, h, insertSvg, labelCells, showBanner } from "./panel.js";
 
 const form = byId("period");
 const cards = document.getElementById("stats");
@@ -18,12 +18,7 @@ function lastDays(days) {
 }
 
 function money(amount, currency) {
-  if (amount === null || amount === undefined) return "—";
-  try {
-    return new Intl.NumberFormat(undefined, { style: "currency", currency }).format(Number(amount));
-  } catch (error) {
-    return currency ? `${amount} ${currency}` : String(amount);
-  }
+  return formatMoney(amount, currency || "");
 }
 
 // Rates travel as decimal strings holding a fraction ("0.25" is 25 %).

@@ -6,7 +6,7 @@
 // from what the store's products have (GET /api/earning-rules/values), typed or chosen; a rule
 // identical to an active one is refused (409) and the editor offers to open that one.
 import {
-  api, badge, byId, clearBanners, clearFieldErrors, fillTable, formatDate, formatPoints, h, optionalText,
+  api, badge, byId, clearBanners, clearFieldErrors, fillTable, formatDate, formatMoney, formatPoints, h, optionalText,
   otherErrors, plainDecimal, showBanner, showFieldErrors, signedPoints, toast, wholeNumber,
 } from "./panel.js";
 
@@ -37,7 +37,7 @@ function decimal(value) {
   return text.includes(".") ? text.replace(/\.?0+$/, "") : text;
 }
 
-/** Money as the admin writes it: at least two decimals ("7.5" is "7.50"). */
+/** Money as the editor's input takes it: at least two decimals ("7.5" is "7.50"), no symbol. */
 function money(value) {
   const [whole, fraction = ""] = plainDecimal(String(value).trim()).split(".");
   return `${whole}.${fraction.replace(/0+$/, "").padEnd(2, "0")}`;
@@ -68,7 +68,7 @@ function row(rule) {
     h("td", {}, h("div", { class: "link-strong" }, rule.name)),
     h("td", {}, matches(rule)),
     h("td", {}, h("div", {}, effect(rule)),
-      rule.min_subtotal === null ? null : h("div", { class: "text-subdued" }, `orders from ${money(rule.min_subtotal)}`)),
+      rule.min_subtotal === null ? null : h("div", { class: "text-subdued" }, `orders from ${formatMoney(rule.min_subtotal)}`)),
     h("td", {}, when(rule)),
     h("td", {}, rule.active ? badge("Active", "success") : badge("Inactive")),
     h("td", { class: "actions-col" },
@@ -268,7 +268,7 @@ function question() {
 }
 
 function orderWords(lines) {
-  const parts = lines.map((line) => `${line.quantity} × ${line.title} at ${money(line.price)}`);
+  const parts = lines.map((line) => `${line.quantity} × ${line.title} at ${formatMoney(line.price)}`);
   return parts.length > 1 ? `${parts.slice(0, -1).join(", ")} and ${parts.at(-1)}` : parts[0];
 }
 

@@ -165,6 +165,38 @@ export function plainDecimal(value) {
 }
 
 const numbers = new Intl.NumberFormat(undefined);
+const shopCurrency = document.querySelector('meta[name="loyalty-currency"]')?.content ?? "";
+
+/**
+ * Money as the shop shows it, the one helper every panel page uses: exact (the API's decimal
+ * string, never through a float), grouped, at least two decimals, with the shop's currency
+ * symbol once `shop/update` has told us the currency ("$1,234.50"; "1,234.50" before).
+ */
+export function formatMoney(value, currency = shopCurrency) {
+  if (value === null || value === undefined) return "—";
+  const text = plainDecimal(String(value).trim());
+  const negative = text.startsWith("-");
+  const [whole, fraction = ""] = text.replace(/^[-+]/, "").split(".");
+  let prefix = "";
+  let suffix = "";
+  let places = 2; // the currency's own (0 for yen); never fewer than the amount has
+  if (currency) {
+    try {
+      const format = new Intl.NumberFormat("en-US", { style: "currency", currency, currencyDisplay: "narrowSymbol" });
+      places = format.resolvedOptions().maximumFractionDigits;
+      const parts = format.formatToParts(1);
+      const first = parts.findIndex((part) => part.type === "integer");
+      const last = parts.findLastIndex((part) => ["integer", "decimal", "fraction"].includes(part.type));
+      prefix = parts.slice(0, first).map((part) => part.value).join("");
+      suffix = parts.slice(last + 1).map((part) => part.value).join("");
+    } catch (error) {
+      suffix = ` ${currency}`; // a code Intl does not know: shown as the code
+    }
+  }
+  const digits = fraction.replace(/0+$/, "").padEnd(places, "0");
+  const amount = `${BigInt(whole || "0").toLocaleString("en-US")}${digits ? `.${digits}` : ""}`;
+  return `${negative ? "-" : ""}${prefix}${amount}${suffix}`;
+}
 
 export function formatPoints(points) {
   return points === null || points === undefined ? "—" : numbers.format(points);

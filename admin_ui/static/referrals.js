@@ -1,11 +1,10 @@
 // Referrals: the shop's referrals with their status (and the reason of a rejection), and
 // the totals: friends invited, completed, points paid, revenue of referred orders
 // (GET /api/referrals?status=).
-import { api, badge, byId, fillTable, formatDate, formatPoints, h, panelUrl, showBanner } from "./panel.js";
+import { api, badge, byId, fillTable, formatDate, formatMoney, formatPoints, h, panelUrl, showBanner } from "./panel.js";
 
 const TONES = { completed: "success", rejected: "critical", code_issued: "info" };
 const WORDS = { completed: "Completed", rejected: "Rejected", code_issued: "Code issued" };
-const currency = document.querySelector('meta[name="loyalty-currency"]')?.content ?? "";
 
 function statusCell(referral) {
   const words = referral.reversed_at ? "Completed, order cancelled" : WORDS[referral.status] ?? referral.status;
@@ -36,16 +35,11 @@ function row(referral) {
     h("td", { class: "num" }, formatPoints(referral.points)));
 }
 
-/** A decimal string as money, two places at least ("60" → "60.00"), without a float on the way. */
-function money(value) {
-  const [whole, fraction = ""] = String(value).split(".");
-  return `${whole}.${fraction.padEnd(2, "0")}`;
-}
 
 function showTotals(totals) {
   for (const [key, value] of Object.entries(totals)) {
     const slot = document.querySelector(`[data-total="${key}"] [data-value]`);
-    if (slot) slot.textContent = key === "revenue" ? `${money(value)} ${currency}`.trim() : formatPoints(value);
+    if (slot) slot.textContent = key === "revenue" ? formatMoney(value) : formatPoints(value);
   }
   byId("totals").setAttribute("aria-busy", "false");
 }

@@ -1,6 +1,6 @@
 // The rewards catalog: list, create, edit, deactivate (GET/POST /api/rewards, PATCH /api/rewards/<id>).
 import {
-  api, badge, byId, clearBanners, clearFieldErrors, fillTable, formatPoints, h, optionalText, otherErrors,
+  api, badge, byId, clearBanners, clearFieldErrors, fillTable, formatMoney, formatPoints, h, optionalText, otherErrors,
   plainDecimal, showBanner, showFieldErrors, toast, wholeNumber,
 } from "./panel.js";
 
@@ -8,7 +8,7 @@ const editor = byId("editor");
 const form = byId("reward-form");
 let editing = null; // the reward being edited, or null when creating one
 
-// Amounts as the admin writes money: at least two decimals ("7.5" is shown "7.50").
+// Amounts as the editor's inputs take them: at least two decimals ("7.5" is "7.50"), no symbol.
 function amount(value) {
   const [whole, fraction = ""] = plainDecimal(value).split(".");
   return `${whole}.${fraction.padEnd(2, "0")}`;
@@ -17,12 +17,12 @@ function amount(value) {
 function discount(reward) {
   if (reward.kind === "free_shipping") return "Free shipping";
   if (reward.kind === "percentage_off") return `${plainDecimal(reward.value)} % off`;
-  return `${amount(reward.value)} off`;
+  return `${formatMoney(reward.value)} off`;
 }
 
 function conditions(reward) {
   const parts = [];
-  if (reward.min_subtotal !== null) parts.push(`orders from ${amount(reward.min_subtotal)}`);
+  if (reward.min_subtotal !== null) parts.push(`orders from ${formatMoney(reward.min_subtotal)}`);
   if (reward.code_lifetime_days !== null) parts.push(`code valid ${reward.code_lifetime_days} days`);
   return parts.join(" · ");
 }
