@@ -31,6 +31,8 @@ SHOPPERS = {
     "member in a tier": member(points=2500, tier="Gold"),
     # Pending points and the next expiry are the app's to know: the block reserves their line.
     "member with pending and expiring points": member(points=100),
+    # After customers/redact: no name or email, and the store sync removed the metafields.
+    "redacted member": {**member(), "first_name": None, "last_name": None, "email": None, "metafields": {}},
 }
 
 
@@ -129,6 +131,12 @@ def test_the_balance_block_says_one_point_and_many_points(points, shown):
 def test_a_member_without_a_first_name_or_a_tier_gets_no_empty_greeting_or_tier(first_name):
     text = Parsed(render_block("points-balance", customer=member(points=3, tier="", first_name=first_name))).text
     assert "Welcome back" not in text and "Your tier" not in text
+
+
+def test_a_redacted_member_sees_no_name_no_tier_and_no_points_of_before():
+    html = render_block("points-balance", customer=SHOPPERS["redacted member"], product=PRODUCT)
+    text = " ".join(Parsed(html).text.split())
+    assert "Ada" not in text and "Gold" not in text and "0 points" in text
 
 
 def test_the_balance_block_shows_the_tier_unless_the_merchant_hides_it():
