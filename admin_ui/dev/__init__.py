@@ -1,5 +1,6 @@
 """The development store (SPEC "Trying it without a store"): `/dev`, its development platform
-(`/dev/platform/<shop>/...`) and its storefront proxy (`/apps/loyalty/...`).
+(`/dev/platform/<shop>/...`), its storefront proxy (`/apps/loyalty/...`), its theme (`/dev/theme`)
+and its cart (`/discount/<code>`, where "Apply to cart" lands).
 
 Registered only when LOYALTY_ENV=development, and each blueprint refuses again (404) if the
 app is not in development (guard.py): in production none of these routes exists. This init
@@ -11,7 +12,7 @@ from flask import Flask
 def register(app: Flask) -> None:
     if app.config["LOYALTY_ENV"] != "development":
         return
-    from admin_ui.dev import pages, platform, storefront, theme
+    from admin_ui.dev import cart, pages, platform, storefront, theme
 
-    for blueprint in (pages.bp, platform.bp, storefront.bp, theme.bp):
+    for blueprint in (pages.bp, platform.bp, storefront.bp, theme.bp, cart.bp):
         app.register_blueprint(blueprint)

@@ -11,8 +11,8 @@ Assets are served from the extension's folder, as the store's CDN serves them.
 from flask import Blueprint, abort, redirect, render_template, request, send_from_directory
 from markupsafe import Markup
 
-from admin_ui.dev.guard import only_in_development
 from admin_ui.dev.catalogue import CUSTOMERS, PRODUCTS, VENDOR, customer
+from admin_ui.dev.guard import only_in_development
 from admin_ui.dev.storefront import CUSTOMER_COOKIE, logged_in_customer
 from admin_ui.dev.theme_liquid import EXTENSION, render_block, schema
 from plugin.db import request_session

@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from flask import current_app
 
+from plugin.dev_shop import is_dev_shop
 from plugin.ids import parse_id
 from plugin.models import Member, Program, Redemption, RedemptionStatus, Reward
 from plugin.storefront import formatting
@@ -105,7 +106,13 @@ def page_context(prefix: str, program: Program, rewards: list[Reward], member: M
 def referral_link(shop_domain: str | None, prefix: str, member: Member | None, program: Program) -> str | None:
     if member is None or not member.referral_code or not shop_domain or program.referral_points <= 0:
         return None
-    return f"https://{shop_domain}{prefix}/r/{member.referral_code}"
+    return f"{storefront_origin(shop_domain)}{prefix}/r/{member.referral_code}"
+
+
+def storefront_origin(shop_domain: str) -> str:
+    """Where the shop's storefront is: `https://<shop>`. The development shop, in development,
+    has none: this app's own `/apps/loyalty` plays its proxy, so /dev's links resolve here."""
+    return current_app.config["SHOPIFY_APP_URL"].rstrip("/") if is_dev_shop(shop_domain) else f"https://{shop_domain}"
 
 
 def _codes(redemptions: list[Redemption], rewards: list[Reward]) -> list[CodeRow]:

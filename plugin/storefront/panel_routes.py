@@ -88,5 +88,5 @@ def redeem():
     session.expire_all()  # the code's outcome was committed by other transactions
     code = session.get(Redemption, redeemed.redemption_id).code
     prefix = storefront.safe_prefix(request.args.get("path_prefix"))
-    return jsonify(notice=redeemed.status.value, code=code, panel=panel_json(session, shop, g.proxy_customer_id,
-                                                                            prefix)), ISSUED_STATUS.get(redeemed.status, 201)
+    panel = panel_json(session, shop, g.proxy_customer_id, prefix)
+    return jsonify(notice=redeemed.status.value, code=code, panel=panel), ISSUED_STATUS.get(redeemed.status, 201)

@@ -53,3 +53,14 @@ def test_every_theme_route_is_404_in_production(dev_store, database):
         assert dev_store.client().get("/dev/theme/product").status_code == 404
     finally:
         dev_store.app.config["LOYALTY_ENV"] = "development"
+
+
+def test_apply_to_cart_and_the_referral_link_resolve_on_the_development_store(dev_store):
+    from plugin.storefront.page import storefront_origin
+
+    applied = dev_store.client().get("/discount/ROSEBUD-7QX2M9KD4HTP", query_string={"redirect": "/cart"})
+    assert applied.status_code == 200 and "ROSEBUD-7QX2M9KD4HTP" in applied.get_data(as_text=True)
+    with dev_store.app.app_context():
+        # The development shop's storefront is this app (its /apps/loyalty plays the proxy).
+        assert storefront_origin(DEV_SHOP) == dev_store.app.config["SHOPIFY_APP_URL"].rstrip("/")
+        assert storefront_origin("rosebud-tea.myshopify.com") == "https://rosebud-tea.myshopify.com"
