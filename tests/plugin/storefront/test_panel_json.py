@@ -18,10 +18,9 @@ from tests.helpers import (
     token_answer,
     token_endpoint,
 )
+from tests.plugin.loyalty.rewards.test_redemptions import GRAPHQL, created
 
-GRAPHQL = f"https://{SHOP}/admin/api/2026-10/graphql.json"
-CREATED = {"data": {"discountCodeBasicCreate": {"codeDiscountNode": {"id": "gid://shopify/DiscountCodeNode/1"},
-                                                "userErrors": []}}}
+CREATED = created()  # the Admin API's answer to a code made (as in the redemption tests)
 
 
 @pytest.fixture
