@@ -47,9 +47,10 @@ def _register_blueprints(app: Flask) -> None:
     from plugin.storefront.panel_routes import bp as storefront_panel
     from plugin.storefront.referral_routes import bp as storefront_referrals
     from plugin.storefront.routes import bp as storefront
+    from webhooks.flow import bp as flow
     from webhooks.intake import bp as webhooks
 
-    for blueprint in (webhooks, api, api_docs, pages, install, storefront, storefront_referrals, storefront_birthday,
+    for blueprint in (webhooks, flow, api, api_docs, pages, install, storefront, storefront_referrals, storefront_birthday,
                       storefront_panel, health):
         app.register_blueprint(blueprint)
     from admin_ui import dev

@@ -14,6 +14,8 @@ from rq import Retry
 from plugin.in_process import RunNow, WakeThread
 from plugin.loyalty.events.delivery import send_due_deliveries
 from plugin.loyalty.events.dispatch import seconds_until_due
+from plugin.loyalty.events.flow_sender import send_due_triggers
+from plugin.loyalty.events.flow_triggers import seconds_until_due as flow_seconds_until_due
 from plugin.loyalty.rewards.redemptions import issue_redemption_code
 from plugin.queue import EVENTS, PLATFORM, WEBHOOKS, JobSpec
 from plugin.schedule import run_periodic
@@ -28,6 +30,11 @@ JOBS = (
     # a sender thread per app, never the caller, so a receiver that hangs holds up no points.
     JobSpec("event-deliveries", send_due_deliveries, EVENTS, result_ttl=60,
             in_process=WakeThread(idle=seconds_until_due)),
+    # The Shopify Flow trigger calls that are due (plugin/loyalty/events/flow_sender.py), on the
+    # platform's queue. In-process: a sender thread per app, so a slow or throttled Admin API
+    # never holds up the request, drain or Flow action that owed the call.
+    JobSpec("flow-triggers", send_due_triggers, PLATFORM, result_ttl=60,
+            in_process=WakeThread(idle=flow_seconds_until_due)),
     # One pending discount code, tried again when its retry is due (plugin/loyalty/rewards/
     # redemptions.py). In-process: nothing; the periodic "codes" job retries what is due.
     JobSpec("issue-code", issue_redemption_code, PLATFORM, Retry(max=3, interval=[30, 120, 600])),

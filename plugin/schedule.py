@@ -24,6 +24,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from plugin.db import new_session, transaction, utcnow
 from plugin.loyalty.events.dispatch import request_sending
+from plugin.loyalty.events.flow_triggers import request_sending as request_flow_triggers
 from plugin.loyalty.events.store_sync import sync_store
 from plugin.loyalty.privacy import blank_old_payloads
 from plugin.loyalty.rewards.redemptions import retry_due_codes
@@ -76,6 +77,8 @@ PERIODIC = (
     Periodic("shop-facts", timedelta(minutes=10), fill_missing_shop_facts),
     # Deliveries whose retry came due, or whose request was lost with Redis.
     Periodic("event-deliveries", timedelta(minutes=1), request_sending),
+    # Flow trigger calls whose retry came due, or whose request was lost with Redis.
+    Periodic("flow-triggers", timedelta(minutes=1), request_flow_triggers),
     # Once a minute: what coalesces a member's changes into one write (plugin/loyalty/events/store_sync.py).
     Periodic("store-sync", timedelta(minutes=1), sync_store),
     # Orders the webhooks missed, read back from each shop (webhooks/reconcile.py).

@@ -4,6 +4,7 @@ from plugin.models.data_requests import DataRequest
 from plugin.models.dev_platform import DevPlatformRecord, DevRecordKind
 from plugin.models.earning import CachedProduct, EarningRuleRecord
 from plugin.models.event_subscriptions import DeliveryStatus, EventDelivery, EventSubscription
+from plugin.models.flow import FlowActionRun, FlowTrigger, FlowTriggerUsage, TriggerStatus
 from plugin.models.imports import Import, ImportRow, ImportStatus
 from plugin.models.leases import Lease
 from plugin.models.ledger import EntryKind, LedgerEntry
@@ -32,6 +33,9 @@ __all__ = [
     "EventDelivery",
     "EventStatus",
     "EventSubscription",
+    "FlowActionRun",
+    "FlowTrigger",
+    "FlowTriggerUsage",
     "Import",
     "ImportRow",
     "ImportStatus",
@@ -58,5 +62,6 @@ __all__ = [
     "Shop",
     "StoreSync",
     "Tier",
+    "TriggerStatus",
     "WebhookEvent",
 ]

@@ -5,4 +5,5 @@
 - `dispatch`: asking for the sender after a commit and on the sweep.
 - `delivery`: sending what is owed, signed and retried.
 - `store_sync`: each member's balance and tier written to the store (metafields, tags).
+- `flow_triggers`, `flow_sender`: the Shopify Flow triggers each change owes, and firing them.
 """

@@ -4,7 +4,8 @@ Every feature that notices something worth telling a member (a tier reached, poi
 to expire, a referral paid, a birthday, a code issued) records it here, in the transaction
 that made the change, so an event exists exactly when its change committed. Where the
 events go from here (the merchant's endpoints, the store's metafields) is decided by
-their readers, not by the code that records them.
+their readers, not by the code that records them: the merchant's endpoints, the store sync and
+Shopify Flow's triggers (plugin/loyalty/events/flow_triggers.py).
 """
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from plugin.db import insert_for
 from plugin.ids import parse_id
+from plugin.loyalty.events.flow_triggers import owe_for_events
 from plugin.loyalty.events.store_sync import mark_for_sync
 from plugin.loyalty.events.subscriptions import owe_deliveries
 from plugin.loyalty.fields import InvalidFields, one_of
@@ -45,8 +47,13 @@ def record_events(session: Session, shop_id: int, kind: MemberEventKind,
         return 0
     values = [dict(shop_id=shop_id, member_id=member, customer_id=customer, kind=kind, key=key[:128], data=data)
               for member, customer, key, data in rows]
-    new = session.scalars(insert_for(session, EVENTS).on_conflict_do_nothing().returning(EVENTS.c.id), values).all()
-    owe_deliveries(session, shop_id, kind, list(new))
+    inserted = session.execute(insert_for(session, EVENTS).on_conflict_do_nothing()
+                               .returning(EVENTS.c.id, EVENTS.c.key), values).all()
+    new = [row.id for row in inserted]
+    owe_deliveries(session, shop_id, kind, new)
+    new_keys = {row.key for row in inserted}
+    owe_for_events(session, shop_id, kind, [(value["customer_id"], value["key"], value["data"])
+                                            for value in values if value["key"] in new_keys])
     if kind is MemberEventKind.TIER_CHANGED and new:
         mark_for_sync(session, shop_id, [member for member, _customer, _key, _data in rows])
     return len(new)

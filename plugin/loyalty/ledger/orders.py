@@ -26,6 +26,7 @@ from plugin.loyalty.earning.engine import (
     refund_points,
 )
 from plugin.loyalty.earning.rules import OrderFacts, ProgramRules, points_for
+from plugin.loyalty.events.flow_triggers import owe_points_earned
 from plugin.loyalty.ledger.lots import open_lots, order_lots
 from plugin.loyalty.ledger.posting import ENTRIES, MEMBERS, ORDERS, REFUNDS, lock_or_create_order, lock_order, post
 from plugin.loyalty.members import email_once_known, member_id
@@ -153,6 +154,8 @@ def _enter_awards(session: Session, shop_id: int, credited: list[OrderFacts], pr
                              order_id=order.order_id, earned_at=business_time(order),
                              amount=priced[order.order_id].points, pending_until=pending_until[order.order_id])
                         for order in credited])
+    owe_points_earned(session, shop_id, [(order.customer_id, order.order_id, priced[order.order_id].points)
+                                         for order in credited])
 
 
 
