@@ -12,7 +12,7 @@ import secrets
 
 from sqlalchemy.orm import Session
 
-from admin_ui.dev import catalogue, records, store_orders
+from admin_ui.dev import catalogue, flow, records, store_orders
 from plugin.models import DevRecordKind
 
 COST_MAX, RESTORE_RATE = 2000.0, 100.0
@@ -199,6 +199,8 @@ OPERATIONS = {
     "tagsRemove": _tags(adding=False),
     # Orders updated since a time, for reconciliation: the orders /dev sent (store_orders.py).
     "orders": store_orders.orders,
+    # A Shopify Flow trigger fired by the app: kept for /dev to show (flow.py).
+    "flowTriggerReceive": flow.trigger_receive,
 }
 # `alias: operation(arguments)`; `nodes { id }` inside a selection has no arguments, so no match.
 FIELD = re.compile(r"(?:\b(\w+)\s*:\s*)?\b(" + "|".join(OPERATIONS)

@@ -3,8 +3,8 @@
 It opens the real embedded panel as the shop's merchant (`/dev/admin`: a frame, as the admin
 frames it, opened with an id token signed as the admin signs one), the real storefront page
 as one of its customers (`/dev/storefront`, through storefront.py's signed proxy URLs), sends
-signed sample webhooks through the real intake, and shows what the development platform was
-sent. Routes only parse and call; the work is in samples.py, received.py and the platform.
+signed sample webhooks through the real intake, plays Shopify Flow (flow.py: a signed lifecycle
+callback and action run), and shows what the development platform was sent. Routes only parse and call; the work is in samples.py, received.py and the platform.
 """
 import base64
 import re
@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request
 
-from admin_ui.dev import catalogue, received, samples
+from admin_ui.dev import catalogue, flow, received, samples
 from admin_ui.dev.guard import only_in_development
 from admin_ui.dev.storefront import CUSTOMER_COOKIE, PREFIX
 from plugin.db import reading_session, transaction
@@ -34,6 +34,8 @@ NOTICES = {
     "recordings": "Replayed {count} recorded webhooks ({accepted} accepted).",
     "code-used": "Sent an order that uses the code ({accepted} of {count} accepted).",
     "no-code": "No such discount code on the development platform.",
+    "flow-on": "Flow's lifecycle callbacks sent: {accepted} of {count} triggers are now used by a workflow.",
+    "flow-run": "Flow's \"Adjust points\" run was answered HTTP {status}.",
 }
 
 
@@ -56,6 +58,7 @@ def home():
                 "shop": shop, "installed": known is not None and has_usable_token(known),
                 "customers": catalogue.CUSTOMERS, "codes": received.codes(session, shop, catalogue.PRODUCTS[2].price),
                 "metafields": received.metafields(session, shop), "tags": received.tags(session, shop),
+                "flow_triggers": flow.trigger_calls(session, shop),
                 "notice": _notice(), "max_orders": samples.MAX_ORDERS, "prefix": PREFIX,
             }
     finally:
@@ -65,7 +68,7 @@ def home():
 
 def _notice() -> str | None:
     template = NOTICES.get(request.args.get("notice", ""))
-    numbers = {name: parse_id(request.args.get(name, "")) or 0 for name in ("count", "accepted")}
+    numbers = {name: parse_id(request.args.get(name, "")) or 0 for name in ("count", "accepted", "status")}
     return template.format(**numbers) if template else None
 
 
@@ -126,6 +129,23 @@ def use_code():
     with transaction() as session:
         received.mark_code_used(session, shop, row.code, samples.order_id(recording))
     return _sent("code-used", answers)
+
+
+@bp.post("/flow/triggers")
+def use_flow_triggers():
+    """Play Flow: a workflow now uses every trigger of the app in this store."""
+    answers = flow.use_every_trigger(dev_shop_domain())
+    accepted = sum(1 for status in answers.values() if status == 200)
+    return redirect(f"/dev?{urlencode({'notice': 'flow-on', 'count': len(answers), 'accepted': accepted})}", 303)
+
+
+@bp.post("/flow/adjust-points")
+def run_flow_action():
+    """Play Flow: one signed run of "Adjust points" posted to the app's runtime_url."""
+    customer_id = parse_id(request.form.get("customer_id", "")) or catalogue.CUSTOMERS[0].customer_id
+    status, _answer = flow.run_adjust_points(dev_shop_domain(), customer_id, request.form.get("points", ""),
+                                             request.form.get("reason", ""))
+    return redirect(f"/dev?{urlencode({'notice': 'flow-run', 'status': status})}", 303)
 
 
 def _sent(notice: str, answers: dict):

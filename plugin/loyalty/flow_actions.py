@@ -85,8 +85,7 @@ def _fields(properties: dict) -> tuple[int, int, str]:
     if customer_id is None:
         errors["customer_id"] = "must be the customer Flow refers to (a customer id)"
     points = properties.get("points")
-    if isinstance(points, str) and points.strip().lstrip("-").isdigit():
-        points = int(points)  # Flow's Liquid-filled fields may arrive as text
+    points = _whole(points)
     reason = properties.get("reason")
     reason = reason.strip() if isinstance(reason, str) and reason.strip() else DEFAULT_REASON
     try:
@@ -96,3 +95,16 @@ def _fields(properties: dict) -> tuple[int, int, str]:
     if errors:
         raise ActionRefused(422, {"error": "invalid properties", "fields": errors})
     return customer_id, points, reason
+
+
+def _whole(value):
+    """The action's `points` is a decimal field (Flow has no integer one): 25, 25.0 and "25"
+    are 25; anything else is left for parse_adjustment to refuse."""
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return value
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2 ** 53:
+        return int(value)
+    return value
