@@ -100,5 +100,8 @@ def customer_number(value) -> int | None:
         return None
     if isinstance(value, int):
         return value if value > 0 else None
-    tail = str(value or "").rsplit("/", 1)[-1]
+    text = str(value or "").strip()
+    if text.startswith("gid://") and not text.startswith("gid://shopify/Customer/"):
+        return None  # another kind of object: an order's id is not a customer's
+    tail = text.removeprefix("gid://shopify/Customer/")
     return int(tail) if tail.isdigit() and 0 < int(tail) < 2 ** 63 else None

@@ -42,7 +42,7 @@ class FlowAPI:
 
     def __init__(self, mock):
         self.calls, self.script = [], []
-        mock.add_callback(responses.POST, GRAPHQL, callback=self.answer)
+        mock.add_callback(responses.POST, GRAPHQL, callback=lambda request: self.answer(request))
 
     def answer(self, request):
         body = json.loads(request.body)
