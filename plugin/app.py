@@ -50,8 +50,8 @@ def _register_blueprints(app: Flask) -> None:
     from webhooks.flow import bp as flow
     from webhooks.intake import bp as webhooks
 
-    for blueprint in (webhooks, flow, api, api_docs, pages, install, storefront, storefront_referrals, storefront_birthday,
-                      storefront_panel, health):
+    for blueprint in (webhooks, flow, api, api_docs, pages, install, storefront, storefront_referrals,
+                      storefront_birthday, storefront_panel, health):
         app.register_blueprint(blueprint)
     from admin_ui import dev
 

@@ -4,7 +4,8 @@ It opens the real embedded panel as the shop's merchant (`/dev/admin`: a frame, 
 frames it, opened with an id token signed as the admin signs one), the real storefront page
 as one of its customers (`/dev/storefront`, through storefront.py's signed proxy URLs), sends
 signed sample webhooks through the real intake, plays Shopify Flow (flow.py: a signed lifecycle
-callback and action run), and shows what the development platform was sent. Routes only parse and call; the work is in samples.py, received.py and the platform.
+callback and action run), and shows what the development platform was sent. Routes only parse
+and call; the work is in samples.py, received.py, flow.py and the platform.
 """
 import base64
 import re
