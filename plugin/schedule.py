@@ -27,6 +27,7 @@ from plugin.loyalty.events.dispatch import request_sending
 from plugin.loyalty.events.store_sync import sync_store
 from plugin.loyalty.privacy import blank_old_payloads
 from plugin.loyalty.rewards.redemptions import retry_due_codes
+from plugin.loyalty.rewards.store_credit import retry_due_credits
 from plugin.loyalty.shop_facts import fill_missing_shop_facts
 from plugin.loyalty.tick import TickRunning, run_tick
 from plugin.queue import Flag, heartbeat_key, prefixed, redis_connection, request
@@ -70,6 +71,7 @@ def tick_now() -> dict | None:
 
 PERIODIC = (
     Periodic("codes", timedelta(minutes=1), retry_due_codes),
+    Periodic("credits", timedelta(minutes=1), retry_due_credits),
     Periodic("tick", timedelta(minutes=5), tick_now),
     Periodic("install-nonces", timedelta(hours=1), purge_install_nonces),
     Periodic("payload-retention", timedelta(hours=1), blank_expired_payloads),

@@ -34,6 +34,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column('credit_expires_at', sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column('credit_sent_at', sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column('credit_transaction_id', sa.String(length=255), nullable=True))
+        batch.create_unique_constraint('uq_redemptions_credit_transaction', ['shop_id', 'credit_transaction_id'])
     with op.batch_alter_table('tiers') as batch:
         batch.add_column(sa.Column('perk_reward_id', ID, nullable=True))
         batch.add_column(sa.Column('perk_segment_id', sa.String(length=255), nullable=True))
@@ -50,6 +51,7 @@ def downgrade() -> None:
         for column in PERK_COLUMNS:
             batch.drop_column(column)
     with op.batch_alter_table('redemptions') as batch:
+        batch.drop_constraint('uq_redemptions_credit_transaction', type_='unique')
         for column in CREDIT_COLUMNS:
             batch.drop_column(column)
     with op.batch_alter_table('rewards') as batch:

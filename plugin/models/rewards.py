@@ -58,6 +58,8 @@ class Redemption(Base):
     __tablename__ = "redemptions"
     __table_args__ = (
         UniqueConstraint("shop_id", "code"),
+        # One platform credit pays for one redemption, however a lost answer was found again.
+        UniqueConstraint("shop_id", "credit_transaction_id", name="uq_redemptions_credit_transaction"),
         CheckConstraint("points > 0", name="points_positive"),
         Index("ix_redemptions_member", "member_id", "id"),
         Index("ix_redemptions_due", "status", "next_attempt_at"),
