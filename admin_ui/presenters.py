@@ -77,6 +77,8 @@ def tier_json(tier: Tier, basis: str) -> dict:
         "id": tier.id, "name": tier.name, "threshold": threshold_json(tier.threshold, basis),
         "multiplier": str(tier.multiplier), "perks": tier.perks,
         "product_id": None if tier.product_id is None else str(tier.product_id),
+        # The perk its members get at checkout without a code, and where the store stands with it.
+        "perk_reward_id": tier.perk_reward_id, "perk_state": tier.perk_state, "perk_error": tier.perk_error,
         "created_at": tier.created_at.isoformat(),
     }
 

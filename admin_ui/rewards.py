@@ -19,6 +19,7 @@ from plugin.loyalty.rewards.catalog import (
 )
 from plugin.loyalty.rewards.redeeming import redeem
 from plugin.loyalty.rewards.redemptions import RedemptionRefused, Refusal, redemption_json
+from plugin.loyalty.rewards.tier_perks import sync_shop_perks_in_request
 from plugin.models import Member, Redemption
 
 bp = Blueprint("rewards_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
@@ -62,6 +63,8 @@ def change_reward(reward_id: str):
     except RewardInUse as in_use:
         request_session().rollback()
         return error(409, str(in_use))
+    request_session().commit()
+    sync_shop_perks_in_request(g.shop.id)  # tiers whose perk this reward is follow its change
     return jsonify(_json(reward))
 
 

@@ -30,6 +30,7 @@ from plugin.loyalty.rewards.redemptions import retry_due_codes
 from plugin.loyalty.rewards.store_credit import retry_due_credits
 from plugin.loyalty.shop_facts import fill_missing_shop_facts
 from plugin.loyalty.tick import TickRunning, run_tick
+from plugin.loyalty.rewards.tier_perks import sync_due_perks
 from plugin.queue import Flag, heartbeat_key, prefixed, redis_connection, request
 from webhooks.jobs import schedule_drain
 from webhooks.processing import due_event_exists
@@ -72,6 +73,8 @@ def tick_now() -> dict | None:
 PERIODIC = (
     Periodic("codes", timedelta(minutes=1), retry_due_codes),
     Periodic("credits", timedelta(minutes=1), retry_due_credits),
+    # Tier perks whose segment or automatic discount the store does not match yet (tiers/perks.py).
+    Periodic("tier-perks", timedelta(minutes=1), sync_due_perks),
     Periodic("tick", timedelta(minutes=5), tick_now),
     Periodic("install-nonces", timedelta(hours=1), purge_install_nonces),
     Periodic("payload-retention", timedelta(hours=1), blank_expired_payloads),

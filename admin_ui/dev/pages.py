@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request
 
-from admin_ui.dev import catalogue, received, samples
+from admin_ui.dev import catalogue, received, samples, store_credit
 from admin_ui.dev.guard import only_in_development
 from admin_ui.dev.storefront import CUSTOMER_COOKIE, PREFIX
 from plugin.db import reading_session, transaction
@@ -56,6 +56,7 @@ def home():
                 "shop": shop, "installed": known is not None and has_usable_token(known),
                 "customers": catalogue.CUSTOMERS, "codes": received.codes(session, shop, catalogue.PRODUCTS[2].price),
                 "metafields": received.metafields(session, shop), "tags": received.tags(session, shop),
+                "credits": store_credit.credits(session, shop), "perks": store_credit.perks(session, shop),
                 "notice": _notice(), "max_orders": samples.MAX_ORDERS, "prefix": PREFIX,
             }
     finally:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from plugin.db import utcnow
 from plugin.ids import parse_id
 from plugin.loyalty.fields import InvalidFields, decimal_number, flag, one_of, parse_each, text, whole_number
+from plugin.loyalty.tiers.perk_rules import PERK_KINDS
 from plugin.models import Program, Reward, RewardKind, Tier
 
 DEFAULT_REWARDS = (
@@ -34,8 +35,6 @@ MAX_LIFETIME_DAYS = 3650
 COMBINES = ("product_discounts", "order_discounts", "shipping_discounts")
 # What a referred friend's welcome code can be: a discount on their first order.
 FRIEND_REWARD_KINDS = (RewardKind.AMOUNT_OFF, RewardKind.PERCENTAGE_OFF)
-# What a tier's perk can be: what an automatic discount gives every order of the tier's members.
-PERK_KINDS = (RewardKind.FREE_SHIPPING, RewardKind.PERCENTAGE_OFF)
 # Kinds whose value is money (the rest: a percentage, or nothing).
 MONEY_KINDS = (RewardKind.AMOUNT_OFF, RewardKind.STORE_CREDIT)
 # Kinds that have no value of their own.
