@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from plugin.db import utcnow
 from plugin.ids import parse_id
-from plugin.models import Reward, RewardKind, Tier
+from plugin.models import Member, Reward, RewardKind, Tier
 
 PERK_KINDS = (RewardKind.FREE_SHIPPING, RewardKind.PERCENTAGE_OFF)
 PENDING, SYNCED, FAILED = "pending", "synced", "failed"
@@ -40,3 +40,12 @@ def perk_reward(session: Session, shop_id: int, value) -> int | None:
     if reward.kind not in PERK_KINDS or not reward.active:
         raise ValueError("must be an active free_shipping or percentage_off reward: a perk applies to every order")
     return reward.id
+
+
+def perk_given(session: Session, member: Member | None) -> int | None:
+    """The reward the member's tier already gives at checkout, which is not offered to them for
+    points; None when their tier has no perk the store applies yet (pending or failed)."""
+    if member is None or member.tier_id is None:
+        return None
+    return session.scalar(select(Tier.perk_reward_id).where(
+        Tier.id == member.tier_id, Tier.shop_id == member.shop_id, Tier.live.is_(True), Tier.perk_state == SYNCED))
