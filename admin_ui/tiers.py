@@ -7,8 +7,8 @@ from admin_ui.openapi import TYPES, documented
 from admin_ui.presenters import tier_json
 from plugin.db import request_session
 from plugin.loyalty.fields import InvalidFields
-from plugin.loyalty.tiers.definitions import create_tier, delete_tier, find_tier, list_tiers, update_tier
 from plugin.loyalty.rewards.tier_perks import sync_shop_perks_in_request
+from plugin.loyalty.tiers.definitions import create_tier, delete_tier, find_tier, list_tiers, update_tier
 from plugin.loyalty.tiers.views import preview_tiers
 
 bp = Blueprint("tiers_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py

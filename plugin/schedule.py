@@ -28,9 +28,9 @@ from plugin.loyalty.events.store_sync import sync_store
 from plugin.loyalty.privacy import blank_old_payloads
 from plugin.loyalty.rewards.redemptions import retry_due_codes
 from plugin.loyalty.rewards.store_credit import retry_due_credits
+from plugin.loyalty.rewards.tier_perks import sync_due_perks
 from plugin.loyalty.shop_facts import fill_missing_shop_facts
 from plugin.loyalty.tick import TickRunning, run_tick
-from plugin.loyalty.rewards.tier_perks import sync_due_perks
 from plugin.queue import Flag, heartbeat_key, prefixed, redis_connection, request
 from webhooks.jobs import schedule_drain
 from webhooks.processing import due_event_exists

@@ -68,9 +68,8 @@ def segment_create(session: Session, shop: str, values: dict):
     name, query = str(values.get("name") or ""), str(values.get("query") or "")
     taken = any(r.data["name"] == name for r in records.listed(session, shop, DevRecordKind.SEGMENT))
     if not name or not query or taken:
-        return {"segment": None, "userErrors": [
-            {"field": ["name"], "message": "Name has already been taken" if taken else "Name and query are required"}]}, \
-            MUTATION_COST
+        message = "Name has already been taken" if taken else "Name and query are required"
+        return {"segment": None, "userErrors": [{"field": ["name"], "message": message}]}, MUTATION_COST
     segment_id = _gid("Segment")
     records.put(session, shop, DevRecordKind.SEGMENT, segment_id, {"id": segment_id, "name": name, "query": query})
     return {"segment": {"id": segment_id}, "userErrors": []}, MUTATION_COST

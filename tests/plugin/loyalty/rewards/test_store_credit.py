@@ -32,9 +32,9 @@ class Store:
 
     @staticmethod
     def credited(transaction_id: str = TRANSACTION, amount: str = "5.0", currency: str = "USD") -> dict:
-        return {"data": {"storeCreditAccountCredit": {"storeCreditAccountTransaction": {
-            "id": transaction_id, "createdAt": utcnow().isoformat(), "amount": {"amount": amount, "currencyCode": currency}},
-            "userErrors": []}}}
+        made = {"id": transaction_id, "createdAt": utcnow().isoformat(),
+                "amount": {"amount": amount, "currencyCode": currency}}
+        return {"data": {"storeCreditAccountCredit": {"storeCreditAccountTransaction": made, "userErrors": []}}}
 
     def answer(self, request):
         body = json.loads(request.body)
