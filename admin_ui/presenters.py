@@ -6,7 +6,6 @@ writes out -- the customer data export, member events' payloads -- stay with it.
 """
 from datetime import datetime
 
-from plugin.loyalty.rewards.catalog import reward_uses
 from plugin.loyalty.tiers.definitions import threshold_json
 from plugin.models import (
     DeliveryStatus,
@@ -25,15 +24,17 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def reward_json(reward: Reward, program: Program) -> dict:
-    """`used_by` lists the program's uses of the reward (`referral_welcome`), which keep it from
-    being deactivated or deleted: the panel says so before the merchant tries."""
+def reward_json(reward: Reward, used_by: list[str]) -> dict:
+    """`used_by` lists the program's uses of the reward (`referral_welcome`, `tier_perk`:
+    catalog.reward_uses), which keep it from being deactivated or deleted: the panel says so
+    before the merchant tries."""
     return {
         "id": reward.id, "name": reward.name, "kind": reward.kind.value, "value": str(reward.value),
         "points_cost": reward.points_cost,
         "min_subtotal": None if reward.min_subtotal is None else str(reward.min_subtotal),
         "code_lifetime_days": reward.code_lifetime_days, "combines_with": dict(reward.combines_with),
-        "active": reward.active, "used_by": reward_uses(program, reward),
+        "product_id": None if reward.product_id is None else str(reward.product_id),
+        "active": reward.active, "used_by": used_by,
     }
 
 
@@ -76,6 +77,8 @@ def tier_json(tier: Tier, basis: str) -> dict:
         "id": tier.id, "name": tier.name, "threshold": threshold_json(tier.threshold, basis),
         "multiplier": str(tier.multiplier), "perks": tier.perks,
         "product_id": None if tier.product_id is None else str(tier.product_id),
+        # The perk its members get at checkout without a code, and where the store stands with it.
+        "perk_reward_id": tier.perk_reward_id, "perk_state": tier.perk_state, "perk_error": tier.perk_error,
         "created_at": tier.created_at.isoformat(),
     }
 

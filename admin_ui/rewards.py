@@ -14,25 +14,24 @@ from plugin.loyalty.rewards.catalog import (
     delete_reward,
     find_reward,
     list_rewards,
+    reward_uses,
     update_reward,
 )
 from plugin.loyalty.rewards.redeeming import redeem
 from plugin.loyalty.rewards.redemptions import RedemptionRefused, Refusal, redemption_json
+from plugin.loyalty.rewards.tier_perks import sync_shop_perks_in_request
 from plugin.models import Member, Redemption
 
 bp = Blueprint("rewards_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
 # The body fields of the OpenAPI document, checked against the catalog's parsers by tests/admin_ui/test_openapi.py.
 REWARD_FIELDS = {"name": "string", "kind": "string", "value": "number", "points_cost": "integer",
                  "min_subtotal": "number", "code_lifetime_days": "integer or null", "combines_with": "object",
-                 "active": "boolean"}
-
-
+                 "active": "boolean", "product_id": "string or integer"}
 
 @bp.get("/rewards")
 @documented("The reward catalog")
 def catalog():
-    program = g.shop.program
-    return jsonify(rewards=[reward_json(r, program) for r in list_rewards(request_session(), g.shop.id)])
+    return jsonify(rewards=[_json(r) for r in list_rewards(request_session(), g.shop.id)])
 
 
 @bp.post("/rewards")
@@ -45,7 +44,7 @@ def add_reward():
     except InvalidFields as invalid:
         request_session().rollback()
         return error(422, "invalid reward", fields=invalid.fields)
-    return jsonify(reward_json(reward, g.shop.program)), 201
+    return jsonify(_json(reward)), 201
 
 
 @bp.patch("/rewards/<reward_id>")
@@ -64,7 +63,9 @@ def change_reward(reward_id: str):
     except RewardInUse as in_use:
         request_session().rollback()
         return error(409, str(in_use))
-    return jsonify(reward_json(reward, g.shop.program))
+    request_session().commit()
+    sync_shop_perks_in_request(g.shop.id)  # tiers whose perk this reward is follow its change
+    return jsonify(_json(reward))
 
 
 @bp.delete("/rewards/<reward_id>")
@@ -80,6 +81,10 @@ def remove_reward(reward_id: str):
         request_session().rollback()
         return error(409, str(in_use))
     return "", 204
+
+
+def _json(reward) -> dict:
+    return reward_json(reward, reward_uses(request_session(), g.shop.program, reward))
 
 
 # A refusal's HTTP answer: what is missing is 404, a reward withdrawn 422, the rest a conflict.

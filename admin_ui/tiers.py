@@ -7,13 +7,24 @@ from admin_ui.openapi import TYPES, documented
 from admin_ui.presenters import tier_json
 from plugin.db import request_session
 from plugin.loyalty.fields import InvalidFields
+from plugin.loyalty.rewards.tier_perks import sync_shop_perks_in_request
 from plugin.loyalty.tiers.definitions import create_tier, delete_tier, find_tier, list_tiers, update_tier
 from plugin.loyalty.tiers.views import preview_tiers
 
 bp = Blueprint("tiers_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
 # The body fields of the OpenAPI document, checked against the tiers' parsers by tests/admin_ui/test_openapi.py.
 TIER_FIELDS = {"name": "string", "threshold": "number", "multiplier": "number", "perks": "string or null",
-               "product_id": "string or integer"}
+               "product_id": "string or integer", "perk_reward_id": "integer or null"}
+
+
+def _perk_synced(tier):
+    """Commit the change, then bring the store's segment and automatic discount to match it
+    (plugin/loyalty/tiers/perks.py); the answer shows where the perk stands."""
+    session = request_session()
+    session.commit()
+    sync_shop_perks_in_request(g.shop.id)
+    session.refresh(tier)
+    return tier
 
 
 @bp.get("/tiers")
@@ -34,7 +45,7 @@ def add_tier():
     except InvalidFields as invalid:
         request_session().rollback()
         return error(422, "invalid tier", fields=invalid.fields)
-    return jsonify(tier_json(tier, g.shop.program.tier_basis)), 201
+    return jsonify(tier_json(_perk_synced(tier), g.shop.program.tier_basis)), 201
 
 
 @bp.post("/tiers/preview")
@@ -63,16 +74,17 @@ def change_tier(tier_id: str):
     except InvalidFields as invalid:
         request_session().rollback()
         return error(422, "invalid tier", fields=invalid.fields)
-    return jsonify(tier_json(tier, g.shop.program.tier_basis))
+    return jsonify(tier_json(_perk_synced(tier), g.shop.program.tier_basis))
 
 
 @bp.delete("/tiers/<tier_id>")
 @documented("Delete a tier", answers={200: "the tier", 404: "no such tier in this shop"})
 @committing
 def remove_tier(tier_id: str):
-    """The tier stops earning and being listed; the next tick moves the members who hold it."""
+    """The tier stops earning and being listed; the next tick moves the members who hold it;
+    its perk's segment and automatic discount are removed from the store."""
     tier = find_tier(request_session(), g.shop.id, tier_id)
     if tier is None:
         return error(404, "no such tier in this shop")
     delete_tier(request_session(), tier)
-    return jsonify(tier_json(tier, g.shop.program.tier_basis))
+    return jsonify(tier_json(_perk_synced(tier), g.shop.program.tier_basis))

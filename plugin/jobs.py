@@ -17,6 +17,7 @@ from plugin.loyalty.events.dispatch import seconds_until_due
 from plugin.loyalty.events.flow_sender import send_due_triggers
 from plugin.loyalty.events.flow_triggers import seconds_until_due as flow_seconds_until_due
 from plugin.loyalty.rewards.redemptions import issue_redemption_code
+from plugin.loyalty.rewards.store_credit import grant_store_credit
 from plugin.queue import EVENTS, PLATFORM, WEBHOOKS, JobSpec
 from plugin.schedule import run_periodic
 from webhooks.jobs import drain_webhook_events
@@ -38,6 +39,9 @@ JOBS = (
     # One pending discount code, tried again when its retry is due (plugin/loyalty/rewards/
     # redemptions.py). In-process: nothing; the periodic "codes" job retries what is due.
     JobSpec("issue-code", issue_redemption_code, PLATFORM, Retry(max=3, interval=[30, 120, 600])),
+    # One pending store credit, tried again when due (plugin/loyalty/rewards/store_credit.py):
+    # it reads the account before any second send. In-process: the periodic "credits" job.
+    JobSpec("grant-credit", grant_store_credit, PLATFORM, Retry(max=3, interval=[30, 120, 600])),
     # One periodic job, by its name in plugin/schedule.py's PERIODIC. In-process: in the
     # sweeper that found it due.
     JobSpec("periodic", run_periodic, PLATFORM, in_process=RunNow()),

@@ -28,6 +28,8 @@ from plugin.loyalty.events.flow_triggers import request_sending as request_flow_
 from plugin.loyalty.events.store_sync import sync_store
 from plugin.loyalty.privacy import blank_old_payloads
 from plugin.loyalty.rewards.redemptions import retry_due_codes
+from plugin.loyalty.rewards.store_credit import retry_due_credits
+from plugin.loyalty.rewards.tier_perks import sync_due_perks
 from plugin.loyalty.shop_facts import fill_missing_shop_facts
 from plugin.loyalty.tick import TickRunning, run_tick
 from plugin.queue import Flag, heartbeat_key, prefixed, redis_connection, request
@@ -71,6 +73,9 @@ def tick_now() -> dict | None:
 
 PERIODIC = (
     Periodic("codes", timedelta(minutes=1), retry_due_codes),
+    Periodic("credits", timedelta(minutes=1), retry_due_credits),
+    # Tier perks whose segment or automatic discount the store does not match yet (tiers/perks.py).
+    Periodic("tier-perks", timedelta(minutes=1), sync_due_perks),
     Periodic("tick", timedelta(minutes=5), tick_now),
     Periodic("install-nonces", timedelta(hours=1), purge_install_nonces),
     Periodic("payload-retention", timedelta(hours=1), blank_expired_payloads),

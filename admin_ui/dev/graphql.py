@@ -12,7 +12,7 @@ import secrets
 
 from sqlalchemy.orm import Session
 
-from admin_ui.dev import catalogue, flow, records, store_orders
+from admin_ui.dev import catalogue, flow, records, store_credit, store_orders
 from plugin.models import DevRecordKind
 
 COST_MAX, RESTORE_RATE = 2000.0, 100.0
@@ -201,6 +201,17 @@ OPERATIONS = {
     "orders": store_orders.orders,
     # A Shopify Flow trigger fired by the app: kept for /dev to show (flow.py).
     "flowTriggerReceive": flow.trigger_receive,
+    # Store credit, and the segments and automatic discounts of tier perks (store_credit.py).
+    "storeCreditAccountCredit": store_credit.credit,
+    "customer": store_credit.customer,
+    "segmentCreate": store_credit.segment_create,
+    "segmentUpdate": store_credit.segment_update,
+    "segmentDelete": store_credit.segment_delete,
+    "discountAutomaticBasicCreate": store_credit.automatic_create("basic"),
+    "discountAutomaticFreeShippingCreate": store_credit.automatic_create("free_shipping"),
+    "discountAutomaticBasicUpdate": store_credit.automatic_update("basic"),
+    "discountAutomaticFreeShippingUpdate": store_credit.automatic_update("free_shipping"),
+    "discountAutomaticDelete": store_credit.automatic_delete,
 }
 # `alias: operation(arguments)`; `nodes { id }` inside a selection has no arguments, so no match.
 FIELD = re.compile(r"(?:\b(\w+)\s*:\s*)?\b(" + "|".join(OPERATIONS)

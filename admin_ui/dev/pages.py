@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request
 
-from admin_ui.dev import catalogue, flow, received, samples
+from admin_ui.dev import catalogue, flow, received, samples, store_credit
 from admin_ui.dev.guard import only_in_development
 from admin_ui.dev.storefront import CUSTOMER_COOKIE, PREFIX
 from plugin.db import reading_session, transaction
@@ -60,6 +60,7 @@ def home():
                 "customers": catalogue.CUSTOMERS, "codes": received.codes(session, shop, catalogue.PRODUCTS[2].price),
                 "metafields": received.metafields(session, shop), "tags": received.tags(session, shop),
                 "flow_triggers": flow.trigger_calls(session, shop),
+                "credits": store_credit.credits(session, shop), "perks": store_credit.perks(session, shop),
                 "notice": _notice(), "max_orders": samples.MAX_ORDERS, "prefix": PREFIX,
             }
     finally:

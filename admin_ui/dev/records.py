@@ -56,6 +56,16 @@ def put(session: Session, shop: str, kind: DevRecordKind, key: str, data: dict) 
     return record
 
 
+def remove(session: Session, shop: str, kind: DevRecordKind, key: str) -> bool:
+    """Forget a record (a deleted segment or discount); False if there was none."""
+    record = find(session, shop, kind, key)
+    if record is None:
+        return False
+    session.delete(record)
+    session.flush()
+    return True
+
+
 def issue_tokens(session: Session, shop: str) -> tuple[str, str]:
     """A new expiring offline access token and its refresh token."""
     access, refresh = f"shpat_dev_{secrets.token_hex(16)}", f"shprt_dev_{secrets.token_hex(16)}"

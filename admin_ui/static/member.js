@@ -5,7 +5,7 @@
 // id comes from the URL, so it can be anything: only what the shop-scoped API answers for it
 // is ever shown.
 import {
-  api, badge, byId, clearBanners, clearFieldErrors, fillTable, formatDate, formatPoints, h, otherErrors,
+  api, badge, byId, clearBanners, clearFieldErrors, fillTable, formatDate, formatMoney, formatPoints, h, otherErrors,
   plainDecimal, showBanner, showFieldErrors, signedPoints, toast, wholeNumber,
 } from "./panel.js";
 
@@ -78,7 +78,8 @@ function undoControl(entry, undone) {
 
 function codeRow(redemption) {
   return h("tr", {},
-    h("td", {}, redemption.code ? h("code", {}, redemption.code) : "—"),
+    h("td", {}, redemption.store_credit ? `${formatMoney(redemption.store_credit.amount)} store credit`
+      : redemption.code ? h("code", {}, redemption.code) : "—"),
     h("td", {}, badge(redemption.status, CODE_TONES[redemption.status])),
     h("td", { class: "num" }, formatPoints(redemption.points)),
     h("td", {}, formatDate(redemption.created_at)),

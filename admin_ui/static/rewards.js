@@ -16,6 +16,8 @@ function amount(value) {
 
 function discount(reward) {
   if (reward.kind === "free_shipping") return "Free shipping";
+  if (reward.kind === "free_product") return `Free product ${reward.product_id}`;
+  if (reward.kind === "store_credit") return `${formatMoney(reward.value)} in store credit`;
   if (reward.kind === "percentage_off") return `${plainDecimal(reward.value)} % off`;
   return `${formatMoney(reward.value)} off`;
 }
@@ -28,7 +30,12 @@ function conditions(reward) {
 }
 
 // Why the program needs a reward (GET /api/rewards `used_by`): it cannot be deactivated until then.
-const USES = { referral_welcome: "Friends' welcome reward: choose another one in Settings to deactivate it" };
+const USES = {
+  referral_welcome: "Friends' welcome reward: choose another one in Settings to deactivate it",
+  tier_perk: "A tier's perk: choose another perk in Tiers to deactivate it",
+};
+// Kinds with no value of their own.
+const VALUELESS = ["free_shipping", "free_product"];
 
 function row(reward) {
   const uses = (reward.used_by ?? []).map((use) => USES[use] ?? use);
@@ -62,8 +69,10 @@ async function load() {
 function showKind() {
   const kind = form.elements.kind.value;
   const field = form.querySelector('[data-field="value"]');
-  field.hidden = kind === "free_shipping";
-  byId("value-label").textContent = kind === "percentage_off" ? "Percent off" : "Amount off";
+  field.hidden = VALUELESS.includes(kind);
+  form.querySelector('[data-field="product_id"]').hidden = kind !== "free_product";
+  byId("value-label").textContent = kind === "percentage_off" ? "Percent off"
+    : kind === "store_credit" ? "Store credit amount" : "Amount off";
 }
 
 function openEditor(reward = null) {
@@ -74,8 +83,10 @@ function openEditor(reward = null) {
   if (reward) {
     form.elements.name.value = reward.name;
     form.elements.kind.value = reward.kind;
-    const values = { amount_off: amount(reward.value), percentage_off: plainDecimal(reward.value), free_shipping: "" };
+    const values = { amount_off: amount(reward.value), store_credit: amount(reward.value),
+      percentage_off: plainDecimal(reward.value), free_shipping: "", free_product: "" };
     form.elements.value.value = values[reward.kind] ?? reward.value;
+    form.elements.product_id.value = reward.product_id ?? "";
     form.elements.points_cost.value = String(reward.points_cost);
     form.elements.min_subtotal.value = reward.min_subtotal === null ? "" : amount(reward.min_subtotal);
     form.elements.code_lifetime_days.value = reward.code_lifetime_days ?? "";
@@ -100,7 +111,8 @@ function fields() {
     code_lifetime_days: wholeNumber(form.elements.code_lifetime_days.value),
     active: form.elements.active.checked,
   };
-  if (reward.kind !== "free_shipping") reward.value = optionalText(form.elements.value.value);
+  if (!VALUELESS.includes(reward.kind)) reward.value = optionalText(form.elements.value.value);
+  if (reward.kind === "free_product") reward.product_id = optionalText(form.elements.product_id.value);
   return reward;
 }
 

@@ -12,6 +12,8 @@ const qualification = byId("tier-qualification");
 const form = byId("tier-form");
 const PREVIEW_DELAY_MS = 250;
 let state = { tiers: [], tier_basis: "points_earned", tier_window: "calendar_year" };
+let perkRewards = []; // the rewards a tier's perk can be: active free shipping and percentage off
+const PERK_STATES = { synced: "applied at checkout", pending: "being set up in the store", failed: "not applied" };
 let editing = null; // the tier being edited, or null when adding
 let previewTimer = null;
 
@@ -24,11 +26,27 @@ function row(tier, counts) {
     h("td", {}, tier.name, tier.product_id ? [" ", badge("Paid")] : null),
     h("td", {}, thresholdText(tier.threshold)),
     h("td", {}, `× ${plainDecimal(tier.multiplier)}`),
-    h("td", {}, tier.perks || "—"),
+    h("td", {}, tier.perks || "—", perkLine(tier)),
     h("td", { class: "members-today" }, counts.has(String(tier.threshold)) ? formatPoints(counts.get(String(tier.threshold))) : "…"),
     h("td", { class: "actions-col" },
       h("button", { class: "button button-plain", type: "button", onclick: () => edit(tier) }, "Edit"),
       h("button", { class: "button button-plain", type: "button", onclick: () => remove(tier) }, "Remove")));
+}
+
+function perkLine(tier) {
+  if (tier.perk_reward_id === null || tier.perk_reward_id === undefined) return null;
+  const reward = perkRewards.find((r) => r.id === tier.perk_reward_id);
+  const words = `${reward ? reward.name : "Perk"}: ${PERK_STATES[tier.perk_state] ?? tier.perk_state ?? ""}`;
+  return h("div", { class: "text-subdued", "data-perk-state": tier.perk_state ?? "" },
+    tier.perk_error && tier.perk_state === "failed" ? `${words} (${tier.perk_error})` : words);
+}
+
+async function loadPerkRewards() {
+  const { ok, data } = await api("/api/rewards");
+  perkRewards = ok ? data.rewards.filter((r) => r.active && ["free_shipping", "percentage_off"].includes(r.kind)) : [];
+  const select = form.elements.perk_reward_id;
+  select.replaceChildren(h("option", { value: "" }, "None"),
+    ...perkRewards.map((r) => h("option", { value: String(r.id) }, r.name)));
 }
 
 function show(counts = new Map(), below = null) {
@@ -51,6 +69,7 @@ async function load() {
     return;
   }
   state = data;
+  await loadPerkRewards();
   qualification.elements.tier_basis.value = state.tier_basis;
   qualification.elements.tier_window.value = state.tier_window;
   byId("save-qualification").disabled = true;
@@ -70,6 +89,7 @@ function openForm(tier) {
   form.elements.multiplier.value = tier ? plainDecimal(tier.multiplier) : "1";
   form.elements.perks.value = tier?.perks ?? "";
   form.elements.product_id.value = tier?.product_id ?? "";
+  form.elements.perk_reward_id.value = tier?.perk_reward_id ? String(tier.perk_reward_id) : "";
   byId("tier-preview").textContent = "";
   form.hidden = false;
   form.elements.name.focus();
@@ -92,6 +112,8 @@ function typed() {
     multiplier: form.elements.multiplier.value.trim() || "1", perks: form.elements.perks.value };
   const product = form.elements.product_id.value.trim();
   tier.product_id = product === "" ? null : product;
+  const perk = form.elements.perk_reward_id.value;
+  tier.perk_reward_id = perk === "" ? null : Number(perk);
   if (/^\d{1,15}$/.test(tier.threshold) && state.tier_basis === "points_earned") tier.threshold = Number(tier.threshold);
   return tier;
 }

@@ -2,7 +2,8 @@
 
 Development only (SPEC "Trying it without a store"). One row per thing the real platform
 would keep for the development shop: an access or refresh token it issued (by SHA-256, never
-the token itself), a discount code, a customer metafield, a customer's tags, a Flow trigger call. (shop, kind,
+the token itself), a discount code, a customer metafield, a customer's tags, a Flow trigger call,
+a store credit transaction, a customer segment, an automatic discount. (shop, kind,
 key) is unique, so a code sent twice is TAKEN, as on the platform, and a metafield written
 again is replaced.
 """
@@ -24,6 +25,9 @@ class DevRecordKind(enum.Enum):
     CUSTOMER_TAGS = "customer_tags"
     ORDER = "order"  # an order /dev sent, as the store keeps it (admin_ui/dev/store_orders.py)
     FLOW_TRIGGER = "flow_trigger"  # a flowTriggerReceive call (admin_ui/dev/flow.py)
+    STORE_CREDIT = "store_credit"  # a store credit transaction (admin_ui/dev/store_credit.py)
+    SEGMENT = "segment"
+    AUTOMATIC_DISCOUNT = "automatic_discount"
 
 
 class DevPlatformRecord(Base):

@@ -14,6 +14,8 @@ class RewardKind(enum.Enum):
     AMOUNT_OFF = "amount_off"
     PERCENTAGE_OFF = "percentage_off"
     FREE_SHIPPING = "free_shipping"
+    STORE_CREDIT = "store_credit"  # no code: the value is credited to the shopper's store credit account
+    FREE_PRODUCT = "free_product"  # a code for one product at 100 % off
 
 
 class RedemptionStatus(enum.Enum):
@@ -35,8 +37,11 @@ class Reward(Base):
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(255))
     kind: Mapped[RewardKind] = mapped_column(stored_by_value(RewardKind))
-    # Money off for amount_off, percent (10 = 10 %) for percentage_off, 0 for free shipping.
+    # Money off for amount_off, money credited for store_credit, percent (10 = 10 %) for
+    # percentage_off, 0 for free shipping and free products.
     value: Mapped[Decimal] = mapped_column(ExactDecimal)
+    # The product a free_product reward gives (the platform's numeric id); NULL for other kinds.
+    product_id: Mapped[int | None] = mapped_column(BigInteger)
     points_cost: Mapped[int] = mapped_column()
     min_subtotal: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     code_lifetime_days: Mapped[int | None] = mapped_column()
@@ -53,6 +58,8 @@ class Redemption(Base):
     __tablename__ = "redemptions"
     __table_args__ = (
         UniqueConstraint("shop_id", "code"),
+        # One platform credit pays for one redemption, however a lost answer was found again.
+        UniqueConstraint("shop_id", "credit_transaction_id", name="uq_redemptions_credit_transaction"),
         CheckConstraint("points > 0", name="points_positive"),
         Index("ix_redemptions_member", "member_id", "id"),
         Index("ix_redemptions_due", "status", "next_attempt_at"),
@@ -78,3 +85,12 @@ class Redemption(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Store credit (plugin/loyalty/rewards/store_credit.py): the intent, recorded with the spend
+    # and before any call, so every retry credits exactly what was paid for. NULL for codes.
+    credit_amount: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    credit_currency: Mapped[str | None] = mapped_column(String(3))
+    credit_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When a credit call was first sent: a transaction of the platform's from then on may be ours.
+    credit_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The platform's StoreCreditAccountCreditTransaction id once the credit is known to exist.
+    credit_transaction_id: Mapped[str | None] = mapped_column(String(255))

@@ -33,6 +33,20 @@ class Tier(Base):
     perks: Mapped[str] = mapped_column(Text, default="")
     # A paid membership: buying this product puts the customer in this tier for 12 months.
     product_id: Mapped[int | None] = mapped_column(BigInteger)
+    # A perk members get at checkout without a code (plugin/loyalty/tiers/perks.py): a free
+    # shipping or percentage-off reward, applied by an automatic discount for the tier's segment.
+    # (No foreign key, like programs.referral_reward_id: rewards are never deleted for real.)
+    perk_reward_id: Mapped[int | None] = mapped_column(Id)
+    # What the platform holds for the perk (gids), and how its discount was made.
+    perk_segment_id: Mapped[str | None] = mapped_column(String(255))
+    perk_discount_id: Mapped[str | None] = mapped_column(String(255))
+    perk_discount_kind: Mapped[str | None] = mapped_column(String(16))
+    # "pending" until the platform matches the tier, then "synced" (or "failed" with its error).
+    perk_state: Mapped[str | None] = mapped_column(String(16))
+    perk_error: Mapped[str | None] = mapped_column(Text)
+    perk_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    # A lease: one caller at a time talks to the platform about this tier's perk.
+    perk_next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # TRUE while the tier exists, NULL once deleted (never FALSE: see the module docstring).
     live: Mapped[bool | None] = mapped_column(default=True)

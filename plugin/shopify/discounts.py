@@ -6,6 +6,7 @@ Amount and percentage offers use `discountCodeBasicCreate`, free shipping
 referred friend's welcome code: the friend may not be a customer yet) is open to all buyers.
 Every code is usable once, with its offer's minimum subtotal, its expiry and `combinesWith`.
 Percentages go as fractions: the platform reads 0.1 as 10 % and refuses 10 (SHOPIFY.md trap 10).
+A free product is the basic discount at 100 % (1.0) on that one product's items.
 
 The loyalty domain describes the code (`CodeSpec`) and what it gives (`Offer`) from its
 rewards; this module knows no reward or redemption row.
@@ -40,6 +41,7 @@ class OfferKind(enum.Enum):
     AMOUNT_OFF = "amount_off"
     PERCENTAGE_OFF = "percentage_off"
     FREE_SHIPPING = "free_shipping"
+    FREE_PRODUCT = "free_product"  # one product at 100 % off
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class Offer:
     with_product_discounts: bool
     with_order_discounts: bool
     with_shipping_discounts: bool
+    product_id: int | None = None  # the product FREE_PRODUCT gives
 
 
 def create_code(client: AdminClient, spec: CodeSpec, offer: Offer) -> str:
@@ -94,11 +97,19 @@ def discount_input(spec: CodeSpec, offer: Offer) -> dict:
     if offer.kind is OfferKind.FREE_SHIPPING:
         fields["destination"] = {"all": True}
         return fields
-    fields["customerGets"] = {"value": _value(offer), "items": {"all": True}}
+    fields["customerGets"] = {"value": _value(offer), "items": _items(offer)}
     return fields
 
 
+def _items(offer: Offer) -> dict:
+    if offer.kind is OfferKind.FREE_PRODUCT:
+        return {"products": {"productsToAdd": [f"gid://shopify/Product/{offer.product_id}"]}}
+    return {"all": True}
+
+
 def _value(offer: Offer) -> dict:
+    if offer.kind is OfferKind.FREE_PRODUCT:
+        return {"percentage": 1.0}
     if offer.kind is OfferKind.PERCENTAGE_OFF:
         return {"percentage": float(offer.value / Decimal(100))}
     return {"discountAmount": {"amount": money(offer.value), "appliesOnEachItem": False}}

@@ -41,9 +41,14 @@ def day(iso_date: str) -> str:
 
 
 def offer(reward: Reward, currency: str | None) -> str:
-    """What a reward takes off: "$5.00 off", "10% off", "Free shipping"."""
+    """What a reward gives: "$5.00 off", "10% off", "Free shipping", "$5.00 in store credit",
+    "A free product"."""
     if reward.kind is RewardKind.AMOUNT_OFF:
         return f"{money(reward.value, currency)} off"
+    if reward.kind is RewardKind.STORE_CREDIT:
+        return f"{money(reward.value, currency)} in store credit"
+    if reward.kind is RewardKind.FREE_PRODUCT:
+        return "A free product"
     if reward.kind is RewardKind.PERCENTAGE_OFF:
         return f"{number(reward.value)}% off"
     return "Free shipping"

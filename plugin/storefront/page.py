@@ -35,18 +35,24 @@ NOTICES = {
     "expired-form": "That page was open too long; please try again.",
     "closed": "Rewards cannot be redeemed in this store right now. Your points are safe.",
     "birthday-saved": "Your birthday is saved. Happy birthday in advance!",
+    # Store credit: no code, the money is added to the shopper's account (used at checkout).
+    "credit_issued": "Done: the store credit is in your account and can be used at checkout.",
+    "credit_pending": "Your store credit is on its way; refresh this page in a minute.",
+    "credit_failed": "We could not add your store credit, so your points were returned. Please try again later.",
 }
 STATUS_WORDS = {RedemptionStatus.PENDING: "being created", RedemptionStatus.ISSUED: "ready to use",
                 RedemptionStatus.USED: "used", RedemptionStatus.EXPIRED: "expired", RedemptionStatus.FAILED: "failed"}
 
 
 class CodeRow(NamedTuple):
-    """One line of "Your codes": `ready` codes get an "Apply to cart" link."""
+    """One line of "Your codes": `ready` codes get an "Apply to cart" link; store credit has
+    no code and says how much it added (`credit`)."""
 
     code: str
     reward: str
     state: str
     ready: bool
+    credit: str | None = None
 
 
 def csrf_token(shop: str, customer_id: int, now: float | None = None) -> str:
@@ -94,7 +100,7 @@ def page_context(prefix: str, program: Program, rewards: list[Reward], member: M
         "expiry": next_expiry,
         "rewards": rewards,
         "csrf": csrf or "",
-        "codes": _codes(redemptions, rewards),
+        "codes": _codes(redemptions, rewards, currency),
         # The member's invitation link (SPEC "Referrals") and birthday, for a signed-in member.
         "referral_link": referral_link(shop_domain, prefix, member, program),
         "birthday": None if member is None else member.birthday,
@@ -115,7 +121,15 @@ def storefront_origin(shop_domain: str) -> str:
     return current_app.config["SHOPIFY_APP_URL"].rstrip("/") if is_dev_shop(shop_domain) else f"https://{shop_domain}"
 
 
-def _codes(redemptions: list[Redemption], rewards: list[Reward]) -> list[CodeRow]:
+def _codes(redemptions: list[Redemption], rewards: list[Reward], currency: str | None) -> list[CodeRow]:
     names = {reward.id: reward.name for reward in rewards}
     return [CodeRow(code=r.code, reward=names.get(r.reward_id, "Reward"), state=STATUS_WORDS[r.status],
-                    ready=r.status is RedemptionStatus.ISSUED) for r in redemptions]
+                    ready=r.status is RedemptionStatus.ISSUED and r.credit_amount is None,
+                    credit=None if r.credit_amount is None else
+                    f"{formatting.money(r.credit_amount, r.credit_currency or currency)} in store credit")
+            for r in redemptions]
+
+
+def redeemed_notice(redemption: Redemption) -> str:
+    """The notice key for a redemption just made: its status, said of store credit or a code."""
+    return ("credit_" if redemption.credit_amount is not None else "") + redemption.status.value

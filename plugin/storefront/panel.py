@@ -18,6 +18,7 @@ from plugin.loyalty.rewards.redemptions import recent_redemptions
 from plugin.loyalty.rewards.within_reach import within_reach
 from plugin.loyalty.rules.definitions import active_rules
 from plugin.loyalty.shop_facts import business_zone
+from plugin.loyalty.tiers.perk_rules import perk_given
 from plugin.loyalty.tiers.views import member_tiers
 from plugin.models import Member, Redemption, RedemptionStatus, Reward, Shop
 from plugin.storefront import page as storefront
@@ -29,7 +30,9 @@ CODES_SHOWN = 10
 def panel_json(session: Session, shop: Shop, customer_id: int | None, prefix: str) -> dict:
     """The whole panel: what everyone sees, and the shopper's own standing when logged in."""
     catalogue = list_rewards(session, shop.id)
-    rewards = [r for r in catalogue if r.active]
+    member = None if customer_id is None else get_member(session, shop.id, customer_id)
+    given = perk_given(session, member)  # what the shopper's tier gives at checkout is not sold for points
+    rewards = [r for r in catalogue if r.active and r.id != given]
     answer = {
         "logged_in": customer_id is not None,
         "currency": shop.currency,
@@ -40,8 +43,7 @@ def panel_json(session: Session, shop: Shop, customer_id: int | None, prefix: st
         "page_url": prefix,
     }
     if customer_id is not None:
-        member = get_member(session, shop.id, customer_id)
-        answer.update(_standing(session, shop, member, catalogue, prefix))
+        answer.update(_standing(session, shop, member, catalogue, given, prefix))
         answer["csrf"] = storefront.csrf_token(shop.domain, customer_id)
     return answer
 
@@ -63,11 +65,13 @@ def _reward(reward: Reward) -> dict:
             "min_subtotal": None if reward.min_subtotal is None else f"{reward.min_subtotal:f}"}
 
 
-def _standing(session: Session, shop: Shop, member: Member | None, rewards: list[Reward], prefix: str) -> dict:
+def _standing(session: Session, shop: Shop, member: Member | None, rewards: list[Reward], given: int | None,
+              prefix: str) -> dict:
     """A shopper who is not a member yet has 0 points and nothing else. `rewards` is the whole
-    catalogue: a code keeps its reward's name after the merchant retires the reward."""
+    catalogue: a code keeps its reward's name after the merchant retires the reward; `given`
+    is the reward their tier gives already, never within reach for points."""
     balance = 0 if member is None else member.balance
-    reach = within_reach(rewards, balance)
+    reach = within_reach([r for r in rewards if r.id != given], balance)
     tiers = None if member is None else member_tiers(session, shop.id, [member])[member.id]
     return {
         "balance": balance,
@@ -104,6 +108,10 @@ def _tier_progress(tiers: dict | None) -> dict | None:
 def _code(redemption: Redemption, rewards: list[Reward]) -> dict:
     names = {reward.id: reward.name for reward in rewards}
     ready = redemption.status is RedemptionStatus.ISSUED
+    if redemption.credit_amount is not None:  # store credit: no code to type, the money is in the account
+        return {"code": None, "reward": names.get(redemption.reward_id), "status": redemption.status.value,
+                "expires_at": None, "apply_url": None,
+                "store_credit": {"amount": f"{redemption.credit_amount:f}", "currency": redemption.credit_currency}}
     return {
         "code": redemption.code,
         "reward": names.get(redemption.reward_id),

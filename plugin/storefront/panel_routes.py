@@ -86,7 +86,8 @@ def redeem():
     except RedemptionRefused as refused:
         return jsonify(error=str(refused), notice=REFUSAL_NOTICE[refused.reason]), REFUSAL_STATUS[refused.reason]
     session.expire_all()  # the code's outcome was committed by other transactions
-    code = session.get(Redemption, redeemed.redemption_id).code
+    made = session.get(Redemption, redeemed.redemption_id)
     prefix = storefront.safe_prefix(request.args.get("path_prefix"))
     panel = panel_json(session, shop, g.proxy_customer_id, prefix)
-    return jsonify(notice=redeemed.status.value, code=code, panel=panel), ISSUED_STATUS.get(redeemed.status, 201)
+    return jsonify(notice=storefront.redeemed_notice(made), code=None if made.credit_amount is not None else made.code,
+                   panel=panel), ISSUED_STATUS.get(redeemed.status, 201)

@@ -31,7 +31,9 @@ from plugin.loyalty.rewards.redeeming import redeem
 from plugin.loyalty.rewards.redemptions import RedemptionRefused, Refusal, recent_redemptions
 from plugin.loyalty.shop_facts import business_zone
 from plugin.loyalty.shops import find_shop, is_shop_domain
+from plugin.loyalty.tiers.perk_rules import perk_given
 from plugin.loyalty.tiers.views import member_tiers, storefront_tier
+from plugin.models import Redemption
 from plugin.storefront import page as storefront
 from plugin.storefront.liquid import liquid_response
 
@@ -113,7 +115,8 @@ def storefront_page():
     standalone = request.args.get("format") == "html"
     body = render_template(PAGE_TEMPLATE if standalone else IN_THEME_TEMPLATE, **storefront.page_context(
         prefix=storefront.safe_prefix(request.args.get("path_prefix")), program=shop.program,
-        rewards=[r for r in list_rewards(session, shop.id) if r.active], member=member,
+        rewards=[r for r in list_rewards(session, shop.id) if r.active and r.id != perk_given(session, member)],
+        member=member,
         customer_id=g.proxy_customer_id,
         redemptions=[] if member is None else recent_redemptions(session, member.id),
         notice=request.args.get("notice"),
@@ -140,7 +143,9 @@ def storefront_redeem():
         redeemed = redeem(request_session(), shop, g.proxy_customer_id, request.form.get("reward_id", ""))
     except RedemptionRefused as refused:
         return redirect(f"{prefix}?notice={REFUSAL_NOTICE[refused.reason]}", 303)
-    return redirect(f"{prefix}?notice={redeemed.status.value}", 303)
+    request_session().expire_all()  # the outcome was committed by other transactions
+    made = request_session().get(Redemption, redeemed.redemption_id)
+    return redirect(f"{prefix}?notice={storefront.redeemed_notice(made)}", 303)
 
 
 # The storefront notice for a refusal: the shopper sees why, never the merchant's wording.

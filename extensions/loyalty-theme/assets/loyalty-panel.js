@@ -106,6 +106,8 @@
 
   function describe(reward, currency) {
     var what = reward.kind === "amount_off" ? W("amount_off", { amount: F.money(reward.value, currency) })
+      : reward.kind === "store_credit" ? W("store_credit", { amount: F.money(reward.value, currency) })
+      : reward.kind === "free_product" ? W("free_product")
       : reward.kind === "percentage_off" ? W("percentage_off", { percent: F.number(reward.value) }) : W("free_shipping");
     return reward.min_subtotal ? what + " " + W("min_subtotal", { amount: F.money(reward.min_subtotal, currency) }) : what;
   }
@@ -151,7 +153,8 @@
     if (!data.codes.length) return null;
     return section(W("codes_heading"), [el("ul", { class: "loyalty-panel__list" }, data.codes.map(function (code) {
       return el("li", { class: "loyalty-panel__code" }, [
-        el("code", { text: code.code }),
+        code.store_credit ? el("span", { text: W("store_credit", {
+          amount: F.money(code.store_credit.amount, code.store_credit.currency) }) }) : el("code", { text: code.code }),
         el("span", { text: (code.reward || W("reward_gone")) + " · " + W("status_" + code.status) }),
         code.expires_at && el("span", { text: W("expires", { date: F.date(code.expires_at, data.timezone) }) }),
         code.apply_url && copyButton(W("copy"), code.code),

@@ -4,7 +4,8 @@ Two transactions, owned here rather than by the edge, because their order is the
 the first takes the member's points and records the redemption with its code chosen
 (`redeem_reward`), and is committed before the platform is called, so a slow or failed
 call can never hold the member's row or lose the spend; the second records what the
-platform answered (`issue_code_in_request`). A refusal rolls the first back and is raised
+platform answered (`issue_code_in_request`, or `grant_credit_in_request` for store credit,
+whose own flow is in store_credit.py). A refusal rolls the first back and is raised
 to the edge, which says it its own way.
 """
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from plugin.loyalty.rewards.redemptions import RedemptionRefused, issue_code_in_request, redeem_reward
+from plugin.loyalty.rewards.store_credit import grant_credit_in_request
 from plugin.models import RedemptionStatus, Shop
 
 
@@ -30,5 +32,6 @@ def redeem(session: Session, shop: Shop, customer_id: int, reward_id) -> Redeeme
     except RedemptionRefused:
         session.rollback()
         raise
+    store_credit = redemption.credit_amount is not None
     session.commit()
-    return Redeemed(redemption.id, issue_code_in_request(redemption.id))
+    return Redeemed(redemption.id, (grant_credit_in_request if store_credit else issue_code_in_request)(redemption.id))

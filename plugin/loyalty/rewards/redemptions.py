@@ -33,6 +33,7 @@ from plugin.loyalty.ledger.spending import (
     spend_points,
 )
 from plugin.loyalty.rewards.catalog import find_reward
+from plugin.loyalty.rewards.credit_intent import NoCurrency, credit_intent
 from plugin.models import Member, MemberEventKind, Redemption, RedemptionStatus, Reward, Shop
 from plugin.queue import request
 from plugin.shopify.client import AdminClient, PlatformError, PlatformUnavailable
@@ -103,11 +104,15 @@ def redeem_reward(session: Session, shop: Shop, customer_id: int, reward_id) -> 
         raise RedemptionRefused(Refusal.INSUFFICIENT, f"this reward costs {reward.points_cost} points; "
                                                       f"the balance is {member.balance}")
     now = utcnow()
-    redemption = Redemption(
-        shop_id=shop.id, member_id=member.id, reward_id=reward.id, points=reward.points_cost,
-        code=new_code(shop.domain), status=RedemptionStatus.PENDING, next_attempt_at=now,
-        expires_at=now + timedelta(days=reward.code_lifetime_days) if reward.code_lifetime_days else None,
-    )
+    try:
+        credit = credit_intent(shop, reward, now)  # store credit: plugin/loyalty/rewards/store_credit.py
+    except NoCurrency as missing:
+        raise RedemptionRefused(Refusal.UNAVAILABLE, str(missing)) from None
+    redemption = Redemption(**{
+        "shop_id": shop.id, "member_id": member.id, "reward_id": reward.id, "points": reward.points_cost,
+        "code": new_code(shop.domain), "status": RedemptionStatus.PENDING, "next_attempt_at": now,
+        "expires_at": now + timedelta(days=reward.code_lifetime_days) if reward.code_lifetime_days else None,
+        **credit})
     session.add(redemption)
     session.flush()
     try:
@@ -195,7 +200,7 @@ def _claim(session: Session, redemption_id: int) -> Claim | RedemptionStatus | N
     now = utcnow()
     claimed = session.execute(update(Redemption).where(
         Redemption.id == redemption_id, Redemption.status == RedemptionStatus.PENDING,
-        Redemption.next_attempt_at <= now,
+        Redemption.next_attempt_at <= now, Redemption.credit_amount.is_(None),  # store credit has its own flow
     ).values(next_attempt_at=now + CLAIM_LEASE).execution_options(synchronize_session=False)).rowcount
     if claimed != 1:
         return session.scalar(select(Redemption.status).where(Redemption.id == redemption_id))
@@ -226,7 +231,7 @@ def reward_offer(reward: Reward) -> Offer:
     return Offer(OfferKind(reward.kind.value), reward.value, reward.min_subtotal,
                  with_product_discounts=bool(combines.get("product_discounts")),
                  with_order_discounts=bool(combines.get("order_discounts")),
-                 with_shipping_discounts=bool(combines.get("shipping_discounts")))
+                 with_shipping_discounts=bool(combines.get("shipping_discounts")), product_id=reward.product_id)
 
 
 def call_platform(shop_id: int, shop_domain: str, client_limits: dict,
@@ -292,7 +297,8 @@ def _fail(session: Session, redemption: Redemption, reason: str) -> None:
 
 def due_redemptions(session: Session, limit: int = 100) -> list[int]:
     return list(session.scalars(select(Redemption.id).where(
-        Redemption.status == RedemptionStatus.PENDING, Redemption.next_attempt_at <= utcnow())
+        Redemption.status == RedemptionStatus.PENDING, Redemption.next_attempt_at <= utcnow(),
+        Redemption.credit_amount.is_(None))
         .order_by(Redemption.id).limit(limit)))
 
 
@@ -348,9 +354,13 @@ def expire_codes(session: Session, now: datetime) -> int:
 
 
 def redemption_json(redemption: Redemption) -> dict:
+    """A store-credit redemption has no code; it says what it credits instead (`store_credit`)."""
+    credit = redemption.credit_amount is not None
     return {
         "id": redemption.id, "reward_id": redemption.reward_id, "points": redemption.points,
-        "code": redemption.code, "status": redemption.status.value,
+        "code": None if credit else redemption.code, "status": redemption.status.value,
+        "store_credit": {"amount": f"{redemption.credit_amount:f}", "currency": redemption.credit_currency}
+        if credit else None,
         "expires_at": redemption.expires_at.isoformat() if redemption.expires_at else None,
         "order_id": None if redemption.order_id is None else str(redemption.order_id),
         "error": redemption.error if redemption.status is RedemptionStatus.FAILED else None,

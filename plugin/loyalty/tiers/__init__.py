@@ -7,4 +7,6 @@
 - `ordering`: the tier multiplier of a batch of orders, and promotion as they are awarded.
 - `review`: the tick step (demotion, window roll-over, changed or deleted tiers, paid expiry).
 - `views`: tier and progress in the member JSON, the preview, members per tier.
+- `perk_rules`: what a tier's perk may be and marking it for the store (synced by
+  plugin/loyalty/rewards/tier_perks.py).
 """

@@ -2,6 +2,10 @@
 
 DELETE never removes the row (see plugin/models/tiers.py): the tier stops being listed and
 earning, and the next tick moves its members, each with a `tier_changed` event naming it.
+
+`perk_reward_id` names a free-shipping or percentage-off reward the tier's members get
+without a code; creating, renaming, changing or deleting the tier marks its perk for the
+store (perk_rules.py), which the edge syncs once the change is committed.
 """
 import re
 from decimal import Decimal
@@ -14,6 +18,7 @@ from plugin.db import plain_decimal
 from plugin.ids import parse_id
 from plugin.loyalty.fields import InvalidFields, decimal_number, parse_each, text
 from plugin.loyalty.tiers.ladder import Ladder, TierInfo
+from plugin.loyalty.tiers.perk_rules import FAILED, mark_perk_changed, perk_reward
 from plugin.models import Program, Tier
 
 MAX_TIERS = 20
@@ -47,13 +52,19 @@ def create_tier(session: Session, program: Program, fields) -> Tier:
     values = _validated(session, program, fields, None)
     tier = Tier(shop_id=program.shop_id, **{"perks": "", "multiplier": Decimal(1), **values})
     session.add(tier)
+    mark_perk_changed(tier)
     _flush_unique(session)
     return tier
 
 
 def update_tier(session: Session, program: Program, tier: Tier, fields) -> Tier:
-    for name, value in _validated(session, program, fields, tier).items():
+    values = _validated(session, program, fields, tier)
+    perk_moved = values.get("perk_reward_id", tier.perk_reward_id) != tier.perk_reward_id or \
+        values.get("name", tier.name) != tier.name  # the segment follows the tag, which follows the name
+    for name, value in values.items():
         setattr(tier, name, value)
+    if perk_moved or tier.perk_state == FAILED:  # saving again is how a merchant retries a failure
+        mark_perk_changed(tier)
     _flush_unique(session)
     return tier
 
@@ -70,6 +81,7 @@ def _flush_unique(session: Session) -> None:
 
 def delete_tier(session: Session, tier: Tier) -> None:
     tier.live = None  # see plugin/models/tiers.py: frees the threshold, keeps the name
+    mark_perk_changed(tier)  # its segment and automatic discount go with it
     session.flush()
 
 
@@ -79,7 +91,8 @@ def threshold_json(threshold: Decimal, basis: str):
 
 
 def _validated(session: Session, program: Program, fields, current: Tier | None) -> dict:
-    parsers = {**_PARSERS, "threshold": lambda value: parse_threshold(value, program.tier_basis)}
+    parsers = {**_PARSERS, "threshold": lambda value: parse_threshold(value, program.tier_basis),
+               "perk_reward_id": lambda value: perk_reward(session, program.shop_id, value)}
     values, errors = parse_each(fields, parsers, "is not a tier field", "tier fields")
     if current is None:
         for required in ("name", "threshold"):
