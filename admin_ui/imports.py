@@ -12,14 +12,17 @@ from admin_ui.auth import committing
 from admin_ui.openapi import documented
 from plugin.db import request_session
 from plugin.ids import parse_id
-from plugin.loyalty.imports.applying import ImportRefused, apply_import, find_import, revert_import
+from plugin.loyalty.imports.applying import ALREADY as ALREADY_CODE
+from plugin.loyalty.imports.applying import ImportRefused, apply_import, find_import, revert_import, start_apply
 from plugin.loyalty.imports.export import balances_csv
 from plugin.loyalty.imports.formats import FORMATS
+from plugin.loyalty.imports.jobs import INLINE_ROWS, apply_after_commit
 from plugin.loyalty.imports.listing import import_json, import_sample, recent_imports
 from plugin.loyalty.imports.previews import preview_import
 from plugin.loyalty.imports.reading import FileRefused
 from plugin.loyalty.imports.rows import KINDS
 from plugin.loyalty.imports.store_lookup import store_search
+from plugin.models import ImportStatus
 
 bp = Blueprint("imports_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
 # The app's limit is 1 MB (webhooks); a points export of a large store is far bigger. The
@@ -88,12 +91,25 @@ def read_import(import_id: str):
 
 
 @bp.post("/imports/<import_id>/apply")
-@documented("Apply a previewed import that has no errors",
-            answers={200: "the import, applied", 404: "no such import",
-                     409: "applied, reverted or the same file applied already", 422: "the preview has errors"})
+@documented("Apply a previewed import that has no errors; a large one is applied by a job (202, then poll "
+            "`rows_done` / `rows`)",
+            answers={200: "the import, applied", 202: "the import, `applying` in the background",
+                     404: "no such import", 409: "the same file applied already",
+                     422: "the preview has errors, or the import was reverted"})
 @committing
 def apply(import_id: str):
-    return _change(import_id, apply_import)
+    return _change(import_id, _apply)
+
+
+def _apply(session, imported):
+    """Small files are applied here; a large one is handed to the apply job (202)."""
+    if imported.rows <= INLINE_ROWS:
+        apply_import(session, imported)
+        return 200
+    if start_apply(session, imported) or imported.status is ImportStatus.APPLYING:
+        apply_after_commit(session, imported.id)
+        return 202
+    return 200
 
 
 @bp.post("/imports/<import_id>/revert")
@@ -109,14 +125,16 @@ def _change(import_id: str, change):
     if imported is None:
         return error(404, "no such import in this shop")
     try:
-        change(request_session(), imported)
+        status = change(request_session(), imported)
     except ImportRefused as refused:
         request_session().rollback()
-        return error(refused.status, str(refused), code=refused.code)
+        if refused.code == ALREADY_CODE:
+            return error(409, str(refused), code=refused.code)
+        return error(422, str(refused))
     except IntegrityError:  # the same bytes applied by a concurrent request first
         request_session().rollback()
         return error(409, ALREADY, code="already_imported")
-    return jsonify(import_json(request_session(), imported))
+    return jsonify(import_json(request_session(), imported)), status if isinstance(status, int) else 200
 
 
 def _find(import_id: str, lock: bool = False):

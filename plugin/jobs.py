@@ -14,10 +14,13 @@ from rq import Retry
 from plugin.in_process import RunNow, WakeThread
 from plugin.loyalty.events.delivery import send_due_deliveries
 from plugin.loyalty.events.dispatch import seconds_until_due
+from plugin.loyalty.imports.jobs import apply_pending_imports
 from plugin.loyalty.rewards.redemptions import issue_redemption_code
 from plugin.queue import EVENTS, PLATFORM, WEBHOOKS, JobSpec
 from plugin.schedule import run_periodic
 from webhooks.jobs import drain_webhook_events
+
+IMPORTS_IDLE_SECONDS = 3600.0  # the thread also wakes on its own, as a fallback to the periodic job
 
 JOBS = (
     # The pending webhook events, in batches (webhooks/jobs.py). In-process: at once in the
@@ -31,6 +34,11 @@ JOBS = (
     # One pending discount code, tried again when its retry is due (plugin/loyalty/rewards/
     # redemptions.py). In-process: nothing; the periodic "codes" job retries what is due.
     JobSpec("issue-code", issue_redemption_code, PLATFORM, Retry(max=3, interval=[30, 120, 600])),
+    # Every import being applied, batch by batch (plugin/loyalty/imports/jobs.py). In-process:
+    # a thread per app, never the request that asked, which answers 202 at once; the
+    # periodic "imports" job finishes what a stopped process left.
+    JobSpec("apply-imports", apply_pending_imports, PLATFORM, result_ttl=60,
+            in_process=WakeThread(idle=lambda: IMPORTS_IDLE_SECONDS)),
     # One periodic job, by its name in plugin/schedule.py's PERIODIC. In-process: in the
     # sweeper that found it due.
     JobSpec("periodic", run_periodic, PLATFORM, in_process=RunNow()),

@@ -25,6 +25,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from plugin.db import new_session, transaction, utcnow
 from plugin.loyalty.events.dispatch import request_sending
 from plugin.loyalty.events.store_sync import sync_store
+from plugin.loyalty.imports.jobs import apply_pending_imports
 from plugin.loyalty.privacy import blank_old_payloads
 from plugin.loyalty.rewards.redemptions import retry_due_codes
 from plugin.loyalty.shop_facts import fill_missing_shop_facts
@@ -70,6 +71,8 @@ def tick_now() -> dict | None:
 
 PERIODIC = (
     Periodic("codes", timedelta(minutes=1), retry_due_codes),
+    # An import whose apply job stopped half-way (a worker lost): finished here.
+    Periodic("imports", timedelta(minutes=1), apply_pending_imports),
     Periodic("tick", timedelta(minutes=5), tick_now),
     Periodic("install-nonces", timedelta(hours=1), purge_install_nonces),
     Periodic("payload-retention", timedelta(hours=1), blank_expired_payloads),

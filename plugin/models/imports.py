@@ -18,6 +18,7 @@ from plugin.models.enums import stored_by_value
 
 class ImportStatus(enum.Enum):
     PREVIEWED = "previewed"
+    APPLYING = "applying"  # the apply job is at work, a batch of customers per transaction
     APPLIED = "applied"
     REVERTED = "reverted"
 
@@ -40,6 +41,8 @@ class Import(Base):
     members_matched: Mapped[int] = mapped_column(Integer, default=0)
     members_new: Mapped[int] = mapped_column(Integer, default=0)
     points_total: Mapped[int] = mapped_column(Points, default=0)
+    # The apply's progress: rows applied so far, of `rows` (SPEC "imports", large files).
+    rows_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The first errors [{row, field, message}] (at most MAX_ERRORS) and how many there were.
     errors: Mapped[list] = mapped_column(JSON, default=list)
     errors_total: Mapped[int] = mapped_column(Integer, default=0)
