@@ -15,7 +15,9 @@ from plugin.ids import parse_id
 from plugin.loyalty.imports.applying import ALREADY as ALREADY_CODE
 from plugin.loyalty.imports.applying import ImportRefused, apply_import, find_import, revert_import, start_apply
 from plugin.loyalty.imports.export import balances_csv
+from plugin.loyalty.fields import InvalidFields
 from plugin.loyalty.imports.formats import FORMATS
+from plugin.loyalty.imports.history_export import history_csv, parse_span
 from plugin.loyalty.imports.jobs import INLINE_ROWS, apply_after_commit
 from plugin.loyalty.imports.listing import import_json, import_sample, recent_imports
 from plugin.loyalty.imports.previews import preview_import
@@ -72,6 +74,21 @@ def export_members():
     session, shop_id = request_session(), g.shop.id
     return Response(stream_with_context(balances_csv(session, shop_id)), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="members.csv"'})
+
+
+@bp.get("/ledger/export")
+@documented("The points history as CSV, in the generic import format (`kind=history`)",
+            query={"from": "date", "to": "date"},
+            answers={200: "the CSV, streamed", 422: "a bad period"})
+def export_ledger():
+    """Every entry that moved points in the period (plugin/loyalty/imports/history_export.py)."""
+    session, shop_id = request_session(), g.shop.id
+    try:
+        span = parse_span(session, shop_id, request.args.get("from"), request.args.get("to"))
+    except InvalidFields as invalid:
+        return error(422, "invalid period", fields=invalid.fields)
+    return Response(stream_with_context(history_csv(session, shop_id, span)), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="ledger.csv"'})
 
 
 @bp.get("/imports")
