@@ -5,6 +5,7 @@ missing column) is answered 422 with its `errors` and nothing is kept; a readabl
 a previewed import (201), whose row errors are listed and block the apply.
 """
 from flask import Blueprint, Response, g, jsonify, request, stream_with_context
+from sqlalchemy import event as orm_event
 from sqlalchemy.exc import IntegrityError
 
 from admin_ui.api import error
@@ -12,19 +13,21 @@ from admin_ui.auth import committing
 from admin_ui.openapi import documented
 from plugin.db import request_session
 from plugin.ids import parse_id
+from plugin.loyalty.fields import InvalidFields
 from plugin.loyalty.imports.applying import ALREADY as ALREADY_CODE
 from plugin.loyalty.imports.applying import ImportRefused, apply_import, find_import, revert_import, start_apply
 from plugin.loyalty.imports.export import balances_csv
-from plugin.loyalty.fields import InvalidFields
 from plugin.loyalty.imports.formats import FORMATS
 from plugin.loyalty.imports.history_export import history_csv, parse_span
 from plugin.loyalty.imports.jobs import INLINE_ROWS, apply_after_commit
 from plugin.loyalty.imports.listing import import_json, import_sample, recent_imports
+from plugin.loyalty.imports.past_orders import start_past_orders
 from plugin.loyalty.imports.previews import preview_import
 from plugin.loyalty.imports.reading import FileRefused
 from plugin.loyalty.imports.rows import KINDS
 from plugin.loyalty.imports.store_lookup import store_search
 from plugin.models import ImportStatus
+from plugin.queue import request as request_job
 
 bp = Blueprint("imports_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
 # The app's limit is 1 MB (webhooks); a points export of a large store is far bigger. The
@@ -64,6 +67,29 @@ def _upload_fields():
     if fmt not in FORMATS:
         problems["format"] = f"must be one of {', '.join(FORMATS)}"
     return problems or (file, kind, fmt)
+
+
+@bp.post("/imports/orders")
+@documented("Start from the store's past: preview points for the orders of the last `days` days (up to 60 "
+            "without read_all_orders), read by the store's bulk operation in the background",
+            body={"days": "integer"}, required=("days",),
+            answers={202: "the import, `fetching`; poll it until `previewed`", 422: "a bad number of days"})
+@committing
+def past_orders():
+    body = request.get_json(silent=True)
+    try:
+        imported = start_past_orders(request_session(), g.shop, (body or {}).get("days") if isinstance(body, dict)
+                                     else None)
+    except InvalidFields as invalid:
+        request_session().rollback()
+        return error(422, "invalid days", fields=invalid.fields)
+    after_commit(request_session(), lambda: request_job("past-orders", job_id=f"past-orders-{imported.id}"))
+    return jsonify(import_json(request_session(), imported)), 202
+
+
+def after_commit(session, ask) -> None:
+    """Ask for a job once the request's transaction commits (the job must find the rows)."""
+    orm_event.listen(session, "after_commit", lambda _: ask(), once=True)
 
 
 @bp.get("/members/export")
@@ -119,7 +145,12 @@ def apply(import_id: str):
 
 
 def _apply(session, imported):
-    """Small files are applied here; a large one is handed to the apply job (202)."""
+    """Small files are applied here; a large one, or past orders, go to a job (202)."""
+    if imported.kind == "orders":
+        if start_apply(session, imported) or imported.status is ImportStatus.APPLYING:
+            after_commit(session, lambda: request_job("past-orders", job_id=f"past-orders-{imported.id}-apply"))
+            return 202
+        return 200
     if imported.rows <= INLINE_ROWS:
         apply_import(session, imported)
         return 200

@@ -19,6 +19,7 @@ from plugin.loyalty.rewards.redemptions import issue_redemption_code
 from plugin.queue import EVENTS, PLATFORM, WEBHOOKS, JobSpec
 from plugin.schedule import run_periodic
 from webhooks.jobs import drain_webhook_events
+from webhooks.past_orders import run_past_orders
 
 IMPORTS_IDLE_SECONDS = 3600.0  # the thread also wakes on its own, as a fallback to the periodic job
 
@@ -38,6 +39,10 @@ JOBS = (
     # a thread per app, never the request that asked, which answers 202 at once; the
     # periodic "imports" job finishes what a stopped process left.
     JobSpec("apply-imports", apply_pending_imports, PLATFORM, result_ttl=60,
+            in_process=WakeThread(idle=lambda: IMPORTS_IDLE_SECONDS)),
+    # The store's past orders: the bulk operation, the preview, the apply (webhooks/past_orders.py).
+    # In-process: a thread per app; the periodic "past-orders" job takes up what was left.
+    JobSpec("past-orders", run_past_orders, PLATFORM, result_ttl=60,
             in_process=WakeThread(idle=lambda: IMPORTS_IDLE_SECONDS)),
     # One periodic job, by its name in plugin/schedule.py's PERIODIC. In-process: in the
     # sweeper that found it due.

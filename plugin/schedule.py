@@ -32,6 +32,7 @@ from plugin.loyalty.shop_facts import fill_missing_shop_facts
 from plugin.loyalty.tick import TickRunning, run_tick
 from plugin.queue import Flag, heartbeat_key, prefixed, redis_connection, request
 from webhooks.jobs import schedule_drain
+from webhooks.past_orders import run_past_orders
 from webhooks.processing import due_event_exists
 from webhooks.reconcile import reconcile_periodically
 
@@ -73,6 +74,8 @@ PERIODIC = (
     Periodic("codes", timedelta(minutes=1), retry_due_codes),
     # An import whose apply job stopped half-way (a worker lost): finished here.
     Periodic("imports", timedelta(minutes=1), apply_pending_imports),
+    # Past orders whose bulk operation was still running, or whose job stopped half-way.
+    Periodic("past-orders", timedelta(minutes=1), run_past_orders),
     Periodic("tick", timedelta(minutes=5), tick_now),
     Periodic("install-nonces", timedelta(hours=1), purge_install_nonces),
     Periodic("payload-retention", timedelta(hours=1), blank_expired_payloads),

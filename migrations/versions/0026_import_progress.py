@@ -1,7 +1,9 @@
-"""Imports applied by a job: the apply's progress (`rows_done`) and the `applying` status.
+"""Imports applied by a job, and imports of the store's past orders.
 
-`imports.status` is a non-native enum without a CHECK constraint (migration 0021), so the
-new `applying` value needs no DDL.
+The apply's progress (`imports.rows_done`); a past-orders import's window (`since`) and the
+store's bulk operation (`bulk_operation_id`); each order kept between the preview and the
+apply (`import_rows.payload`). `imports.status` is a non-native enum without a CHECK
+constraint (migration 0021), so the new `applying`, `fetching` and `failed` need no DDL.
 
 Revision ID: 0026
 Revises: 0021
@@ -20,8 +22,16 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('imports') as batch:
         batch.add_column(sa.Column('rows_done', sa.Integer(), server_default='0', nullable=False))
+        batch.add_column(sa.Column('since', sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column('bulk_operation_id', sa.String(length=100), nullable=True))
+    with op.batch_alter_table('import_rows') as batch:
+        batch.add_column(sa.Column('payload', sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('import_rows') as batch:
+        batch.drop_column('payload')
     with op.batch_alter_table('imports') as batch:
+        batch.drop_column('bulk_operation_id')
+        batch.drop_column('since')
         batch.drop_column('rows_done')

@@ -17,6 +17,8 @@ from plugin.models.enums import stored_by_value
 
 
 class ImportStatus(enum.Enum):
+    FETCHING = "fetching"  # past orders: the store's bulk operation runs, then the preview
+    FAILED = "failed"  # past orders: the bulk operation failed (`errors` says why)
     PREVIEWED = "previewed"
     APPLYING = "applying"  # the apply job is at work, a batch of customers per transaction
     APPLIED = "applied"
@@ -46,6 +48,10 @@ class Import(Base):
     # The first errors [{row, field, message}] (at most MAX_ERRORS) and how many there were.
     errors: Mapped[list] = mapped_column(JSON, default=list)
     errors_total: Mapped[int] = mapped_column(Integer, default=0)
+    # Past orders (kind `orders`): the orders processed at or after `since`, read through the
+    # store's bulk operation `bulk_operation_id` (plugin/shopify/bulk_orders.py).
+    since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bulk_operation_id: Mapped[str | None] = mapped_column(String(100))
     # What the revert could not take back because it was already spent.
     not_reverted: Mapped[int | None] = mapped_column(Points)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -73,3 +79,5 @@ class ImportRow(Base):
     tier_id: Mapped[int | None] = mapped_column(Id)
     birthday: Mapped[str | None] = mapped_column(String(5))
     reason: Mapped[str | None] = mapped_column(String(500))
+    # Past orders: the order as the order webhooks carry it, applied as `orders/paid` would be.
+    payload: Mapped[dict | None] = mapped_column(JSON)

@@ -71,7 +71,7 @@ def apply_batch(session: Session, imported: Import) -> bool:
     their rows in `rows_done`; True while rows remain. The rows applied are deleted with
     them (the ledger holds what they said from here on), so a batch interrupted by a crash
     is rolled back whole and the next run starts where the last commit left off."""
-    if imported.status is not ImportStatus.APPLYING:
+    if imported.status is not ImportStatus.APPLYING or imported.kind == "orders":
         return False
     customers = session.scalars(select(ROWS.c.customer_id).where(ROWS.c.import_id == imported.id).distinct()
                                 .order_by(ROWS.c.customer_id).limit(BATCH)).all()
@@ -119,6 +119,8 @@ def revert_import(session: Session, imported: Import) -> Import:
         return imported
     if imported.status is not ImportStatus.APPLIED:
         raise ImportRefused("only an applied import can be reverted", NOT_NOW)
+    if imported.kind == "orders":  # order awards, which refunds and cancellations take back
+        raise ImportRefused("points for past orders are order awards: they are not reverted", NOT_NOW)
     members = session.scalars(select(LedgerEntry.member_id).where(
         LedgerEntry.shop_id == imported.shop_id, LedgerEntry.kind == EntryKind.IMPORT,
         LedgerEntry.source_id.like(f"{imported.id}:%")).distinct().order_by(LedgerEntry.member_id)).all()
