@@ -6,7 +6,9 @@
 import { api, badge, byId, fillTable, formatDate, formatPoints, h, sessionToken, showBanner, clearBanners, toast }
   from "./panel.js";
 
-const TONES = { previewed: "info", applying: "attention", applied: "success", reverted: "" };
+const TONES = { fetching: "attention", failed: "critical", previewed: "info", applying: "attention",
+  applied: "success", reverted: "" };
+const WORKING = ["fetching", "applying"];
 const POLL_MS = 1000;
 let current = null;
 let polling = null;
@@ -38,6 +40,34 @@ async function upload(event) {
     problem ? `Row ${problem.row}: ${problem.message}` : data?.error ?? `HTTP ${response.status}`);
 }
 
+async function pastOrders(event) {
+  event.preventDefault();
+  clearBanners();
+  const days = Number(byId("days").value);
+  byId("orders-button").disabled = true;
+  const { ok, data } = await api("/api/imports/orders", { method: "POST", body: { days } });
+  byId("orders-button").disabled = false;
+  if (!ok) {
+    showBanner("critical", "Past orders cannot be read", data?.fields?.days ?? data?.error ?? "try again");
+    return;
+  }
+  toast("Reading the store's orders");
+  loadImports();
+  waitForPreview(data.id);
+}
+
+async function waitForPreview(id) {
+  const { ok, data } = await api(`/api/imports/${id}`);
+  if (!ok) return;
+  if (data.status === "fetching") {
+    setTimeout(() => waitForPreview(id), POLL_MS);
+  } else if (data.status === "failed") {
+    showBanner("critical", "The store's orders could not be read", data.errors[0]?.message ?? "");
+  } else {
+    showPreview(data);
+  }
+}
+
 function showPreview(found) {
   current = found;
   byId("preview").hidden = false;
@@ -63,8 +93,11 @@ function showPreview(found) {
 }
 
 async function apply() {
-  const words = `Apply ${formatPoints(current.points_total)} points to ` +
-    `${formatPoints(current.members_matched + current.members_new)} members? Shoppers are not notified.`;
+  const members = formatPoints(current.members_matched + current.members_new);
+  const words = current.kind === "orders"
+    ? `Award ${formatPoints(current.points_total)} points for ${formatPoints(current.rows)} past orders to ` +
+      `${members} members, as if each order were paid now?`
+    : `Apply ${formatPoints(current.points_total)} points to ${members} members? Shoppers are not notified.`;
   if (!window.confirm(words)) return;
   const { ok, status, data } = await api(`/api/imports/${current.id}/apply`, { method: "POST" });
   if (!ok) {
@@ -118,10 +151,11 @@ async function loadImports() {
   fillTable(byId("imports"), data.imports.map(row), byId("imports-empty"));
   document.body.dataset.imports = data.imports.map((i) => `${i.id}:${i.status}`).join(",");
   clearTimeout(polling);
-  if (data.imports.some((i) => i.status === "applying")) polling = setTimeout(loadImports, POLL_MS);
+  if (data.imports.some((i) => WORKING.includes(i.status))) polling = setTimeout(loadImports, POLL_MS);
   if (!current) document.body.dataset.loaded = `imports:${data.imports.length}`;
 }
 
 byId("upload-form").addEventListener("submit", upload);
+byId("orders-form").addEventListener("submit", pastOrders);
 byId("apply-button").addEventListener("click", apply);
 loadImports();
