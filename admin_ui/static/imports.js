@@ -96,7 +96,7 @@ async function apply() {
   const members = formatPoints(current.members_matched + current.members_new);
   const words = current.kind === "orders"
     ? `Award ${formatPoints(current.points_total)} points for ${formatPoints(current.rows)} past orders to ` +
-      `${members} members, as if each order were paid now?`
+      `${members} members, each order at its own date?`
     : `Apply ${formatPoints(current.points_total)} points to ${members} members? Shoppers are not notified.`;
   if (!window.confirm(words)) return;
   const { ok, status, data } = await api(`/api/imports/${current.id}/apply`, { method: "POST" });
