@@ -78,11 +78,13 @@ def graphql_endpoint(shop: str, version: str):
         return jsonify(graphql.answer(errors=[{"message": str(refused)}]))
 
 
-@bp.get("/bulk/<int:seconds>.jsonl")
-def bulk_result(shop: str, seconds: int):
+@bp.get("/bulk/<seconds>.jsonl")
+def bulk_result(shop: str, seconds: str):
     """A bulk operation's result (bulk_orders.py); like the platform's, it needs no token."""
+    if not seconds.isdigit() or len(seconds) > 12:
+        abort(404)
     with transaction() as session:
-        body = "".join(bulk_orders.result_lines(session, shop, seconds))
+        body = "".join(bulk_orders.result_lines(session, shop, int(seconds)))
     return Response(body, mimetype="application/jsonl")
 
 
