@@ -5,7 +5,8 @@ the bench itself broke. Everything it starts (gunicorn, scratch databases, the R
 keys, temporary files) is stopped or removed on the way out, also after an error or a
 SIGTERM/Ctrl-C.
 
-`--parts` picks parts (a,b,c,stats,tick,pgbench; default all); part "tick" is bench/tick.py. Part "stats" is bench/stats.py's
+`--parts` picks parts (a,b,c,stats,tick,imports,pgbench; default all); part "tick" is bench/tick.py,
+part "imports" bench/imports.py (`--import-sizes`). Part "stats" is bench/stats.py's
 `run(database_url)`, imported only when it runs: if it is missing or fails, the bench says
 so and goes on. `--sweep` measures part (a) under several gunicorn configurations instead
 (how the default below was chosen), `--redeem-sweep` part (c); `--help` lists the knobs.

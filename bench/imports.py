@@ -113,11 +113,13 @@ def child(url: str, path: str) -> dict:
         apply_in_batches(import_id)
         result.update(apply_s=time.perf_counter() - started, apply_cpu_s=time.process_time() - cpu)
         with transaction() as session:
-            entries = session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.shop_id == shop_id))
+            entries = session.scalar(select(func.count()).select_from(LedgerEntry)
+                                     .where(LedgerEntry.shop_id == shop_id))
             total = session.scalar(select(func.sum(Member.balance + Member.pending)).where(Member.shop_id == shop_id))
             net = session.scalar(select(func.sum(LedgerEntry.delta)).where(LedgerEntry.shop_id == shop_id))
     app.extensions["engine"].dispose()
-    result.update(rows_read=rows, entries=entries, ledger_agrees=int(total or 0) == int(net or 0), peak_rss_mb=_rss_mb())
+    result.update(rows_read=rows, entries=entries, ledger_agrees=int(total or 0) == int(net or 0),
+                  peak_rss_mb=_rss_mb())
     return result
 
 

@@ -19,7 +19,7 @@ from flask import url_for
 from sqlalchemy.orm import Session
 
 from admin_ui.dev import records, store_orders
-from admin_ui.dev.catalogue import CUSTOMERS, PRODUCTS
+from admin_ui.dev.catalogue import CUSTOMERS, PRODUCTS, VENDOR
 from plugin.db import utcnow
 from plugin.models import DevRecordKind
 
@@ -79,7 +79,7 @@ def past_orders() -> list[dict]:
         customer, product = CUSTOMERS[n % len(CUSTOMERS)], PRODUCTS[n % 3]
         when = (today - timedelta(days=PAST_SPREAD_DAYS - n * PAST_SPREAD_DAYS // PAST_ORDERS)).isoformat()
         order_id, quantity = PAST_BASE_ID + n, 1 + n % 2
-        line = {"id": order_id * 10, "product_id": product.product_id, "sku": product.sku, "vendor": "Development Tea Co",
+        line = {"id": order_id * 10, "product_id": product.product_id, "sku": product.sku, "vendor": VENDOR,
                 "quantity": quantity, "price": str(product.price), "gift_card": False, "discount_allocations": []}
         made.append({"id": order_id, "name": f"#P{n + 1}", "email": customer.email, "financial_status": "paid",
                      "test": False, "tags": "", "created_at": when, "processed_at": when, "cancelled_at": None,

@@ -2,8 +2,9 @@
 
 The apply's progress (`imports.rows_done`); a past-orders import's window (`since`) and the
 store's bulk operation (`bulk_operation_id`); each order kept between the preview and the
-apply (`import_rows.payload`). `imports.status` is a non-native enum without a CHECK
-constraint (migration 0021), so the new `applying`, `fetching` and `failed` need no DDL.
+apply (`import_rows.payload`); each row's `external_id`, so the database finds one
+repeated. `imports.status` is a non-native enum without a CHECK constraint (migration
+0021), so the new `applying`, `fetching` and `failed` need no DDL.
 
 Revision ID: 0026
 Revises: 0021
@@ -26,10 +27,12 @@ def upgrade() -> None:
         batch.add_column(sa.Column('bulk_operation_id', sa.String(length=100), nullable=True))
     with op.batch_alter_table('import_rows') as batch:
         batch.add_column(sa.Column('payload', sa.JSON(), nullable=True))
+        batch.add_column(sa.Column('external_id', sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('import_rows') as batch:
+        batch.drop_column('external_id')
         batch.drop_column('payload')
     with op.batch_alter_table('imports') as batch:
         batch.drop_column('bulk_operation_id')

@@ -79,5 +79,7 @@ class ImportRow(Base):
     tier_id: Mapped[int | None] = mapped_column(Id)
     birthday: Mapped[str | None] = mapped_column(String(5))
     reason: Mapped[str | None] = mapped_column(String(500))
+    # The file's `external_id`, so the database finds one repeated (the preview keeps no set).
+    external_id: Mapped[str | None] = mapped_column(String(64))
     # Past orders: the order as the order webhooks carry it, applied as `orders/paid` would be.
     payload: Mapped[dict | None] = mapped_column(JSON)
