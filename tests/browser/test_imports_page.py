@@ -10,6 +10,7 @@ except ImportError:  # the `browser` fixture says why: a skip locally, a failure
     expect = None
 
 from tests.helpers import auth, balance, customer, signed_webhook
+from tests.webhooks.test_past_orders import store  # noqa: F401 (the `store` fixture: the Admin API mocked)
 
 pytestmark = pytest.mark.browser
 
@@ -82,3 +83,25 @@ def test_a_large_import_shows_its_progress_until_the_job_applies_it(panel, clien
     expect(page.locator("body")).to_have_attribute("data-imports", re.compile(r"^\d+:applied$"))
     expect(page.locator(".import-progress")).to_have_count(0)
     assert balance(client) == 250 and balance(client, 7002) == 40
+
+
+def test_past_orders_are_previewed_and_applied_from_the_imports_page(panel, client, app, store):
+    from tests.webhooks.test_past_orders import run_job  # the job, as a worker would run it
+
+    panel.open("/", loaded=re.compile(".+"))
+    panel.open("/imports", loaded="imports:0")
+    page = panel.page
+    page.fill("#days", "30")
+    page.locator("#orders-button").click()
+    expect(page.locator("body")).to_have_attribute("data-imports", re.compile(r"^\d+:fetching$"))
+    run_job(app)
+    expect(page.locator("body")).to_have_attribute("data-loaded", re.compile(r"^preview:\d+$"))
+    expect(page.locator('[data-total="points_total"] [data-value]')).to_have_text("85")
+    confirmations = []
+    page.on("dialog", lambda dialog: (confirmations.append(dialog.message), dialog.accept()))
+    page.locator("#apply-button").click()
+    expect(page.locator("body")).to_have_attribute("data-imports", re.compile(r"^\d+:applying$"))
+    assert "Award 85 points for 3 past orders to 2 members" in confirmations[0]
+    run_job(app)
+    expect(page.locator("body")).to_have_attribute("data-imports", re.compile(r"^\d+:applied$"))
+    assert balance(client, 7001) == 60 and balance(client, 7002) == 25

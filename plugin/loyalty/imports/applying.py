@@ -2,7 +2,9 @@
 
 Apply: refused while the preview listed errors, or when the same bytes are applied in this
 shop already (`already_imported`; the unique `applied_digest` is the database's last word);
-a second apply of the same import finds it applied and changes nothing. Rows go per
+a second apply of the same import finds it applied and changes nothing. `start_apply` marks
+it `applying`; `apply_batch` then applies BATCH customers at a time (the request for a small
+file, the apply job or the CLI for a large one: jobs.py), counting `rows_done`. Rows go per
 customer (members made for customers who were not yet members), their points through
 plugin/loyalty/ledger/imports.py, then birthdays and tier floors. Nothing here records a
 member event: no `tier_changed`, no e-mails. The store sync sees the balances through its
