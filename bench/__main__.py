@@ -5,7 +5,8 @@ the bench itself broke. Everything it starts (gunicorn, scratch databases, the R
 keys, temporary files) is stopped or removed on the way out, also after an error or a
 SIGTERM/Ctrl-C.
 
-`--parts` picks parts (a,b,c,stats,tick,pgbench; default all); part "tick" is bench/tick.py. Part "stats" is bench/stats.py's
+`--parts` picks parts (a,b,c,stats,tick,imports,pgbench; default all); part "tick" is bench/tick.py,
+part "imports" bench/imports.py (`--import-sizes`). Part "stats" is bench/stats.py's
 `run(database_url)`, imported only when it runs: if it is missing or fails, the bench says
 so and goes on. `--sweep` measures part (a) under several gunicorn configurations instead
 (how the default below was chosen), `--redeem-sweep` part (c); `--help` lists the knobs.
@@ -47,7 +48,7 @@ CORES = os.cpu_count() or 1
 RATIO_TARGET = 0.5
 P99_TARGET_MS = 50.0
 ORDERS_TARGET = 1000.0
-PARTS = ("a", "b", "c", "events", "stats", "tick", "pgbench")
+PARTS = ("a", "b", "c", "events", "stats", "tick", "imports", "pgbench")
 
 
 def parse_args(argv):
@@ -78,6 +79,9 @@ def parse_args(argv):
                         help="part (c) only, once per config, e.g. sync:4,sync:16,gthread:2x8 (5s runs)")
     parser.add_argument("--events-rounds", type=int, default=2,
                         help="part events: rounds of (without, with), best of each taken (default 2)")
+    parser.add_argument("--import-sizes", default="",
+                        help="part imports: history rows:members, comma-separated (default 20000:2000,100000:10000; "
+                             "the issue's size is 1000000:100000)")
     parser.add_argument("--parts", default=",".join(PARTS),
                         help=f"which parts to run, comma-separated (default {','.join(PARTS)})")
     parser.add_argument("--sweep", action="store_true", help="only part (a), over several gunicorn configs")
@@ -205,12 +209,16 @@ def bench(args, run: Run) -> list[Figure]:
         figures += part_stats(env)
     if "tick" in parts:
         figures += part_tick(env)
+    if "imports" in parts:
+        figures += part_imports(args, run, env)
     if "pgbench" in parts:
         figures += baseline(args, run)
     tps = next((f.raw for f in figures if f.name.startswith("baseline") and f.raw), None)
     if tps:
-        for name, label in (("(a) intake req/s", "(a) intake req/s / pgbench tps"),
-                            ("(b) orders processed/s (1 worker)", "(b) orders/s / pgbench tps")):
+        for name, label in [("(a) intake req/s", "(a) intake req/s / pgbench tps"),
+                            ("(b) orders processed/s (1 worker)", "(b) orders/s / pgbench tps")] + [
+                (f.name, f"{f.name} / pgbench tps") for f in figures
+                if f.name.startswith("imports postgresql") and f.name.endswith("apply rows/s")]:
             found = next((f for f in figures if f.name == name and f.raw), None)
             if found:
                 figures.append(Figure(label, f"{found.raw / tps:.2f}", "", None))
@@ -564,6 +572,31 @@ def part_tick(env: dict) -> list[Figure]:
         Figure("tick idle: SQL statements", str(result["idle_tick_statements"]), "", None),
         Figure("tick: expired exactly the members due, ledger agrees", "yes" if agrees else "NO", "yes", agrees),
     ]
+
+
+def part_imports(args, run: Run, env: dict) -> list[Figure]:
+    """bench/imports.py: a points history previewed and applied, on PostgreSQL and SQLite."""
+    from bench import imports
+
+    sizes = imports.parse_sizes(args.import_sizes)
+    heading("imports: a history file previewed and applied, " + ", ".join(
+        f"{rows:,} rows / {members:,} members" for rows, members in sizes) + " (bench/imports.py)")
+    results = imports.run(env["DATABASE_URL"], sizes, run.tmp)
+    figures = []
+    for r in results:
+        label = f"imports {r['backend']} {r['rows']:,} rows"
+        figures += [Figure(f"{label}: preview rows/s", fmt_int(r["rows"] / r["preview_s"]), "", None),
+                    Figure(f"{label}: apply rows/s", fmt_int(r["rows"] / r["apply_s"]), "", None,
+                           raw=r["rows"] / r["apply_s"]),
+                    Figure(f"{label}: peak RSS MB", f"{r['peak_rss_mb']:.0f}", f"< {imports.RSS_TARGET_MB:.0f}",
+                           r["peak_rss_mb"] < imports.RSS_TARGET_MB)]
+    for backend in ("postgresql", "sqlite"):
+        runs = sorted((r for r in results if r["backend"] == backend), key=lambda r: r["rows"])
+        if len(runs) > 1:
+            growth = runs[-1]["peak_rss_mb"] / runs[0]["peak_rss_mb"]
+            figures.append(Figure(f"imports {backend}: peak RSS x{runs[-1]['rows'] / runs[0]['rows']:.0f} rows",
+                                  f"x{growth:.2f}", "flat (< x1.5)", growth < 1.5))
+    return figures
 
 
 def baseline(args, run: Run) -> list[Figure]:

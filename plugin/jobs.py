@@ -16,11 +16,15 @@ from plugin.loyalty.events.delivery import send_due_deliveries
 from plugin.loyalty.events.dispatch import seconds_until_due
 from plugin.loyalty.events.flow_sender import send_due_triggers
 from plugin.loyalty.events.flow_triggers import seconds_until_due as flow_seconds_until_due
+from plugin.loyalty.imports.jobs import apply_pending_imports
 from plugin.loyalty.rewards.redemptions import issue_redemption_code
 from plugin.loyalty.rewards.store_credit import grant_store_credit
 from plugin.queue import EVENTS, PLATFORM, WEBHOOKS, JobSpec
 from plugin.schedule import run_periodic
 from webhooks.jobs import drain_webhook_events
+from webhooks.past_orders import run_past_orders
+
+IMPORTS_IDLE_SECONDS = 3600.0  # the thread also wakes on its own, as a fallback to the periodic job
 
 JOBS = (
     # The pending webhook events, in batches (webhooks/jobs.py). In-process: at once in the
@@ -42,6 +46,15 @@ JOBS = (
     # One pending store credit, tried again when due (plugin/loyalty/rewards/store_credit.py):
     # it reads the account before any second send. In-process: the periodic "credits" job.
     JobSpec("grant-credit", grant_store_credit, PLATFORM, Retry(max=3, interval=[30, 120, 600])),
+    # Every import being applied, batch by batch (plugin/loyalty/imports/jobs.py). In-process:
+    # a thread per app, never the request that asked, which answers 202 at once; the
+    # periodic "imports" job finishes what a stopped process left.
+    JobSpec("apply-imports", apply_pending_imports, PLATFORM, result_ttl=60,
+            in_process=WakeThread(idle=lambda: IMPORTS_IDLE_SECONDS)),
+    # The store's past orders: the bulk operation, the preview, the apply (webhooks/past_orders.py).
+    # In-process: a thread per app; the periodic "past-orders" job takes up what was left.
+    JobSpec("past-orders", run_past_orders, PLATFORM, result_ttl=60,
+            in_process=WakeThread(idle=lambda: IMPORTS_IDLE_SECONDS)),
     # One periodic job, by its name in plugin/schedule.py's PERIODIC. In-process: in the
     # sweeper that found it due.
     JobSpec("periodic", run_periodic, PLATFORM, in_process=RunNow()),

@@ -26,6 +26,7 @@ from plugin.db import new_session, transaction, utcnow
 from plugin.loyalty.events.dispatch import request_sending
 from plugin.loyalty.events.flow_triggers import request_sending as request_flow_triggers
 from plugin.loyalty.events.store_sync import sync_store
+from plugin.loyalty.imports.jobs import apply_pending_imports
 from plugin.loyalty.privacy import blank_old_payloads
 from plugin.loyalty.rewards.redemptions import retry_due_codes
 from plugin.loyalty.rewards.store_credit import retry_due_credits
@@ -34,6 +35,7 @@ from plugin.loyalty.shop_facts import fill_missing_shop_facts
 from plugin.loyalty.tick import TickRunning, run_tick
 from plugin.queue import Flag, heartbeat_key, prefixed, redis_connection, request
 from webhooks.jobs import schedule_drain
+from webhooks.past_orders import run_past_orders
 from webhooks.processing import due_event_exists
 from webhooks.reconcile import reconcile_periodically
 
@@ -76,6 +78,10 @@ PERIODIC = (
     Periodic("credits", timedelta(minutes=1), retry_due_credits),
     # Tier perks whose segment or automatic discount the store does not match yet (tiers/perks.py).
     Periodic("tier-perks", timedelta(minutes=1), sync_due_perks),
+    # An import whose apply job stopped half-way (a worker lost): finished here.
+    Periodic("imports", timedelta(minutes=1), apply_pending_imports),
+    # Past orders whose bulk operation was still running, or whose job stopped half-way.
+    Periodic("past-orders", timedelta(minutes=1), run_past_orders),
     Periodic("tick", timedelta(minutes=5), tick_now),
     Periodic("install-nonces", timedelta(hours=1), purge_install_nonces),
     Periodic("payload-retention", timedelta(hours=1), blank_expired_payloads),

@@ -12,7 +12,7 @@ import secrets
 
 from sqlalchemy.orm import Session
 
-from admin_ui.dev import catalogue, flow, records, store_credit, store_orders
+from admin_ui.dev import bulk_orders, catalogue, flow, records, store_credit, store_orders
 from plugin.models import DevRecordKind
 
 COST_MAX, RESTORE_RATE = 2000.0, 100.0
@@ -145,6 +145,8 @@ def _nodes(session: Session, shop: str, values: dict):
 
 def _node(session: Session, shop: str, values: dict):
     gid = str(values.get("id") or "")
+    if gid.startswith(bulk_orders.GID):
+        return bulk_orders.operation(shop, gid), 1
     return _product_node(_numeric(gid), gid), 1
 
 
@@ -212,6 +214,8 @@ OPERATIONS = {
     "discountAutomaticBasicUpdate": store_credit.automatic_update("basic"),
     "discountAutomaticFreeShippingUpdate": store_credit.automatic_update("free_shipping"),
     "discountAutomaticDelete": store_credit.automatic_delete,
+    # The store's past orders in bulk (bulk_orders.py): a JSONL file served by platform.py.
+    "bulkOperationRunQuery": bulk_orders.run_query,
 }
 # `alias: operation(arguments)`; `nodes { id }` inside a selection has no arguments, so no match.
 FIELD = re.compile(r"(?:\b(\w+)\s*:\s*)?\b(" + "|".join(OPERATIONS)

@@ -7,9 +7,9 @@ token exchange (the id token verified as the platform would) and by refresh (eac
 token works once), and GraphQL checks `X-Shopify-Access-Token` against the tokens it
 issued (401 otherwise). Every other shop is 404 here, whatever it sends.
 """
-from flask import Blueprint, abort, current_app, jsonify, request
+from flask import Blueprint, Response, abort, current_app, jsonify, request
 
-from admin_ui.dev import graphql, records
+from admin_ui.dev import bulk_orders, graphql, records
 from admin_ui.dev.guard import only_in_development
 from plugin.db import transaction
 from plugin.dev_shop import is_dev_shop
@@ -76,6 +76,16 @@ def graphql_endpoint(shop: str, version: str):
             return jsonify(graphql.run(session, shop, *parsed))
     except graphql.UnsupportedDocument as refused:  # raised out of the transaction: nothing is kept
         return jsonify(graphql.answer(errors=[{"message": str(refused)}]))
+
+
+@bp.get("/bulk/<seconds>.jsonl")
+def bulk_result(shop: str, seconds: str):
+    """A bulk operation's result (bulk_orders.py); like the platform's, it needs no token."""
+    if not seconds.isdigit() or len(seconds) > 12:
+        abort(404)
+    with transaction() as session:
+        body = "".join(bulk_orders.result_lines(session, shop, int(seconds)))
+    return Response(body, mimetype="application/jsonl")
 
 
 def _graphql_body() -> tuple[str, dict] | None:

@@ -1,11 +1,17 @@
 // Imports: upload a CSV (POST /api/imports, multipart), show the preview (counts, first
 // errors, a sample with balances before → after), apply it after a confirmation, list the
-// shop's imports and revert an applied one after a confirmation naming what happens.
+// shop's imports and revert an applied one after a confirmation naming what happens. A large
+// file is applied by a job (202): its row shows a progress bar (rows_done / rows), polled
+// every POLL_MS until it is applied.
 import { api, badge, byId, fillTable, formatDate, formatPoints, h, sessionToken, showBanner, clearBanners, toast }
   from "./panel.js";
 
-const TONES = { previewed: "info", applied: "success", reverted: "" };
+const TONES = { fetching: "attention", failed: "critical", previewed: "info", applying: "attention",
+  applied: "success", reverted: "" };
+const WORKING = ["fetching", "applying"];
+const POLL_MS = 1000;
 let current = null;
+let polling = null;
 
 async function upload(event) {
   event.preventDefault();
@@ -34,6 +40,34 @@ async function upload(event) {
     problem ? `Row ${problem.row}: ${problem.message}` : data?.error ?? `HTTP ${response.status}`);
 }
 
+async function pastOrders(event) {
+  event.preventDefault();
+  clearBanners();
+  const days = Number(byId("days").value);
+  byId("orders-button").disabled = true;
+  const { ok, data } = await api("/api/imports/orders", { method: "POST", body: { days } });
+  byId("orders-button").disabled = false;
+  if (!ok) {
+    showBanner("critical", "Past orders cannot be read", data?.fields?.days ?? data?.error ?? "try again");
+    return;
+  }
+  toast("Reading the store's orders");
+  loadImports();
+  waitForPreview(data.id);
+}
+
+async function waitForPreview(id) {
+  const { ok, data } = await api(`/api/imports/${id}`);
+  if (!ok) return;
+  if (data.status === "fetching") {
+    setTimeout(() => waitForPreview(id), POLL_MS);
+  } else if (data.status === "failed") {
+    showBanner("critical", "The store's orders could not be read", data.errors[0]?.message ?? "");
+  } else {
+    showPreview(data);
+  }
+}
+
 function showPreview(found) {
   current = found;
   byId("preview").hidden = false;
@@ -59,15 +93,18 @@ function showPreview(found) {
 }
 
 async function apply() {
-  const words = `Apply ${formatPoints(current.points_total)} points to ` +
-    `${formatPoints(current.members_matched + current.members_new)} members? Shoppers are not notified.`;
+  const members = formatPoints(current.members_matched + current.members_new);
+  const words = current.kind === "orders"
+    ? `Award ${formatPoints(current.points_total)} points for ${formatPoints(current.rows)} past orders to ` +
+      `${members} members, each order at its own date?`
+    : `Apply ${formatPoints(current.points_total)} points to ${members} members? Shoppers are not notified.`;
   if (!window.confirm(words)) return;
-  const { ok, data } = await api(`/api/imports/${current.id}/apply`, { method: "POST" });
+  const { ok, status, data } = await api(`/api/imports/${current.id}/apply`, { method: "POST" });
   if (!ok) {
     showBanner("critical", "Not applied", data?.error ?? "the import could not be applied");
     return;
   }
-  toast("Import applied");
+  toast(status === 202 ? "Applying in the background" : "Import applied");
   byId("preview").hidden = true;
   loadImports();
 }
@@ -93,8 +130,16 @@ function row(found) {
     h("td", { class: "date" }, formatDate(found.created_at)), h("td", {}, found.kind), h("td", {}, found.format),
     h("td", { class: "num" }, formatPoints(found.rows)), h("td", { class: "num" }, formatPoints(found.points_total)),
     h("td", {}, badge(found.status, TONES[found.status]),
+      found.status === "applying" ? progress(found) : null,
       found.not_reverted ? h("div", { class: "text-subdued" }, `${formatPoints(found.not_reverted)} already spent`) : null),
     h("td", {}, action));
+}
+
+function progress(found) {
+  const words = `${formatPoints(found.rows_done)} / ${formatPoints(found.rows)} rows`;
+  return h("div", { class: "import-progress" },
+    h("progress", { max: String(Math.max(found.rows, 1)), value: String(found.rows_done), "aria-label": words }),
+    h("span", { class: "text-subdued" }, words));
 }
 
 async function loadImports() {
@@ -105,9 +150,12 @@ async function loadImports() {
   }
   fillTable(byId("imports"), data.imports.map(row), byId("imports-empty"));
   document.body.dataset.imports = data.imports.map((i) => `${i.id}:${i.status}`).join(",");
+  clearTimeout(polling);
+  if (data.imports.some((i) => WORKING.includes(i.status))) polling = setTimeout(loadImports, POLL_MS);
   if (!current) document.body.dataset.loaded = `imports:${data.imports.length}`;
 }
 
 byId("upload-form").addEventListener("submit", upload);
+byId("orders-form").addEventListener("submit", pastOrders);
 byId("apply-button").addEventListener("click", apply);
 loadImports();

@@ -17,7 +17,10 @@ from plugin.models.enums import stored_by_value
 
 
 class ImportStatus(enum.Enum):
+    FETCHING = "fetching"  # past orders: the store's bulk operation runs, then the preview
+    FAILED = "failed"  # past orders: the bulk operation failed (`errors` says why)
     PREVIEWED = "previewed"
+    APPLYING = "applying"  # the apply job is at work, a batch of customers per transaction
     APPLIED = "applied"
     REVERTED = "reverted"
 
@@ -40,9 +43,15 @@ class Import(Base):
     members_matched: Mapped[int] = mapped_column(Integer, default=0)
     members_new: Mapped[int] = mapped_column(Integer, default=0)
     points_total: Mapped[int] = mapped_column(Points, default=0)
+    # The apply's progress: rows applied so far, of `rows` (SPEC "imports", large files).
+    rows_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The first errors [{row, field, message}] (at most MAX_ERRORS) and how many there were.
     errors: Mapped[list] = mapped_column(JSON, default=list)
     errors_total: Mapped[int] = mapped_column(Integer, default=0)
+    # Past orders (kind `orders`): the orders processed at or after `since`, read through the
+    # store's bulk operation `bulk_operation_id` (plugin/shopify/bulk_orders.py).
+    since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bulk_operation_id: Mapped[str | None] = mapped_column(String(100))
     # What the revert could not take back because it was already spent.
     not_reverted: Mapped[int | None] = mapped_column(Points)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -70,3 +79,7 @@ class ImportRow(Base):
     tier_id: Mapped[int | None] = mapped_column(Id)
     birthday: Mapped[str | None] = mapped_column(String(5))
     reason: Mapped[str | None] = mapped_column(String(500))
+    # The file's `external_id`, so the database finds one repeated (the preview keeps no set).
+    external_id: Mapped[str | None] = mapped_column(String(64))
+    # Past orders: the order as the order webhooks carry it, applied as `orders/paid` would be.
+    payload: Mapped[dict | None] = mapped_column(JSON)

@@ -2,7 +2,9 @@
 
 Apply: refused while the preview listed errors, or when the same bytes are applied in this
 shop already (`already_imported`; the unique `applied_digest` is the database's last word);
-a second apply of the same import finds it applied and changes nothing. Rows go per
+a second apply of the same import finds it applied and changes nothing. `start_apply` marks
+it `applying`; `apply_batch` then applies BATCH customers at a time (the request for a small
+file, the apply job or the CLI for a large one: jobs.py), counting `rows_done`. Rows go per
 customer (members made for customers who were not yet members), their points through
 plugin/loyalty/ledger/imports.py, then birthdays and tier floors. Nothing here records a
 member event: no `tier_changed`, no e-mails. The store sync sees the balances through its
@@ -28,11 +30,15 @@ ROWS = ImportRow.__table__
 
 
 class ImportRefused(Exception):
-    """The import cannot be applied or reverted now; `status` is the HTTP answer."""
+    """The import cannot be applied or reverted now. `code` says why, for the edges to map:
+    NOT_NOW (its status or its errors forbid it) or ALREADY (these bytes are applied here)."""
 
-    def __init__(self, status: int, message: str, code: str | None = None):
+    def __init__(self, message: str, code: str):
         super().__init__(message)
-        self.status, self.code = status, code
+        self.code = code
+
+
+NOT_NOW, ALREADY = "not_now", "already_imported"
 
 
 def find_import(session: Session, shop_id: int, import_id: int, lock: bool = False) -> Import | None:
@@ -46,41 +52,53 @@ def already_imported(session: Session, imported: Import) -> bool:
         Import.id != imported.id).limit(1)) is not None
 
 
-def apply_import(session: Session, imported: Import) -> Import:
-    """Apply a previewed import whose rows all matched (the caller locked it)."""
-    if imported.status is ImportStatus.APPLIED:
-        return imported
+def start_apply(session: Session, imported: Import) -> bool:
+    """Mark a previewed import `applying` (the caller locked it); False when it is applying
+    or applied already, which changes nothing. Its rows then go in batches (`apply_batch`)."""
+    if imported.status in (ImportStatus.APPLYING, ImportStatus.APPLIED):
+        return False
     if imported.status is not ImportStatus.PREVIEWED or imported.errors_total:
-        raise ImportRefused(422, "only a previewed import without errors can be applied")
+        raise ImportRefused("only a previewed import without errors can be applied", NOT_NOW)
     if already_imported(session, imported):
-        raise ImportRefused(409, "this file was already imported in this shop", "already_imported")
+        raise ImportRefused("this file was already imported in this shop", ALREADY)
     # Flushed first: a concurrent apply of the same bytes waits on, then fails, the unique
     # index (IntegrityError, which the edges answer as `already_imported`).
-    imported.applied_digest, imported.status, imported.applied_at = imported.digest, ImportStatus.APPLIED, utcnow()
+    imported.applied_digest, imported.status, imported.rows_done = imported.digest, ImportStatus.APPLYING, 0
     session.flush()
+    return True
+
+
+def apply_batch(session: Session, imported: Import) -> bool:
+    """Apply the next BATCH customers of an applying import (the caller locked it) and count
+    their rows in `rows_done`; True while rows remain. The rows applied are deleted with
+    them (the ledger holds what they said from here on), so a batch interrupted by a crash
+    is rolled back whole and the next run starts where the last commit left off."""
+    if imported.status is not ImportStatus.APPLYING or imported.kind == "orders":
+        return False
+    customers = session.scalars(select(ROWS.c.customer_id).where(ROWS.c.import_id == imported.id).distinct()
+                                .order_by(ROWS.c.customer_id).limit(BATCH)).all()
+    if not customers:
+        imported.status, imported.applied_at = ImportStatus.APPLIED, utcnow()
+        session.flush()
+        return False
+    rows = session.execute(select(ROWS).where(ROWS.c.import_id == imported.id, ROWS.c.customer_id.in_(customers))
+                           .order_by(ROWS.c.customer_id, ROWS.c.earned_at, ROWS.c.row)).all()
     reason = f"Imported from {imported.format}"
-    for customer, rows in _by_customer(session, imported.id):
-        _apply_customer(session, imported, customer, rows, reason)
-    # The rows were the file's words until now; the ledger holds them from here on.
-    session.execute(delete(ROWS).where(ROWS.c.import_id == imported.id))
+    for customer, group in groupby(rows, key=lambda r: r.customer_id):
+        _apply_customer(session, imported, customer, list(group), reason)
+    session.execute(delete(ROWS).where(ROWS.c.import_id == imported.id, ROWS.c.customer_id.in_(customers)))
+    imported.rows_done += len(rows)
     session.flush()
+    return True
+
+
+def apply_import(session: Session, imported: Import) -> Import:
+    """The whole apply in the caller's transaction (the caller locked the import): for files
+    small enough to wait for; larger ones go to the apply job (imports/jobs.py)."""
+    start_apply(session, imported)
+    while apply_batch(session, imported):
+        pass
     return imported
-
-
-def _by_customer(session: Session, import_id: int):
-    """(customer id, its rows by date) a page of customers at a time: memory stays flat."""
-    last = -1
-    while True:
-        customers = session.scalars(select(ROWS.c.customer_id).where(
-            ROWS.c.import_id == import_id, ROWS.c.customer_id > last).distinct()
-            .order_by(ROWS.c.customer_id).limit(BATCH)).all()
-        if not customers:
-            return
-        rows = session.execute(select(ROWS).where(ROWS.c.import_id == import_id, ROWS.c.customer_id.in_(customers))
-                               .order_by(ROWS.c.customer_id, ROWS.c.earned_at, ROWS.c.row)).all()
-        for customer, group in groupby(rows, key=lambda r: r.customer_id):
-            yield customer, list(group)
-        last = customers[-1]
 
 
 def _apply_customer(session: Session, imported: Import, customer: int, rows: list, reason: str) -> None:
@@ -102,7 +120,9 @@ def revert_import(session: Session, imported: Import) -> Import:
     if imported.status is ImportStatus.REVERTED:
         return imported
     if imported.status is not ImportStatus.APPLIED:
-        raise ImportRefused(422, "only an applied import can be reverted")
+        raise ImportRefused("only an applied import can be reverted", NOT_NOW)
+    if imported.kind == "orders":  # order awards, which refunds and cancellations take back
+        raise ImportRefused("points for past orders are order awards: they are not reverted", NOT_NOW)
     members = session.scalars(select(LedgerEntry.member_id).where(
         LedgerEntry.shop_id == imported.shop_id, LedgerEntry.kind == EntryKind.IMPORT,
         LedgerEntry.source_id.like(f"{imported.id}:%")).distinct().order_by(LedgerEntry.member_id)).all()

@@ -52,9 +52,9 @@ def _oldest_lots(session: Session, member_ids: list[int]) -> dict:
 
 def _line(values) -> str:
     out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerow([_safe(str(v)) for v in values])
+    csv.writer(out, lineterminator="\n").writerow([safe_cell(str(v)) for v in values])
     return out.getvalue()
 
 
-def _safe(cell: str) -> str:
+def safe_cell(cell: str) -> str:
     return "'" + cell if cell.startswith(FORMULA_STARTS) else cell

@@ -11,7 +11,8 @@ SAMPLE = 10
 
 def import_json(session: Session, imported: Import) -> dict:
     return {"id": imported.id, "status": imported.status.value, "kind": imported.kind, "format": imported.format,
-            "rows": imported.rows, "members_matched": imported.members_matched, "members_new": imported.members_new,
+            "rows": imported.rows, "rows_done": imported.rows_done or 0,
+            "members_matched": imported.members_matched, "members_new": imported.members_new,
             "points_total": imported.points_total, "errors": imported.errors, "errors_total": imported.errors_total,
             "already_imported": imported.status.value != "applied" and already_imported(session, imported),
             "not_reverted": imported.not_reverted, "created_at": imported.created_at.isoformat(),

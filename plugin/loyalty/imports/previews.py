@@ -4,7 +4,9 @@ Two passes over the (seekable, spooled) upload, each streamed: the first parses 
 and collects the emails no member has, which are then looked up in the store; the second
 parses again and writes the matched rows (`import_rows`) in batches. So the Admin API is
 never called while this transaction writes (SQLite's write lock would make webhooks wait),
-and memory holds the shop's member directory and the file's keys, never the file.
+and memory holds the shop's member directory and the file's customers, never the file nor
+anything per row: a repeated `external_id` is found by the database once the rows are
+written (`_repeated_external_ids`), not in a set that would grow with the file.
 """
 import hashlib
 from collections.abc import Callable, Iterator
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import BinaryIO
 
+from sqlalchemy import and_, delete, func, select
 from sqlalchemy.orm import Session
 
 from plugin.db import insert_for, utcnow
@@ -36,7 +39,6 @@ class Tally:
     rows: int = 0
     points: int = 0
     customers: dict[int, int] = field(default_factory=dict)  # customer id -> first row (balances: the only)
-    external_ids: dict[str, int] = field(default_factory=dict)
 
     def problem(self, problem: Problem) -> None:
         self.errors_total += 1
@@ -62,6 +64,7 @@ def preview_import(session: Session, shop: Shop, stream: BinaryIO, kind: str, fm
     tally = Tally(kind)
     tiers = {tier.name.strip().lower(): tier.id for tier in list_tiers(session, shop.id)}
     _write_rows(session, imported, _rows(stream, kind, fmt, zone, now, tally), directory, tiers, tally)
+    _repeated_external_ids(session, imported, tally)
     _fill(imported, tally, directory)
     session.flush()
     return imported
@@ -112,18 +115,32 @@ def _matched(row: Row, directory: Directory, tiers: dict[str, int], tally: Tally
     tally.customers.setdefault(customer, row.row)
     tally.points += row.points
     return dict(row=row.row, customer_id=customer, email=row.email, points=row.points, earned_at=row.earned_at,
-                tier_id=tier, birthday=row.birthday, reason=row.reason)
+                tier_id=tier, birthday=row.birthday, reason=row.reason, external_id=row.external_id)
 
 
 def _duplicate(row: Row, customer: int, tally: Tally) -> Problem | None:
     if tally.kind == "balances" and customer in tally.customers:
         return Problem(row.row, "customer_id" if row.customer_id else "email",
                        f"the same customer as row {tally.customers[customer]}: one balance row per customer")
-    if row.external_id is not None:
-        first = tally.external_ids.setdefault(row.external_id, row.row)
-        if first != row.row:
-            return Problem(row.row, "external_id", f"the same external_id as row {first}")
     return None
+
+
+def _repeated_external_ids(session: Session, imported: Import, tally: Tally) -> None:
+    """Each written row whose `external_id` an earlier row has: an error, and the row goes
+    (the import cannot be applied anyway); the errors are then put back in row order."""
+    first = (select(ROWS.c.external_id, func.min(ROWS.c.row).label("first")).where(
+        ROWS.c.import_id == imported.id, ROWS.c.external_id.is_not(None))
+        .group_by(ROWS.c.external_id).having(func.count() > 1).subquery())
+    repeated = session.execute(select(ROWS.c.row, ROWS.c.points, first.c.first).join(
+        first, and_(ROWS.c.external_id == first.c.external_id, ROWS.c.row > first.c.first))
+        .where(ROWS.c.import_id == imported.id).order_by(ROWS.c.row)).all()
+    if not repeated:
+        return
+    for found in repeated:
+        tally.problem(Problem(found.row, "external_id", f"the same external_id as row {found.first}"))
+        tally.points -= found.points
+    session.execute(delete(ROWS).where(ROWS.c.import_id == imported.id, ROWS.c.row.in_([r.row for r in repeated])))
+    tally.errors.sort(key=lambda problem: problem["row"])
 
 
 def _fill(imported: Import, tally: Tally, directory: Directory) -> None:
