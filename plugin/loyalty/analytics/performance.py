@@ -15,7 +15,8 @@ Definitions (docs/analytics.md says the same for merchants):
 - `reward_revenue`: revenue of the period's paid orders that used a code this app issued.
 - `redemption_rate`: points redeemed / points issued, both posted in the period (as on the
   dashboard: plugin/loyalty/analytics/dashboard.py).
-- `order_earning_rate`: paid orders that earned points / paid orders (guests included).
+- `order_earning_rate`: paid orders that credited a customer points / paid orders (guests'
+  included, which earn nothing).
 - `reward_usage_rate`: codes issued in the period that were used / codes issued in the period.
 - `membership_rate`: member customers / ordering customers.
 - `enrolment`: members who joined in the period (their row's `created_at`, a day of the
@@ -108,7 +109,9 @@ def _orders(session: Session, shop_id: int, figures: Performance) -> None:
     buyers = select(
         ORDERS.c.customer_id, func.count().label("orders"), func.sum(money).label("revenue"),
         func.sum(case((ours, money), else_=0)).label("rewarded"),
-        func.sum(case((ORDERS.c.earned_points > 0, 1), else_=0)).label("earning"),
+        # A guest's order keeps what it would have earned, but nobody was credited: it earned nothing.
+        func.sum(case(((ORDERS.c.earned_points > 0) & ORDERS.c.customer_id.is_not(None), 1), else_=0))
+        .label("earning"),
     ).where(*paid_on_days(shop_id, figures.days.first, figures.days.last)).group_by(ORDERS.c.customer_id).subquery()
     account = buyers.outerjoin(MEMBERS, (MEMBERS.c.shop_id == shop_id) & (MEMBERS.c.customer_id == buyers.c.customer_id))
     group = case((buyers.c.customer_id.is_(None), "guests"), (MEMBERS.c.lifetime_earned > 0, "members"),
