@@ -2,7 +2,7 @@
 
 The history is made the way a store makes it: signed webhooks, the admin API, redemptions
 with the Admin API mocked. Webhooks stamp "now", so the tests about days and period edges
-set `created_at` / `paid_at` in the database (ledger entries are append-only: those are
+give orders their own time (`processed_at`) and set `created_at` in the database (ledger entries are append-only: those are
 inserted with their time rather than moved).
 """
 import uuid
@@ -161,15 +161,15 @@ def dated(app, client, installed, send):
     send("orders/paid", order(customer_id=9999, subtotal="1.00"), shop=OTHER_SHOP)
     moments = {7101: BEFORE, 7102: FIRST, 7103: LAST, 7104: AFTER}
     api(client, "patch", "/api/program", {"excluded_order_tags": ["wholesale"]})  # only the dated entries earn
-    for customer_id in moments:
-        send("orders/paid", order(order_id=customer_id, customer_id=customer_id, subtotal="5.00", tags="wholesale"))
+    for customer_id, at in moments.items():  # an order counts on its own time, whenever its webhook came
+        send("orders/paid", order(order_id=customer_id, customer_id=customer_id, subtotal="5.00", tags="wholesale",
+                                  processed_at=at.isoformat()))
     with app.app_context(), transaction() as session:
         for (customer_id, at), delta in zip(moments.items(), (1, 2, 4, 8)):
             found = session.query(Member).filter_by(customer_id=customer_id).one()
             found.created_at = at
             entry(session, found.id, delta, at)
             entry(session, found.id, -16 * delta, at, EntryKind.REDEMPTION)
-            session.execute(update(OrderRecord).where(OrderRecord.order_id == customer_id).values(paid_at=at))
     return moments
 
 
@@ -283,19 +283,20 @@ def test_the_figures_take_a_fixed_small_number_of_queries_however_many_rows(app,
 
 def test_the_charts_are_accessible_self_contained_svg(client, history):
     charts = stats(client)["charts"]
-    assert set(charts) == {"points", "members"}
+    assert set(charts) == {"points", "members", "orders"}
     for svg in charts.values():
         root = ElementTree.fromstring(svg)  # well-formed XML
         ns = "{http://www.w3.org/2000/svg}"
         assert root.tag == f"{ns}svg" and root.get("viewBox") == "0 0 640 280" and root.get("role") == "img"
         assert root.find(f"{ns}title").text and root.find(f"{ns}desc").text
         labels = [text.text for text in root.iter(f"{ns}text")]
-        assert "Day (UTC)" in labels and ("Points" in labels or "Members" in labels)
+        assert "Day (UTC)" in labels and {"Points", "Members", "Orders"} & set(labels)
         lowered = svg.lower()
         assert "<script" not in lowered and "<style" not in lowered and "style=" not in lowered
         assert "href" not in lowered and "url(" not in lowered
         assert "http" not in lowered.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "285 points issued and 100 redeemed" in charts["points"]
+    assert "9 paid orders" in charts["orders"]
 
 
 def test_chart_texts_with_markup_are_escaped_not_parsed():
