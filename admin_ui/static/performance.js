@@ -62,7 +62,7 @@ function renderPerformance(report) {
   const enrolment = report.enrolment;
   fillTable(byId("enrolment"), ["before", "after"].map((side) => {
     const window = enrolment[side];
-    const label = `${formatPoints(enrolment.members)} members, ${enrolment.window_days} days ${side} joining`;
+    const label = `${enrolment.window_days} days ${side} joining (${formatPoints(enrolment.members)} joined)`;
     return h("tr", { "data-window": side }, h("td", {}, label), h("td", { class: "num" }, formatPoints(window.orders)),
       h("td", { class: "num" }, money(window.revenue, currency)), h("td", { class: "num" }, number(window.orders_per_member_month)),
       h("td", { class: "num" }, money(window.average_order_value, currency)));
