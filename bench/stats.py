@@ -329,14 +329,13 @@ def _check_performance(url: str, domain: str, answer: dict, query: dict) -> str:
 
 
 DIRECT_COHORTS = """
-    SELECT to_char(m.created_at AT TIME ZONE 'UTC', 'YYYY-MM'), count(*),
-           (SELECT count(DISTINCT o.customer_id) FROM orders AS o JOIN members AS mm
-              ON mm.shop_id = o.shop_id AND mm.customer_id = o.customer_id
-            WHERE o.shop_id = :s AND o.paid_at IS NOT NULL AND o.cancelled_at IS NULL AND mm.lifetime_earned > 0
-              AND to_char(mm.created_at AT TIME ZONE 'UTC', 'YYYY-MM') = to_char(m.created_at AT TIME ZONE 'UTC', 'YYYY-MM')
-              AND to_char(o.paid_at AT TIME ZONE 'UTC', 'YYYY-MM') = to_char(m.created_at AT TIME ZONE 'UTC', 'YYYY-MM'))
-    FROM members AS m WHERE m.shop_id = :s AND m.lifetime_earned > 0 AND m.created_at >= :f
-    GROUP BY 1"""
+    WITH joined AS (
+        SELECT customer_id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM') AS month FROM members
+        WHERE shop_id = :s AND lifetime_earned > 0 AND created_at >= :f)
+    SELECT j.month, count(*), count(*) FILTER (WHERE EXISTS (
+        SELECT 1 FROM orders AS o WHERE o.shop_id = :s AND o.customer_id = j.customer_id AND o.paid_at IS NOT NULL
+          AND o.cancelled_at IS NULL AND to_char(o.paid_at AT TIME ZONE 'UTC', 'YYYY-MM') = j.month))
+    FROM joined AS j GROUP BY 1"""
 
 
 def _check_cohorts(url: str, domain: str, answer: dict) -> str:

@@ -101,11 +101,23 @@ def compute(session: Session, shop_id: int, zone: tzinfo, first: date, last: dat
     return figures
 
 
+def _money(dialect: str):
+    """An order's money as summed exactly: PostgreSQL's numeric sums are exact and cheaper than
+    millionths; SQLite keeps decimals as text and would sum them as floats (see dashboard.MICRO)."""
+    price = func.coalesce(ORDERS.c.total_price, 0)
+    return price if dialect == "postgresql" else micro_units(price)
+
+
+def _decimal(total) -> Decimal:
+    """A sum of `_money` as a Decimal: numeric from PostgreSQL, whole millionths from SQLite."""
+    return total if isinstance(total, Decimal) else Decimal(int(total)) / MICRO
+
+
 def _orders(session: Session, shop_id: int, figures: Performance) -> None:
     # The shop as a constant, not orders.shop_id: the index then reads this shop's codes only.
     ours = exists().where(REDEMPTIONS.c.shop_id == shop_id, REDEMPTIONS.c.order_id.is_not(None),
                           REDEMPTIONS.c.order_id == ORDERS.c.order_id)
-    money = micro_units(func.coalesce(ORDERS.c.total_price, 0))
+    money = _money(session.get_bind().dialect.name)
     buyers = select(
         ORDERS.c.customer_id, func.count().label("orders"), func.sum(money).label("revenue"),
         func.sum(case((ours, money), else_=0)).label("rewarded"),
@@ -123,8 +135,8 @@ def _orders(session: Session, shop_id: int, figures: Performance) -> None:
                                   func.sum(flagged.c.earning)).group_by(flagged.c.grp))
     for name, customers, orders, repeaters, revenue, rewarded, earning in rows:
         figures.groups[name] = Group(0 if name == "guests" else customers, int(orders), int(repeaters),
-                                     Decimal(int(revenue)) / MICRO)
-        figures.reward_revenue += Decimal(int(rewarded)) / MICRO
+                                     _decimal(revenue))
+        figures.reward_revenue += _decimal(rewarded)
         figures.earning_orders += int(earning)
     figures.groups["guests"].repeaters = 0  # one NULL customer is not a repeat buyer
 
@@ -160,15 +172,15 @@ def _enrolment(session: Session, shop_id: int, figures: Performance, dialect: st
     offset = days_between(ORDERS.c.tier_day, joined.c.day)
     bounds = paid_on_days(shop_id, figures.days.first - timedelta(days=WINDOW),
                           figures.days.last + timedelta(days=WINDOW - 1))
-    money = micro_units(func.coalesce(ORDERS.c.total_price, 0))
+    money = _money(dialect)
     before = and_(offset >= -WINDOW, offset < 0)
     after = and_(offset >= 0, offset < WINDOW)
     row = session.execute(select(
         func.coalesce(func.sum(case((before, 1), else_=0)), 0), func.coalesce(func.sum(case((before, money), else_=0)), 0),
         func.coalesce(func.sum(case((after, 1), else_=0)), 0), func.coalesce(func.sum(case((after, money), else_=0)), 0),
     ).select_from(joined.join(ORDERS, ORDERS.c.customer_id == joined.c.customer_id)).where(*bounds)).one()
-    figures.before.orders, figures.before.revenue = int(row[0]), Decimal(int(row[1])) / MICRO
-    figures.after.orders, figures.after.revenue = int(row[2]), Decimal(int(row[3])) / MICRO
+    figures.before.orders, figures.before.revenue = int(row[0]), _decimal(row[1])
+    figures.after.orders, figures.after.revenue = int(row[2]), _decimal(row[3])
 
 
 def performance_json(figures: Performance, currency: str | None) -> dict:
