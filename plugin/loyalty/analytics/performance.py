@@ -125,7 +125,8 @@ def _orders(session: Session, shop_id: int, figures: Performance) -> None:
         func.sum(case(((ORDERS.c.earned_points > 0) & ORDERS.c.customer_id.is_not(None), 1), else_=0))
         .label("earning"),
     ).where(*paid_on_days(shop_id, figures.days.first, figures.days.last)).group_by(ORDERS.c.customer_id).subquery()
-    account = buyers.outerjoin(MEMBERS, (MEMBERS.c.shop_id == shop_id) & (MEMBERS.c.customer_id == buyers.c.customer_id))
+    account = buyers.outerjoin(MEMBERS, (MEMBERS.c.shop_id == shop_id)
+                               & (MEMBERS.c.customer_id == buyers.c.customer_id))
     group = case((buyers.c.customer_id.is_(None), "guests"), (MEMBERS.c.lifetime_earned > 0, "members"),
                  else_="non_members").label("grp")
     flagged = select(group, buyers.c.orders, buyers.c.revenue, buyers.c.rewarded, buyers.c.earning,
@@ -175,10 +176,8 @@ def _enrolment(session: Session, shop_id: int, figures: Performance, dialect: st
     money = _money(dialect)
     before = and_(offset >= -WINDOW, offset < 0)
     after = and_(offset >= 0, offset < WINDOW)
-    row = session.execute(select(
-        func.coalesce(func.sum(case((before, 1), else_=0)), 0), func.coalesce(func.sum(case((before, money), else_=0)), 0),
-        func.coalesce(func.sum(case((after, 1), else_=0)), 0), func.coalesce(func.sum(case((after, money), else_=0)), 0),
-    ).select_from(joined.join(ORDERS, ORDERS.c.customer_id == joined.c.customer_id)).where(*bounds)).one()
+    row = session.execute(select(*(func.coalesce(func.sum(case((side, value), else_=0)), 0)
+                                   for side in (before, after) for value in (1, money))).select_from(joined.join(ORDERS, ORDERS.c.customer_id == joined.c.customer_id)).where(*bounds)).one()
     figures.before.orders, figures.before.revenue = int(row[0]), _decimal(row[1])
     figures.after.orders, figures.after.revenue = int(row[2]), _decimal(row[3])
 

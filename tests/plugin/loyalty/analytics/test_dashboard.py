@@ -2,8 +2,8 @@
 
 The history is made the way a store makes it: signed webhooks, the admin API, redemptions
 with the Admin API mocked. Webhooks stamp "now", so the tests about days and period edges
-give orders their own time (`processed_at`) and set `created_at` in the database (ledger entries are append-only: those are
-inserted with their time rather than moved).
+give orders their own time (`processed_at`) and set `created_at` in the database (ledger
+entries are append-only: those are inserted with their time rather than moved).
 """
 import uuid
 import xml.etree.ElementTree as ElementTree
@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 import responses
-from sqlalchemy import event, update
+from sqlalchemy import event
 
 from admin_ui.charts import Series, line_chart
 from plugin.db import transaction, utcnow
