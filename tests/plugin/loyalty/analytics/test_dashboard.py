@@ -308,3 +308,19 @@ def test_chart_texts_with_markup_are_escaped_not_parsed():
     root = ElementTree.fromstring(svg)
     assert root.get("aria-labelledby") == 'x" onload="alert(1)-title x" onload="alert(1)-desc'
     assert root.get("onload") is None
+
+
+def test_days_are_the_shops_and_orders_count_on_their_own_time(app, client, send):
+    """Kiritimati is UTC+14: 11:00 UTC on March 1 is already March 2 there."""
+    send("shop/update", {"id": 1, "myshopify_domain": SHOP, "iana_timezone": "Pacific/Kiritimati"})
+    send("orders/paid", order(customer_id=7001, subtotal="5.00", processed_at="2026-03-01T05:00:00Z"))
+    send("orders/paid", order(customer_id=7001, subtotal="7.00", processed_at="2026-03-01T11:00:00Z"))
+    with app.app_context(), transaction() as session:
+        member = session.query(Member).filter_by(shop_id=session.query(Member.shop_id).scalar()).one()
+        entry(session, member.id, 3, datetime(2026, 3, 1, 9, 59, 59, tzinfo=timezone.utc))  # 23:59:59 local
+        entry(session, member.id, 4, datetime(2026, 3, 1, 10, tzinfo=timezone.utc))  # local midnight: March 2
+    first = stats(client, **{"from": "2026-03-01", "to": "2026-03-01"})
+    assert (first["zone"], first["orders"], first["points_issued"]) == ("Pacific/Kiritimati", 1, 3)
+    second = stats(client, **{"from": "2026-03-02", "to": "2026-03-02"})
+    assert (second["orders"], second["points_issued"]) == (1, 4)
+    assert "Day (Pacific/Kiritimati)" in second["charts"]["orders"]
