@@ -15,6 +15,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_the_performance_page_compares_members_and_draws_the_cohorts(panel, client, settle):
+    panel.open("/performance", loaded="performance")  # the first open installs the app (token exchange)
     signed_webhook(client, "customers/create", customer(7001))
     saved = client.patch("/api/program", json={"excluded_order_tags": ["wholesale"]}, headers=auth())
     assert saved.status_code == 200, saved.get_json()
