@@ -18,6 +18,7 @@ from admin_ui import (
     member_birthday,
     member_events,
     operations_api,
+    performance_api,
     privacy,
     referrals,
     rewards,
@@ -31,5 +32,5 @@ bp.before_request(authenticate_shop)
 bp.after_request(note_key_use)
 for child in (api.bp, rewards.bp, earning_rules.bp, stats_api.bp, operations_api.bp, privacy.bp, member_events.bp,
               referrals.bp, member_birthday.bp, event_subscriptions.bp, tiers.bp, liability_api.bp, imports.bp,
-              api_keys.bp):
+              api_keys.bp, performance_api.bp):
     bp.register_blueprint(child)

@@ -37,6 +37,7 @@ HOST_PARAM = re.compile(r"^[A-Za-z0-9_=-]{1,500}$")
 NAV = (
     ("dashboard", "/", "Dashboard"),
     ("liability", "/liability", "Liability"),
+    ("performance", "/performance", "Performance"),
     ("members", "/members", "Members"),
     ("rewards", "/rewards", "Rewards"),
     ("earning_rules", "/earning-rules", "Earning rules"),
@@ -70,6 +71,12 @@ def embedded_entry():
 @panel_page
 def liability():
     return _render("liability", "Points liability")
+
+
+@bp.get("/performance")
+@panel_page
+def performance():
+    return _render("performance", "Program performance")
 
 
 @bp.get("/settings")

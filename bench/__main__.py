@@ -553,6 +553,14 @@ def part_stats(env: dict) -> list[Figure]:
             if isinstance(median, (int, float)):
                 figures.append(Figure(f"stats GET /api/reports/liability {days}d median (x the dashboard's)",
                                       f"{median:.1f} ms ({ratio} x)", "", None, raw=float(median)))
+            median, ratio = result.get(f"performance_{days}d_median_ms"), result.get(f"performance_{days}d_ratio")
+            if isinstance(median, (int, float)):
+                figures.append(Figure(f"stats GET /api/reports/performance {days}d median (x the dashboard's)",
+                                      f"{median:.1f} ms ({ratio} x)", "", None, raw=float(median)))
+        median, ratio = result.get("cohorts_12m_median_ms"), result.get("cohorts_12m_ratio")
+        if isinstance(median, (int, float)):
+            figures.append(Figure("stats GET /api/reports/cohorts 12 months median (x the dashboard's 365d)",
+                                  f"{median:.1f} ms ({ratio} x)", "", None, raw=float(median)))
     return figures or [Figure("stats", "ran (no figures recognised in its result)", "", None)]
 
 

@@ -19,11 +19,13 @@ equal sums over the entries and the lots).
 
     python -m bench.stats postgresql://postgres@127.0.0.1/some_migrated_db
 """
+import os
 import statistics
 import sys
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 
 import jwt
 from cryptography.fernet import Fernet
@@ -32,10 +34,12 @@ from sqlalchemy import create_engine, text
 from plugin.config import database_url as normalised_url
 from plugin.db import utcnow
 
-ENTRIES = 1_000_000
-MEMBERS = 100_000  # two in three got the signup bonus
-ORDERS = 780_000  # one in 21 by a guest, one in 20 excluded by tag (earns 0), one in 50 cancelled
-REDEMPTIONS = 100_000  # one in 10 failed (points returned), one in 4 used by an order
+# BENCH_STATS_SCALE (default 1) shrinks every count below for a busy machine; the result says the scale.
+SCALE = float(os.environ.get("BENCH_STATS_SCALE", "1"))
+ENTRIES = int(1_000_000 * SCALE)
+MEMBERS = int(100_000 * SCALE)  # two in three got the signup bonus
+ORDERS = int(780_000 * SCALE)  # one in 21 by a guest, one in 20 excluded by tag (earns 0), one in 50 cancelled
+REDEMPTIONS = int(100_000 * SCALE)  # one in 10 failed (points returned), one in 4 used by an order
 HISTORY_DAYS = 730
 PENDING_DAYS = 14
 RUNS = 3
@@ -51,19 +55,22 @@ BUILD = [
         ORDER BY at"""),
     ("orders", """
         INSERT INTO orders (shop_id, order_id, name, customer_id, earned_points, rate, total_price, paid_at,
-                            cancelled_at, created_at)
+                            cancelled_at, created_at, tier_day)
         SELECT :shop, 1000000000 + g, '#' || g, customer,
                CASE WHEN customer IS NULL OR g % 20 = 7 THEN 0 ELSE floor(total * 0.9) END,
-               1, total, paid, CASE WHEN g % 50 = 0 THEN paid + interval '1 day' END, paid
+               1, total, paid, CASE WHEN g % 50 = 0 THEN paid + interval '1 day' END, paid,
+               CAST(paid AT TIME ZONE 'UTC' AS DATE)
         FROM (SELECT g, CASE WHEN g % 21 = 0 THEN NULL ELSE 1 + floor(random() * :members)::bigint END AS customer,
                      round((5 + random() * 195)::numeric, 2) AS total, now() - random() * :history AS paid
               FROM generate_series(1, :orders) AS g) AS drawn
         ORDER BY paid"""),
     ("redemptions", """
-        INSERT INTO redemptions (shop_id, member_id, reward_id, points, code, status, attempts, order_id, created_at)
+        INSERT INTO redemptions (shop_id, member_id, reward_id, points, code, status, attempts, order_id, created_at,
+                                 issued_at, used_at)
         SELECT :shop, m.id, :reward, 500, 'BENCH-' || g,
                CASE WHEN g % 10 = 1 THEN 'failed' WHEN g % 4 = 0 THEN 'used' ELSE 'issued' END, 1,
-               CASE WHEN g % 4 = 0 THEN 1000000000 + 1 + (g * 7) % :orders END, drawn.at
+               CASE WHEN g % 4 = 0 THEN 1000000000 + 1 + (g * 7) % :orders END, drawn.at,
+               CASE WHEN g % 10 <> 1 THEN drawn.at END, CASE WHEN g % 4 = 0 THEN drawn.at + interval '1 hour' END
         FROM (SELECT g, 1 + floor(random() * :members)::bigint AS customer, now() - random() * :history AS at
               FROM generate_series(1, :redemptions) AS g) AS drawn
         JOIN members AS m ON m.shop_id = :shop AND m.customer_id = drawn.customer
@@ -143,7 +150,8 @@ def run(database_url: str) -> dict:
         timings = _time_requests(url, domain)
     finally:
         engine.dispose()
-    result = {"shop": domain, **build, "vacuum_analyze_seconds": round(vacuum, 1), **timings}
+    result = {"shop": domain, "scale": SCALE, "members": MEMBERS, **build, "vacuum_analyze_seconds": round(vacuum, 1),
+              **timings}
     _print(result)
     return result
 
@@ -225,6 +233,11 @@ def _time_requests(url: str, domain: str) -> dict:
                     result[f"liability_{days}d_checked"] = _check_liability(url, domain, answer["rows"])
             result[f"liability_{days}d_ratio"] = round(
                 result[f"liability_{days}d_median_ms"] / result[f"stats_{days}d_median_ms"], 2)
+            answer = _timed_report(client, domain, secret, "/api/reports/performance", query, f"performance_{days}d",
+                                   result, baseline=f"stats_{days}d_median_ms")
+            result[f"performance_{days}d_checked"] = _check_performance(url, domain, answer, query)
+        answer = _timed_report(client, domain, secret, "/api/reports/cohorts", {"months": "12"}, "cohorts_12m", result)
+        result["cohorts_12m_checked"] = _check_cohorts(url, domain, answer)
     finally:
         app.extensions["engine"].dispose()
     return result
@@ -264,6 +277,84 @@ def _check_liability(url: str, domain: str, rows: list[dict]) -> str:
     return f"{len(rows)} rows balance; opening {before:,}, closing {total:,}, pending {pending:,} as computed"
 
 
+def _timed_report(client, domain: str, secret: str, path: str, query: dict, name: str, result: dict,
+                  baseline: str = "stats_365d_median_ms") -> dict:
+    """One report: a warm-up, then RUNS timed requests; their median and its ratio to the dashboard's time."""
+    answer = _get(client, domain, secret, path, query)
+    times = [_timed_ms(lambda: _get(client, domain, secret, path, query)) for _ in range(RUNS)]
+    result[f"{name}_median_ms"] = round(statistics.median(times), 1)
+    result[f"{name}_runs_ms"] = [round(t, 1) for t in times]
+    result[f"{name}_ratio"] = round(result[f"{name}_median_ms"] / result[baseline], 2) if result.get(baseline) else None
+    return answer
+
+
+# Program performance by its definitions, the plain way (no index trick, UTC days: the shop has no zone).
+DIRECT_PERFORMANCE = """
+    SELECT CASE WHEN o.customer_id IS NULL THEN 'guests' WHEN m.lifetime_earned > 0 THEN 'members'
+                ELSE 'non_members' END AS grp,
+           count(DISTINCT o.customer_id), count(*), sum(o.total_price),
+           sum(CASE WHEN EXISTS (SELECT 1 FROM redemptions AS r WHERE r.shop_id = :s AND r.order_id = o.order_id)
+                    THEN o.total_price ELSE 0 END)
+    FROM orders AS o LEFT JOIN members AS m ON m.shop_id = o.shop_id AND m.customer_id = o.customer_id
+    WHERE o.shop_id = :s AND o.paid_at IS NOT NULL AND o.cancelled_at IS NULL
+      AND CAST(o.paid_at AT TIME ZONE 'UTC' AS DATE) BETWEEN :f AND :t
+    GROUP BY 1"""
+DIRECT_CODES = """
+    SELECT count(*), count(used_at) FROM redemptions
+    WHERE shop_id = :s AND CAST(issued_at AT TIME ZONE 'UTC' AS DATE) BETWEEN :f AND :t"""
+
+
+def _check_performance(url: str, domain: str, answer: dict, query: dict) -> str:
+    """Customers, orders and revenue per group, reward revenue and codes, against DIRECT_*."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            shop = connection.execute(text("SELECT id FROM shops WHERE domain = :d"), {"d": domain}).scalar_one()
+            params = {"s": shop, "f": datetime.fromisoformat(query["from"]).date(),
+                      "t": datetime.fromisoformat(query["to"]).date()}
+            groups = {row[0]: row[1:] for row in connection.execute(text(DIRECT_PERFORMANCE), params)}
+            issued, used = connection.execute(text(DIRECT_CODES), params).one()
+    finally:
+        engine.dispose()
+    for name in ("members", "non_members"):
+        customers, orders, revenue, _ = groups.get(name, (0, 0, 0, 0))
+        got = answer["groups"][name]
+        assert (got["customers"], got["orders"], Decimal(got["revenue"])) == (customers, orders, revenue), (name, got)
+    assert answer["guests"]["orders"] == groups.get("guests", (0, 0))[1], answer["guests"]
+    rewarded = sum((row[3] for row in groups.values()), Decimal(0))
+    assert Decimal(answer["reward_revenue"]) == rewarded and (answer["codes_issued"], answer["codes_used"]) == (
+        issued, used), (answer["reward_revenue"], rewarded, issued, used)
+    return (f"{answer['orders']:,} orders, members {answer['groups']['members']['customers']:,} customers, "
+            f"reward revenue {answer['reward_revenue']}, {issued:,} codes issued: as computed")
+
+
+DIRECT_COHORTS = """
+    WITH joined AS (
+        SELECT customer_id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM') AS month FROM members
+        WHERE shop_id = :s AND lifetime_earned > 0 AND created_at >= :f)
+    SELECT j.month, count(*), count(*) FILTER (WHERE EXISTS (
+        SELECT 1 FROM orders AS o WHERE o.shop_id = :s AND o.customer_id = j.customer_id AND o.paid_at IS NOT NULL
+          AND o.cancelled_at IS NULL AND to_char(o.paid_at AT TIME ZONE 'UTC', 'YYYY-MM') = j.month))
+    FROM joined AS j GROUP BY 1"""
+
+
+def _check_cohorts(url: str, domain: str, answer: dict) -> str:
+    """Each cohort's size and its month-0 buyers, against DIRECT_COHORTS."""
+    first = datetime.fromisoformat(answer["cohorts"][0]["month"] + "-01").replace(tzinfo=timezone.utc)
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            shop = connection.execute(text("SELECT id FROM shops WHERE domain = :d"), {"d": domain}).scalar_one()
+            direct = {row[0]: (row[1], row[2]) for row in connection.execute(text(DIRECT_COHORTS),
+                                                                             {"s": shop, "f": first})}
+    finally:
+        engine.dispose()
+    for cohort in answer["cohorts"]:
+        assert (cohort["members"], cohort["buyers"][0]) == direct.get(cohort["month"], (0, 0)), cohort
+    members = sum(cohort["members"] for cohort in answer["cohorts"])
+    return f"{len(answer['cohorts'])} cohorts, {members:,} members, sizes and month-0 buyers as computed"
+
+
 def _timed_ms(call) -> float:
     started = time.perf_counter()
     call()
@@ -282,7 +373,8 @@ def _get(client, domain: str, secret: str, path: str, query: dict) -> dict:
 
 
 def _print(result: dict) -> None:
-    print(f"dashboard stats on {result['ledger_entries']:,} ledger entries ({result['shop']})")
+    print(f"dashboard stats on {result['ledger_entries']:,} ledger entries, {result['members']:,} members "
+          f"(scale {result['scale']}, {result['shop']})")
     print(f"  build: {result['build_seconds']} s {result['build_steps_seconds']}, "
           f"VACUUM ANALYZE: {result['vacuum_analyze_seconds']} s")
     for days in (30, 365):
@@ -292,6 +384,13 @@ def _print(result: dict) -> None:
         print(f"  GET /api/reports/liability, {days} days: median {result[f'liability_{days}d_median_ms']} ms "
               f"(runs {result[f'liability_{days}d_runs_ms']}), {result[f'liability_{days}d_ratio']} x the dashboard's")
         print(f"    {result[f'liability_{days}d_checked']}")
+        print(f"  GET /api/reports/performance, {days} days: median {result[f'performance_{days}d_median_ms']} ms "
+              f"(runs {result[f'performance_{days}d_runs_ms']}), {result[f'performance_{days}d_ratio']} x the "
+              f"dashboard's")
+        print(f"    {result[f'performance_{days}d_checked']}")
+    print(f"  GET /api/reports/cohorts, 12 months: median {result['cohorts_12m_median_ms']} ms "
+          f"(runs {result['cohorts_12m_runs_ms']}), {result['cohorts_12m_ratio']} x the dashboard's 365 days")
+    print(f"    {result['cohorts_12m_checked']}")
 
 
 if __name__ == "__main__":

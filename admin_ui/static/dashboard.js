@@ -35,7 +35,7 @@ function setCard(key, value, note = "") {
 }
 
 function emptyCharts(message) {
-  for (const id of ["chart-points", "chart-members"]) byId(id).replaceChildren(h("p", { class: "empty" }, message));
+  for (const id of ["chart-points", "chart-members", "chart-orders"]) byId(id).replaceChildren(h("p", { class: "empty" }, message));
 }
 
 function unavailable(status, data) {
@@ -64,12 +64,15 @@ function render(stats) {
   const repeat = stats.repeat_purchase_rate || {};
   setCard("repeat_purchase_rate", percent(repeat.members), `Members; other customers ${percent(repeat.non_members)}`);
   setCard("loyalty_revenue", money(stats.loyalty_revenue, currency), "From orders that used a reward code");
+  const guests = stats.ordering_customers?.guest_orders ?? 0;
+  setCard("orders", formatPoints(stats.orders), `Paid, on the day each was placed; ${formatPoints(guests)} by guests`);
   const headline = byId("headline");
   headline.hidden = repeat.members == null || repeat.non_members == null;
   headline.textContent = `Members bought again at ${percent(repeat.members)}, other customers at ${percent(repeat.non_members)}.`;
-  byId("period-label").textContent = `${stats.from} to ${stats.to}`;
+  byId("period-label").textContent = `${stats.from} to ${stats.to} (${stats.zone || "UTC"})`;
   insertSvg(byId("chart-points"), stats.charts?.points);
   insertSvg(byId("chart-members"), stats.charts?.members);
+  insertSvg(byId("chart-orders"), stats.charts?.orders);
   byId("series").replaceChildren(...(stats.series || []).map((day) => h("tr", {},
     h("td", {}, day.date), h("td", { class: "num" }, formatPoints(day.points_issued)),
     h("td", { class: "num" }, formatPoints(day.points_redeemed)),

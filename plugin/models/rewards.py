@@ -65,6 +65,8 @@ class Redemption(Base):
         Index("ix_redemptions_due", "status", "next_attempt_at"),
         # Which orders used the shop's codes: the dashboard's loyalty revenue (plugin/loyalty/analytics/dashboard.py).
         Index("ix_redemptions_order", "shop_id", "order_id"),
+        # The reward usage rate: codes issued in a period (plugin/loyalty/analytics/performance.py).
+        Index("ix_redemptions_issued", "shop_id", "issued_at"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)

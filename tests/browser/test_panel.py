@@ -37,7 +37,7 @@ def test_the_dashboard_opens_with_a_session_token_and_no_cdn(panel):
     page = panel.page
     expect(page.locator("h1")).to_have_text("Dashboard")
     expect(page.locator('.nav-link[aria-current="page"]')).to_have_text("Dashboard")
-    expect(page.locator("[data-stat]")).to_have_count(8)
+    expect(page.locator("[data-stat]")).to_have_count(9)
     expect(page.locator("body")).to_have_attribute("data-loaded", re.compile("figures|unavailable"))
     assert page.evaluate("typeof window.shopify") == "undefined"
     assert any("app-bridge.js" in url for url in panel.blocked)
@@ -56,6 +56,8 @@ def test_the_dashboard_fills_its_cards_from_the_stats_api(panel, client, settle)
     expect(page.locator('[data-stat="members"] [data-value]')).to_have_text("1")
     expect(page.locator('[data-stat="points_issued"] [data-value]')).to_have_text("40")
     expect(page.locator("#chart-points svg")).to_have_count(1)
+    expect(page.locator('[data-stat="orders"] [data-value]')).to_have_text("1")
+    expect(page.locator("#chart-orders svg")).to_have_count(1)
     expect(page.locator("#figures-unavailable")).to_have_count(0)
     panel.screenshot("dashboard-figures")
 

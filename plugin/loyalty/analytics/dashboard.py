@@ -1,7 +1,11 @@
-"""The dashboard's figures for one shop over a range of whole UTC days, computed in SQL.
+"""The dashboard's figures for one shop over a range of whole days of the shop's zone, computed in SQL.
 
-A period is `from` 00:00:00 UTC up to, not including, the day after `to`: an entry stamped
-23:59:59.999999 on `to` counts, one at 00:00 the next day does not. Five aggregate queries
+A period is `from` 00:00:00 in the shop's zone (`iana_timezone`, else UTC) up to, not
+including, local midnight after `to`: an entry stamped 23:59:59.999999 local time on `to`
+counts, one at local midnight the next day does not. Entries and members fall on the local
+day they were posted or created; an order falls on its own business day (`orders.tier_day`:
+its processed_at, else created_at, read in the shop's zone, stored when it was paid), never
+the hour its webhook arrived, so a history sent in one go still draws as a history. Five aggregate queries
 answer everything, whatever the size of the shop: the ledger, the members and the orders are
 each grouped by UTC day once (totals are the sums of those at most 366 rows), one query
 groups the period's buyers, one reads the balances and the best reward. Each filters on an
@@ -27,8 +31,8 @@ rows cost, not the whole table's. Definitions:
   active amount-off reward that gives the most money per point (value / points_cost), rounded
   to the cent; an upper bound, since points are spent in whole rewards. Null without an
   active amount-off reward.
-- Paid orders are `orders` rows that orders/paid reached (`paid_at`, the platform's trigger
-  time of that webhook) within the period and that are not cancelled. `orders` counts them,
+- Paid orders are `orders` rows that orders/paid reached (`paid_at` set) whose business day
+  is within the period and that are not cancelled. `orders` counts them,
   guests' orders included; `loyalty_revenue` sums the `total_price` (shop money, before
   refunds) of those that used a code this app issued (a redemption names the order).
 - `repeat_purchase_rate`: among the customers with at least one paid order in the period,
@@ -45,14 +49,15 @@ rows cost, not the whole table's. Definitions:
 """
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import Date, Float, case, cast, exists, func, select, text, true
+from sqlalchemy import Float, case, cast, exists, func, select, text, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
+from plugin.loyalty.analytics.zone_days import ZoneDays
 from plugin.loyalty.fields import InvalidFields
 from plugin.models import EntryKind, LedgerEntry, Member, OrderRecord, Redemption, Reward, RewardKind
 
@@ -114,6 +119,7 @@ class Figures:
     points_outstanding: int = 0
     points_pending: int = 0
     best_reward: tuple[Decimal, int] | None = None  # (value, points_cost)
+    zone: ZoneDays | None = None  # the period's days in the shop's zone: their UTC bounds and SQL
 
     def total(self, name: str) -> int:
         return sum(getattr(day, name) for day in self.days.values())
@@ -140,13 +146,13 @@ def _parse_day(raw: str, name: str, errors: dict) -> date | None:
     except ValueError:
         day = None
     if day is None or not EARLIEST <= day < date.max:
-        errors[name] = "must be a day as YYYY-MM-DD (UTC), from 1970-01-01"
+        errors[name] = "must be a day as YYYY-MM-DD (the shop's zone), from 1970-01-01"
     return day
 
 
-def compute(session: Session, shop_id: int, period: Period) -> Figures:
-    """The shop's figures for the period (see the module docstring); reads only."""
-    figures = Figures(period, {day: Day() for day in period.days})
+def compute(session: Session, shop_id: int, period: Period, zone: tzinfo = timezone.utc) -> Figures:
+    """The shop's figures for the period, days of `zone` (see the module docstring); reads only."""
+    figures = Figures(period, {day: Day() for day in period.days}, zone=ZoneDays(zone, period.first, period.last))
     if session.get_bind().dialect.name == "postgresql":
         # These plans cost enough to trigger PostgreSQL's JIT, whose compiling took longer (up
         # to 2 s) than running them (bench/stats.py); LOCAL ends with the request's transaction.
@@ -157,24 +163,6 @@ def compute(session: Session, shop_id: int, period: Period) -> Figures:
     _repeat_buyers(session, shop_id, figures)
     _balances(session, shop_id, figures)
     return figures
-
-
-class utc_day(FunctionElement):
-    """The UTC calendar day of a timestamp column, as a DATE."""
-
-    type = Date()
-    inherit_cache = True
-
-
-@compiles(utc_day, "postgresql")
-def _utc_day_postgresql(element, compiler, **kw):
-    return f"CAST(({compiler.process(element.clauses, **kw)} AT TIME ZONE 'UTC') AS DATE)"
-
-
-@compiles(utc_day)
-def _utc_day_sqlite(element, compiler, **kw):
-    # SQLite keeps UTCDateTime as 'YYYY-MM-DD HH:MM:SS.ffffff' text, already in UTC.
-    return f"date({compiler.process(element.clauses, **kw)})"
 
 
 class micro_units(FunctionElement):
@@ -195,31 +183,33 @@ def _micro_units_sqlite(element, compiler, **kw):
 
 
 def _ledger_by_day(session: Session, shop_id: int, figures: Figures) -> None:
-    day = utc_day(ENTRIES.c.created_at)
+    day = figures.zone.day_of(ENTRIES.c.created_at, session.get_bind().dialect.name)
     earning = ENTRIES.c.kind.in_(EARNING) & (ENTRIES.c.delta > 0)
     rows = session.execute(select(
         day, func.sum(case((earning, ENTRIES.c.delta), else_=0)),
         func.sum(case((ENTRIES.c.kind.in_(REDEEMING), -ENTRIES.c.delta), else_=0)),
         func.sum(case((ENTRIES.c.kind == EntryKind.EXPIRY, -ENTRIES.c.delta), else_=0)),
     ).where(
-        ENTRIES.c.shop_id == shop_id, ENTRIES.c.created_at >= figures.period.start,
-        ENTRIES.c.created_at < figures.period.end,
+        ENTRIES.c.shop_id == shop_id, ENTRIES.c.created_at >= figures.zone.start,
+        ENTRIES.c.created_at < figures.zone.end,
     ).group_by(day))
     for on, issued, redeemed, expired in rows:
+        on = _as_date(on)
         figures.days[on].points_issued, figures.days[on].points_redeemed = int(issued), int(redeemed)
         figures.days[on].points_expired = int(expired)
 
 
 def _members_by_day(session: Session, shop_id: int, figures: Figures) -> None:
     # Members from before the period fall in the NULL day: one scan gives both figures.
-    joined = select(case((MEMBERS.c.created_at >= figures.period.start, utc_day(MEMBERS.c.created_at)))
-                    .label("day")).where(MEMBERS.c.shop_id == shop_id, MEMBERS.c.created_at < figures.period.end)
+    local_day = figures.zone.day_of(MEMBERS.c.created_at, session.get_bind().dialect.name)
+    joined = select(case((MEMBERS.c.created_at >= figures.zone.start, local_day))
+                    .label("day")).where(MEMBERS.c.shop_id == shop_id, MEMBERS.c.created_at < figures.zone.end)
     joined = joined.subquery()
     for on, count in session.execute(select(joined.c.day, func.count()).group_by(joined.c.day)):
         if on is None:
             figures.members_before = count
         else:
-            figures.days[on].new_members = count
+            figures.days[_as_date(on)].new_members = count
 
 
 def _orders_by_day(session: Session, shop_id: int, figures: Figures) -> None:
@@ -227,22 +217,27 @@ def _orders_by_day(session: Session, shop_id: int, figures: Figures) -> None:
     ours = exists().where(REDEMPTIONS.c.shop_id == shop_id, REDEMPTIONS.c.order_id.is_not(None),
                           REDEMPTIONS.c.order_id == ORDERS.c.order_id)
     paid = select(
-        utc_day(ORDERS.c.paid_at).label("day"),
+        ORDERS.c.tier_day.label("day"),
         case((ORDERS.c.customer_id.is_(None), 1), else_=0).label("guest"),
         case((ours, micro_units(func.coalesce(ORDERS.c.total_price, 0))), else_=0).label("loyalty"),
     ).where(*_paid_in(shop_id, figures.period)).subquery()
     rows = session.execute(select(paid.c.day, func.count(), func.sum(paid.c.guest), func.sum(paid.c.loyalty))
                            .group_by(paid.c.day))
     for on, count, guests, loyalty in rows:
-        figures.days[on].orders = count
+        figures.days[_as_date(on)].orders = count
         figures.guest_orders += int(guests)
         figures.loyalty_revenue += Decimal(loyalty) / MICRO
 
 
 def _paid_in(shop_id: int, period: Period) -> list:
-    """The shop's paid orders of the period: reached by orders/paid in it, not cancelled."""
-    return [ORDERS.c.shop_id == shop_id, ORDERS.c.paid_at >= period.start, ORDERS.c.paid_at < period.end,
-            ORDERS.c.cancelled_at.is_(None)]
+    """The shop's paid orders of the period: reached by orders/paid, of a business day in it, not cancelled."""
+    return [ORDERS.c.shop_id == shop_id, ORDERS.c.tier_day >= period.first, ORDERS.c.tier_day <= period.last,
+            ORDERS.c.paid_at.is_not(None), ORDERS.c.cancelled_at.is_(None)]
+
+
+def _as_date(value) -> date:
+    """A DATE as the driver returns it (SQLite: 'YYYY-MM-DD' text from an expression)."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def _repeat_buyers(session: Session, shop_id: int, figures: Figures) -> None:

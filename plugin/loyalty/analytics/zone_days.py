@@ -42,7 +42,10 @@ class ZoneDays:
             name = getattr(self.zone, "key", "UTC")
             return type_coerce(func.date(func.timezone(name, column)), Date)
         pieces = offset_pieces(self.zone, self.start, self.end)
-        shifted = [func.date(column, literal_column(f"'{offset:+d} seconds'")) for _, offset in pieces]
+        # Whole seconds only: SQLite rounds a shifted time to the millisecond, which would carry
+        # 23:59:59.9999 into the next day; offsets are whole seconds, so no day changes by it.
+        seconds = func.substr(column, 1, 19)
+        shifted = [func.date(seconds, literal_column(f"'{offset:+d} seconds'")) for _, offset in pieces]
         if len(pieces) == 1:
             return type_coerce(shifted[0], Date)
         whens = [(column < begins, day) for (begins, _), day in zip(pieces[1:], shifted)]

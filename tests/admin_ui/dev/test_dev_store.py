@@ -6,6 +6,7 @@ stand-in), so these tests run on a real socket (tests/dev_store.py).
 """
 import html
 import re
+from datetime import date
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -109,6 +110,10 @@ def test_sample_orders_earn_refund_and_cancel_as_a_worked_example(dev_store, db)
     assert balance(client, 7100000005) == 57
     stats = client.get("/api/stats", headers=auth(DEV_SHOP)).get_json()
     assert stats["members"] == 5
+    # Sent in one go, placed over four weeks: the orders chart shows them on their own days (9 paid, 1 cancelled).
+    days = [day["date"] for day in stats["series"] if day["orders"]]
+    assert sum(day["orders"] for day in stats["series"]) == 9 and len(days) == 9
+    assert (date.fromisoformat(stats["to"]) - date.fromisoformat(days[0])).days == 27  # the oldest, 27 days ago
     notice = client.get(sent.headers["Location"]).get_data(as_text=True)
     assert "Sent 17 webhooks through the intake (17 accepted)." in notice
     # Sent again: the customers are duplicates the intake drops, the orders are new ones.

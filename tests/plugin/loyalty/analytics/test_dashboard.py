@@ -2,8 +2,8 @@
 
 The history is made the way a store makes it: signed webhooks, the admin API, redemptions
 with the Admin API mocked. Webhooks stamp "now", so the tests about days and period edges
-set `created_at` / `paid_at` in the database (ledger entries are append-only: those are
-inserted with their time rather than moved).
+give orders their own time (`processed_at`) and set `created_at` in the database (ledger
+entries are append-only: those are inserted with their time rather than moved).
 """
 import uuid
 import xml.etree.ElementTree as ElementTree
@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 import responses
-from sqlalchemy import event, update
+from sqlalchemy import event
 
 from admin_ui.charts import Series, line_chart
 from plugin.db import transaction, utcnow
@@ -161,15 +161,15 @@ def dated(app, client, installed, send):
     send("orders/paid", order(customer_id=9999, subtotal="1.00"), shop=OTHER_SHOP)
     moments = {7101: BEFORE, 7102: FIRST, 7103: LAST, 7104: AFTER}
     api(client, "patch", "/api/program", {"excluded_order_tags": ["wholesale"]})  # only the dated entries earn
-    for customer_id in moments:
-        send("orders/paid", order(order_id=customer_id, customer_id=customer_id, subtotal="5.00", tags="wholesale"))
+    for customer_id, at in moments.items():  # an order counts on its own time, whenever its webhook came
+        send("orders/paid", order(order_id=customer_id, customer_id=customer_id, subtotal="5.00", tags="wholesale",
+                                  processed_at=at.isoformat()))
     with app.app_context(), transaction() as session:
         for (customer_id, at), delta in zip(moments.items(), (1, 2, 4, 8)):
             found = session.query(Member).filter_by(customer_id=customer_id).one()
             found.created_at = at
             entry(session, found.id, delta, at)
             entry(session, found.id, -16 * delta, at, EntryKind.REDEMPTION)
-            session.execute(update(OrderRecord).where(OrderRecord.order_id == customer_id).values(paid_at=at))
     return moments
 
 
@@ -283,19 +283,20 @@ def test_the_figures_take_a_fixed_small_number_of_queries_however_many_rows(app,
 
 def test_the_charts_are_accessible_self_contained_svg(client, history):
     charts = stats(client)["charts"]
-    assert set(charts) == {"points", "members"}
+    assert set(charts) == {"points", "members", "orders"}
     for svg in charts.values():
         root = ElementTree.fromstring(svg)  # well-formed XML
         ns = "{http://www.w3.org/2000/svg}"
         assert root.tag == f"{ns}svg" and root.get("viewBox") == "0 0 640 280" and root.get("role") == "img"
         assert root.find(f"{ns}title").text and root.find(f"{ns}desc").text
         labels = [text.text for text in root.iter(f"{ns}text")]
-        assert "Day (UTC)" in labels and ("Points" in labels or "Members" in labels)
+        assert "Day (UTC)" in labels and {"Points", "Members", "Orders"} & set(labels)
         lowered = svg.lower()
         assert "<script" not in lowered and "<style" not in lowered and "style=" not in lowered
         assert "href" not in lowered and "url(" not in lowered
         assert "http" not in lowered.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "285 points issued and 100 redeemed" in charts["points"]
+    assert "9 paid orders" in charts["orders"]
 
 
 def test_chart_texts_with_markup_are_escaped_not_parsed():
@@ -307,3 +308,19 @@ def test_chart_texts_with_markup_are_escaped_not_parsed():
     root = ElementTree.fromstring(svg)
     assert root.get("aria-labelledby") == 'x" onload="alert(1)-title x" onload="alert(1)-desc'
     assert root.get("onload") is None
+
+
+def test_days_are_the_shops_and_orders_count_on_their_own_time(app, client, send):
+    """Kiritimati is UTC+14: 11:00 UTC on March 1 is already March 2 there."""
+    send("shop/update", {"id": 1, "myshopify_domain": SHOP, "iana_timezone": "Pacific/Kiritimati"})
+    send("orders/paid", order(customer_id=7001, subtotal="5.00", processed_at="2026-03-01T05:00:00Z"))
+    send("orders/paid", order(customer_id=7001, subtotal="7.00", processed_at="2026-03-01T11:00:00Z"))
+    with app.app_context(), transaction() as session:
+        member = session.query(Member).filter_by(shop_id=session.query(Member.shop_id).scalar()).one()
+        entry(session, member.id, 3, datetime(2026, 3, 1, 9, 59, 59, tzinfo=timezone.utc))  # 23:59:59 local
+        entry(session, member.id, 4, datetime(2026, 3, 1, 10, tzinfo=timezone.utc))  # local midnight: March 2
+    first = stats(client, **{"from": "2026-03-01", "to": "2026-03-01"})
+    assert (first["zone"], first["orders"], first["points_issued"]) == ("Pacific/Kiritimati", 1, 3)
+    second = stats(client, **{"from": "2026-03-02", "to": "2026-03-02"})
+    assert (second["orders"], second["points_issued"]) == (1, 4)
+    assert "Day (Pacific/Kiritimati)" in second["charts"]["orders"]
