@@ -20,7 +20,7 @@ from plugin.loyalty.rewards.redemptions import RedemptionRefused, Refusal
 from plugin.loyalty.rules.estimate import product_points
 from plugin.loyalty.shops import find_shop
 from plugin.loyalty.tiers.views import member_tiers
-from plugin.models import Redemption, RedemptionStatus
+from plugin.models import RedemptionStatus
 from plugin.storefront import page as storefront
 from plugin.storefront.panel import panel_json
 from plugin.storefront.product_query import InvalidProduct, parse_product
@@ -85,8 +85,8 @@ def redeem():
                                  body.get("reward_id", "") if isinstance(body, dict) else "")
     except RedemptionRefused as refused:
         return jsonify(error=str(refused), notice=REFUSAL_NOTICE[refused.reason]), REFUSAL_STATUS[refused.reason]
-    session.expire_all()  # the code's outcome was committed by other transactions
-    code = session.get(Redemption, redeemed.redemption_id).code
+    session.expire_all()  # rows read before the redemption's commits (the member's balance) are stale
     prefix = storefront.safe_prefix(request.args.get("path_prefix"))
     panel = panel_json(session, shop, g.proxy_customer_id, prefix)
-    return jsonify(notice=redeemed.status.value, code=code, panel=panel), ISSUED_STATUS.get(redeemed.status, 201)
+    return jsonify(notice=redeemed.status.value, code=redeemed.code, panel=panel), \
+        ISSUED_STATUS.get(redeemed.status, 201)

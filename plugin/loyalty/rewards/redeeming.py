@@ -1,17 +1,18 @@
 """Redeeming a reward, as the panel's API and the storefront both ask for it.
 
-Two transactions, owned here rather than by the edge, because their order is the point:
-the first takes the member's points and records the redemption with its code chosen
-(`redeem_reward`), and is committed before the platform is called, so a slow or failed
-call can never hold the member's row or lose the spend; the second records what the
-platform answered (`issue_code_in_request`). A refusal rolls the first back and is raised
-to the edge, which says it its own way.
+Two transactions of the request's session, owned here rather than by the edge, because
+their order is the point: the first takes the member's points and records the redemption
+with its code chosen and claimed (`redeem_reward`), and is committed before the platform
+is called, so a slow or failed call can never hold the member's row or lose the spend; the
+second records what the platform answered (`issue_taken`). Nothing is read again between
+them: the platform call is made from what the first read. A refusal rolls the first back
+and is raised to the edge, which says it its own way.
 """
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from plugin.loyalty.rewards.redemptions import RedemptionRefused, issue_code_in_request, redeem_reward
+from plugin.loyalty.rewards.redemptions import RedemptionRefused, issue_taken, redeem_reward, redemption_json
 from plugin.models import RedemptionStatus, Shop
 
 
@@ -21,14 +22,22 @@ class Redeemed:
 
     redemption_id: int
     status: RedemptionStatus
+    code: str
+    redemption: dict  # `redemption_json` as it stands now
+    balance: int  # the member's balance after it (the points are back if the code failed)
 
 
 def redeem(session: Session, shop: Shop, customer_id: int, reward_id) -> Redeemed:
     """Spend the reward's points and make its code; RedemptionRefused (nothing spent) if it cannot be."""
     try:
-        redemption = redeem_reward(session, shop, customer_id, reward_id)
+        taken = redeem_reward(session, shop, customer_id, reward_id)
     except RedemptionRefused:
         session.rollback()
         raise
     session.commit()
-    return Redeemed(redemption.id, issue_code_in_request(redemption.id))
+    pending = redemption_json(taken.redemption)  # read now: a busy second transaction expires the row
+    recorded = issue_taken(session, taken)
+    if recorded is None:
+        return Redeemed(taken.redemption.id, RedemptionStatus.PENDING, pending["code"], pending, taken.balance)
+    returned = recorded.points if recorded.status is RedemptionStatus.FAILED else 0
+    return Redeemed(recorded.id, recorded.status, recorded.code, redemption_json(recorded), taken.balance + returned)
