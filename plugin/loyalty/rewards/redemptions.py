@@ -291,7 +291,7 @@ def _record_outcome(session: Session, redemption_id: int, outcome: PlatformOutco
     redemption = session.scalar(select(Redemption).where(Redemption.id == redemption_id).with_for_update()
                                 .execution_options(populate_existing=True))
     if redemption.status is not RedemptionStatus.PENDING:
-        return redemption
+        return redemption  # an order used the code meanwhile: what it recorded stands
     if outcome.postpone is not None:
         _postpone(session, redemption, outcome.postpone)
     elif outcome.fail is not None:
