@@ -5,7 +5,7 @@ from admin_ui.api import error, json_body
 from admin_ui.auth import committing
 from admin_ui.openapi import documented
 from admin_ui.presenters import reward_json
-from plugin.db import reading_session, request_session
+from plugin.db import request_session
 from plugin.ids import parse_id
 from plugin.loyalty.fields import InvalidFields
 from plugin.loyalty.rewards.catalog import (
@@ -18,9 +18,8 @@ from plugin.loyalty.rewards.catalog import (
     update_reward,
 )
 from plugin.loyalty.rewards.redeeming import redeem
-from plugin.loyalty.rewards.redemptions import RedemptionRefused, Refusal, redemption_json
+from plugin.loyalty.rewards.redemptions import RedemptionRefused, Refusal
 from plugin.loyalty.rewards.tier_perks import sync_shop_perks_in_request
-from plugin.models import Member, Redemption
 
 bp = Blueprint("rewards_api", __name__)  # under /api, authenticated there: admin_ui/api_root.py
 # The body fields of the OpenAPI document, checked against the catalog's parsers by tests/admin_ui/test_openapi.py.
@@ -106,15 +105,4 @@ def add_redemption(customer_id: str):
         redeemed = redeem(request_session(), g.shop, parse_id(customer_id), body["reward_id"])
     except RedemptionRefused as refused:
         return error(REFUSAL_STATUS[refused.reason], str(refused))
-    return jsonify(redemption_answer(redeemed.redemption_id)), 201
-
-
-def redemption_answer(redemption_id: int) -> dict:
-    """The redemption as it stands now, with the member's balance: read without waiting for
-    the write lock, since the points are spent and the answer must be 201 whatever happens."""
-    reader = reading_session()
-    try:
-        redemption = reader.get(Redemption, redemption_id)
-        return {**redemption_json(redemption), "balance": reader.get(Member, redemption.member_id).balance}
-    finally:
-        reader.close()
+    return jsonify({**redeemed.redemption, "balance": redeemed.balance}), 201

@@ -5,8 +5,9 @@ the bench itself broke. Everything it starts (gunicorn, scratch databases, the R
 keys, temporary files) is stopped or removed on the way out, also after an error or a
 SIGTERM/Ctrl-C.
 
-`--parts` picks parts (a,b,c,stats,tick,imports,pgbench; default all); part "tick" is bench/tick.py,
-part "imports" bench/imports.py (`--import-sizes`). Part "stats" is bench/stats.py's
+`--parts` picks parts (a,b,c,storefront,events,stats,tick,imports,pgbench; default all); part "tick" is
+bench/tick.py, part "storefront" bench/storefront.py, part "imports" bench/imports.py (`--import-sizes`).
+Part "stats" is bench/stats.py's
 `run(database_url)`, imported only when it runs: if it is missing or fails, the bench says
 so and goes on. `--sweep` measures part (a) under several gunicorn configurations instead
 (how the default below was chosen), `--redeem-sweep` part (c); `--help` lists the knobs.
@@ -25,7 +26,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bench import cpu, drain, events, intake, payloads, probe, redemptions, rules, services, tiers
+from bench import cpu, drain, events, intake, payloads, probe, redemptions, rules, services, storefront, tiers
 from bench.report import Figure, fmt_int, heading, summary, table
 
 # Chosen with `--sweep` on the 2-core box; WHY_SERVER says why (printed in part (a)).
@@ -48,7 +49,7 @@ CORES = os.cpu_count() or 1
 RATIO_TARGET = 0.5
 P99_TARGET_MS = 50.0
 ORDERS_TARGET = 1000.0
-PARTS = ("a", "b", "c", "events", "stats", "tick", "imports", "pgbench")
+PARTS = ("a", "b", "c", "storefront", "events", "stats", "tick", "imports", "pgbench")
 
 
 def parse_args(argv):
@@ -77,6 +78,10 @@ def parse_args(argv):
                              f"x{redemptions.DEFAULT_SERVER.threads})")
     parser.add_argument("--redeem-sweep", default="",
                         help="part (c) only, once per config, e.g. sync:4,sync:16,gthread:2x8 (5s runs)")
+    parser.add_argument("--storefront-clients", type=int, default=32,
+                        help="part storefront: concurrent shoppers (wrk connections, default 32)")
+    parser.add_argument("--storefront-seconds", type=int, default=10,
+                        help="part storefront: measured seconds per endpoint (default 10)")
     parser.add_argument("--events-rounds", type=int, default=2,
                         help="part events: rounds of (without, with), best of each taken (default 2)")
     parser.add_argument("--import-sizes", default="",
@@ -202,6 +207,10 @@ def bench(args, run: Run) -> list[Figure]:
     if "c" in parts:
         figures += redemptions.part_c(args, run, env, wrk)
         run.stop_platform()
+    if "storefront" in parts:
+        config = intake.ServerConfig(args.workers, args.worker_class,
+                                     args.threads if args.worker_class == "gthread" else 1)
+        figures += storefront.part_storefront(args, run, env, wrk, config)
     if "events" in parts:
         figures += events.part_events(args, run, env)
         run.stop_platform()

@@ -3,7 +3,9 @@
 Every read takes the shop id first, so no caller can reach another shop's member by
 guessing a customer id.
 """
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
@@ -11,7 +13,7 @@ from sqlalchemy.orm import Session
 from plugin.db import insert_for
 from plugin.ids import is_unicode_text, parse_id
 from plugin.loyalty.fields import InvalidFields
-from plugin.models import LedgerEntry, Member, Tier
+from plugin.models import LedgerEntry, Member, Shop, Tier
 
 PAGE_SIZE = 50
 MEMBERS = Member.__table__
@@ -62,6 +64,29 @@ def member_id(session: Session, shop_id: int, customer_id: int) -> int | None:
 
 def get_member(session: Session, shop_id: int, customer_id: int) -> Member | None:
     return session.scalar(select(Member).where(Member.shop_id == shop_id, Member.customer_id == customer_id))
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A shopper's figures as the theme's launcher shows them on every page of the store."""
+
+    balance: int
+    pending: int
+    lifetime_earned: int
+    tier_name: str | None
+    tier_multiplier: Decimal | None
+
+
+def standing(session: Session, shop_domain: str, customer_id: int) -> Standing | None:
+    """The member's figures and the tier they hold, from the shop's domain, in one statement
+    and no loaded rows: the launcher asks on every page view. None for an unknown shop or
+    member. The tier is the one recorded on the member, deleted or not, as member JSON names it."""
+    row = session.execute(
+        select(Member.balance, Member.pending, Member.lifetime_earned, Tier.name, Tier.multiplier)
+        .join(Shop, Shop.id == Member.shop_id)
+        .outerjoin(Tier, (Tier.id == Member.tier_id) & (Tier.shop_id == Member.shop_id))
+        .where(Shop.domain == shop_domain, Member.customer_id == customer_id)).first()
+    return None if row is None else Standing(*row)
 
 
 def parse_search(query: str, page: str, sort: str = "newest") -> tuple[str, int, str]:

@@ -23,6 +23,7 @@ import requests
 from flask import current_app
 
 from plugin.backoff import backoff
+from plugin.models.shops import Shop  # the shop and its token columns: platform facts
 from plugin.shopify.grants import admin_origin
 from plugin.shopify.tokens import access_token
 
@@ -57,8 +58,9 @@ class UserErrors(PlatformError):
 class AdminClient:
     def __init__(self, shop_id: int, shop_domain: str, http: requests.Session | None = None,
                  sleep: Callable[[float], None] | None = None, max_attempts: int = MAX_ATTEMPTS,
-                 max_wait: float = MAX_WAIT_SECONDS):
+                 max_wait: float = MAX_WAIT_SECONDS, known: Shop | None = None):
         self.shop_id = shop_id
+        self.known = known  # the shop's row as the caller just read it: see `access_token`
         self.max_attempts = max_attempts
         self.max_wait = max_wait
         self.url = (f"{admin_origin(shop_domain)}/admin/api/"
@@ -86,7 +88,7 @@ class AdminClient:
 
     def _try(self, document: str, variables: dict | None):
         """The data, or how long to wait before the next try (None: plain backoff)."""
-        headers = {"X-Shopify-Access-Token": access_token(self.shop_id), "Content-Type": "application/json"}
+        headers = {"X-Shopify-Access-Token": access_token(self.shop_id, self.known), "Content-Type": "application/json"}
         try:
             response = self.http.post(self.url, json={"query": document, "variables": variables or {}},
                                       headers=headers, timeout=TIMEOUT)

@@ -81,12 +81,16 @@ def has_usable_token(shop: Shop) -> bool:
         shop.refresh_token_expires_at is None or shop.refresh_token_expires_at > utcnow())
 
 
-def access_token(shop_id: int) -> str:
+def access_token(shop_id: int, known: Shop | None = None) -> str:
     """The shop's offline access token, refreshed first if it is about to expire.
 
     The common case only reads. When a refresh is due, one caller takes the lease and
     refreshes; the others read again until the new token is there or the lease lapses.
+    `known` is the shop's row as the caller read it moments ago (a redemption's request):
+    its token, if not due for refresh, is used as it is, without reading the row again.
     """
+    if known is not None and known.access_token is not None and not _refresh_due(known):
+        return decrypt(known.access_token)
     deadline = time.monotonic() + 2 * REFRESH_LEASE.total_seconds()
     while True:
         shop = _read_shop(shop_id)

@@ -25,14 +25,14 @@ from plugin.db import request_session
 from plugin.html import html_response, private_no_store
 from plugin.ids import parse_id
 from plugin.loyalty.ledger.lifecycle import next_expiry
-from plugin.loyalty.members import get_member
+from plugin.loyalty.members import get_member, standing
 from plugin.loyalty.rewards.catalog import list_rewards
 from plugin.loyalty.rewards.redeeming import redeem
 from plugin.loyalty.rewards.redemptions import RedemptionRefused, Refusal, recent_redemptions
 from plugin.loyalty.shop_facts import business_zone
 from plugin.loyalty.shops import find_shop, is_shop_domain
 from plugin.loyalty.tiers.perk_rules import perk_given
-from plugin.loyalty.tiers.views import member_tiers, storefront_tier
+from plugin.loyalty.tiers.views import storefront_tier
 from plugin.models import Redemption
 from plugin.storefront import page as storefront
 from plugin.storefront.liquid import liquid_response
@@ -86,19 +86,19 @@ bp.after_request(private_no_store)
 
 @bp.get("/member.json")
 def member_json():
-    """The logged-in shopper's points in this shop; a shopper with no points yet has 0."""
+    """The logged-in shopper's points in this shop; a shopper with no points yet has 0.
+    What the launcher asks on every page of the store: one statement (`standing`)."""
     if g.proxy_customer_id is None:
         return jsonify(logged_in=False)
-    shop = find_shop(request_session(), g.proxy_shop)
-    member = None if shop is None else get_member(request_session(), shop.id, g.proxy_customer_id)
-    tier = None if member is None else member_tiers(request_session(), shop.id, [member])[member.id]["tier"]
+    found = standing(request_session(), g.proxy_shop, g.proxy_customer_id)
     return jsonify(
         logged_in=True,
         customer_id=str(g.proxy_customer_id),
-        balance=0 if member is None else member.balance,
-        pending=0 if member is None else member.pending,
-        lifetime_earned=0 if member is None else member.lifetime_earned,
-        tier=None if tier is None else {"name": tier["name"], "multiplier": tier["multiplier"]},
+        balance=0 if found is None else found.balance,
+        pending=0 if found is None else found.pending,
+        lifetime_earned=0 if found is None else found.lifetime_earned,
+        tier=None if found is None or found.tier_name is None else {
+            "name": found.tier_name, "multiplier": str(found.tier_multiplier)},
     )
 
 

@@ -1,8 +1,10 @@
 """Redemptions: points become a single-use discount code, without ever being spent twice or lost.
 
 1. `redeem_reward` locks the member's row, checks the balance, records the redemption
-   (`pending`, with its code already chosen) and takes the points, in one transaction.
-2. After that commit, `issue_code` makes the one Admin API call that creates the code.
+   (`pending`, with its code already chosen, and claimed by its maker: see `Taken`) and
+   takes the points, in one transaction.
+2. After that commit, the request makes the one Admin API call that creates the code, from
+   what step 1 read (`issue_taken`); a retry job does the same from the row (`issue_code`).
    Success: `issued`. Refused for good (userErrors, revoked token): `failed`, and the points
    come back as a ledger entry in the same transaction. Throttled or down: still `pending`,
    retried later by a job with backoff, then failed (and refunded) after the last try.
@@ -22,10 +24,11 @@ from rq.timeouts import BaseTimeoutException
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from plugin.backoff import backoff
 from plugin.db import is_busy, transaction, utcnow
-from plugin.loyalty.events.member_events import record_event
+from plugin.loyalty.events.member_events import record_event, record_events
 from plugin.loyalty.ledger.spending import (
     InsufficientPoints,
     reclaim_returned_points,
@@ -43,6 +46,7 @@ from plugin.shopify.tokens import NotInstalled, has_usable_token
 
 log = logging.getLogger(__name__)
 
+REDEMPTIONS = Redemption.__table__
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I to misread at checkout
 CODE_LENGTH = 12  # 32**12 = 2**60 codes: unguessable
 MAX_ISSUE_ATTEMPTS = 8
@@ -80,8 +84,24 @@ def new_code(shop_domain: str) -> str:
     return f"{prefix}-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
-def redeem_reward(session: Session, shop: Shop, customer_id: int, reward_id) -> Redemption:
-    """Take the reward's points from the member and record a pending redemption."""
+@dataclass(frozen=True)
+class Taken:
+    """A redemption just recorded with its points taken, and what its code's first platform call needs.
+
+    It is recorded already claimed (`next_attempt_at` a CLAIM_LEASE ahead), so once its
+    transaction commits the request may call the platform at once, with no second
+    transaction to claim it; the retry job leaves it alone until the lease lapses, which
+    happens only if the request never records an outcome (its process died).
+    """
+
+    redemption: Redemption
+    claim: "Claim"
+    customer_id: int
+    balance: int  # the member's balance after the spend (the row was locked: exact at the commit)
+
+
+def redeem_reward(session: Session, shop: Shop, customer_id: int, reward_id) -> Taken:
+    """Take the reward's points from the member and record a pending redemption, claimed."""
     if shop.uninstalled_at is not None or not has_usable_token(shop):
         # Refused before anything moves: without a token no code can be made, and the points
         # would only come back through a failed redemption. An uninstall that lands after this
@@ -108,9 +128,12 @@ def redeem_reward(session: Session, shop: Shop, customer_id: int, reward_id) -> 
         credit = credit_intent(shop, reward, now)  # store credit: plugin/loyalty/rewards/store_credit.py
     except NoCurrency as missing:
         raise RedemptionRefused(Refusal.UNAVAILABLE, str(missing)) from None
+    # A code is recorded already claimed (a lease ahead: the request makes it next); store credit
+    # is claimed by its own flow (store_credit.py), so it is due at once.
     redemption = Redemption(**{
         "shop_id": shop.id, "member_id": member.id, "reward_id": reward.id, "points": reward.points_cost,
-        "code": new_code(shop.domain), "status": RedemptionStatus.PENDING, "next_attempt_at": now,
+        "code": new_code(shop.domain), "status": RedemptionStatus.PENDING,
+        "next_attempt_at": now if credit else now + CLAIM_LEASE, "created_at": now,
         "expires_at": now + timedelta(days=reward.code_lifetime_days) if reward.code_lifetime_days else None,
         **credit})
     session.add(redemption)
@@ -119,8 +142,8 @@ def redeem_reward(session: Session, shop: Shop, customer_id: int, reward_id) -> 
         spend_points(session, shop.id, member.id, redemption.id, reward.points_cost, f"Redeemed: {reward.name}")
     except InsufficientPoints as short:
         raise RedemptionRefused(Refusal.INSUFFICIENT, f"this reward costs {reward.points_cost} points; {short}") from None
-    session.refresh(member)
-    return redemption
+    claim = Claim(_spec(redemption, reward, customer_id), reward_offer(reward), shop.id, shop.domain, shop)
+    return Taken(redemption, claim, customer_id, member.balance - reward.points_cost)
 
 
 def issue_code(redemption_id: int, **client_limits) -> RedemptionStatus | None:
@@ -150,22 +173,32 @@ class Claim:
     offer: Offer
     shop_id: int
     shop_domain: str
+    known_shop: Shop | None = None  # the shop's row as just read: its token needs no second read
 
 
-def issue_code_in_request(redemption_id: int) -> RedemptionStatus:
-    """`issue_code` for a request whose redemption is already committed (its points spent).
+def issue_taken(session: Session, taken: Taken) -> Redemption | None:
+    """Make the code of a redemption the request has just committed (its points spent, its
+    claim taken), and record the outcome in one more transaction of the request's `session`.
 
-    A database too busy now must not turn that into a 503 "nothing was changed": a client
-    told so would redeem again. The code stays pending and the periodic retry makes it.
+    Returns the redemption as recorded, or None when the database was too busy to record
+    it: that must not turn into a 503 "nothing was changed", since a client told so would
+    redeem again. The code then stays pending and the retry job finishes it once the claim
+    lapses (adopting the code if the platform made it).
     """
+    outcome = _create_on_platform(taken.claim, IN_REQUEST_LIMITS)
     try:
-        return issue_code(redemption_id, **IN_REQUEST_LIMITS)
+        redemption = _record_outcome(session, taken.redemption.id, outcome, taken)
+        session.commit()
     except DBAPIError as error:
+        session.rollback()
         if not is_busy(error):
             raise
-        log.warning("redemption %s left pending: the database was busy (%s)", redemption_id,
+        log.warning("redemption %s left pending: the database was busy (%s)", taken.redemption.id,
                     type(error.orig).__name__)
-        return RedemptionStatus.PENDING
+        return None
+    if redemption.status is RedemptionStatus.PENDING:  # committed: now the retry may run
+        schedule_code_retry(redemption.id, redemption.attempts, redemption.next_attempt_at - utcnow())
+    return redemption
 
 
 def issue_redemption_code(redemption_id: int) -> str | None:
@@ -208,9 +241,12 @@ def _claim(session: Session, redemption_id: int) -> Claim | RedemptionStatus | N
     shop = session.get(Shop, redemption.shop_id)
     reward = session.get(Reward, redemption.reward_id)
     customer_id = session.get(Member, redemption.member_id).customer_id
-    spec = CodeSpec(redemption.code, f"Loyalty reward: {reward.name}", customer_id, redemption.created_at,
+    return Claim(_spec(redemption, reward, customer_id), reward_offer(reward), shop.id, shop.domain)
+
+
+def _spec(redemption: Redemption, reward: Reward, customer_id: int) -> CodeSpec:
+    return CodeSpec(redemption.code, f"Loyalty reward: {reward.name}", customer_id, redemption.created_at,
                     redemption.expires_at)
-    return Claim(spec, reward_offer(reward), shop.id, shop.domain)
 
 
 @dataclass(frozen=True)
@@ -221,7 +257,7 @@ class PlatformOutcome:
 
 
 def _create_on_platform(claim: Claim, client_limits: dict) -> PlatformOutcome:
-    return call_platform(claim.shop_id, claim.shop_domain, client_limits,
+    return call_platform(claim.shop_id, claim.shop_domain, {**client_limits, "known": claim.known_shop},
                          lambda client: create_code(client, claim.spec, claim.offer))
 
 
@@ -252,7 +288,13 @@ def call_platform(shop_id: int, shop_domain: str, client_limits: dict,
         return PlatformOutcome(fail=str(error))
 
 
-def _record_outcome(session: Session, redemption_id: int, outcome: PlatformOutcome) -> Redemption:
+def _record_outcome(session: Session, redemption_id: int, outcome: PlatformOutcome,
+                    taken: Taken | None = None) -> Redemption:
+    """Write what the platform answered, only if the code is still pending (an order may have
+    used it meanwhile: what it recorded stands). `taken` is the request's own redemption,
+    just made: a success is then written without reading the row back."""
+    if taken is not None and outcome.discount_id is not None and _record_issued(session, taken, outcome.discount_id):
+        return taken.redemption
     redemption = session.scalar(select(Redemption).where(Redemption.id == redemption_id).with_for_update()
                                 .execution_options(populate_existing=True))
     if redemption.status is not RedemptionStatus.PENDING:
@@ -269,6 +311,27 @@ def _record_outcome(session: Session, redemption_id: int, outcome: PlatformOutco
         record_event(session, redemption.shop_id, redemption.member_id, MemberEventKind.REWARD_ISSUED,
                      str(redemption.id), {"redemption_id": redemption.id, "code": redemption.code})
     return redemption
+
+
+def _record_issued(session: Session, taken: Taken, discount_id: str) -> bool:
+    """The request's code exists: `issued` and its event; False if the code is not pending any more.
+
+    One conditional UPDATE, whose WHERE decides as the row lock of a read-then-write would;
+    the row in memory is then brought up to date with what it wrote, not read back.
+    """
+    redemption = taken.redemption
+    values = {"status": RedemptionStatus.ISSUED, "issued_at": utcnow(), "error": None, "discount_id": discount_id,
+              "attempts": redemption.attempts + 1}  # the claim's holder is the only one counting tries
+    written = session.execute(update(REDEMPTIONS).where(
+        REDEMPTIONS.c.id == redemption.id, REDEMPTIONS.c.status == RedemptionStatus.PENDING).values(values)).rowcount
+    if written != 1:
+        return False
+    for name, value in values.items():
+        set_committed_value(redemption, name, value)
+    record_events(session, redemption.shop_id, MemberEventKind.REWARD_ISSUED, [(
+        redemption.member_id, taken.customer_id, str(redemption.id), {"redemption_id": redemption.id,
+                                                                       "code": redemption.code})])
+    return True
 
 
 def _postpone(session: Session, redemption: Redemption, reason: str) -> None:

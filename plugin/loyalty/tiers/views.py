@@ -11,22 +11,29 @@ from sqlalchemy.orm import Session
 
 from plugin.db import utcnow
 from plugin.loyalty.fields import InvalidFields, parse_each
+from plugin.loyalty.shop_facts import business_zone
 from plugin.loyalty.tiers.definitions import load_ladder, parse_threshold, threshold_json
 from plugin.loyalty.tiers.ladder import Ladder, shown, units
 from plugin.loyalty.tiers.totals import business_day, qualifying, qualifying_query, shop_zone
-from plugin.models import Member, Program
+from plugin.models import Member, Program, Shop
 
 MEMBERS = Member.__table__
 
 
-def member_tiers(session: Session, shop_id: int, members: list[Member]) -> dict[int, dict]:
-    """`tier` and `tier_progress` of each member, by member id."""
+def member_tiers(session: Session, shop_id: int, members: list[Member],
+                 ladder: Ladder | None = None) -> dict[int, dict]:
+    """`tier` and `tier_progress` of each member, by member id (`ladder`: the shop's, if the caller has it)."""
     program = session.get(Program, shop_id)
-    ladder = load_ladder(session, shop_id, program.tier_basis)
-    today = business_day(utcnow(), shop_zone(session, shop_id))
+    ladder = ladder or load_ladder(session, shop_id, program.tier_basis)
+    today = business_day(utcnow(), _zone(session, shop_id))
     figures = qualifying(session, shop_id, program.tier_basis, program.tier_window, today, [m.id for m in members])
     return {m.id: {"tier": _tier(ladder, m), "tier_progress": _progress(ladder, figures.get(m.id, 0), m.tier_id)}
             for m in members}
+
+
+def _zone(session: Session, shop_id: int):
+    """The shop's zone; its row is usually loaded already (the request's shop): then no statement."""
+    return business_zone(session.get(Shop, shop_id).iana_timezone)
 
 
 def _tier(ladder: Ladder, member: Member) -> dict | None:
@@ -113,7 +120,7 @@ def storefront_tier(session: Session, shop_id: int, member: Member | None) -> di
         return None
     if member is None:
         return {"name": None, "perks": "", "goal": _goal(_progress(ladder, 0, None))}
-    found = member_tiers(session, shop_id, [member])[member.id]
+    found = member_tiers(session, shop_id, [member], ladder)[member.id]
     held = ladder.by_id.get(member.tier_id)
     return {"name": held.name if held else None, "perks": _perks_of(session, held.id) if held else "",
             "goal": _goal(found["tier_progress"])}

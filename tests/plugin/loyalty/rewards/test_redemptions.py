@@ -85,6 +85,9 @@ def test_redeeming_takes_the_points_and_creates_one_code_for_that_customer(clien
     ada = member(client)
     assert ada["balance"] == 120 and [r["status"] for r in ada["redemptions"]] == ["issued"]
     assert sorted(e["delta"] for e in ada["ledger"]) == [-500, 620]
+    events = client.get("/api/member-events", query_string={"kind": "reward_issued"}, headers=auth()).get_json()
+    [event] = events["events"]
+    assert (event["customer_id"], event["data"]) == ("7001", {"redemption_id": body["id"], "code": body["code"]})
 
 
 def test_a_percentage_goes_to_the_platform_as_a_fraction(client, settle, platform):
@@ -153,10 +156,31 @@ def test_user_errors_fail_the_redemption_and_give_the_points_back(client, settle
          "code": "END_DATE_BEFORE_START_DATE"}]}}})
     body = redeem(client, reward_id(client)).get_json()
     assert body["status"] == "failed" and "Ends at must be after starts at" in body["error"]
+    assert body["balance"] == 500  # the answer says the points are back
     ada = member(client)
     assert ada["balance"] == 500 and sorted(e["kind"] for e in ada["ledger"]) == [
         "order_award", "redemption", "redemption_return"]
     assert ada["redemptions"][0]["error"] == body["error"]
+
+
+def test_an_order_using_the_code_while_it_is_being_made_leaves_it_used_never_issued(client, settle, platform):
+    from plugin.loyalty.rewards.redemptions import mark_codes_used
+    from plugin.models import Shop
+
+    fund(client, settle, 500)
+
+    def made_and_used(request):  # the shopper's order carrying the code lands before the outcome is written
+        code = json.loads(request.body)["variables"]["discount"]["code"]
+        with transaction() as session:
+            assert mark_codes_used(session, session.query(Shop).filter_by(domain=SHOP).one().id, [code], 4242) == 1
+        return 200, {}, json.dumps(created())
+
+    platform.add_callback(responses.POST, GRAPHQL, callback=made_and_used)
+    body = redeem(client, reward_id(client)).get_json()
+    assert (body["status"], body["order_id"], body["balance"]) == ("used", "4242", 0)
+    assert [(r["status"], r["order_id"]) for r in member(client)["redemptions"]] == [("used", "4242")]
+    issued = client.get("/api/member-events", query_string={"kind": "reward_issued"}, headers=auth()).get_json()
+    assert issued["events"] == []  # what the order recorded stands: no "code issued" after it was used
 
 
 def make_due(app) -> None:

@@ -321,6 +321,20 @@ def test_the_storefront_page_says_the_tier_and_how_far_the_next_one_is(client, s
     assert client.get(proxy_url()).get_json()["tier"] == {"name": "Silver", "multiplier": "2"}
 
 
+def test_the_launcher_names_the_tier_held_until_the_tick_moves_it_even_once_deleted(client, send, ladder):
+    from tests.helpers import proxy_url
+
+    send("orders/paid", paid("350.00", "2026-02-01T10:00:00Z"))
+    assert client.get(proxy_url()).get_json()["tier"] == {"name": "Gold", "multiplier": "3"}
+    assert client.delete(f"/api/tiers/{ladder['gold']['id']}", headers=auth()).status_code == 200
+    launcher = client.get(proxy_url()).get_json()
+    assert (launcher["balance"], launcher["tier"]) == (350, {"name": "Gold", "multiplier": "3"})
+    assert member(client)["tier"]["name"] == "Gold"  # as the member answer names it
+    assert "tiers_reviewed 1" in tick(app_of(client), "2026-02-02T00:00:00Z")
+    assert client.get(proxy_url()).get_json()["tier"] == {"name": "Silver", "multiplier": "2"}
+    assert client.get(proxy_url(shop=OTHER_SHOP)).get_json()["tier"] is None  # the same customer id elsewhere
+
+
 def test_every_member_answer_and_the_data_export_carry_the_tier(client, send, ladder):
     send("orders/paid", paid("180.00", "2026-02-01T10:00:00Z"))
     adjusted = client.post("/api/members/7001/adjustments", json={"points": 5, "reason": "thanks"}, headers=auth())
