@@ -95,7 +95,7 @@ class Taken:
     """
 
     redemption: Redemption
-    claim: "Claim"
+    claim: "Claim | None"  # None for store credit, which is not a code
     customer_id: int
     balance: int  # the member's balance after the spend (the row was locked: exact at the commit)
 
@@ -142,7 +142,9 @@ def redeem_reward(session: Session, shop: Shop, customer_id: int, reward_id) -> 
         spend_points(session, shop.id, member.id, redemption.id, reward.points_cost, f"Redeemed: {reward.name}")
     except InsufficientPoints as short:
         raise RedemptionRefused(Refusal.INSUFFICIENT, f"this reward costs {reward.points_cost} points; {short}") from None
-    claim = Claim(_spec(redemption, reward, customer_id), reward_offer(reward), shop.id, shop.domain, shop)
+    # Store credit makes no code: its flow reads what it needs when it claims (store_credit.py).
+    claim = None if credit else Claim(_spec(redemption, reward, customer_id), reward_offer(reward), shop.id,
+                                      shop.domain, shop)
     return Taken(redemption, claim, customer_id, member.balance - reward.points_cost)
 
 
