@@ -25,7 +25,8 @@ def test_install_end_to_end_stores_an_encrypted_expiring_token(app, client, db, 
     assert (authorize.scheme, authorize.netloc, authorize.path) == ("https", SHOP, "/admin/oauth/authorize")
     query = parse_qs(authorize.query)
     assert query["client_id"] == [API_KEY]
-    assert query["scope"] == ["read_orders,read_customers,read_products,write_discounts,write_app_proxy,write_customers"]
+    assert query["scope"] == ["read_orders,read_customers,read_products,write_discounts,write_app_proxy,"
+                              "write_customers,read_customer_merge"]
     assert query["redirect_uri"] == ["http://127.0.0.1:8080/auth/callback"]
     assert "loyalty_oauth_state" in redirect.headers["Set-Cookie"] and "HttpOnly" in redirect.headers["Set-Cookie"]
 

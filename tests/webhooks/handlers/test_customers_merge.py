@@ -1,0 +1,156 @@
+"""`customers/merge`: the merged customer's member folds into the kept one's, exactly and once.
+
+Worked through signed webhooks: balances, pending points and lots, lifetime points, tier
+figures, redemptions and referral codes end on the kept member; an entry on each side says
+so; a replay, a failed merge and a bad payload change nothing; `verify-ledger` passes after.
+"""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from plugin.db import transaction, utcnow
+from plugin.models import LedgerEntry, Member, MemberTierTotal, PointLot
+from tests.helpers import SHOP, all_at_once, auth, member, order, refund, table_counts
+from tests.integration.test_seams import verify
+
+GONE, KEPT = 7001, 7002
+
+
+def merge(kept: int = KEPT, gone: int = GONE, status: str = "completed") -> dict:
+    """The payload as the platform's webhook reference shows it."""
+    return {"admin_graphql_api_customer_kept_id": f"gid://shopify/Customer/{kept}",
+            "admin_graphql_api_customer_deleted_id": f"gid://shopify/Customer/{gone}",
+            "admin_graphql_api_job_id": None, "status": status, "errors": []}
+
+
+def program(client, **settings) -> None:
+    response = client.patch("/api/program", json=settings, headers=auth())
+    assert response.status_code == 200, response.get_json()
+
+
+def figures(client, customer_id: int) -> tuple[int, int, int]:
+    found = member(client, customer_id)
+    return found["balance"], found["pending"], found["lifetime_earned"]
+
+
+def iso(moment) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def entries(db, customer_id: int, kind: str) -> list[int]:
+    owner = db.scalar(select(Member.id).where(Member.customer_id == customer_id))
+    return [e.delta for e in db.scalars(select(LedgerEntry).where(LedgerEntry.member_id == owner))
+            if e.kind.value == kind]
+
+
+def test_balances_pending_points_lots_and_lifetime_become_the_kept_members(app, client, send, installed, db):
+    program(client, pending_days=14)
+    old = order(customer_id=GONE, subtotal="40.00", processed_at=iso(utcnow() - timedelta(days=30)))
+    send("orders/paid", old)                                                        # 40 spendable
+    send("orders/paid", order(customer_id=GONE, subtotal="100.00", processed_at=iso(utcnow())))  # 100 pending
+    send("orders/paid", order(customer_id=KEPT, subtotal="30.00", processed_at=iso(utcnow() - timedelta(days=20))))
+    assert figures(client, GONE) == (40, 100, 140) and figures(client, KEPT) == (30, 0, 30)
+
+    send("customers/merge", merge())
+    assert figures(client, GONE) == (0, 0, 0) and figures(client, KEPT) == (70, 100, 170)
+    assert entries(db, GONE, "merge_out") == [-140] and entries(db, KEPT, "merge_in") == [140]
+    kept_id = db.scalar(select(Member.id).where(Member.customer_id == KEPT))
+    lots = db.scalars(select(PointLot).where(PointLot.member_id == kept_id)).all()
+    assert sorted((lot.remaining, lot.pending_until is not None) for lot in lots) == [(30, False), (40, False),
+                                                                                     (100, True)]
+    verify(app)
+
+    before = table_counts(db)
+    send("customers/merge", merge())                                               # replayed: nothing moves
+    assert figures(client, GONE) == (0, 0, 0) and figures(client, KEPT) == (70, 100, 170)
+    assert {k: v for k, v in table_counts(db).items() if k != "webhook_events"} == \
+        {k: v for k, v in before.items() if k != "webhook_events"}
+
+    send("refunds/create", refund(old["id"], "10.00"))      # the merged customer's order: the kept one pays
+    assert figures(client, KEPT) == (60, 100, 170)
+    send("orders/paid", order(customer_id=GONE, subtotal="5.00", processed_at=iso(utcnow() - timedelta(days=20))))
+    assert figures(client, GONE) == (0, 0, 0) and figures(client, KEPT) == (65, 100, 175)   # a later order names the merged one
+    verify(app)
+
+
+def test_tier_figures_and_the_higher_tier_move_to_the_kept_member(app, client, send, installed, db):
+    for name, threshold in (("Silver", "50"), ("Gold", "120")):
+        response = client.post("/api/tiers", json={"name": name, "threshold": threshold}, headers=auth())
+        assert response.status_code == 201, response.get_json()
+    send("orders/paid", order(customer_id=GONE, subtotal="80.00"))
+    send("orders/paid", order(customer_id=KEPT, subtotal="60.00"))
+    assert member(client, GONE)["tier"]["name"] == "Silver" and member(client, KEPT)["tier"]["name"] == "Silver"
+    send("customers/merge", merge())
+    assert member(client, KEPT)["tier"]["name"] == "Gold"        # 140 points together reach Gold
+    gone_id = db.scalar(select(Member.id).where(Member.customer_id == GONE))
+    assert db.scalars(select(MemberTierTotal).where(MemberTierTotal.member_id == gone_id)).all() == []
+    verify(app)
+
+
+def test_the_merged_customers_referral_code_pays_the_kept_member(app, client, send, installed, db):
+    from plugin.loyalty.referrals.friends import find_referrer
+
+    send("orders/paid", order(customer_id=GONE, subtotal="10.00"))
+    send("orders/paid", order(customer_id=KEPT, subtotal="10.00"))
+    code = member(client, GONE)["referral_code"]
+    send("customers/merge", merge())
+    with app.app_context(), transaction() as session:
+        from plugin.loyalty.orders import shop_context
+
+        assert find_referrer(session, shop_context(session, SHOP).id, code.lower()).customer_id == KEPT
+
+
+def test_a_chain_of_merges_ends_on_the_last_kept_member(app, client, send, installed):
+    for customer, subtotal in ((7001, "10.00"), (7002, "20.00"), (7003, "30.00")):
+        send("orders/paid", order(customer_id=customer, subtotal=subtotal))
+    send("customers/merge", merge(kept=7002, gone=7001))
+    send("customers/merge", merge(kept=7003, gone=7002))
+    assert [member(client, c)["balance"] for c in (7001, 7002, 7003)] == [0, 0, 60]
+    send("orders/paid", order(customer_id=7001, subtotal="4.00"))   # the first merged customer's late order
+    assert member(client, 7003)["balance"] == 64
+    verify(app)
+
+
+@pytest.mark.parametrize("payload", [
+    merge(status="failed"),
+    {**merge(), "admin_graphql_api_customer_kept_id": None},
+    {**merge(), "admin_graphql_api_customer_deleted_id": "gid://shopify/Order/abc"},
+    {**merge(), "admin_graphql_api_customer_kept_id": ["7002"]},
+    merge(kept=GONE, gone=GONE),
+])
+def test_a_failed_merge_or_a_bad_payload_changes_nothing(app, client, send, installed, db, payload):
+    send("orders/paid", order(customer_id=GONE, subtotal="40.00"))
+    send("orders/paid", order(customer_id=KEPT, subtotal="30.00"))
+    before = table_counts(db)
+    send("customers/merge", payload)
+    assert figures(client, GONE)[0] == 40 and figures(client, KEPT)[0] == 30
+    assert {k: v for k, v in table_counts(db).items() if k != "webhook_events"} == \
+        {k: v for k, v in before.items() if k != "webhook_events"}
+
+
+def test_a_merge_racing_an_order_of_the_merged_customer_loses_nothing(app, client, send, installed):
+    from plugin.loyalty.earning.rules import OrderFacts
+    from plugin.loyalty.merges import MergeReport, customers_merged
+    from plugin.loyalty.orders import orders_paid, shop_context
+
+    pairs = [(8000 + n, 9000 + n) for n in range(6)]
+    for gone, kept in pairs:
+        send("orders/paid", order(customer_id=gone, subtotal="10.00"))
+        send("orders/paid", order(customer_id=kept, subtotal="20.00"))
+
+    def run(n):
+        gone, kept = pairs[n // 2]
+        with app.app_context(), transaction() as session:
+            shop = shop_context(session, SHOP)
+            if n % 2:
+                customers_merged(session, shop.id, MergeReport(kept, gone, "completed"))
+            else:
+                from decimal import Decimal
+                orders_paid(session, shop, [OrderFacts(order_id=60_000 + n, name=None, customer_id=gone, email=None,
+                                                       subtotal=Decimal("5.00"), gift_card_total=Decimal(0))])
+
+    all_at_once(len(pairs) * 2, run)
+    for gone, kept in pairs:
+        assert (member(client, gone)["balance"], member(client, kept)["balance"]) == (0, 35)
+    verify(app)
