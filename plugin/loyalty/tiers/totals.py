@@ -169,7 +169,8 @@ def verify_totals(session: Session, shop_id: int | None = None) -> list[dict]:
 
     # A merged member's entries count for the member it was merged into, as its figures do.
     owner = case((MEMBERS.c.merged_into_id.is_not(None), MEMBERS.c.merged_into_id), else_=MEMBERS.c.id)
-    entries = (select(owner.label("member_id"), ORDERS.c.tier_day.label("day"), func.sum(ENTRIES.c.delta).label("points"))
+    entries = (select(owner.label("member_id"), ORDERS.c.tier_day.label("day"),
+                      func.sum(ENTRIES.c.delta).label("points"))
                .join(ORDERS, and_(ORDERS.c.shop_id == ENTRIES.c.shop_id, ORDERS.c.order_id == ENTRIES.c.order_id))
                .join(MEMBERS, MEMBERS.c.id == ENTRIES.c.member_id)
                .where(ENTRIES.c.kind.in_(ORDER_KINDS), ORDERS.c.tier_day.is_not(None), *of(ENTRIES))

@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from plugin.db import transaction, utcnow
 from plugin.models import LedgerEntry, Member, MemberTierTotal, PointLot
-from tests.helpers import SHOP, all_at_once, auth, member, order, refund, table_counts
+from tests.helpers import SHOP, all_at_once, auth, balance, customer, member, order, refund, table_counts
 from tests.integration.test_seams import verify
+from tests.plugin.loyalty.referrals.test_referrals import REFERRAL_POINTS, ada, friend_order, welcome_code  # noqa: F401
 
 GONE, KEPT = 7001, 7002
 
@@ -70,7 +71,8 @@ def test_balances_pending_points_lots_and_lifetime_become_the_kept_members(app, 
     send("refunds/create", refund(old["id"], "10.00"))      # the merged customer's order: the kept one pays
     assert figures(client, KEPT) == (60, 100, 170)
     send("orders/paid", order(customer_id=GONE, subtotal="5.00", processed_at=iso(utcnow() - timedelta(days=20))))
-    assert figures(client, GONE) == (0, 0, 0) and figures(client, KEPT) == (65, 100, 175)   # a later order names the merged one
+    # A later order that names the merged customer earns for the kept one.
+    assert figures(client, GONE) == (0, 0, 0) and figures(client, KEPT) == (65, 100, 175)
     verify(app)
 
 
@@ -88,17 +90,30 @@ def test_tier_figures_and_the_higher_tier_move_to_the_kept_member(app, client, s
     verify(app)
 
 
-def test_the_merged_customers_referral_code_pays_the_kept_member(app, client, send, installed, db):
-    from plugin.loyalty.referrals.friends import find_referrer
-
-    send("orders/paid", order(customer_id=GONE, subtotal="10.00"))
-    send("orders/paid", order(customer_id=KEPT, subtotal="10.00"))
-    code = member(client, GONE)["referral_code"]
+def test_the_merged_customers_referrals_and_shared_link_pay_the_kept_member(client, ada, send):
+    before = welcome_code(client, ada, "grace@example.com")       # asked for before the merge
+    send("customers/create", customer(KEPT, "ada.lovelace@example.com"))
     send("customers/merge", merge())
-    with app.app_context(), transaction() as session:
-        from plugin.loyalty.orders import shop_context
+    after = welcome_code(client, ada, "alan@example.com")         # Ada's old link, after the merge
+    send("orders/paid", friend_order(8001, "grace@example.com", before))
+    send("orders/paid", friend_order(8002, "alan@example.com", after))
+    assert (balance(client, GONE), balance(client, KEPT)) == (0, 2 * REFERRAL_POINTS)
+    listed = client.get("/api/referrals", headers=auth()).get_json()["referrals"]
+    assert {r["referrer_customer_id"] for r in listed} == {str(KEPT)}
 
-        assert find_referrer(session, shop_context(session, SHOP).id, code.lower()).customer_id == KEPT
+
+def test_codes_redeemed_by_the_merged_customer_are_the_kept_members(client, send, platform, db):
+    from tests.plugin.loyalty.rewards.test_redemptions import GRAPHQL, created, redeem, reward_id
+
+    send("orders/paid", order(customer_id=GONE, subtotal="700.00"))
+    platform.post(GRAPHQL, json=created())
+    code = redeem(client, reward_id(client), customer_id=GONE).get_json()
+    assert member(client, GONE)["balance"] == 200
+    send("customers/merge", merge())                    # the kept customer was no member yet
+    kept = member(client, KEPT)
+    assert (kept["balance"], [r["code"] for r in kept["redemptions"]]) == (200, [code["code"]])
+    assert member(client, GONE)["redemptions"] == []
+    verify(client.application)
 
 
 def test_a_chain_of_merges_ends_on_the_last_kept_member(app, client, send, installed):
