@@ -7,8 +7,8 @@ a paid membership still running, the codes of its redemptions, its referrals and
 referral code it shared (friends' links keep working: `find_referrer` follows the merge),
 and its orders, so a later refund or cancellation of one of them takes back from the
 kept member. Orders naming the merged customer that arrive later are credited to the kept
-one (`follow_merges`). Replayed, a merge finds the merged member already merged and changes
-nothing; a merge the platform reports as failed or still running changes nothing either.
+one (`follow_merges`), also when the merged customer was no member yet. Replayed, a merge
+finds the merged member already merged and changes nothing; a merge the platform reports as failed or still running changes nothing either.
 """
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -42,23 +42,26 @@ def customers_merged(session: Session, shop_id: int, report: MergeReport, now: d
     """Fold the merged customer's member into the kept customer's; what moved, or None if nothing did."""
     if report.status != COMPLETED or report.kept_customer_id == report.merged_customer_id:
         return None
-    gone = session.scalar(select(Member).where(Member.shop_id == shop_id,
-                                               Member.customer_id == report.merged_customer_id))
-    if gone is None or gone.merged_into_id is not None:
-        return None  # never a member (nothing to move), or merged before (a replay)
+    gone = session.execute(select(Member.id, Member.merged_into_id).where(
+        Member.shop_id == shop_id, Member.customer_id == report.merged_customer_id)).first()
+    if gone is not None and gone.merged_into_id is not None:
+        return None  # merged before: a replay
+    # A customer who was no member yet becomes one, merged at once, so an order of theirs
+    # that arrives late (delivered late, or found by reconciliation) follows the merge too.
+    gone_id = gone.id if gone is not None else ensure_member(session, shop_id, report.merged_customer_id)
     now = now or utcnow()
     kept = session.execute(select(Member.id, Member.merged_into_id).where(
         Member.shop_id == shop_id, Member.customer_id == report.kept_customer_id)).first()
     # A kept customer without a member yet gets one; one merged away itself hands on to its own keeper.
     kept_id = ensure_member(session, shop_id, report.kept_customer_id) if kept is None else (
         kept.merged_into_id or kept.id)
-    moved = fold_member(session, shop_id, kept_id, gone.id, now)
+    moved = fold_member(session, shop_id, kept_id, gone_id, now)
     if moved is None:
         return None
     kept_customer = session.scalar(select(Member.customer_id).where(Member.id == kept_id))
-    _hand_over(session, shop_id, kept_id, kept_customer, gone.id, report.merged_customer_id)
-    fold_totals(session, shop_id, kept_id, gone.id)
-    _settle_tier(session, shop_id, kept_id, gone.id, now)
+    _hand_over(session, shop_id, kept_id, kept_customer, gone_id, report.merged_customer_id)
+    fold_totals(session, shop_id, kept_id, gone_id)
+    _settle_tier(session, shop_id, kept_id, gone_id, now)
     return moved
 
 

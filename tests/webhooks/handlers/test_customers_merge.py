@@ -127,6 +127,13 @@ def test_a_chain_of_merges_ends_on_the_last_kept_member(app, client, send, insta
     verify(app)
 
 
+def test_an_order_of_a_customer_merged_before_they_were_a_member_follows_the_merge(client, send, installed, app):
+    send("customers/merge", merge())                        # neither customer had earned anything
+    send("orders/paid", order(customer_id=GONE, subtotal="12.00"))   # the merged customer's order, late
+    assert (member(client, GONE)["balance"], member(client, KEPT)["balance"]) == (0, 12)
+    verify(app)
+
+
 @pytest.mark.parametrize("payload", [
     merge(status="failed"),
     {**merge(), "admin_graphql_api_customer_kept_id": None},
