@@ -55,6 +55,8 @@ def customers_merged(session: Session, shop_id: int, report: MergeReport, now: d
     # A kept customer without a member yet gets one; one merged away itself hands on to its own keeper.
     kept_id = ensure_member(session, shop_id, report.kept_customer_id) if kept is None else (
         kept.merged_into_id or kept.id)
+    if kept_id == gone_id:
+        return None  # the kept customer was merged into this one before: they are one already
     moved = fold_member(session, shop_id, kept_id, gone_id, now)
     if moved is None:
         return None

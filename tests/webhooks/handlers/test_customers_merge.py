@@ -124,6 +124,8 @@ def test_a_chain_of_merges_ends_on_the_last_kept_member(app, client, send, insta
     assert [member(client, c)["balance"] for c in (7001, 7002, 7003)] == [0, 0, 60]
     send("orders/paid", order(customer_id=7001, subtotal="4.00"))   # the first merged customer's late order
     assert member(client, 7003)["balance"] == 64
+    send("customers/merge", merge(kept=7001, gone=7003))   # back the other way: 7001 already lives in 7003
+    assert [member(client, c)["balance"] for c in (7001, 7002, 7003)] == [0, 0, 64]
     verify(app)
 
 
