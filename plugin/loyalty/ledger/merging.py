@@ -55,12 +55,15 @@ def fold_member(session: Session, shop_id: int, kept_id: int, gone_id: int, now:
             entry_row(shop_id, kept_id, total, EntryKind.MERGE_IN, source, reason)]))
     latest = gone.last_activity_at if kept.last_activity_at is None or (
         gone.last_activity_at is not None and gone.last_activity_at > kept.last_activity_at) else kept.last_activity_at
-    session.execute(update(MEMBERS).where(MEMBERS.c.id == kept_id).values(
-        balance=MEMBERS.c.balance + moved.balance, pending=MEMBERS.c.pending + moved.pending,
-        lifetime_earned=MEMBERS.c.lifetime_earned + moved.lifetime, last_activity_at=latest))
     check_member_points(kept.lifetime_earned + moved.lifetime)
-    session.execute(update(MEMBERS).where(MEMBERS.c.id == gone_id).values(
-        balance=0, pending=0, lifetime_earned=0, merged_into_id=kept_id, merged_at=now))
+    changes = {kept_id: dict(balance=MEMBERS.c.balance + moved.balance, pending=MEMBERS.c.pending + moved.pending,
+                             lifetime_earned=MEMBERS.c.lifetime_earned + moved.lifetime, last_activity_at=latest),
+               gone_id: dict(balance=0, pending=0, lifetime_earned=0, merged_into_id=kept_id, merged_at=now)}
+    # In member-id order: a balance change marks the member's store_sync row (a trigger), and
+    # the store sync job settles those rows in member-id order, so neither waits on the other
+    # while holding what the other needs.
+    for member in sorted(changes):
+        session.execute(update(MEMBERS).where(MEMBERS.c.id == member).values(**changes[member]))
     # Members merged into `gone` before now belong to `kept`: one step always reaches the live account.
     session.execute(update(MEMBERS).where(MEMBERS.c.merged_into_id == gone_id).values(merged_into_id=kept_id))
     session.execute(update(LOTS).where(LOTS.c.member_id == gone_id).values(member_id=kept_id))

@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from plugin.db import transaction, utcnow
+from plugin.db import utcnow
 from plugin.models import LedgerEntry, Member, MemberTierTotal, PointLot
-from tests.helpers import SHOP, all_at_once, auth, balance, customer, member, order, refund, table_counts
+from tests.helpers import auth, balance, customer, member, order, refund, table_counts
 from tests.integration.test_seams import verify
 from tests.plugin.loyalty.referrals.test_referrals import REFERRAL_POINTS, ada, friend_order, welcome_code  # noqa: F401
 
@@ -153,28 +153,26 @@ def test_a_failed_merge_or_a_bad_payload_changes_nothing(app, client, send, inst
         {k: v for k, v in before.items() if k != "webhook_events"}
 
 
-def test_a_merge_racing_an_order_of_the_merged_customer_loses_nothing(app, client, send, installed):
-    from plugin.loyalty.earning.rules import OrderFacts
-    from plugin.loyalty.merges import MergeReport, customers_merged
-    from plugin.loyalty.orders import orders_paid, shop_context
+def test_a_merge_racing_an_order_of_the_merged_customer_loses_nothing(app, client, send, installed, live_server,
+                                                                      settle):
+    """Merges and orders of the merged customers delivered at once (processed by the real
+    workers in the PostgreSQL pass): whichever lands first, the kept member ends with all."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.integration.test_concurrency import post_webhook
 
     pairs = [(8000 + n, 9000 + n) for n in range(6)]
     for gone, kept in pairs:
         send("orders/paid", order(customer_id=gone, subtotal="10.00"))
         send("orders/paid", order(customer_id=kept, subtotal="20.00"))
-
-    def run(n):
-        gone, kept = pairs[n // 2]
-        with app.app_context(), transaction() as session:
-            shop = shop_context(session, SHOP)
-            if n % 2:
-                customers_merged(session, shop.id, MergeReport(kept, gone, "completed"))
-            else:
-                from decimal import Decimal
-                orders_paid(session, shop, [OrderFacts(order_id=60_000 + n, name=None, customer_id=gone, email=None,
-                                                       subtotal=Decimal("5.00"), gift_card_total=Decimal(0))])
-
-    all_at_once(len(pairs) * 2, run)
+    deliveries = []
+    for gone, kept in pairs:
+        deliveries += [("customers/merge", merge(kept=kept, gone=gone)),
+                       ("orders/paid", order(customer_id=gone, subtotal="5.00"))]
+    with ThreadPoolExecutor(len(deliveries)) as pool:
+        answers = list(pool.map(lambda d: post_webhook(live_server, *d), deliveries))
+    settle()
+    assert answers == [200] * len(deliveries)
     for gone, kept in pairs:
         assert (member(client, gone)["balance"], member(client, kept)["balance"]) == (0, 35)
     verify(app)
