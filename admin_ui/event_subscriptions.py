@@ -7,7 +7,7 @@ from admin_ui.auth import committing
 from admin_ui.openapi import documented
 from admin_ui.presenters import delivery_json, subscription_json
 from plugin.db import request_session
-from plugin.loyalty.events.delivery import owe_sample, recent_deliveries, retry_delivery
+from plugin.loyalty.events.delivery import attempts_of, owe_sample, recent_deliveries, retry_delivery
 from plugin.loyalty.events.subscriptions import (
     create_subscription,
     find_subscription,
@@ -57,13 +57,15 @@ def remove_subscription(subscription_id: int):
 
 
 @bp.get(f"/event-subscriptions/<{ID}:subscription_id>/deliveries")
-@documented("The last deliveries to an endpoint",
+@documented("The last deliveries to an endpoint, each with its kept attempts (`attempt_history`, newest first)",
             answers={200: "`{deliveries}`", 404: "no such event subscription in this shop"})
 def list_deliveries(subscription_id: int):
     session = request_session()
     if find_subscription(session, g.shop.id, subscription_id) is None:
         return error(404, "no such event subscription in this shop")
-    return jsonify(deliveries=[delivery_json(d) for d in recent_deliveries(session, g.shop.id, subscription_id)])
+    deliveries = recent_deliveries(session, g.shop.id, subscription_id)
+    history = attempts_of(session, [d.id for d in deliveries])
+    return jsonify(deliveries=[delivery_json(d, history=history[d.id]) for d in deliveries])
 
 
 @bp.post(f"/event-subscriptions/<{ID}:subscription_id>/test")

@@ -1,5 +1,6 @@
 """The admin API's operations routes: the shop's webhook events, a retry for failed ones, and
-what reconciliation healed (`GET /api/reconciliations`, the shop's recent runs).
+what reconciliation healed (`GET /api/reconciliations`, the shop's recent runs), and the
+orders whose subtotal disagrees with their lines (`GET /api/orders/subtotal-mismatches`).
 
 The panel's operations view lists the deliveries that could not be processed, with their
 error, and puts one back in line on request. Events are stored by shop domain, so every
@@ -15,6 +16,7 @@ from admin_ui.api import error
 from admin_ui.openapi import documented
 from plugin.db import request_session
 from plugin.loyalty.fields import one_of
+from plugin.loyalty.subtotals import subtotal_mismatches
 from plugin.models import EventStatus
 from webhooks.jobs import schedule_drain
 from webhooks.processing import find_shop_event, retry_failed, shop_events
@@ -83,3 +85,10 @@ def run_json(run) -> dict:
         "left": run.left,
         "error": run.error,
     }
+
+
+@bp.get("/orders/subtotal-mismatches")
+@documented("Orders whose subtotal_price disagrees with their lines (line items less discounts), newest first; "
+            "their points followed subtotal_price")
+def list_subtotal_mismatches():
+    return jsonify(orders=subtotal_mismatches(request_session(), g.shop.id))

@@ -92,8 +92,9 @@ def subscription_json(subscription: EventSubscription) -> dict:
     }
 
 
-def delivery_json(delivery: EventDelivery, kind: str | None = None) -> dict:
-    return {
+def delivery_json(delivery: EventDelivery, kind: str | None = None, history: list | None = None) -> dict:
+    """A delivery; with `history` (its DeliveryAttempt rows, newest first), every kept try as well."""
+    found = {
         "id": delivery.id,
         "subscription_id": delivery.subscription_id,
         "event_id": delivery.event_id,
@@ -107,6 +108,10 @@ def delivery_json(delivery: EventDelivery, kind: str | None = None) -> dict:
         "delivered_at": delivery.delivered_at.isoformat() if delivery.delivered_at else None,
         "created_at": delivery.created_at.isoformat(),
     }
+    if history is not None:
+        found["attempt_history"] = [{"attempted_at": a.attempted_at.isoformat(), "response_status": a.response_status,
+                                     "error": a.error} for a in history]
+    return found
 
 
 def referral_json(referral: Referral, referrer: Member) -> dict:

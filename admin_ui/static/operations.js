@@ -1,7 +1,8 @@
 // Operations: the shop's failed webhook events with their error, and a retry button
 // (GET /api/events?status=failed, POST /api/events/<id>/retry); what reconciliation healed
-// (GET /api/reconciliations).
-import { api, byId, fillTable, formatDate, h, showBanner, toast } from "./panel.js";
+// (GET /api/reconciliations); orders whose subtotal disagrees with their lines
+// (GET /api/orders/subtotal-mismatches).
+import { api, byId, fillTable, formatDate, formatMoney, h, showBanner, toast } from "./panel.js";
 
 function row(event) {
   const retry = h("button", { class: "button", type: "button", "data-retry": event.id }, "Retry");
@@ -54,9 +55,24 @@ async function loadRuns() {
   if (ok) fillTable(byId("runs"), data.runs.map(runRow), byId("runs-empty"));
 }
 
+function mismatchRow(order) {
+  const money = (value) => h("td", { class: "num" }, formatMoney(value));
+  return h("tr", { "data-order-id": order.order_id },
+    h("td", {}, order.name ?? order.order_id),
+    h("td", { class: "date" }, order.paid_at ? formatDate(order.paid_at) : "—"),
+    money(order.subtotal_price), money(order.lines_subtotal), money(order.difference),
+    h("td", { class: "num" }, String(order.earned_points ?? "—")));
+}
+
+async function loadMismatches() {
+  const { ok, data } = await api("/api/orders/subtotal-mismatches");
+  if (ok) fillTable(byId("mismatches"), data.orders.map(mismatchRow), byId("mismatches-empty"));
+}
+
 function loadAll() {
   load();
   loadRuns();
+  loadMismatches();
 }
 
 byId("refresh").addEventListener("click", loadAll);

@@ -7,7 +7,7 @@ repeated. `imports.status` is a non-native enum without a CHECK constraint (migr
 0021), so the new `applying`, `fetching` and `failed` need no DDL.
 
 Revision ID: 0026
-Revises: 0024
+Revises: 0025
 Create Date: 2026-12-07 18:45:00.000000
 """
 from alembic import op
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = '0026'
-down_revision = '0024'
+down_revision = '0025'
 branch_labels = None
 depends_on = None
 

@@ -15,6 +15,7 @@ from plugin.loyalty.earning.engine import RefundLine
 from plugin.loyalty.earning.rules import OrderFacts, ProgramRules
 from plugin.loyalty.earning.strategies import EarningRule
 from plugin.loyalty.ledger.orders import RefundFacts, award_points_for_orders, reverse_order_award, reverse_refund
+from plugin.loyalty.merges import follow_merges
 from plugin.loyalty.programs import program_rules
 from plugin.loyalty.referrals.friends import complete_referrals, reverse_cancelled_referral
 from plugin.loyalty.rewards.redemptions import mark_codes_used
@@ -51,7 +52,8 @@ def orders_paid(session: Session, shop: ShopContext, orders: list[OrderFacts]) -
     referral whose welcome code it used. The subtotal is already net of any loyalty code,
     so a code's value never earns points.
     """
-    orders = [replace(order, business_day=business_day(order, shop.zone)) for order in orders]
+    orders = [replace(order, business_day=business_day(order, shop.zone))
+              for order in follow_merges(session, shop.id, orders)]
     tiers = OrderTiers.load(session, shop, orders)
     priced, waiting = price_orders(session, shop, orders, tiers)
     ready = [order for order in orders if order.order_id not in waiting]

@@ -3,7 +3,7 @@ from plugin.models.api_keys import ApiKey, ApiKeyWrite, KeyScope
 from plugin.models.data_requests import DataRequest
 from plugin.models.dev_platform import DevPlatformRecord, DevRecordKind
 from plugin.models.earning import CachedProduct, EarningRuleRecord
-from plugin.models.event_subscriptions import DeliveryStatus, EventDelivery, EventSubscription
+from plugin.models.event_subscriptions import DeliveryAttempt, DeliveryStatus, EventDelivery, EventSubscription
 from plugin.models.flow import FlowActionRun, FlowTrigger, FlowTriggerUsage, TriggerStatus
 from plugin.models.imports import Import, ImportRow, ImportStatus
 from plugin.models.leases import Lease
@@ -25,6 +25,7 @@ __all__ = [
     "ApiKeyWrite",
     "CachedProduct",
     "DataRequest",
+    "DeliveryAttempt",
     "DeliveryStatus",
     "DevPlatformRecord",
     "DevRecordKind",

@@ -57,3 +57,20 @@ class EventDelivery(Base):
     error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DeliveryAttempt(Base):
+    """One try of a delivery: when, the receiver's HTTP status (NULL: no answer), the error.
+
+    `EventDelivery` keeps the last answer; these keep each one, the newest
+    `ATTEMPTS_KEPT` per delivery (plugin/loyalty/events/delivery.py drops older ones)."""
+
+    __tablename__ = "event_delivery_attempts"
+    __table_args__ = (Index("ix_event_delivery_attempts_delivery", "delivery_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("event_deliveries.id", ondelete="CASCADE"))
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(500))

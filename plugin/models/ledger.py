@@ -29,6 +29,9 @@ class EntryKind(enum.Enum):
     # Points brought from another loyalty app (plugin/loyalty/ledger/imports.py), and taken back.
     IMPORT = "import"
     IMPORT_REVERSAL = "import_reversal"
+    # customers/merge: what the merged customer held leaves their account and joins the kept one's.
+    MERGE_OUT = "merge_out"
+    MERGE_IN = "merge_in"
 
     @property
     def source(self) -> str:
@@ -64,6 +67,8 @@ _SOURCES = {
     EntryKind.ADJUSTMENT_REVERSAL: "adjustment",
     EntryKind.IMPORT: "import",
     EntryKind.IMPORT_REVERSAL: "import",
+    EntryKind.MERGE_OUT: "merge",
+    EntryKind.MERGE_IN: "merge",
 }
 
 

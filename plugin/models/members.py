@@ -38,6 +38,8 @@ class Member(Base):
         Index("ix_members_created", "shop_id", "created_at"),
         Index("ix_members_referral_code", "shop_id", "referral_code", unique=True),
         Index("ix_members_tier", "shop_id", "tier_id"),
+        # The members merged into one (customers/merge): verify-ledger and a later merge read them.
+        Index("ix_members_merged_into", "merged_into_id"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -71,3 +73,9 @@ class Member(Base):
     paid_tier_id: Mapped[int | None] = mapped_column(Id)
     paid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     tier_changes: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Set when the platform merged this customer into another (customers/merge): the member
+    # whose account now holds this one's points, lots, tier figures and referrals
+    # (plugin/loyalty/ledger/merging.py). Always the final one: a later merge of that member
+    # moves this link on, so one step reaches the live account.
+    merged_into_id: Mapped[int | None] = mapped_column(Id)
+    merged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

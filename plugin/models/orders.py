@@ -49,6 +49,10 @@ class OrderRecord(Base):
     # counts for after refunds (plugin/loyalty/tiers/totals.py).
     tier_day: Mapped[date | None] = mapped_column()
     tier_amount_micros: Mapped[int | None] = mapped_column(Points)
+    # What the order's lines say its subtotal is (total_line_items_price - total_discounts),
+    # kept only when it disagrees with `subtotal_price`, which is what the points follow
+    # (SPEC "Points rules"); the merchant's list of such orders reads it.
+    lines_subtotal: Mapped[Decimal | None] = mapped_column(ExactDecimal)
 
 
 class RefundRecord(Base):

@@ -27,7 +27,7 @@ def test_install_end_to_end_stores_an_encrypted_expiring_token(app, client, db, 
     assert query["client_id"] == [API_KEY]
     assert query["scope"] == ["read_orders,read_customers,read_products,write_discounts,write_app_proxy,"
                               "write_customers,write_store_credit_account_transactions,"
-                              "read_store_credit_account_transactions"]
+                              "read_store_credit_account_transactions,read_customer_merge"]
     assert query["redirect_uri"] == ["http://127.0.0.1:8080/auth/callback"]
     assert "loyalty_oauth_state" in redirect.headers["Set-Cookie"] and "HttpOnly" in redirect.headers["Set-Cookie"]
 

@@ -24,6 +24,13 @@ def payload(name: str) -> dict:
 ORDER_1001 = payload("shopify_order_450789469_paid_partially_refunded.json")
 REFUND_1001 = payload("shopify_refund_509562969.json")
 TEST_NOTIFICATION = payload("shopify_test_notification_order_820982911946154508.json")
+REFERENCE_ORDER = payload("shopify_webhook_reference_2026_07_orders_paid_820982911946154508.json")
+REFERENCE_MERGE = payload("shopify_webhook_reference_2026_07_customers_merge_failed.json")
+AUTHORIZED_1001 = payload("shopify_python_api_order_450789469_authorized.json")
+BOB_PROFILE = payload("shopify_python_api_customer_207119551.json")
+PLN_ORDERS = [payload("erp_addons_pln_order_100500.json"), payload("erp_addons_pln_order_100510.json")]
+AUD_TEST_ORDER = payload("bag_server_aud_test_order_1030.json")
+AUD_SHOP_USD_ORDER = payload("bag_server_aud_shop_usd_presentment_test_order_1029.json")
 
 
 def entries(db) -> list[tuple]:
@@ -124,3 +131,65 @@ def test_a_paid_order_carrying_its_cancellation_takes_back_nothing_it_never_gave
     send(topic, cancelled)
     send("orders/cancelled", cancelled)
     assert entries(db) == [] and balance(client) == 0
+
+
+def subtotal_mismatches(client) -> list[dict]:
+    return client.get("/api/orders/subtotal-mismatches", headers=auth()).get_json()["orders"]
+
+
+def test_order_1001_is_listed_its_subtotal_disagreeing_with_its_lines(client, installed, send):
+    # subtotal_price 597.00, but its lines say 597.00 - 10.00 (TENOFF) = 587.00: points follow 597.
+    send("orders/paid", ORDER_1001)
+    [listed] = subtotal_mismatches(client)
+    assert (listed["order_id"], listed["subtotal_price"], listed["lines_subtotal"], listed["difference"]) == (
+        "450789469", "597", "587", "-10")
+
+
+def test_the_references_orders_paid_sample_earns_nothing_and_is_listed(client, installed, send, db):
+    # A test order, cancelled and voided: nothing to earn. Its subtotal 404.95 is not its lines'
+    # 414.95 - 20.00 = 394.95, so it is listed all the same.
+    send("orders/paid", REFERENCE_ORDER)
+    assert entries(db) == [] and balance(client, 115310627314723954) == 0
+    [listed] = subtotal_mismatches(client)
+    assert (listed["name"], listed["lines_subtotal"], listed["difference"], listed["earned_points"]) == (
+        "#9999", "394.95", "-10", 0)
+
+
+def test_the_references_failed_merge_changes_nothing(client, installed, send, db):
+    send("orders/paid", order(customer_id=1, subtotal="10.00"))
+    send("orders/paid", order(customer_id=2, subtotal="20.00"))
+    before = {name: count for name, count in table_counts(db).items() if name != "webhook_events"}
+    send("customers/merge", REFERENCE_MERGE)
+    assert (balance(client, 1), balance(client, 2)) == (10, 20)
+    assert {name: count for name, count in table_counts(db).items() if name != "webhook_events"} == before
+
+
+def test_an_authorized_order_waits_for_payment_then_earns_its_subtotal(client, installed, send, db):
+    send("orders/updated", AUTHORIZED_1001)           # authorized, not paid: nothing
+    assert balance(client, BOB) is None and entries(db) == []
+    send("orders/paid", AUTHORIZED_1001)              # subtotal_price 398.00
+    assert balance(client, BOB) == 398 and entries(db) == [("order_award", "450789469", 398)]
+
+
+def test_a_customer_created_from_the_libraries_fixture_is_a_member_with_their_name(client, installed, send):
+    send("customers/create", BOB_PROFILE)
+    found = client.get(f"/api/members/{BOB}", headers=auth()).get_json()
+    assert (found["email"], found["first_name"], found["last_name"], found["balance"]) == (
+        "bob.norman@hostmail.com", "Bob", "Norman", 0)
+
+
+def test_a_pln_shops_orders_earn_their_subtotals(client, installed, send, db):
+    for body in PLN_ORDERS:
+        send("orders/paid", body)
+    assert balance(client, 6670178025000) == 1746 and balance(client, 22299318910000) == 1723
+    assert entries(db) == [("order_award", "100500", 1746), ("order_award", "100510", 1723)]
+    assert subtotal_mismatches(client) == []
+
+
+def test_a_live_shops_test_orders_earn_only_when_test_orders_do_and_in_shop_money(client, installed, send, db):
+    send("orders/paid", AUD_TEST_ORDER)
+    assert balance(client, 4206822293653) == 0 and entries(db) == []      # test orders earn nothing by default
+    assert client.patch("/api/program", json={"award_test_orders": True}, headers=auth()).status_code == 200
+    send("orders/paid", AUD_SHOP_USD_ORDER)           # shop money 45.62 AUD, shown to the shopper as 34.67 USD
+    assert balance(client, 4206822293653) == 45
+    assert entries(db) == [("order_award", "2998548365461", 45)]

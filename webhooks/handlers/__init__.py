@@ -12,6 +12,7 @@ from webhooks.handlers import (
     app_uninstalled,
     customers_create,
     customers_data_request,
+    customers_merge,
     customers_redact,
     customers_update,
     orders_cancelled,
@@ -37,6 +38,8 @@ HANDLERS = {
     "refunds/create": refunds_create,
     "customers/create": customers_create,
     "customers/update": customers_update,
+    # Two customers made one: their members' points, tiers and referrals become the kept one's.
+    "customers/merge": customers_merge,
     # The product cache that rules on product type, tags and collections read.
     "products/create": products_create,
     "products/update": products_update,

@@ -42,12 +42,13 @@ def order_facts(payload: dict) -> OrderFacts:
     """What the order earns on."""
     customer = payload.get("customer") if isinstance(payload.get("customer"), dict) else {}
     lines = tuple(line_facts(line) for line in items(payload, "line_items"))
+    subtotal = shop_money(payload, "subtotal_price")
     return OrderFacts(
         order_id=platform_id(required(payload, "id"), "id"),
         name=optional_text(payload.get("name"), 64),
         customer_id=customer_id(payload),
         email=optional_text(customer.get("email") or payload.get("email"), 320),
-        subtotal=shop_money(payload, "subtotal_price"),
+        subtotal=subtotal,
         gift_card_total=sum((line_amount(line.price, Decimal(line.quantity), line.discount)
                              for line in lines if line.gift_card), Decimal(0)),
         tags=frozenset(normalise_tag(t) for t in str(payload.get("tags") or "").split(",") if t.strip()),
@@ -57,7 +58,21 @@ def order_facts(payload: dict) -> OrderFacts:
         lines=lines,
         business_time=timestamp(payload.get("processed_at") or payload.get("created_at"), "processed_at"),
         cancelled=payload.get("cancelled_at") is not None,
+        lines_subtotal=lines_subtotal(payload, subtotal),
     )
+
+
+def lines_subtotal(payload: dict, subtotal: Decimal) -> Decimal | None:
+    """`total_line_items_price` less `total_discounts` when the order sends both and it is not
+    `subtotal_price` (SPEC "Points rules": the points follow `subtotal_price`). Figures that
+    cannot be read leave the order unlisted rather than failed: they decide no points."""
+    if payload.get("total_line_items_price") is None and payload.get("total_line_items_price_set") is None:
+        return None
+    try:
+        lines = shop_money(payload, "total_line_items_price") - shop_money(payload, "total_discounts", False)
+    except PayloadError:
+        return None
+    return None if lines == subtotal else lines
 
 
 def line_facts(line: dict) -> LineFacts:

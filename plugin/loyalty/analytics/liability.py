@@ -51,6 +51,8 @@ COLUMN_OF = {
     "redemption": "redeemed", "redemption_return": "returned", "expiry": "expired", "adjustment": "adjusted",
     "adjustment_reversal": "adjusted",  # a merchant undoing an adjustment: still a manual change
     "import": "imported", "import_reversal": "imported",
+    # customers/merge: points that move between two members of the shop; the pair nets to zero.
+    "merge_out": "adjusted", "merge_in": "adjusted",
 }
 
 

@@ -34,6 +34,9 @@ class OrderFacts:
     business_day: date | None = None
     # The store reports it cancelled (`cancelled_at` set on the order itself): it cannot earn.
     cancelled: bool = False
+    # What its lines say the subtotal is (line items less discounts), only when that disagrees
+    # with `subtotal`: the points still follow `subtotal`, and the merchant sees the order listed.
+    lines_subtotal: Decimal | None = None
 
 
 @dataclass(frozen=True)

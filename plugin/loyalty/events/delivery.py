@@ -5,8 +5,10 @@ moves a lease ahead, so two senders never post the same delivery at once), then 
 them with no transaction open, one thread per subscription: a receiver that hangs (5 s
 timeout), answers 5xx or is unreachable holds up only its own deliveries. After a failure
 the rest of that subscription's batch waits for the next try rather than hammering it.
-Each try is recorded in its own short transaction; after about a day of backoff the
-delivery is `failed`, listed for the merchant, and can be put back in line.
+Each try is recorded in its own short transaction, on the delivery (its last answer) and as
+an attempt of its own (when, the HTTP status, the error), of which each delivery keeps the
+newest ATTEMPTS_KEPT; after about a day of backoff the delivery is `failed`, listed for the
+merchant, and can be put back in line.
 
 Where this job runs (an RQ worker on the `events` queue, or the in-process sender thread)
 is its row in the registry of jobs (plugin/jobs.py); plugin/loyalty/events/dispatch.py asks for it.
@@ -22,14 +24,14 @@ from datetime import timedelta
 
 import urllib3
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from plugin.backoff import backoff
 from plugin.db import reading_session, transaction, utcnow
 from plugin.loyalty.events.dispatch import clear_send_flag, request_sending, send_after_commit
 from plugin.loyalty.events.member_events import event_json
-from plugin.models import DeliveryStatus, EventDelivery, EventSubscription, MemberEvent, Shop
+from plugin.models import DeliveryAttempt, DeliveryStatus, EventDelivery, EventSubscription, MemberEvent, Shop
 from plugin.outbound import UnsafeURL, post
 from plugin.shopify.tokens import NotInstalled, decrypt
 
@@ -44,6 +46,9 @@ CLAIM_LEASE = timedelta(minutes=5)
 BATCH = 200
 PER_SUBSCRIPTION = 20
 MAX_THREADS = 8
+# The attempts each delivery keeps (its newest): two full rounds of tries, so a delivery a
+# person put back in line still shows the round that failed before it.
+ATTEMPTS_KEPT = 2 * MAX_ATTEMPTS
 # A job stops claiming after this long and asks for a successor (RQ kills a job at 180 s).
 JOB_SECONDS = 60
 
@@ -185,6 +190,7 @@ def _record(session: Session, delivery_id: int, status: int | None, error: str |
     now = utcnow()
     delivery.attempts += 1
     delivery.last_attempt_at, delivery.response_status, delivery.error = now, status, (error or None) and error[:500]
+    _keep_attempt(session, delivery, now)
     if error is None:
         delivery.status, delivery.delivered_at = DeliveryStatus.SUCCEEDED, now
     elif delivery.attempts >= MAX_ATTEMPTS:
@@ -193,6 +199,29 @@ def _record(session: Session, delivery_id: int, status: int | None, error: str |
     else:
         delivery.next_attempt_at = now + retry_delay(delivery.attempts)
     session.flush()
+
+
+def _keep_attempt(session: Session, delivery: EventDelivery, now) -> None:
+    """This try in the delivery's history; tries older than its newest ATTEMPTS_KEPT go."""
+    session.add(DeliveryAttempt(shop_id=delivery.shop_id, delivery_id=delivery.id, attempted_at=now,
+                                response_status=delivery.response_status, error=delivery.error))
+    session.flush()
+    oldest_kept = session.scalar(select(DeliveryAttempt.id).where(DeliveryAttempt.delivery_id == delivery.id)
+                                 .order_by(DeliveryAttempt.id.desc()).offset(ATTEMPTS_KEPT - 1).limit(1))
+    if oldest_kept is not None:
+        session.execute(delete(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery.id,
+                                                      DeliveryAttempt.id < oldest_kept)
+                        .execution_options(synchronize_session=False))
+
+
+def attempts_of(session: Session, delivery_ids: list[int]) -> dict[int, list[DeliveryAttempt]]:
+    """Each delivery's kept attempts, newest first, in one read."""
+    history: dict[int, list[DeliveryAttempt]] = {delivery_id: [] for delivery_id in delivery_ids}
+    if delivery_ids:
+        for attempt in session.scalars(select(DeliveryAttempt).where(DeliveryAttempt.delivery_id.in_(delivery_ids))
+                                       .order_by(DeliveryAttempt.id.desc())):
+            history[attempt.delivery_id].append(attempt)
+    return history
 
 
 def _postpone_rest(ids: list[int], failed_id: int) -> None:

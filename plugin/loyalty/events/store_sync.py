@@ -9,8 +9,9 @@ member whose balance moved five times since the last run is written once, with t
 figures of now. Values go 25 to a `metafieldsSet` call; only what differs from what the
 store was last told is sent, so tags move only when the tier does and a second run sends
 nothing. The Admin API client waits out THROTTLED answers; if the store is down the run
-stops for that shop and the rows stay pending for the next run. Redacted customers are
-never written; a shop that turned `store_sync_enabled` off is skipped until it turns it on.
+stops for that shop and the rows stay pending for the next run. Redacted customers, and
+customers merged into another (customers/merge), are never written; a shop that turned
+`store_sync_enabled` off is skipped until it turns it on.
 """
 import logging
 import re
@@ -126,12 +127,14 @@ def sync_shop(shop_id: int, deadline: float) -> dict:
 def _pending(session: Session, shop_id: int, after: int) -> list[Pending]:
     found = session.execute(select(
         SYNC.c.member_id, Member.customer_id, SYNC.c.version, Member.balance, Member.redacted_at,
-        SYNC.c.points, SYNC.c.tier, SYNC.c.tag_tier,
+        Member.merged_into_id, SYNC.c.points, SYNC.c.tier, SYNC.c.tag_tier,
     ).join(Member, Member.id == SYNC.c.member_id).where(
         SYNC.c.shop_id == shop_id, SYNC.c.pending.is_(True), SYNC.c.member_id > after,
     ).order_by(SYNC.c.member_id).limit(ROUND)).all()
-    rows = [Pending(r.member_id, r.customer_id, r.version, r.balance, r.redacted_at is not None, r.points, r.tier,
-                    r.tag_tier) for r in found]
+    # A customer merged into another no longer exists in the store: written as never, like a redacted one.
+    rows = [Pending(r.member_id, r.customer_id, r.version, r.balance,
+                    r.redacted_at is not None or r.merged_into_id is not None, r.points, r.tier, r.tag_tier)
+            for r in found]
     tiers = current_tiers(session, [row.member_id for row in rows])
     for row in rows:
         row.current_tier = tiers.get(row.member_id)

@@ -106,7 +106,8 @@ def _order_values(order: OrderFacts, priced: Award, rules: ProgramRules) -> dict
                 rate=rules.points_per_currency_unit, total_price=order.total_price,
                 paid_at=order.paid_at or utcnow(), lines=figures_json(priced.lines),
                 tier_multiplier=priced.tier_multiplier, facts=order_facts_json(order),
-                tier_day=order.business_day, tier_amount_micros=micros(priced.eligible))
+                tier_day=order.business_day, tier_amount_micros=micros(priced.eligible),
+                lines_subtotal=order.lines_subtotal)
 
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from plugin.loyalty.ledger.lots import LOTS
+from plugin.loyalty.ledger.merging import owner
 from plugin.loyalty.ledger.posting import ENTRIES, MEMBERS
 from plugin.models import EntryKind
 
@@ -17,14 +18,19 @@ def verify_balances(session: Session, shop_id: int | None = None) -> list[dict]:
                    ENTRIES.c.delta),
                   ((ENTRIES.c.kind == EntryKind.ADJUSTMENT_REVERSAL) & (ENTRIES.c.delta < 0), ENTRIES.c.delta),
                   else_=0)
-    sums = select(ENTRIES.c.member_id, func.sum(ENTRIES.c.delta).label("total"),
-                  func.sum(earned).label("earned")).where(*_of(ENTRIES, shop_id)).group_by(ENTRIES.c.member_id).subquery()
+    sums = select(ENTRIES.c.member_id, func.sum(ENTRIES.c.delta).label("total")).where(
+        *_of(ENTRIES, shop_id)).group_by(ENTRIES.c.member_id).subquery()
+    # Lifetime points follow a merge (plugin/loyalty/ledger/merging.py): a member's are its own
+    # entries' and those of the members merged into it; a member merged away has none.
+    earnings = select(owner().label("member_id"), func.sum(earned).label("earned")).join(
+        MEMBERS, MEMBERS.c.id == ENTRIES.c.member_id).where(*_of(ENTRIES, shop_id)).group_by(owner()).subquery()
     rows = session.execute(select(
         MEMBERS.c.shop_id, MEMBERS.c.customer_id, MEMBERS.c.balance, MEMBERS.c.pending, MEMBERS.c.lifetime_earned,
-        func.coalesce(sums.c.total, 0).label("total"), func.coalesce(sums.c.earned, 0).label("earned"),
-    ).outerjoin(sums, sums.c.member_id == MEMBERS.c.id).where(*_of(MEMBERS, shop_id)).where(
+        func.coalesce(sums.c.total, 0).label("total"), func.coalesce(earnings.c.earned, 0).label("earned"),
+    ).outerjoin(sums, sums.c.member_id == MEMBERS.c.id).outerjoin(earnings, earnings.c.member_id == MEMBERS.c.id)
+        .where(*_of(MEMBERS, shop_id)).where(
         (MEMBERS.c.balance + MEMBERS.c.pending != func.coalesce(sums.c.total, 0))
-        | (MEMBERS.c.lifetime_earned != func.coalesce(sums.c.earned, 0))
+        | (MEMBERS.c.lifetime_earned != func.coalesce(earnings.c.earned, 0))
     )).all()
     return [dict(row._mapping) for row in rows]
 

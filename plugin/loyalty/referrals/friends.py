@@ -81,8 +81,15 @@ class ReferralRefused(Exception):
 
 
 def find_referrer(session: Session, shop_id: int, code: str) -> Member | None:
-    """The member whose referral code this is (codes are shown upper case; typed in any case)."""
-    return session.scalar(select(Member).where(Member.shop_id == shop_id, Member.referral_code == code.strip().upper()))
+    """The member whose referral code this is (codes are shown upper case; typed in any case).
+
+    A code of a member merged into another (customers/merge) is the kept member's now: the
+    links the merged customer shared keep working and pay the account that holds their points."""
+    member = session.scalar(select(Member).where(Member.shop_id == shop_id,
+                                                 Member.referral_code == code.strip().upper()))
+    if member is not None and member.merged_into_id is not None:
+        return session.get(Member, member.merged_into_id)
+    return member
 
 
 def friend_reward(session: Session, program: Program) -> Reward | None:

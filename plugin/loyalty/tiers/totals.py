@@ -16,7 +16,7 @@ summarise, and the year rows against the day rows (`verify_totals`).
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import and_, case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from plugin.db import insert_for, utcnow
@@ -110,6 +110,18 @@ def _add(changes: dict, member_id: int, day: date, points: int, amount: int) -> 
         changes[key][1] += amount
 
 
+def fold_totals(session: Session, shop_id: int, kept_id: int, gone_id: int) -> None:
+    """customers/merge: the merged member's figures are added to the kept member's, day by day
+    and year by year, and leave the merged member (plugin/loyalty/merges.py)."""
+    rows = session.execute(select(TOTALS.c.grain, TOTALS.c.starts_on, TOTALS.c.points, TOTALS.c.amount_micros)
+                           .where(TOTALS.c.member_id == gone_id)).all()
+    if not rows:
+        return
+    changes = {(kept_id, row.grain, row.starts_on): [row.points, row.amount_micros] for row in rows}
+    session.execute(delete(TOTALS).where(TOTALS.c.member_id == gone_id))
+    _write(session, shop_id, changes)
+
+
 def _write(session: Session, shop_id: int, changes: dict) -> None:
     # Rows in key order, so concurrent batches lock the rows they share in the same order.
     rows = [dict(member_id=member, shop_id=shop_id, grain=grain, starts_on=day, year=day.year, points=points,
@@ -155,10 +167,14 @@ def verify_totals(session: Session, shop_id: int | None = None) -> list[dict]:
     def of(table) -> list:
         return [] if shop_id is None else [table.c.shop_id == shop_id]
 
-    entries = (select(ENTRIES.c.member_id, ORDERS.c.tier_day.label("day"), func.sum(ENTRIES.c.delta).label("points"))
+    # A merged member's entries count for the member it was merged into, as its figures do.
+    owner = case((MEMBERS.c.merged_into_id.is_not(None), MEMBERS.c.merged_into_id), else_=MEMBERS.c.id)
+    entries = (select(owner.label("member_id"), ORDERS.c.tier_day.label("day"),
+                      func.sum(ENTRIES.c.delta).label("points"))
                .join(ORDERS, and_(ORDERS.c.shop_id == ENTRIES.c.shop_id, ORDERS.c.order_id == ENTRIES.c.order_id))
+               .join(MEMBERS, MEMBERS.c.id == ENTRIES.c.member_id)
                .where(ENTRIES.c.kind.in_(ORDER_KINDS), ORDERS.c.tier_day.is_not(None), *of(ENTRIES))
-               .group_by(ENTRIES.c.member_id, ORDERS.c.tier_day))
+               .group_by(owner, ORDERS.c.tier_day))
     money = (select(MEMBERS.c.id.label("member_id"), ORDERS.c.tier_day.label("day"),
                     func.sum(ORDERS.c.tier_amount_micros).label("amount"))
              .join(MEMBERS, and_(MEMBERS.c.shop_id == ORDERS.c.shop_id, MEMBERS.c.customer_id == ORDERS.c.customer_id))

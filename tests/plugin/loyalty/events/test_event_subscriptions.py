@@ -126,6 +126,41 @@ def test_a_delivery_that_keeps_failing_is_listed_failed_and_a_retry_sends_it(fas
     assert again.status_code == 409
 
 
+def test_every_attempt_is_listed_with_its_time_answer_and_error(fast_retries, receivers):
+    client = fast_retries.test_client()
+    install(client, SHOP)
+    receiver = receivers([500, 503])
+    made = subscribe(client, receiver.url)
+    client.post(f"/api/event-subscriptions/{made['id']}/test", headers=auth())
+    [delivery] = wait_until(lambda: [d for d in deliveries(client, made["id"]) if d["status"] == "succeeded"])
+    history = delivery["attempt_history"]
+    assert [(a["response_status"], a["error"] and a["error"][:8]) for a in history] == [
+        (200, None), (503, "HTTP 503"), (500, "HTTP 500")]  # newest first
+    times = [a["attempted_at"] for a in history]
+    assert times == sorted(times, reverse=True) and times[0] == delivery["last_attempt_at"]
+
+
+def test_a_delivery_keeps_only_its_newest_attempts(fast_retries, receivers, monkeypatch, db):
+    import plugin.loyalty.events.delivery as sender
+
+    monkeypatch.setattr(sender, "MAX_ATTEMPTS", 3)
+    monkeypatch.setattr(sender, "ATTEMPTS_KEPT", 4)
+    client = fast_retries.test_client()
+    install(client, SHOP)
+    receiver = receivers(default=500)
+    made = subscribe(client, receiver.url)
+    client.post(f"/api/event-subscriptions/{made['id']}/test", headers=auth())
+    [failed] = wait_until(lambda: client.get("/api/event-deliveries?status=failed", headers=auth())
+                          .get_json()["deliveries"])
+    assert client.post(f"/api/event-deliveries/{failed['id']}/retry", headers=auth()).status_code == 200
+    wait_until(lambda: [d for d in deliveries(client, made["id"]) if d["status"] == "failed"]
+               and len(receiver.received) == 6)
+    [delivery] = wait_until(lambda: [d for d in deliveries(client, made["id"]) if d["status"] == "failed"])
+    assert len(receiver.received) == 6 and len(delivery["attempt_history"]) == 4  # 6 tries, the newest 4 kept
+    assert all(a["response_status"] == 500 for a in delivery["attempt_history"])
+    assert table_counts(db)["event_delivery_attempts"] == 4
+
+
 def test_a_hanging_receiver_delays_neither_points_nor_another_receiver(app, client, settle, platform, receivers):
     hanging, quick = receivers(["hang"]), receivers()
     slow_sub, quick_sub = subscribe(client, hanging.url), subscribe(client, quick.url)

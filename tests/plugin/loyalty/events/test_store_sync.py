@@ -177,6 +177,17 @@ def test_a_redacted_customer_is_never_written(app, client, send, admin):
     assert all("7001" not in json.dumps(call) for call in admin.calls)
 
 
+def test_a_customer_merged_into_another_is_never_written_and_the_kept_one_is(app, client, send, admin):
+    send("orders/paid", order(subtotal="40.00"))
+    send("orders/paid", order(customer_id=7002, subtotal="25.00"))
+    send("customers/merge", {"admin_graphql_api_customer_kept_id": "gid://shopify/Customer/7002",
+                             "admin_graphql_api_customer_deleted_id": "gid://shopify/Customer/7001",
+                             "admin_graphql_api_job_id": None, "status": "completed", "errors": []})
+    sync(app)
+    assert admin.points() == {7002: 65}
+    assert all("Customer/7001" not in json.dumps(call) for call in admin.calls)
+
+
 def test_a_shop_that_turns_the_sync_off_is_not_written_until_it_turns_it_on(app, client, send, admin):
     off = client.patch("/api/program", json={"store_sync_enabled": False}, headers=auth())
     assert off.status_code == 200 and off.get_json()["store_sync_enabled"] is False
