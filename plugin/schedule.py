@@ -26,6 +26,7 @@ from plugin.db import new_session, transaction, utcnow
 from plugin.loyalty.events.dispatch import request_sending
 from plugin.loyalty.events.store_sync import sync_store
 from plugin.loyalty.privacy import blank_old_payloads
+from plugin.loyalty.referrals.friends import withdraw_welcome_codes
 from plugin.loyalty.rewards.redemptions import retry_due_codes
 from plugin.loyalty.shop_facts import fill_missing_shop_facts
 from plugin.loyalty.tick import TickRunning, run_tick
@@ -70,6 +71,8 @@ def tick_now() -> dict | None:
 
 PERIODIC = (
     Periodic("codes", timedelta(minutes=1), retry_due_codes),
+    # Welcome codes of referrals rejected before their code was used, switched off on the platform.
+    Periodic("welcome-codes", timedelta(minutes=5), withdraw_welcome_codes),
     Periodic("tick", timedelta(minutes=5), tick_now),
     Periodic("install-nonces", timedelta(hours=1), purge_install_nonces),
     Periodic("payload-retention", timedelta(hours=1), blank_expired_payloads),

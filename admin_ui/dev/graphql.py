@@ -112,6 +112,16 @@ def _code_problems(kind: str, fields: dict) -> list[dict]:
     return problems
 
 
+def _deactivate_code(session: Session, shop: str, values: dict):
+    found = next((record for record in records.listed(session, shop, DevRecordKind.DISCOUNT_CODE)
+                  if record.data.get("id") == values.get("id")), None)
+    if found is None:
+        problem = {"field": ["id"], "message": "Discount does not exist", "code": "INVALID", "extraInfo": None}
+        return {"codeDiscountNode": None, "userErrors": [problem]}, MUTATION_COST
+    records.put(session, shop, DevRecordKind.DISCOUNT_CODE, found.key, {**found.data, "active": False})
+    return {"codeDiscountNode": {"id": found.data["id"]}, "userErrors": []}, MUTATION_COST
+
+
 def _code_by_code(session: Session, shop: str, values: dict):
     record = records.find(session, shop, DevRecordKind.DISCOUNT_CODE, str(values.get("code") or "").upper())
     return ({"id": record.data["id"]} if record else None), 1
@@ -192,6 +202,7 @@ OPERATIONS = {
     "discountCodeBasicCreate": _create_code("basic"),
     "discountCodeFreeShippingCreate": _create_code("free_shipping"),
     "codeDiscountNodeByCode": _code_by_code,
+    "discountCodeDeactivate": _deactivate_code,
     "nodes": _nodes,
     "node": _node,
     "metafieldsSet": _metafields_set,

@@ -36,6 +36,9 @@ class Referral(Base):
         Index("ix_referrals_shop", "shop_id", "id"),
         # A friend's later-arriving earlier order looks up their completed referral.
         Index("ix_referrals_friend", "shop_id", "friend_customer_id"),
+        # The shop's daily limits: codes made today in the shop, and from one shopper's address.
+        Index("ix_referrals_shop_day", "shop_id", "created_at"),
+        Index("ix_referrals_client", "shop_id", "client_address", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -57,3 +60,8 @@ class Referral(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The friend's order was cancelled and the referrer's points taken back.
     reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The shopper's address the code was asked from, where the app proxy said it (X-Forwarded-For):
+    # the per-address limit and the Referrals page's patterns read it; customers/redact blanks it.
+    client_address: Mapped[str | None] = mapped_column(String(45))
+    # When the platform was told to deactivate the code of a rejected or reversed referral.
+    code_withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,33 @@
+"""Referral guards: the shopper's address a welcome code was asked from, when its code was
+withdrawn, and the shop's segment of customers without orders (welcome codes' context).
+
+Revision ID: 0030
+Revises: 0021
+Create Date: 2026-12-07 19:00:00.000000
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0030'
+down_revision = '0021'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column('referrals', sa.Column('client_address', sa.String(length=45), nullable=True))
+    op.add_column('referrals', sa.Column('code_withdrawn_at', sa.DateTime(timezone=True), nullable=True))
+    op.create_index('ix_referrals_shop_day', 'referrals', ['shop_id', 'created_at'])
+    op.create_index('ix_referrals_client', 'referrals', ['shop_id', 'client_address', 'created_at'])
+    op.add_column('shops', sa.Column('new_customers_segment_id', sa.String(length=255), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('shops') as batch:
+        batch.drop_column('new_customers_segment_id')
+    op.drop_index('ix_referrals_client', table_name='referrals')
+    op.drop_index('ix_referrals_shop_day', table_name='referrals')
+    with op.batch_alter_table('referrals') as batch:
+        batch.drop_column('code_withdrawn_at')
+        batch.drop_column('client_address')
