@@ -1,5 +1,6 @@
 """Referral guards: the shopper's address a welcome code was asked from, when its code was
-withdrawn, and the shop's segment of customers without orders (welcome codes' context).
+withdrawn, the friend's order's shopper marks, and the shop's segment of customers without
+orders (welcome codes' context).
 
 Revision ID: 0030
 Revises: 0021
@@ -18,6 +19,7 @@ depends_on = None
 def upgrade() -> None:
     op.add_column('referrals', sa.Column('client_address', sa.String(length=45), nullable=True))
     op.add_column('referrals', sa.Column('code_withdrawn_at', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('referrals', sa.Column('friend_marks', sa.JSON(), nullable=True))
     op.create_index('ix_referrals_shop_day', 'referrals', ['shop_id', 'created_at'])
     op.create_index('ix_referrals_client', 'referrals', ['shop_id', 'client_address', 'created_at'])
     op.add_column('shops', sa.Column('new_customers_segment_id', sa.String(length=255), nullable=True))
@@ -29,5 +31,6 @@ def downgrade() -> None:
     op.drop_index('ix_referrals_client', table_name='referrals')
     op.drop_index('ix_referrals_shop_day', table_name='referrals')
     with op.batch_alter_table('referrals') as batch:
+        batch.drop_column('friend_marks')
         batch.drop_column('code_withdrawn_at')
         batch.drop_column('client_address')

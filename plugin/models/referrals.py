@@ -10,7 +10,7 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from plugin.db import Base, ExactDecimal, Id, Points, UTCDateTime, utcnow
@@ -65,3 +65,6 @@ class Referral(Base):
     client_address: Mapped[str | None] = mapped_column(String(45))
     # When the platform was told to deactivate the code of a rejected or reversed referral.
     code_withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The friend's order's shopper marks (digests: device, shipping address, card), kept when it
+    # completes or is rejected: friends of one link sharing one are a pattern the panel shows.
+    friend_marks: Mapped[list | None] = mapped_column(JSON)

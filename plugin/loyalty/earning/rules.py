@@ -34,6 +34,9 @@ class OrderFacts:
     business_day: date | None = None
     # The store reports it cancelled (`cancelled_at` set on the order itself): it cannot earn.
     cancelled: bool = False
+    # Digests of what ties orders to one shopper where the payload carries it (device address,
+    # shipping address, card): a referral keeps its friend's, for the Referrals page's patterns.
+    shopper_marks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

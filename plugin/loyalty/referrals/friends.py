@@ -309,7 +309,7 @@ def _reject_without_code(session: Session, referral: Referral, order: OrderFacts
     session.execute(update(REFERRALS).where(REFERRALS.c.id == referral.id,
                                             REFERRALS.c.status == ReferralStatus.CODE_ISSUED).values(
         status=ReferralStatus.REJECTED, friend_customer_id=order.customer_id, completed_at=utcnow(),
-        reason=f"the friend ordered without the welcome code (order {order.name or order.order_id})"))
+        friend_marks=list(order.shopper_marks) or None, reason=f"the friend ordered without the welcome code (order {order.name or order.order_id})"))
 
 
 def _reject_undone_by_earlier_orders(session: Session, shop_id: int, orders: list[OrderFacts]) -> None:
@@ -341,7 +341,7 @@ def _settle(session: Session, referral: Referral, order: OrderFacts) -> bool:
     points, pending_days = session.execute(select(Program.referral_points, Program.pending_days)
                                            .where(Program.shop_id == referral.shop_id)).one()
     values = dict(order_id=order.order_id, friend_customer_id=order.customer_id, order_total=order.total_price,
-                  completed_at=utcnow())
+                  completed_at=utcnow(), friend_marks=list(order.shopper_marks) or None)
     if verdict.completed:
         values.update(status=ReferralStatus.COMPLETED, points=points)
     else:
@@ -436,5 +436,6 @@ def forget_referred_friend(session: Session, shop_id: int, customer_id: int, ema
     ids = session.scalars(select(REFERRALS.c.id).where(REFERRALS.c.shop_id == shop_id, match)).all()
     for referral_id in ids:
         session.execute(update(REFERRALS).where(REFERRALS.c.id == referral_id).values(
-            friend_email="(redacted)", email_key=f"redacted-{referral_id}", client_address=None))
+            friend_email="(redacted)", email_key=f"redacted-{referral_id}", client_address=None,
+            friend_marks=None))
     return len(ids)

@@ -10,7 +10,7 @@ import pytest
 import responses
 
 from plugin.loyalty.referrals import friends
-from tests.helpers import SHOP, all_at_once, customer, member, proxy_url, table_counts
+from tests.helpers import SHOP, all_at_once, auth, customer, member, proxy_url, table_counts
 from tests.plugin.loyalty.referrals.test_referrals import (
     REFERRAL_POINTS,
     five_off,
@@ -156,3 +156,36 @@ def _code(client, link: str, email: str, address: str | None = None) -> str:
     response = ask(client, link, email, address)
     assert response.status_code == 201, response.get_data(as_text=True)
     return next(r["code"] for r in referrals(client)["referrals"] if r["friend_email"] == email)
+
+
+def patterns(client) -> dict:
+    response = client.get("/api/referrals/patterns", headers=auth())
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def test_patterns_name_many_friends_from_one_address_unused_codes_and_shared_addresses(client, links, send, db):
+    ada, ben = links
+    assert patterns(client) == {"addresses": [], "unused_codes": [], "shared_marks": []}
+    codes = [_code(client, ada, f"f{n}@example.com", "203.0.113.7") for n in range(3)]
+    grace, lin = _code(client, ben, "grace@example.com"), _code(client, ben, "lin@example.com")
+    home = {"address1": "1 Elm St", "zip": "10001", "country_code": "US"}
+    send("orders/paid", friend_order(8001, "grace@example.com", grace, shipping_address=home))
+    send("orders/paid", friend_order(8002, "lin@example.com", lin,
+                                     shipping_address={**home, "address1": " 1  ELM st "}))  # written differently
+    found = patterns(client)
+    [address] = found["addresses"]
+    assert (address["address"], address["friends"], address["referrers"], address["used"]) == (
+        "203.0.113.7", 3, ["Ada Lovelace"], 0)
+    [shared] = found["shared_marks"]
+    assert (shared["kind"], shared["friends"], shared["referrers"]) == ("shipping address", 2, ["Ben Okafor"])
+    assert found["unused_codes"] == []  # not two weeks old yet
+    db.execute(friends.update(friends.REFERRALS).where(friends.REFERRALS.c.code.in_(codes)).values(
+        created_at=friends.utcnow() - friends.timedelta(days=15)))
+    db.commit()
+    [unused] = patterns(client)["unused_codes"]
+    assert (unused["referrer_name"], unused["unused"], sorted(unused["referral_ids"])) == (
+        "Ada Lovelace", 3, sorted(address["referral_ids"]))
+    stored = db.execute(friends.select(friends.REFERRALS.c.friend_marks).where(
+        friends.REFERRALS.c.code == grace)).scalar_one()
+    assert stored and all(len(mark.partition(":")[2]) == 16 and "Elm" not in mark for mark in stored)  # digests only
