@@ -306,10 +306,11 @@ def complete_referrals(session: Session, shop_id: int, orders: list[OrderFacts])
 
 
 def _reject_without_code(session: Session, referral: Referral, order: OrderFacts) -> None:
+    reason = f"the friend ordered without the welcome code (order {order.name or order.order_id})"
     session.execute(update(REFERRALS).where(REFERRALS.c.id == referral.id,
                                             REFERRALS.c.status == ReferralStatus.CODE_ISSUED).values(
         status=ReferralStatus.REJECTED, friend_customer_id=order.customer_id, completed_at=utcnow(),
-        friend_marks=list(order.shopper_marks) or None, reason=f"the friend ordered without the welcome code (order {order.name or order.order_id})"))
+        friend_marks=list(order.shopper_marks) or None, reason=reason))
 
 
 def _reject_undone_by_earlier_orders(session: Session, shop_id: int, orders: list[OrderFacts]) -> None:
