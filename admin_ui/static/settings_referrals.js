@@ -77,8 +77,12 @@ async function load() {
 
 form.addEventListener("input", announce);
 form.addEventListener("change", announce);
-form.addEventListener("submit", (event) => {
+// Enter in a field saves the page, as in the main form (this form has no button of its own,
+// so the browser would not submit it).
+form.addEventListener("keydown", (event) => {
+  if (event.key !== "Enter" || event.target.tagName !== "INPUT") return;
   event.preventDefault();
   document.dispatchEvent(new CustomEvent("loyalty:settings-save"));
 });
+form.addEventListener("submit", (event) => event.preventDefault());
 load();

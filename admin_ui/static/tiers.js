@@ -51,9 +51,12 @@ async function load() {
     if (status !== 401) showBanner("critical", "Tiers unavailable", data?.error ?? `HTTP ${status}`);
     return;
   }
+  // A tier saved meanwhile keeps the qualification's unsaved change: the save bar still holds it.
+  const typed = state.tiers && qualificationChanged()
+    ? { basis: qualification.elements.tier_basis.value, window: qualification.elements.tier_window.value } : null;
   state = data;
-  qualification.elements.tier_basis.value = state.tier_basis;
-  qualification.elements.tier_window.value = state.tier_window;
+  qualification.elements.tier_basis.value = typed ? typed.basis : state.tier_basis;
+  qualification.elements.tier_window.value = typed ? typed.window : state.tier_window;
   announce();
   show();
   const members = await spread(null);
