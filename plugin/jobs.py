@@ -15,6 +15,7 @@ from plugin.in_process import RunNow, WakeThread
 from plugin.loyalty.events.delivery import send_due_deliveries
 from plugin.loyalty.events.dispatch import seconds_until_due
 from plugin.loyalty.rewards.redemptions import issue_redemption_code
+from plugin.loyalty.rules.collection_names import refresh_collections
 from plugin.queue import EVENTS, PLATFORM, WEBHOOKS, JobSpec
 from plugin.schedule import run_periodic
 from webhooks.jobs import drain_webhook_events
@@ -31,6 +32,10 @@ JOBS = (
     # One pending discount code, tried again when its retry is due (plugin/loyalty/rewards/
     # redemptions.py). In-process: nothing; the periodic "codes" job retries what is due.
     JobSpec("issue-code", issue_redemption_code, PLATFORM, Retry(max=3, interval=[30, 120, 600])),
+    # The store's collections by title, for the rule editor (plugin/loyalty/rules/collection_names.py).
+    # In-process: at once, in the request that found the copy missing or old.
+    JobSpec("refresh-collections", refresh_collections, PLATFORM, Retry(max=2, interval=[10, 60]), result_ttl=60,
+            in_process=RunNow()),
     # One periodic job, by its name in plugin/schedule.py's PERIODIC. In-process: in the
     # sweeper that found it due.
     JobSpec("periodic", run_periodic, PLATFORM, in_process=RunNow()),
