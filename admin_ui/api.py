@@ -5,7 +5,7 @@ from werkzeug.exceptions import BadRequest
 from admin_ui.auth import committing
 from admin_ui.openapi import documented
 from admin_ui.presenters import program_json
-from plugin.db import request_session
+from plugin.db import request_session, utcnow
 from plugin.ids import JSONTooDeep, load_json, parse_id
 from plugin.loyalty.adjustments import NeedsConfirmation, adjust, parse_adjustment, undo_adjustment
 from plugin.loyalty.fields import InvalidFields
@@ -134,7 +134,10 @@ def member_fields(member) -> dict:
     """A member as every `/api/members/<id>` answer shows it: profile and points, tier and
     progress, and the next expiry."""
     session = request_session()
+    running = member.paid_until is not None and member.paid_until > utcnow()
     return {**member_summary(member), **member_tiers(session, g.shop.id, [member])[member.id],
+            # The tier the member holds at least until `until` (given on the member page, bought or imported).
+            "tier_given": {"tier_id": member.paid_tier_id, "until": member.paid_until.isoformat()} if running else None,
             "next_expiry": next_expiry(session, g.shop.program, member, business_zone(g.shop.iana_timezone))}
 
 

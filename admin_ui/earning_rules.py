@@ -7,6 +7,7 @@ from admin_ui.openapi import documented
 from admin_ui.presenters import rule_json
 from plugin.db import request_session
 from plugin.loyalty.fields import InvalidFields
+from plugin.loyalty.rules.collection_names import collection_titles, collections_for_editor
 from plugin.loyalty.rules.definitions import (
     DuplicateRule,
     create_rule,
@@ -30,7 +31,15 @@ RULE_PREVIEW_FIELDS = {"lines": {"type": "array", "items": {"type": "object"}}, 
 @bp.get("/earning-rules")
 @documented("The earning rules (multipliers and bonuses)")
 def rules():
-    return jsonify(earning_rules=[rule_json(rule) for rule in list_rules(request_session(), g.shop.id)])
+    found = list_rules(request_session(), g.shop.id)
+    titles = collection_titles(request_session(), g.shop.id, {_collection_id(rule) for rule in found} - {None})
+    return jsonify(earning_rules=[rule_json(rule, titles.get(_collection_id(rule))) for rule in found])
+
+
+def _collection_id(rule) -> int | None:
+    """The collection a rule matches, so the panel can name it by title."""
+    value = rule.match_value or ""
+    return int(value) if rule.match_field == "collection_id" and value.isdigit() else None
 
 
 @bp.post("/earning-rules")
@@ -92,17 +101,22 @@ def remove_rule(rule_id: str):
 
 
 @bp.get("/earning-rules/values")
-@documented("The values the shop's cached products have for a product type, vendor or tag, containing `q`",
+@documented("The values the shop's products have for a product type, vendor, tag or collection, containing `q`; "
+            "collections by title, with `labels` (id to title) and `refreshing` while the store's list is read",
             query={"field": "string", "q": "string"}, answers={200: "`{field, values}`", 422: "a bad field or q"})
 def match_values():
-    """What the rule editor offers for a product type, vendor or tag: the values the shop's
-    cached products have, containing `q` (`GET /api/earning-rules/values?field=vendor&q=ru`)."""
+    """What the rule editor offers for a product type, vendor, tag or collection: the values the
+    shop's products have, containing `q` (`GET /api/earning-rules/values?field=vendor&q=ru`)."""
     field, typed = request.args.get("field", ""), request.args.get("q", "")
     errors = {}
-    if field not in PICKABLE:
-        errors["field"] = "must be one of " + ", ".join(PICKABLE)
+    if field not in PICKABLE and field != "collection_id":
+        errors["field"] = "must be one of " + ", ".join([*PICKABLE, "collection_id"])
     if len(typed) > 255 or "\x00" in typed:
         errors["q"] = "must be text of up to 255 characters, without NUL characters"
     if errors:
         return error(422, "invalid query", fields=errors)
+    if field == "collection_id":
+        found, refreshing = collections_for_editor(g.shop.id, typed)
+        return jsonify(field=field, values=[str(cid) for cid, _ in found],
+                       labels={str(cid): title for cid, title in found}, refreshing=refreshing)
     return jsonify(field=field, values=known_values(request_session(), g.shop.id, field, typed))

@@ -60,10 +60,14 @@ def program_json(program: Program) -> dict:
     }
 
 
-def rule_json(record: EarningRuleRecord) -> dict:
+def rule_json(record: EarningRuleRecord, label: str | None = None) -> dict:
+    """`label`: how the panel names the matched value (a collection's title), when known."""
+    match = {"field": record.match_field, "value": record.match_value}
+    if label is not None:
+        match["label"] = label
     return {
         "id": record.id, "name": record.name, "kind": record.kind,
-        "match": {"field": record.match_field, "value": record.match_value},
+        "match": match,
         "multiplier": None if record.multiplier is None else str(record.multiplier),
         "points": record.points, "per": record.per,
         "min_subtotal": None if record.min_subtotal is None else str(record.min_subtotal),

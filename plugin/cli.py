@@ -287,10 +287,27 @@ def rotate_encryption_key_command():
                "subscription(s) with the current key")
 
 
+@click.command("api-reference")
+@with_appcontext
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write it to this file (docs/api-reference.md) instead of standard output.")
+def api_reference_command(output: Path | None):
+    """Write the API reference (Markdown) from the routes' OpenAPI document."""
+    from admin_ui.api_reference import markdown
+    from admin_ui.openapi import document
+
+    text = markdown(document(current_app._get_current_object()))
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text)
+        click.echo(f"wrote {output}")
+
+
 def register_commands(app) -> None:
     app.cli.add_command(db_group)
     from plugin.cli_imports import import_points
 
     for command in (worker, serve, tick, replay_command, retry_failed_command, verify_ledger, dev_token,
-                    rotate_encryption_key_command, reconcile_command, import_points):
+                    rotate_encryption_key_command, reconcile_command, import_points, api_reference_command):
         app.cli.add_command(command)

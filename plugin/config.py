@@ -69,6 +69,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "PAYLOAD_RETENTION_DAYS": float(env.get("LOYALTY_PAYLOAD_RETENTION_DAYS", "30")),
         # PostgreSQL: the longest statement, and the longest a transaction may sit idle.
         "STATEMENT_TIMEOUT_SECONDS": float(env.get("LOYALTY_STATEMENT_TIMEOUT", "60")),
+        # Reverse proxies of this app's own in front of it, each appending to X-Forwarded-For:
+        # the shopper's address is the entry the platform's app proxy wrote before theirs.
+        "PROXY_HOPS": _hops(env.get("LOYALTY_PROXY_HOPS", "0")),
         # Per API key: requests per second and burst (plugin/api_keys/rate.py).
         "API_KEY_RATE": _api_key_rate(env.get("LOYALTY_API_KEY_RATE", "10/40")),
     }
@@ -76,6 +79,12 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     config.update(overrides or {})
     config["DATABASE_URL"] = database_url(config["DATABASE_URL"])
     return config
+
+
+def _hops(value: str) -> int:
+    if not value.isdigit() or int(value) > 10:
+        raise ConfigError("LOYALTY_PROXY_HOPS must be a whole number from 0 to 10")
+    return int(value)
 
 
 def _api_key_rate(value: str) -> tuple[float, int]:

@@ -19,6 +19,7 @@ from plugin.loyalty.events.flow_triggers import seconds_until_due as flow_second
 from plugin.loyalty.imports.jobs import apply_pending_imports
 from plugin.loyalty.rewards.redemptions import issue_redemption_code
 from plugin.loyalty.rewards.store_credit import grant_store_credit
+from plugin.loyalty.rules.collection_names import refresh_collections
 from plugin.queue import EVENTS, PLATFORM, WEBHOOKS, JobSpec
 from plugin.schedule import run_periodic
 from webhooks.jobs import drain_webhook_events
@@ -55,6 +56,10 @@ JOBS = (
     # In-process: a thread per app; the periodic "past-orders" job takes up what was left.
     JobSpec("past-orders", run_past_orders, PLATFORM, result_ttl=60,
             in_process=WakeThread(idle=lambda: IMPORTS_IDLE_SECONDS)),
+    # The store's collections by title, for the rule editor (plugin/loyalty/rules/collection_names.py).
+    # In-process: at once, in the request that found the copy missing or old.
+    JobSpec("refresh-collections", refresh_collections, PLATFORM, Retry(max=2, interval=[10, 60]), result_ttl=60,
+            in_process=RunNow()),
     # One periodic job, by its name in plugin/schedule.py's PERIODIC. In-process: in the
     # sweeper that found it due.
     JobSpec("periodic", run_periodic, PLATFORM, in_process=RunNow()),

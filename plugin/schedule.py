@@ -28,6 +28,7 @@ from plugin.loyalty.events.flow_triggers import request_sending as request_flow_
 from plugin.loyalty.events.store_sync import sync_store
 from plugin.loyalty.imports.jobs import apply_pending_imports
 from plugin.loyalty.privacy import blank_old_payloads
+from plugin.loyalty.referrals.friends import withdraw_welcome_codes
 from plugin.loyalty.rewards.redemptions import retry_due_codes
 from plugin.loyalty.rewards.store_credit import retry_due_credits
 from plugin.loyalty.rewards.tier_perks import sync_due_perks
@@ -82,6 +83,8 @@ PERIODIC = (
     Periodic("imports", timedelta(minutes=1), apply_pending_imports),
     # Past orders whose bulk operation was still running, or whose job stopped half-way.
     Periodic("past-orders", timedelta(minutes=1), run_past_orders),
+    # Welcome codes of referrals rejected before their code was used, switched off on the platform.
+    Periodic("welcome-codes", timedelta(minutes=5), withdraw_welcome_codes),
     Periodic("tick", timedelta(minutes=5), tick_now),
     Periodic("install-nonces", timedelta(hours=1), purge_install_nonces),
     Periodic("payload-retention", timedelta(hours=1), blank_expired_payloads),

@@ -51,6 +51,9 @@ PRODUCTS = (
     DevProduct(8100000004, "Gift card", "GIFT", Decimal("25.00"), "Gift card", (), (), gift_card=True),
 )
 
+# The collections the products above are in, by title (the rule editor offers them by title).
+COLLECTIONS = {4100000001: "Loose-leaf tea", 4100000002: "Tea ceremony", 4100000003: "Gift ideas"}
+
 
 def customer(customer_id: int) -> DevCustomer | None:
     return next((c for c in CUSTOMERS if c.customer_id == customer_id), None)

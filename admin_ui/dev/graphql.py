@@ -56,6 +56,8 @@ def root_fields(document: str) -> list[tuple[str, str, dict]]:
     """(alias, operation, {argument: variable name}) for each operation of OPERATIONS used."""
     found = []
     for match in FIELD.finditer(document):
+        if _depth(document, match.start()) != 1:
+            continue  # a field inside a selection (a product's `collections(...)`), not an operation
         alias, name, raw = match.group(1), match.group(2), match.group(3)
         arguments = {}
         for key, value in ARGUMENT.findall(raw.strip() + ","):
@@ -64,6 +66,12 @@ def root_fields(document: str) -> list[tuple[str, str, dict]]:
             arguments[key] = value[1:]
         found.append((alias or name, name, arguments))
     return found
+
+
+def _depth(document: str, position: int) -> int:
+    """How many selection sets are open at `position`: 1 for the document's root fields."""
+    before = document[:position]
+    return before.count("{") - before.count("}")
 
 
 def answer(data: dict | None = None, errors: list | None = None, cost: int = 1) -> dict:
@@ -112,9 +120,30 @@ def _code_problems(kind: str, fields: dict) -> list[dict]:
     return problems
 
 
+def _deactivate_code(session: Session, shop: str, values: dict):
+    found = next((record for record in records.listed(session, shop, DevRecordKind.DISCOUNT_CODE)
+                  if record.data.get("id") == values.get("id")), None)
+    if found is None:
+        problem = {"field": ["id"], "message": "Discount does not exist", "code": "INVALID", "extraInfo": None}
+        return {"codeDiscountNode": None, "userErrors": [problem]}, MUTATION_COST
+    records.put(session, shop, DevRecordKind.DISCOUNT_CODE, found.key, {**found.data, "active": False})
+    return {"codeDiscountNode": {"id": found.data["id"]}, "userErrors": []}, MUTATION_COST
+
+
 def _code_by_code(session: Session, shop: str, values: dict):
     record = records.find(session, shop, DevRecordKind.DISCOUNT_CODE, str(values.get("code") or "").upper())
     return ({"id": record.data["id"]} if record else None), 1
+
+
+# -- collections, by title (the rule editor's picker) ----------------------------------------
+
+def _collections(session: Session, shop: str, values: dict):
+    ordered = sorted(catalogue.COLLECTIONS.items(), key=lambda item: item[1].lower())
+    start, first = int(values.get("after") or 0), int(values["first"])
+    page = ordered[start:start + first]
+    more = start + first < len(ordered)
+    return {"nodes": [{"id": f"gid://shopify/Collection/{cid}", "title": title} for cid, title in page],
+            "pageInfo": {"hasNextPage": more, "endCursor": str(start + first) if more else None}}, 1 + len(page)
 
 
 # -- products (SHOPIFY.md 10) --------------------------------------------------------------
@@ -194,6 +223,8 @@ OPERATIONS = {
     "discountCodeBasicCreate": _create_code("basic"),
     "discountCodeFreeShippingCreate": _create_code("free_shipping"),
     "codeDiscountNodeByCode": _code_by_code,
+    "discountCodeDeactivate": _deactivate_code,
+    "collections": _collections,
     "nodes": _nodes,
     "node": _node,
     "metafieldsSet": _metafields_set,

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request
 
-from admin_ui.dev import catalogue, flow, received, samples, store_credit
+from admin_ui.dev import catalogue, flow, received, samples, store_credit, store_orders
 from admin_ui.dev.guard import only_in_development
 from admin_ui.dev.storefront import CUSTOMER_COOKIE, PREFIX
 from plugin.db import reading_session, transaction
@@ -37,7 +37,13 @@ NOTICES = {
     "no-code": "No such discount code on the development platform.",
     "flow-on": "Flow's lifecycle callbacks sent: {accepted} of {count} triggers are now used by a workflow.",
     "flow-run": "Flow's \"Adjust points\" run was answered HTTP {status}.",
+    "order": "Sent the order ({accepted} of {count} webhooks accepted).",
+    "no-products": "Choose at least one product for the order.",
+    "refund": "Sent the refund ({accepted} of {count} accepted).",
+    "no-refund": "Nothing of that line is left to refund.",
 }
+MAX_QUANTITY = 20
+MAX_DAYS_AGO = 365
 
 
 @bp.before_request
@@ -62,6 +68,8 @@ def home():
                 "flow_triggers": flow.trigger_calls(session, shop),
                 "credits": store_credit.credits(session, shop), "perks": store_credit.perks(session, shop),
                 "notice": _notice(), "max_orders": samples.MAX_ORDERS, "prefix": PREFIX,
+                "products": catalogue.PRODUCTS, "orders": store_orders.recent(session, shop),
+                "max_quantity": MAX_QUANTITY, "max_days_ago": MAX_DAYS_AGO,
             }
     finally:
         session.close()
@@ -148,6 +156,31 @@ def run_flow_action():
     status, _answer = flow.run_adjust_points(dev_shop_domain(), customer_id, request.form.get("points", ""),
                                              request.form.get("reason", ""))
     return redirect(f"/dev?{urlencode({'notice': 'flow-run', 'status': status})}", 303)
+@bp.post("/orders/chosen")
+def place_chosen_order():
+    """One paid order by the chosen customer (or a new one) of the chosen products, `days_ago` days back."""
+    chosen = parse_id(request.form.get("customer_id", ""))
+    buyer = catalogue.customer(chosen) if chosen else samples.new_customer()
+    if buyer is None:
+        abort(400)
+    quantities = {product.product_id: min(parse_id(request.form.get(f"quantity-{product.product_id}", "")) or 0,
+                                           MAX_QUANTITY) for product in catalogue.PRODUCTS}
+    if not any(quantities.values()):
+        return redirect("/dev?notice=no-products", 303)
+    days_ago = min(parse_id(request.form.get("days_ago", "")) or 0, MAX_DAYS_AGO)
+    return _sent("order", samples.send(samples.chosen_order(dev_shop_domain(), buyer, quantities, days_ago)))
+
+
+@bp.post("/orders/<order_id>/refund")
+def refund_chosen_order(order_id: str):
+    """A refund of `quantity` items of one line of a kept order, as the admin would send it."""
+    shop = dev_shop_domain()
+    line_id, quantity = parse_id(request.form.get("line_id", "")), parse_id(request.form.get("quantity", "")) or 0
+    with transaction() as session:
+        order = store_orders.find_order(session, shop, parse_id(order_id) or 0)
+    if order is None or line_id is None or not 0 < quantity <= store_orders.refundable(order, line_id):
+        return redirect("/dev?notice=no-refund", 303)
+    return _sent("refund", samples.send([samples.refund_recording(shop, order, line_id, quantity)]))
 
 
 def _sent(notice: str, answers: dict):

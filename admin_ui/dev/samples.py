@@ -1,8 +1,10 @@
 """Sample webhooks for the development shop, sent signed through the real intake (`POST /webhooks`).
 
 `generated_orders(n)` makes n paid orders spread round-robin over the store's customers
-(catalogue.py) and over the last four weeks, each with product lines; the first order then gets a partial refund and
-the last one (of three or more) is cancelled. `order_with_code` is one paid order that uses
+(catalogue.py) and over the last four weeks, each with product lines; the first order (two
+items) then gets a partial refund of one item and the last one (of three or more) is
+cancelled. `chosen_order` is one order of the chosen products by the chosen customer, and
+`refund_recording` a refund of chosen items of a kept order. `order_with_code` is one paid order that uses
 a discount code the platform issued, as checkout would report it. `recordings()` are the
 replay files of tests/recordings with their shop set to the development shop.
 Order ids come from the clock, so every click makes new orders; customers' webhook ids are
@@ -74,7 +76,8 @@ def generated_orders(shop: str, count: int) -> list[Recording]:
     orders = []
     for n in range(count):
         product = PRODUCTS[n % 3]
-        lines = [_line(product, 1 + n % 3)] + ([_line(PRODUCTS[3], 1)] if n % 4 == 3 else [])
+        # The first order buys two, so its refund of one item is partial.
+        lines = [_line(product, 2 if n == 0 else 1 + n % 3)] + ([_line(PRODUCTS[3], 1)] if n % 4 == 3 else [])
         orders.append(_order(CUSTOMERS[n % len(CUSTOMERS)], lines, days_ago=_days_ago(n, count)))
     sent += [_recording(shop, "orders/paid", order) for order in orders]
     if orders:
@@ -93,12 +96,33 @@ def _days_ago(n: int, count: int) -> int:
 
 def _refund(order: dict) -> dict:
     """One item of the order's first line given back."""
-    line = order["line_items"][0]
+    return refund_of(order, order["line_items"][0]["id"], 1)
+
+
+def refund_of(order: dict, line_id: int, quantity: int) -> dict:
+    """`refunds/create` giving back `quantity` items of one line of the order (at the line's
+    price less its share of the line's discount)."""
+    line = next(line for line in order["line_items"] if line["id"] == line_id)
+    each = (Decimal(line["price"]) * line["quantity"] - Decimal(line["total_discount"])) / line["quantity"]
+    amount = str((each * quantity).quantize(Decimal("0.01")))
     return {"id": _ids(), "order_id": order["id"], "created_at": utcnow().isoformat(), "restock": True,
             "transactions": [],
-            "refund_line_items": [{"id": _ids(), "line_item_id": line["id"], "quantity": 1, "subtotal": line["price"],
-                                   "subtotal_set": {"shop_money": {"amount": line["price"], "currency_code": "USD"}},
+            "refund_line_items": [{"id": _ids(), "line_item_id": line["id"], "quantity": quantity, "subtotal": amount,
+                                   "subtotal_set": {"shop_money": {"amount": amount, "currency_code": "USD"}},
                                    "line_item": line}]}
+
+
+def chosen_order(shop: str, customer: DevCustomer, quantities: dict[int, int], days_ago: int) -> list[Recording]:
+    """The customer (created if new to the store), then one paid order of the chosen products
+    (product id -> quantity), placed `days_ago` days ago."""
+    lines = [_line(product, quantities[product.product_id]) for product in PRODUCTS
+             if quantities.get(product.product_id, 0) > 0]
+    return [_recording(shop, "customers/create", customer_payload(customer), f"dev-customer-{customer.customer_id}"),
+            _recording(shop, "orders/paid", _order(customer, lines, days_ago=days_ago))]
+
+
+def refund_recording(shop: str, order: dict, line_id: int, quantity: int) -> Recording:
+    return _recording(shop, "refunds/create", refund_of(order, line_id, quantity))
 
 
 def new_customer() -> DevCustomer:

@@ -119,3 +119,35 @@ def _refund_line(line: dict) -> dict:
     return {"quantity": line.get("quantity", 0), "subtotalSet": _money(line, "subtotal"),
             "lineItem": {"id": _gid("LineItem", line.get("line_item_id") or item.get("id")),
                          "isGiftCard": item.get("gift_card") is True}}
+
+
+def recent(session: Session, shop: str, count: int = 10) -> list[dict]:
+    """The newest orders the store keeps, each with its lines' quantities still refundable:
+    what /dev's refund form offers. {"id", "name", "customer", "cancelled", "lines": [{"id",
+    "title", "left"}]}"""
+    kept = sorted((r.data for r in records.listed(session, shop, DevRecordKind.ORDER)),
+                  key=lambda data: (data.get("created_at") or "", int(data["id"])), reverse=True)[:count]
+    return [{"id": int(data["id"]), "name": data.get("name") or str(data["id"]),
+             "customer": ((data.get("customer") or {}).get("first_name") or "a guest"),
+             "cancelled": data.get("cancelled_at") is not None,
+             "lines": [{"id": line["id"], "title": line.get("title") or "item", "left": left}
+                       for line, left in _refundable(data)]} for data in kept]
+
+
+def find_order(session: Session, shop: str, order_id: int) -> dict | None:
+    record = records.find(session, shop, DevRecordKind.ORDER, str(order_id))
+    return record.data if record else None
+
+
+def refundable(order: dict, line_id: int) -> int:
+    """How many items of the line no refund has given back yet (0 for an unknown line)."""
+    return next((left for line, left in _refundable(order) if line["id"] == line_id), 0)
+
+
+def _refundable(order: dict) -> list[tuple[dict, int]]:
+    given_back: dict[int, int] = {}
+    for refund in order.get("refunds") or []:
+        for item in refund.get("refund_line_items") or []:
+            given_back[item.get("line_item_id")] = given_back.get(item.get("line_item_id"), 0) + int(item["quantity"])
+    lines = order.get("line_items") or []
+    return [(line, int(line.get("quantity", 1)) - given_back.get(line["id"], 0)) for line in lines]

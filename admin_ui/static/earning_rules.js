@@ -21,10 +21,11 @@ const MATCHES = {
   vendor: { label: "Vendor", placeholder: "Vendor, as on the product" },
   product_type: { label: "Product type", placeholder: "Product type, such as Loose leaf" },
   product_tag: { label: "Tag", placeholder: "Tag, such as organic" },
-  collection_id: { label: "Collection", placeholder: "Collection id, such as 841564295" },
+  collection_id: { label: "Collection", placeholder: "Type a collection's title, then pick it" },
 };
 const NEW_RULE_NAME = "New rule"; // a name changes no points: the preview needs none typed yet
-const PICKABLE = new Set(["product_type", "vendor", "product_tag"]);
+const PICKABLE = new Set(["product_type", "vendor", "product_tag", "collection_id"]);
+const REFRESH_WAIT_MS = 1500; // the store's collections are being read: ask again after this
 let editing = null; // the rule being edited, or null when creating one
 let rules = []; // as last listed: a refusal names a rule by id
 let picking = 0; // the latest suggestions question: an older answer is dropped
@@ -44,8 +45,8 @@ function money(value) {
 }
 
 function matches(rule) {
-  const { field, value } = rule.match;
-  return field === "any" ? MATCHES.any.label : `${MATCHES[field]?.label ?? field} ${value}`;
+  const { field, value, label } = rule.match;
+  return field === "any" ? MATCHES.any.label : `${MATCHES[field]?.label ?? field} ${label ?? value}`;
 }
 
 function effect(rule) {
@@ -110,8 +111,11 @@ async function suggest() {
   const query = new URLSearchParams({ field, q: form.elements.match_value.value });
   const { ok, data } = await api(`/api/earning-rules/values?${query}`);
   if (!ok || question !== picking) return;
-  list.replaceChildren(...data.values.map((value) => h("option", { value })));
+  // A collection is offered by its title; choosing it puts its id in the field (what rules match).
+  const labels = data.labels ?? {};
+  list.replaceChildren(...data.values.map((value) => h("option", labels[value] ? { value, label: labels[value] } : { value })));
   list.dataset.field = field; // what tests wait for
+  if (data.refreshing) setTimeout(() => question === picking && suggest(), REFRESH_WAIT_MS);
 }
 
 /** An ISO time as a datetime-local input shows it, in the merchant's own time zone. */

@@ -110,7 +110,10 @@ function renderTier(member) {
   byId("tier").textContent = tier ? tier.name : "No tier";
   const notes = [];
   if (tier) notes.push(`× ${plainDecimal(tier.multiplier)} points since ${formatDate(tier.since, { time: false })}`);
-  if (tier?.paid_until) notes.push(`paid until ${formatDate(tier.paid_until, { time: false })}`);
+  if (tier?.paid_until) {
+    notes.push(tier.paid_until.startsWith("9999") ? "given for good"
+      : `held until ${formatDate(tier.paid_until, { time: false })}`);
+  }
   if (progress?.next_tier) {
     const remaining = progress.basis === "amount_spent" ? `${plainDecimal(progress.remaining)} to spend`
       : `${formatPoints(progress.remaining)} points`;
@@ -130,6 +133,7 @@ function render(member) {
   byId("referral-code").textContent = member.referral_code ?? "—";
   byId("birthday").textContent = birthdayText(member.birthday); // MM-DD, set by the shopper or here
   showBirthday(member.birthday);
+  showTierChoices(member);
   renderFigures(member);
   fillTable(byId("codes"), (member.redemptions ?? []).map(codeRow), byId("codes-empty"));
   byId("member").hidden = false;
@@ -243,6 +247,43 @@ birthdayForm.elements.day.append(...Array.from({ length: 31 }, (_, index) =>
 birthdayForm.addEventListener("submit", (event) => {
   event.preventDefault();
   saveBirthday();
+});
+
+const tierForm = byId("tier-form");
+
+/** The tiers the merchant may give, and the one given now (`tier.paid_until` while it runs). */
+async function showTierChoices(member) {
+  const { ok, data } = await api("/api/tiers");
+  if (!ok) return;
+  const select = tierForm.elements.tier_id;
+  select.replaceChildren(h("option", { value: "" }, "None given"),
+    ...data.tiers.map((tier) => h("option", { value: String(tier.id) }, tier.name)));
+  const given = member.tier_given;
+  select.value = given ? String(given.tier_id) : "";
+  tierForm.elements.tier_until.value = given && given.until < "9999" ? given.until.slice(0, 10) : "";
+}
+
+/** Give the chosen tier until the end of the chosen day (the merchant's own day), or take it back. */
+async function saveTier() {
+  clearFieldErrors(tierForm);
+  const tierId = tierForm.elements.tier_id.value;
+  const day = tierForm.elements.tier_until.value;
+  const body = { tier_id: tierId ? Number(tierId) : null };
+  if (tierId && day) body.tier_until = new Date(`${day}T23:59:59`).toISOString();
+  const { ok, status, data } = await api(`/api/members/${encodeURIComponent(customerId)}`, { method: "PATCH", body });
+  if (ok) {
+    renderTier(data);
+    toast(tierId ? "Tier given" : "Given tier taken back; the next tier check places them");
+  } else if (status === 422) {
+    showFieldErrors(tierForm, data.fields);
+  } else if (status !== 401) {
+    showBanner("critical", "The tier was not saved", data?.error ?? `HTTP ${status}`);
+  }
+}
+
+tierForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  saveTier();
 });
 
 async function undo(entry) {

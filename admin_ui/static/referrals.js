@@ -1,6 +1,6 @@
 // Referrals: the shop's referrals with their status (and the reason of a rejection), and
 // the totals: friends invited, completed, points paid, revenue of referred orders
-// (GET /api/referrals?status=).
+// (GET /api/referrals?status=); and the patterns worth a look (GET /api/referrals/patterns).
 import { api, badge, byId, fillTable, formatDate, formatMoney, formatPoints, h, panelUrl, showBanner } from "./panel.js";
 
 const TONES = { completed: "success", rejected: "critical", code_issued: "info" };
@@ -56,6 +56,37 @@ async function load() {
   document.body.dataset.loaded = `referrals:${data.referrals.length}`;
 }
 
-byId("refresh").addEventListener("click", load);
+function plural(count, one, many) {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
+/** One sentence per pattern, saying who and how many, for a merchant to look into. */
+function patternItems(patterns) {
+  const items = [];
+  for (const p of patterns.addresses) {
+    items.push(`${plural(p.friends, "friend", "friends")} invited from one shopper's address (${p.address}) ` +
+      `through ${p.referrers.join(", ")}; ${p.used} used their code.`);
+  }
+  for (const p of patterns.unused_codes) {
+    items.push(`${p.referrer_name}'s link made ${plural(p.unused, "code", "codes")} that nobody used in two weeks.`);
+  }
+  for (const p of patterns.shared_marks) {
+    items.push(`${plural(p.friends, "friend", "friends")} of ${p.referrers.join(", ")} ordered with the same ${p.kind}.`);
+  }
+  return items.map((text) => h("li", { "data-pattern": true }, text));
+}
+
+async function loadPatterns() {
+  const { ok, data } = await api("/api/referrals/patterns");
+  if (!ok) return;
+  const items = patternItems(data);
+  byId("pattern-list").replaceChildren(...items);
+  byId("patterns-empty").hidden = items.length > 0;
+  byId("patterns").setAttribute("aria-busy", "false");
+  document.body.dataset.patterns = String(items.length);
+}
+
+byId("refresh").addEventListener("click", () => { load(); loadPatterns(); });
+loadPatterns();
 byId("status").addEventListener("change", load);
 load();

@@ -1,14 +1,16 @@
 // Program settings: GET and PATCH /api/program, a save bar while there are unsaved
 // changes, the API's 422 messages next to their fields, and a plain-words preview whose
 // points come from POST /api/program/preview: the server runs the rules that award orders,
-// so no earning arithmetic lives here to drift from them. The save bar stands for the whole
-// page's form fields: it shows while this form or the "Referrals and birthdays" card has
-// unsaved changes, and its Save and Discard act on both (the tiers keep their own buttons).
+// so no earning arithmetic lives here to drift from them. The save bar is the page's one Save:
+// it shows while this form, the "Referrals and birthdays" card or the tiers' qualification
+// has unsaved changes, and its Save and Discard act on all three (each tier in the list keeps
+// its own Save, as an item of a list).
 import {
   api, byId, clearBanners, clearFieldErrors, otherErrors, plainDecimal, showBanner, showFieldErrors, toast,
   wholeNumber,
 } from "./panel.js";
 import { discardReferrals, referralsChanged, saveReferrals } from "./settings_referrals.js";
+import { discardQualification, qualificationChanged, saveQualification } from "./tiers.js";
 
 const form = byId("settings-form");
 const saveBar = byId("save-bar");
@@ -142,7 +144,7 @@ function mainChanged() {
 }
 
 function showSaveBar() {
-  saveBar.hidden = !(mainChanged() || referralsChanged());
+  saveBar.hidden = !(mainChanged() || referralsChanged() || qualificationChanged());
 }
 
 function changed() {
@@ -150,11 +152,13 @@ function changed() {
   showSaveBar();
 }
 
-/** Save this form (unless only the card changed), then the referrals card when it has changes
- * too (its own PATCH, its own errors; after this form's, whose success clears the banners). */
+/** Save this form (unless only another part changed), then the referrals card and the tiers'
+ * qualification when they have changes (each its own PATCH and errors, after this form's,
+ * whose success clears the banners). */
 async function save() {
-  if (mainChanged() || !referralsChanged()) await saveMain();
+  if (mainChanged() || !(referralsChanged() || qualificationChanged())) await saveMain();
   if (referralsChanged()) await saveReferrals();
+  if (qualificationChanged()) await saveQualification();
   showSaveBar();
 }
 
@@ -199,9 +203,11 @@ form.addEventListener("submit", (event) => {
   save();
 });
 document.addEventListener("loyalty:settings-changed", showSaveBar);
+document.addEventListener("loyalty:settings-save", save); // Enter in another part's field
 byId("discard").addEventListener("click", () => {
   fill(saved);
   discardReferrals();
+  discardQualification();
   clearFieldErrors(form);
   clearBanners();
   changed();

@@ -1,8 +1,8 @@
 // The settings page's "Referrals and birthdays" card: referral_points, referral_reward_id
 // (an active amount or percentage reward) and birthday_bonus, saved with PATCH /api/program.
-// Saved with its own button, or with the page's save bar: settings.js imports what is
-// exported here (one module per page, however many scripts name it), shows the bar while
-// this card has unsaved changes too, and saves or discards it with the main form.
+// Saved with the page's save bar: settings.js imports what is exported here (one module per
+// page, however many scripts name it), shows the bar while this card has unsaved changes too,
+// and saves or discards it with the main form. Enter in a field asks the bar to save.
 import { api, byId, clearFieldErrors, h, otherErrors, showBanner, showFieldErrors, toast, wholeNumber } from "./panel.js";
 
 const form = byId("referral-settings-form");
@@ -77,8 +77,12 @@ async function load() {
 
 form.addEventListener("input", announce);
 form.addEventListener("change", announce);
-form.addEventListener("submit", (event) => {
+// Enter in a field saves the page, as in the main form (this form has no button of its own,
+// so the browser would not submit it).
+form.addEventListener("keydown", (event) => {
+  if (event.key !== "Enter" || event.target.tagName !== "INPUT") return;
   event.preventDefault();
-  saveReferrals();
+  document.dispatchEvent(new CustomEvent("loyalty:settings-save"));
 });
+form.addEventListener("submit", (event) => event.preventDefault());
 load();

@@ -1,5 +1,6 @@
 // The Tiers section of the settings page: GET/POST/PATCH/DELETE /api/tiers, the program's
-// tier_basis and tier_window (PATCH /api/program with just those two), and how many of
+// tier_basis and tier_window (PATCH /api/program with just those two, saved and discarded by
+// the page's save bar: settings.js imports what is exported here), and how many of
 // today's members would land in each tier (POST /api/tiers/preview, computed by the server
 // from the ledger's figures), also while a threshold is being typed.
 import {
@@ -68,11 +69,14 @@ async function load() {
     if (status !== 401) showBanner("critical", "Tiers unavailable", data?.error ?? `HTTP ${status}`);
     return;
   }
+  // A tier saved meanwhile keeps the qualification's unsaved change: the save bar still holds it.
+  const typed = state.tiers && qualificationChanged()
+    ? { basis: qualification.elements.tier_basis.value, window: qualification.elements.tier_window.value } : null;
   state = data;
   await loadPerkRewards();
-  qualification.elements.tier_basis.value = state.tier_basis;
-  qualification.elements.tier_window.value = state.tier_window;
-  byId("save-qualification").disabled = true;
+  qualification.elements.tier_basis.value = typed ? typed.basis : state.tier_basis;
+  qualification.elements.tier_window.value = typed ? typed.window : state.tier_window;
+  announce();
   show();
   const members = await spread(null);
   if (members) show(members.counts, members.below);
@@ -156,26 +160,42 @@ async function saveTier() {
   toast("Tier not saved", { error: true });
 }
 
-async function saveQualification() {
+function announce() {
+  document.dispatchEvent(new CustomEvent("loyalty:settings-changed"));
+}
+
+/** The page's save bar asks: has the qualification changed since it was loaded or saved? */
+export function qualificationChanged() {
+  return qualification.elements.tier_basis.value !== state.tier_basis
+    || qualification.elements.tier_window.value !== state.tier_window;
+}
+
+/** The save bar's Discard: the saved qualification again. */
+export function discardQualification() {
+  qualification.elements.tier_basis.value = state.tier_basis;
+  qualification.elements.tier_window.value = state.tier_window;
+  clearFieldErrors(qualification);
+}
+
+/** Save the qualification (the save bar's Save); resolves to whether it was saved. */
+export async function saveQualification() {
   clearFieldErrors(qualification);
   const body = { tier_basis: qualification.elements.tier_basis.value, tier_window: qualification.elements.tier_window.value };
   const { ok, status, data } = await api("/api/program", { method: "PATCH", body });
   if (!ok) {
     if (status === 422) showFieldErrors(qualification, data.fields);
     toast("Qualification not saved", { error: true });
-    return;
+    return false;
   }
   toast("Qualification saved; members move at the next check, within 5 minutes");
   await load();
+  return true;
 }
 
-qualification.addEventListener("change", () => {
-  byId("save-qualification").disabled = qualification.elements.tier_basis.value === state.tier_basis
-    && qualification.elements.tier_window.value === state.tier_window;
-});
+qualification.addEventListener("change", announce);
 qualification.addEventListener("submit", (event) => {
   event.preventDefault();
-  saveQualification();
+  document.dispatchEvent(new CustomEvent("loyalty:settings-save"));
 });
 form.addEventListener("submit", (event) => {
   event.preventDefault();

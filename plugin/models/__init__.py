@@ -2,7 +2,7 @@
 from plugin.models.api_keys import ApiKey, ApiKeyWrite, KeyScope
 from plugin.models.data_requests import DataRequest
 from plugin.models.dev_platform import DevPlatformRecord, DevRecordKind
-from plugin.models.earning import CachedProduct, EarningRuleRecord
+from plugin.models.earning import CachedCollection, CachedProduct, EarningRuleRecord
 from plugin.models.event_subscriptions import DeliveryAttempt, DeliveryStatus, EventDelivery, EventSubscription
 from plugin.models.flow import FlowActionRun, FlowTrigger, FlowTriggerUsage, TriggerStatus
 from plugin.models.imports import Import, ImportRow, ImportStatus
@@ -23,6 +23,7 @@ from plugin.models.webhook_events import EventStatus, WebhookEvent
 __all__ = [
     "ApiKey",
     "ApiKeyWrite",
+    "CachedCollection",
     "CachedProduct",
     "DataRequest",
     "DeliveryAttempt",

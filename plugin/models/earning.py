@@ -2,7 +2,8 @@
 
 A rule is never deleted: its entries' breakdowns name it, so DELETE deactivates it. The
 product cache holds what order lines do not carry (type, tags, collections), fed by the
-products/* webhooks and filled on demand from the Admin API (webhooks/products.py).
+products/* webhooks and filled on demand from the Admin API (webhooks/products.py); the
+collections' titles, for the rule editor, are a copy refreshed from the Admin API.
 """
 from datetime import datetime
 from decimal import Decimal
@@ -60,3 +61,17 @@ class CachedProduct(Base):
     # When collection_ids was last read (a look-up; the REST product webhook does not carry
     # collections). NULL: never, so a rule on collections needs a look-up first.
     collections_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CachedCollection(Base):
+    """A collection of the store, by id and title, as the rule editor offers it
+    (plugin/loyalty/rules/collection_names.py); replaced whole when refreshed."""
+
+    __tablename__ = "collections"
+    __table_args__ = (UniqueConstraint("shop_id", "collection_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    collection_id: Mapped[int] = mapped_column(BigInteger)
+    title: Mapped[str] = mapped_column(String(255))
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -10,7 +10,7 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from plugin.db import Base, ExactDecimal, Id, Points, UTCDateTime, utcnow
@@ -36,6 +36,9 @@ class Referral(Base):
         Index("ix_referrals_shop", "shop_id", "id"),
         # A friend's later-arriving earlier order looks up their completed referral.
         Index("ix_referrals_friend", "shop_id", "friend_customer_id"),
+        # The shop's daily limits: codes made today in the shop, and from one shopper's address.
+        Index("ix_referrals_shop_day", "shop_id", "created_at"),
+        Index("ix_referrals_client", "shop_id", "client_address", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -57,3 +60,11 @@ class Referral(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The friend's order was cancelled and the referrer's points taken back.
     reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The shopper's address the code was asked from, where the app proxy said it (X-Forwarded-For):
+    # the per-address limit and the Referrals page's patterns read it; customers/redact blanks it.
+    client_address: Mapped[str | None] = mapped_column(String(45))
+    # When the platform was told to deactivate the code of a rejected or reversed referral.
+    code_withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The friend's order's shopper marks (digests: device, shipping address, card), kept when it
+    # completes or is rejected: friends of one link sharing one are a pattern the panel shows.
+    friend_marks: Mapped[list | None] = mapped_column(JSON)

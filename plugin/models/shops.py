@@ -27,6 +27,9 @@ class Shop(Base):
     scopes: Mapped[str | None] = mapped_column(String(1000))
     # Set while one worker refreshes the token (plugin/shopify/tokens.py); a crash lets it lapse.
     token_refresh_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The platform's segment of customers without orders, made once: welcome codes name it as
+    # their context, so a customer who has ordered cannot use one (plugin/loyalty/referrals/friends.py).
+    new_customers_segment_id: Mapped[str | None] = mapped_column(String(255))
 
     program: Mapped["Program"] = relationship(back_populates="shop", uselist=False)
 

@@ -24,6 +24,7 @@ BASIC = f"""mutation($discount: DiscountCodeBasicInput!) {{
 FREE_SHIPPING = f"""mutation($discount: DiscountCodeFreeShippingInput!) {{
   discountCodeFreeShippingCreate(freeShippingCodeDiscount: $discount) {{ {PAYLOAD} }} }}"""
 BY_CODE = "query($code: String!) { codeDiscountNodeByCode(code: $code) { id } }"
+DEACTIVATE = f"""mutation($id: ID!) {{ discountCodeDeactivate(id: $id) {{ {PAYLOAD} }} }}"""
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,11 @@ def create_code(client: AdminClient, spec: CodeSpec, offer: Offer) -> str:
         if existing:
             return existing["id"]
         raise
+
+
+def deactivate_code(client: AdminClient, discount_id: str) -> None:
+    """Switch a code off on the platform (it stays listed there, unusable); UserErrors if refused."""
+    client.mutate(DEACTIVATE, {"id": discount_id}, "discountCodeDeactivate")
 
 
 def discount_input(spec: CodeSpec, offer: Offer) -> dict:

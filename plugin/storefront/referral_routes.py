@@ -5,7 +5,9 @@ shopper: the referral code in the path names the referrer. The request is checke
 same app proxy guard as the shopper's page (plugin/storefront/routes.py). The form has no
 CSRF token on purpose: it spends nobody's points, and anyone may post it anyway.
 """
-from flask import Blueprint, g, render_template, request
+import ipaddress
+
+from flask import Blueprint, current_app, g, render_template, request
 
 from plugin.db import request_session, utcnow
 from plugin.html import html_response, private_no_store
@@ -44,7 +46,8 @@ def referral_page(code: str):
 # A refusal's HTTP answer: no welcome reward is 404, a bad email 422, the daily limit 429,
 # a friend the shop cannot welcome again a conflict.
 REFUSAL_STATUS = {Refusal.NO_WELCOME_REWARD: 404, Refusal.INVALID_EMAIL: 422, Refusal.REFERRERS_EMAIL: 422,
-                  Refusal.DAILY_LIMIT: 429, Refusal.ALREADY_INVITED: 409, Refusal.ALREADY_ORDERED: 409,
+                  Refusal.DAILY_LIMIT: 429, Refusal.CLIENT_LIMIT: 429, Refusal.DOMAIN_LIMIT: 429,
+                  Refusal.SHOP_LIMIT: 429, Refusal.ALREADY_INVITED: 409, Refusal.ALREADY_ORDERED: 409,
                   Refusal.LOOP: 409}
 
 
@@ -56,7 +59,7 @@ def ask_for_welcome_code(code: str):
         return _page(404, code, error="This invitation link is not valid in this store.", form=False)
     email = request.form.get("email", "")
     try:
-        referral = start_referral(session, shop, referrer, email, utcnow())
+        referral = start_referral(session, shop, referrer, email, utcnow(), client=shopper_address())
     except ReferralRefused as refused:
         session.rollback()
         return _page(REFUSAL_STATUS[refused.reason], code, error=str(refused), email=email)
@@ -71,6 +74,22 @@ def ask_for_welcome_code(code: str):
                      email=email)
     return _page(201, code, form=False, welcome_code=made.code,
                  apply_link=f"https://{shop.domain}/discount/{made.code}")
+
+
+def shopper_address() -> str | None:
+    """The shopper's address as the app proxy forwards it, or None when the request names none.
+
+    The platform's proxy sets `X-Forwarded-For` to the shopper's address; each reverse proxy of
+    this app's own (LOYALTY_PROXY_HOPS of them) appends the one it heard from. So the entry
+    before those is the platform's, and anything earlier is what the shopper's browser claimed."""
+    hops = current_app.config["PROXY_HOPS"]
+    entries = [entry.strip() for entry in request.headers.get("X-Forwarded-For", "").split(",") if entry.strip()]
+    if len(entries) <= hops:
+        return None
+    try:
+        return str(ipaddress.ip_address(entries[-1 - hops]))
+    except ValueError:
+        return None
 
 
 def _shop_and_referrer(code: str):

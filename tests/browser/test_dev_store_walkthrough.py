@@ -60,8 +60,8 @@ def test_a_newcomer_tries_the_whole_app_from_dev(tab, dev_store):
     panel = open_admin(page)
     expect(panel.locator("body")).to_have_attribute("data-loaded", "figures")
     expect(panel.locator('[data-stat="members"] [data-value]')).to_have_text("5")
-    # 10 orders: 4 oolong orders of 42, 3 of 57 in whisks, 3 of 435 in teapots.
-    expect(panel.locator('[data-stat="points_issued"] [data-value]')).to_have_text(re.compile(r"^1,?644$"))
+    # 10 orders: oolongs 84 (the first, two of them) and 3 × 42, whisks 3 × 57, teapots 3 × 435.
+    expect(panel.locator('[data-stat="points_issued"] [data-value]')).to_have_text(re.compile(r"^1,?686$"))
     expect(panel.locator("#chart-points svg")).to_have_count(1)
     shot = (DOCS if os.environ.get("LOYALTY_UPDATE_DOCS") else SCREENSHOTS) / "dashboard.png"
     shot.parent.mkdir(parents=True, exist_ok=True)
@@ -70,11 +70,11 @@ def test_a_newcomer_tries_the_whole_app_from_dev(tab, dev_store):
     page.get_by_role("link", name="Back to the development store").click()
     page.locator("#customer_id").select_option(str(ADA))
     page.locator("#open-storefront").click()
-    expect(page.locator(".balance")).to_have_text("435")
+    expect(page.locator(".balance")).to_have_text("477")
     assert "signature=" in page.url  # the real proxy guard checked the signed URL
     page.locator("tr", has_text="Free shipping").get_by_role("button", name="Redeem").click()
     expect(page.locator(".notice")).to_have_text("Your code is ready: apply it to your cart below.")
-    expect(page.locator(".balance")).to_have_text("35")
+    expect(page.locator(".balance")).to_have_text("77")
     code = page.locator("code").first.text_content()
 
     page.goto(f"{dev_store.url}/dev")
@@ -93,7 +93,7 @@ def test_a_newcomer_tries_the_whole_app_from_dev(tab, dev_store):
     expect(panel.locator("body")).to_have_attribute("data-loaded", "member")
     code_row = panel.locator("#codes tr", has_text=code)
     expect(code_row).to_contain_text("used")
-    expect(panel.locator("#balance")).to_have_text("180")  # 35 left, and 145 for the teapot bought with the code
+    expect(panel.locator("#balance")).to_have_text("222")  # 77 left, and 145 for the teapot bought with the code
     page.locator("#app-frame").screenshot(path=str(SCREENSHOTS / "dev-store-member.png"))
     assert dev_store.client().get(f"/api/members/{ADA}", headers=auth(DEV_SHOP)).get_json()["redemptions"][0][
         "status"] == "used"

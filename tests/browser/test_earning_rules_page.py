@@ -239,3 +239,30 @@ def test_the_editor_offers_the_stores_product_types_and_a_twin_rule_opens_the_ex
     page.locator("#edit-duplicate").click()
     expect(page.locator("#editor-title")).to_have_text("Edit Leaf twice")
     expect(page.locator("#match_value")).to_have_value("Loose leaf")
+
+
+def test_a_collection_is_picked_by_its_title_and_the_rule_listed_by_it(panel, client, db):
+    from plugin.db import utcnow
+    from plugin.models import CachedCollection, Shop
+
+    panel.open("/earning-rules", loaded="rules:0")  # installs the shop
+    shop_id = db.query(Shop.id).filter(Shop.domain == "rosebud-tea.myshopify.com").scalar()
+    # The store's collections as a refresh from the Admin API leaves them (read today: no refresh due).
+    db.add_all([CachedCollection(shop_id=shop_id, collection_id=841564295, title="Summer teas", fetched_at=utcnow()),
+                CachedCollection(shop_id=shop_id, collection_id=841564297, title="Gift ideas", fetched_at=utcnow())])
+    db.commit()
+    page = panel.page
+    page.locator("#new-rule").click()
+    page.locator("#name").fill("Summer double")
+    page.locator("#match_field").select_option("collection_id")
+    page.locator("#match_value").fill("summer")
+    expect(page.locator("#match-values")).to_have_attribute("data-field", "collection_id")
+    expect(page.locator("#match-values option")).to_have_count(1)
+    option = page.locator("#match-values option")
+    assert (option.get_attribute("value"), option.get_attribute("label")) == ("841564295", "Summer teas")
+    page.locator("#match_value").fill("841564295")  # what choosing the offered title puts in the field
+    page.locator("#multiplier").fill("2")
+    page.locator("#save-rule").click()
+    panel.wait_loaded("rules:1")
+    expect(page.locator("#rules tr", has_text="Summer double")).to_contain_text("Collection Summer teas")
+    assert earning_rules(client)[0]["match"]["value"] == "841564295"

@@ -24,7 +24,7 @@ def test_choosing_fifo_expiry_shows_the_preview_saves_and_reloads(panel, client)
         "An order's points can be spent 14 days after the order. Each order's points expire 12 months after the "
         "order; spending uses the oldest first. Shoppers are reminded 7 days before.")
     panel.screenshot("settings-lifecycle")
-    page.locator("#save").click()
+    page.locator("#save-top").click()
     expect(page.locator(".toast")).to_have_text("Settings saved")
     saved = program(client)
     assert (saved["pending_days"], saved["expiry_policy"], saved["expiry_months"], saved["expiry_reminder_days"]) == (
@@ -39,7 +39,7 @@ def test_expiry_without_months_shows_the_apis_message_and_saves_nothing(panel, c
     page = panel.page
     panel.open("/settings", loaded="program")
     page.locator("#expiry_policy").select_option("inactivity")
-    page.locator("#save").click()
+    page.locator("#save-top").click()
     expect(page.locator("#expiry_months-error")).to_contain_text("is required when expiry_policy is inactivity")
     expect(page.locator(".banner-critical")).to_contain_text("The settings were not saved")
     assert program(client)["expiry_policy"] == "never"

@@ -117,3 +117,29 @@ def test_the_members_list_sorts_by_balance_and_shows_only_members_with_pending_p
     expect(page.locator("body")).to_have_attribute("data-listed", "balance:pending")
     expect(ids).to_have_count(1)
     expect(ids.first).to_have_attribute("data-customer-id", "7002")
+
+
+def test_the_merchant_gives_a_tier_from_the_member_page_and_takes_it_back(panel, client, settle):
+    signed_webhook(client, "customers/create", customer(7001))
+    settle()
+    gold = client.post("/api/tiers", json={"name": "Gold", "threshold": 300, "multiplier": "3"}, headers=auth())
+    assert gold.status_code == 201
+    page = panel.page
+    panel.open("/members/7001", loaded="member")
+    expect(page.locator("#tier")).to_have_text("No tier")
+    expect(page.locator("#grant-tier")).to_have_value("")
+    page.locator("#grant-tier").select_option(label="Gold")
+    page.locator("#grant-until").fill("2099-06-30")
+    page.locator("#tier-form button").click()
+    expect(page.locator("#tier")).to_have_text("Gold")
+    expect(page.locator("#tier-note")).to_contain_text("held until")
+    given = member(client)["tier_given"]
+    assert given["tier_id"] == gold.get_json()["id"] and given["until"].startswith("2099-06-3")
+    panel.open("/members/7001", loaded="member")  # shown as given after a reload
+    expect(page.locator("#grant-tier")).to_have_value(str(gold.get_json()["id"]))
+    expect(page.locator("#grant-until")).to_have_value(given["until"][:10])
+    page.locator("#grant-tier").select_option("")
+    page.locator("#tier-form button").click()
+    expect(page.locator(".toast")).to_contain_text("taken back")
+    assert member(client)["tier_given"] is None
+    panel.screenshot("member-tier-given")

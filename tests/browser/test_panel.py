@@ -98,7 +98,7 @@ def test_changing_the_earn_rate_saves_it_and_a_reload_shows_it(panel, client):
     expect(page.locator("#preview")).to_contain_text("A 40.00 order earns 13 points.")  # 13.32, floored
     expect(page.locator("#save-bar")).to_be_visible()
     panel.screenshot("settings-unsaved")
-    page.locator("#save").click()
+    page.locator("#save-top").click()
     expect(page.locator(".toast")).to_have_text("Settings saved")
     expect(page.locator("#save-bar")).to_be_hidden()
     assert program(client)["points_per_currency_unit"] == "0.333"

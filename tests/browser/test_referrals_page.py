@@ -74,13 +74,13 @@ def test_referral_and_birthday_settings_are_saved_from_their_card(panel, client)
     page.locator("#referral_points").fill("75")
     page.locator("#referral_reward_id").select_option(label="5 off your order")
     page.locator("#birthday_bonus").fill("200")
-    page.locator("#save-referrals").click()
+    page.locator("#save-top").click()
     expect(page.locator(".toast")).to_have_text("Referrals and birthdays saved")
     program = client.get("/api/program", headers=auth()).get_json()
     assert (program["referral_points"], program["referral_reward_id"], program["birthday_bonus"]) == (
         75, five_off(client), 200)
     page.locator("#birthday_bonus").fill("-3")
-    page.locator("#save-referrals").click()
+    page.locator("#save-top").click()
     expect(page.locator('[data-error-for="birthday_bonus"]')).to_be_visible()
     assert client.get("/api/program", headers=auth()).get_json()["birthday_bonus"] == 200
     panel.screenshot("settings-referrals")
@@ -116,3 +116,22 @@ def test_the_referrers_history_names_a_referral_and_links_the_friends_order(pane
     expect(row.locator("td").nth(1)).to_have_text("+50")
     expect(row.locator("td").nth(3)).to_have_text(f"Referral · Order {friends['id']}")
     expect(row.locator("td").nth(3).locator("a")).to_have_attribute("href", re.compile(f"/orders/{friends['id']}$"))
+
+
+def test_the_referrals_page_shows_patterns_worth_a_look(panel, client, settle, platform):
+    panel.open("/", loaded=re.compile(".+"))  # installs the shop
+    client.patch("/api/program", json={"referral_points": 50, "referral_reward_id": five_off(client)}, headers=auth())
+    signed_webhook(client, "customers/create", customer(7001, "ada@example.com"))
+    settle()
+    platform.post(GRAPHQL, json=created())
+    ada = client.get("/api/members/7001", headers=auth()).get_json()["referral_code"]
+    for n in range(3):  # three "friends" from one shopper's address
+        response = client.post(proxy_url(f"/proxy/r/{ada}", customer_id=""), data={"email": f"f{n}@example.com"},
+                               headers={"X-Forwarded-For": "203.0.113.7"})
+        assert response.status_code == 201
+    panel.open("/referrals", loaded="referrals:3")
+    page = panel.page
+    expect(page.locator("#patterns")).to_have_attribute("aria-busy", "false")
+    expect(page.locator("[data-pattern]")).to_have_text(
+        ["3 friends invited from one shopper's address (203.0.113.7) through Ada Lovelace; 0 used their code."])
+    expect(page.locator("#patterns-empty")).to_be_hidden()

@@ -1,6 +1,8 @@
 """The settings page as one page: the main form, the "Referrals and birthdays" card and the
 Tiers section are saved by different scripts, but a merchant sees one page with one
 unsaved-changes bar. Each section was tested alone; these check them together."""
+import re
+
 import pytest
 
 try:
@@ -52,16 +54,16 @@ def test_the_save_bars_save_saves_the_main_form_and_the_referrals_card(panel, cl
     assert (saved["signup_bonus"], saved["referral_points"], saved["birthday_bonus"]) == (25, 60, 15)
 
 
-def test_saving_one_section_keeps_the_others_unsaved_changes(panel, client):
+def test_the_page_has_one_save_and_a_tier_saved_meanwhile_keeps_the_unsaved_changes(panel, client):
     open_settings(panel)
     page = panel.page
+    expect(page.get_by_role("button", name=re.compile("^Save"))).to_have_count(0)  # nothing to save yet
     page.locator("#signup_bonus").fill("40")
     page.locator("#referral_points").fill("30")
-    page.locator("#save-referrals").click()  # the card's own button saves the card only
-    expect(page.locator(".toast", has_text="Referrals and birthdays saved")).to_be_visible()
-    assert (program(client)["referral_points"], program(client)["signup_bonus"]) == (30, 0)
-    expect(page.locator("#signup_bonus")).to_have_value("40")
-    expect(page.locator("#save-bar")).to_be_visible()  # the main form still has its change
+    page.locator("#tier_window").select_option("lifetime")
+    expect(page.locator("#save-bar")).to_be_visible()
+    # One Save for the page: the bar's (before: three buttons, one per part of the page).
+    expect(page.get_by_role("button", name=re.compile("^Save"))).to_have_count(1)
 
     page.locator("#add-tier").click()  # a tier saved meanwhile discards nothing either
     page.locator("#tier-form [name=name]").fill("Gold")
@@ -72,10 +74,16 @@ def test_saving_one_section_keeps_the_others_unsaved_changes(panel, client):
     expect(page.locator("#referral_points")).to_have_value("30")
     expect(page.locator("#save-bar")).to_be_visible()
 
-    page.locator("#save-top").click()
-    expect(page.locator(".toast", has_text="Settings saved")).to_be_visible()
+    page.locator("#referral_points").press("Enter")  # Enter in any part saves the page
+    expect(page.locator(".toast", has_text="Qualification saved")).to_be_visible()
     expect(page.locator("#save-bar")).to_be_hidden()
-    assert (program(client)["referral_points"], program(client)["signup_bonus"]) == (30, 40)
+    saved = program(client)
+    assert (saved["referral_points"], saved["signup_bonus"], saved["tier_window"]) == (30, 40, "lifetime")
+    page.locator("#tier_basis").select_option("amount_spent")
+    expect(page.locator("#save-bar")).to_be_visible()
+    page.locator("#discard").click()
+    expect(page.locator("#tier_basis")).to_have_value("points_earned")
+    expect(page.locator("#save-bar")).to_be_hidden()
 
 
 def test_a_new_tier_counts_who_qualifies_and_says_members_move_at_the_next_check(panel, client, settle):

@@ -1,6 +1,6 @@
 """The theme app extension in a real browser, on the development store's theme page
 (/dev/theme): the launcher's real scripts against the real app proxy (/apps/loyalty/...,
-signed and checked like a store's). Ada has 435 points after ten sample orders.
+signed and checked like a store's). Ada has 477 points after ten sample orders.
 Screenshots go to test-artifacts/ (docs/ with LOYALTY_UPDATE_DOCS=1)."""
 import html
 import os
@@ -74,14 +74,14 @@ def test_a_member_opens_the_launcher_redeems_in_place_and_copies_the_code(tab, s
     launcher.click()
     dialog = page.get_by_role("dialog", name="Rewards")
     expect(dialog).to_be_visible()
-    expect(dialog.locator(".loyalty-panel__figure")).to_have_text("435 points")
-    expect(dialog).to_contain_text("65 points more for 5 off your order")
+    expect(dialog.locator(".loyalty-panel__figure")).to_have_text("477 points")
+    expect(dialog).to_contain_text("23 points more for 5 off your order")
     expect(dialog).to_contain_text("Order #")  # the history, with the ledger's reasons
     shot(page, "theme-launcher")
 
     dialog.locator("li", has_text="Free shipping").get_by_role("button", name="Redeem").click()
     expect(dialog.get_by_role("status")).to_have_text("Your code is ready: apply it to your cart.")
-    expect(dialog.locator(".loyalty-panel__figure")).to_have_text("35 points")
+    expect(dialog.locator(".loyalty-panel__figure")).to_have_text("77 points")
     code = dialog.locator(".loyalty-panel__code code").first
     expect(code).to_have_text(re.compile(r"^DEVSTORE-[2-9A-Z]{12}$"))
     expect(dialog.get_by_role("link", name="Apply to cart")).to_have_attribute(
@@ -110,7 +110,7 @@ def test_the_launcher_works_from_the_keyboard_and_escape_closes_it(tab, store):
     launcher.focus()
     page.keyboard.press("Enter")
     dialog = page.get_by_role("dialog", name="Rewards")
-    expect(dialog.locator(".loyalty-panel__figure")).to_have_text("435 points")
+    expect(dialog.locator(".loyalty-panel__figure")).to_have_text("477 points")
     expect(dialog.get_by_role("heading", name="Rewards")).to_be_focused()
     page.keyboard.press("Tab")
     expect(dialog.get_by_role("button", name="Close")).to_be_focused()
@@ -125,7 +125,7 @@ def test_on_a_480px_screen_the_panel_fills_the_width(browser, store):
     sign_in(page, store, ADA)
     page.get_by_role("button", name="Rewards").click()
     dialog = page.get_by_role("dialog", name="Rewards")
-    expect(dialog.locator(".loyalty-panel__figure")).to_have_text("435 points")
+    expect(dialog.locator(".loyalty-panel__figure")).to_have_text("477 points")
     box = dialog.bounding_box()
     assert box["x"] == 0 and box["width"] == 480 and box["y"] + box["height"] <= 800
     shot(page, "theme-launcher-480")
@@ -138,8 +138,8 @@ def test_the_product_and_account_blocks_show_the_members_figures(tab, store):
     sign_in(page, store, ADA, "product")
     expect(page.locator(".loyalty-earn__text")).to_have_text("Earn 42 points with this purchase")
     sign_in(page, store, ADA, "account")
-    expect(page.locator(".loyalty-balance__figure")).to_have_text("435 points")
-    expect(page.locator("[data-loyalty-live]")).to_contain_text("65 points more for 5 off your order")
+    expect(page.locator(".loyalty-balance__figure")).to_have_text("477 points")
+    expect(page.locator("[data-loyalty-live]")).to_contain_text("23 points more for 5 off your order")
     shot(page, "theme-account-block")
 
 

@@ -70,8 +70,9 @@ def test_a_merchant_adds_edits_and_removes_tiers_and_sees_where_members_land(pan
 
     page.locator("#tier_basis").select_option("amount_spent")
     page.locator("#tier_window").select_option("lifetime")
-    page.locator("#save-qualification").click()
-    expect(page.locator("#save-qualification")).to_be_disabled()
+    expect(page.locator("#save-bar")).to_be_visible()  # the page's one save bar
+    page.locator("#save-top").click()
+    expect(page.locator("#save-bar")).to_be_hidden()
     program = client.get("/api/program", headers=auth()).get_json()
     assert (program["tier_basis"], program["tier_window"]) == ("amount_spent", "lifetime")
     expect(page.locator("#tiers tr", has_text="Silver").locator("td").nth(1)).to_have_text("100 spent")

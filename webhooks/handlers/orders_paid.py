@@ -4,6 +4,7 @@ The order may already carry refunds (`refunds[]`) and a cancellation (`cancelled
 is applied as its own webhook would apply it (plugin/loyalty/order_reports.py); an embedded
 refund is read by the same parser as `refunds/create`.
 """
+import hashlib
 from dataclasses import replace
 from decimal import Decimal
 
@@ -59,6 +60,7 @@ def order_facts(payload: dict) -> OrderFacts:
         business_time=timestamp(payload.get("processed_at") or payload.get("created_at"), "processed_at"),
         cancelled=payload.get("cancelled_at") is not None,
         lines_subtotal=lines_subtotal(payload, subtotal),
+        shopper_marks=shopper_marks(payload),
     )
 
 
@@ -73,6 +75,24 @@ def lines_subtotal(payload: dict, subtotal: Decimal) -> Decimal | None:
     except PayloadError:
         return None
     return None if lines == subtotal else lines
+
+
+def shopper_marks(payload: dict) -> tuple[str, ...]:
+    """Digests (never the values) of the order's device address, shipping address and card."""
+    client = payload.get("client_details") if isinstance(payload.get("client_details"), dict) else {}
+    shipping = payload.get("shipping_address") if isinstance(payload.get("shipping_address"), dict) else {}
+    card = payload.get("payment_details") if isinstance(payload.get("payment_details"), dict) else {}
+    parts = {
+        "device": [payload.get("browser_ip") or client.get("browser_ip")],
+        "shipping": [shipping.get(name) for name in ("address1", "address2", "zip", "country_code")],
+        "card": [card.get("credit_card_bin"), card.get("credit_card_number"), card.get("credit_card_company")],
+    }
+    return tuple(f"{kind}:{_digest(values)}" for kind, values in parts.items() if any(values))
+
+
+def _digest(values: list) -> str:
+    text = "|".join(" ".join(str(value or "").lower().split()) for value in values)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def line_facts(line: dict) -> LineFacts:

@@ -37,6 +37,9 @@ class OrderFacts:
     # What its lines say the subtotal is (line items less discounts), only when that disagrees
     # with `subtotal`: the points still follow `subtotal`, and the merchant sees the order listed.
     lines_subtotal: Decimal | None = None
+    # Digests of what ties orders to one shopper where the payload carries it (device address,
+    # shipping address, card): a referral keeps its friend's, for the Referrals page's patterns.
+    shopper_marks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -8,25 +8,15 @@ and when it ends the tick places them by their figures. The tier is set without 
 Until: `lifetime` keeps it for good, `calendar_year` through the next calendar year (a
 status reached this year lasts through the next one), `rolling_12_months` for 365 days.
 """
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from plugin.loyalty.shop_facts import business_zone
 from plugin.loyalty.tiers.definitions import load_ladder
+from plugin.loyalty.tiers.grants import floor_until
 from plugin.models import Member, Program, Shop
-
-FOR_GOOD = datetime(9999, 12, 31, tzinfo=timezone.utc)
-
-
-def floor_until(program: Program, zone, now: datetime) -> datetime:
-    if program.tier_window == "lifetime":
-        return FOR_GOOD
-    if program.tier_window == "calendar_year":
-        local = now.astimezone(zone)
-        return datetime(local.year + 2, 1, 1, tzinfo=zone).astimezone(timezone.utc)
-    return now + timedelta(days=365)
 
 
 def set_tier_floors(session: Session, shop_id: int, floors: list[tuple[int, int]], now: datetime) -> list[int]:

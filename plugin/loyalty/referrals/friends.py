@@ -1,8 +1,9 @@
 """Referrals: a member's friend asks for a welcome code, and the friend's first paid order pays the member.
 
-1. `start_referral` checks the friend's email against the SPEC's refusals, under the
-   referrer's row lock (so the daily limit holds against concurrent requests), and records
-   the referral in `creating` with its code already chosen. The request commits that.
+1. `start_referral` checks the friend's email against the SPEC's refusals and the daily
+   limits (LIMITS), under the shop's row lock (so the limits hold against concurrent
+   requests), and records the referral in `creating` with its code already chosen. The
+   request commits that.
 2. `issue_welcome_code` then makes the one Admin API call, through the redemptions' path
    (`call_platform`: the same retries and the same adoption of a code that already exists).
    Made: `code_issued`. Not made: the row is deleted, so the email may try again and the
@@ -48,12 +49,22 @@ from plugin.models import (
     Reward,
     Shop,
 )
-from plugin.shopify.discounts import CodeSpec, create_code
+from plugin.shopify.client import AdminClient, PlatformError, PlatformUnavailable
+from plugin.shopify.discounts import CodeSpec, create_code, deactivate_code
+from plugin.shopify.grants import PlatformAuthError
+from plugin.shopify.tokens import NotInstalled
 
 log = logging.getLogger(__name__)
 
 REFERRALS = Referral.__table__
-DAILY_LIMIT = 10
+DAILY_LIMIT = 10  # welcome codes per referral link per day (SPEC "Referrals")
+# Welcome codes per shop per day, read in the shop's zone, beyond the link's own limit: from
+# one shopper's address when the app proxy names it; without one, to one email domain (the
+# key's, so Gmail's aliases count as one) and in the whole shop. A public link then yields at
+# most CLIENT_LIMIT codes to one person a day, whatever emails they make up.
+CLIENT_LIMIT = 3
+DOMAIN_LIMIT = 20
+SHOP_LIMIT = 200
 # A referral left `creating` this long lost its request half-way (the process died between
 # the commit and the platform's answer): it no longer holds the friend's email.
 CREATING_LEASE = timedelta(minutes=10)
@@ -67,6 +78,9 @@ class Refusal(Enum):
     INVALID_EMAIL = "invalid_email"
     REFERRERS_EMAIL = "referrers_email"
     DAILY_LIMIT = "daily_limit"
+    CLIENT_LIMIT = "client_limit"
+    DOMAIN_LIMIT = "domain_limit"
+    SHOP_LIMIT = "shop_limit"
     ALREADY_INVITED = "already_invited"
     ALREADY_ORDERED = "already_ordered"
     LOOP = "loop"  # the friend invited the referrer
@@ -113,10 +127,12 @@ def friend_reward_problem(session: Session, shop_id: int, reward_id: int) -> dic
     return {}
 
 
-def start_referral(session: Session, shop: Shop, referrer: Member, email: str, now: datetime) -> Referral:
+def start_referral(session: Session, shop: Shop, referrer: Member, email: str, now: datetime,
+                   client: str | None = None) -> Referral:
     """Record a friend's referral with its code chosen, or raise ReferralRefused (nothing written).
     A friend this link already gave an unused code gets that referral back (`code_issued`):
-    the same code again, no new one and nothing counted toward the daily limit."""
+    the same code again, no new one and nothing counted toward the limits. `client` is the
+    shopper's address where the request names it (the per-address limit)."""
     program = shop.program
     reward = friend_reward(session, program)
     if program.referral_points <= 0 or reward is None:
@@ -126,7 +142,9 @@ def start_referral(session: Session, shop: Shop, referrer: Member, email: str, n
     if key is None:
         raise ReferralRefused(Refusal.INVALID_EMAIL,
                               f"Please enter a valid email address (up to {MAX_EMAIL} characters).")
-    session.execute(select(Member.id).where(Member.id == referrer.id).with_for_update())  # the daily limit's lock
+    # The limits' lock: the shop's row, so codes counted across referrers hold together. NO KEY:
+    # rows that merely reference the shop (orders, entries) are not held up.
+    session.execute(select(Shop.id).where(Shop.id == shop.id).with_for_update(key_share=True))
     if key == email_key(referrer.email):
         raise ReferralRefused(Refusal.REFERRERS_EMAIL,
                               "That is the email of the person who invited you: share the link with a friend.")
@@ -134,18 +152,40 @@ def start_referral(session: Session, shop: Shop, referrer: Member, email: str, n
     if issued is not None:
         return issued  # one code per friend: asking again shows the same code, made once
     _refuse_taken_email(session, shop.id, referrer, key)
-    if _codes_today(session, shop, referrer.id, now) >= DAILY_LIMIT:
-        raise ReferralRefused(Refusal.DAILY_LIMIT,
-                              f"This invitation link has made its {DAILY_LIMIT} welcome codes for today. "
-                              "Please try again tomorrow.")
+    _refuse_past_limits(session, shop, referrer.id, key, client, now)
     row = dict(shop_id=shop.id, referrer_id=referrer.id, friend_email=email.strip(), email_key=key,
                code=new_code(shop.domain), reward_id=reward.id, status=ReferralStatus.CREATING, points=0,
-               created_at=now)
+               created_at=now, client_address=client)
     made = session.execute(insert_for(session, REFERRALS).values(**row).on_conflict_do_nothing()
                            .returning(REFERRALS.c.id)).first()
     if made is None:  # a concurrent request for the same friend got there first
         raise ReferralRefused(Refusal.ALREADY_INVITED, "This friend has already been invited to this store.")
     return session.get(Referral, made.id)
+
+
+def _refuse_past_limits(session: Session, shop: Shop, referrer_id: int, key: str, client: str | None,
+                        now: datetime) -> None:
+    """Raise ReferralRefused past a daily limit; the counts are of codes made (or being made) today."""
+    today = select(func.count()).select_from(REFERRALS).where(
+        REFERRALS.c.shop_id == shop.id, REFERRALS.c.created_at >= _shop_midnight(shop, now))
+    if session.scalar(today.where(REFERRALS.c.referrer_id == referrer_id)) >= DAILY_LIMIT:
+        raise ReferralRefused(Refusal.DAILY_LIMIT,
+                              f"This invitation link has made its {DAILY_LIMIT} welcome codes for today. "
+                              "Please try again tomorrow.")
+    if client is not None:
+        if session.scalar(today.where(REFERRALS.c.client_address == client)) >= CLIENT_LIMIT:
+            raise ReferralRefused(Refusal.CLIENT_LIMIT,
+                                  "Welcome codes have already been made from this device today. "
+                                  "Please try again tomorrow.")
+        return
+    domain = key.rpartition("@")[2]
+    if session.scalar(today.where(REFERRALS.c.email_key.like(f"%@{_like(domain)}", escape="\\"))) >= DOMAIN_LIMIT:
+        raise ReferralRefused(Refusal.DOMAIN_LIMIT,
+                              f"This store has made its welcome codes for {domain} addresses today. "
+                              "Please try again tomorrow.")
+    if session.scalar(today) >= SHOP_LIMIT:
+        raise ReferralRefused(Refusal.SHOP_LIMIT,
+                              "This store has made its welcome codes for today. Please try again tomorrow.")
 
 
 def _issued_before(session: Session, shop_id: int, referrer_id: int, key: str) -> Referral | None:
@@ -207,13 +247,10 @@ def _referred(session: Session, friend_member_id: int, referrer: Member) -> bool
         REFERRALS.c.referrer_id == friend_member_id, REFERRALS.c.email_key == key)) is not None
 
 
-def _codes_today(session: Session, shop: Shop, referrer_id: int, now: datetime) -> int:
-    """Welcome codes this referrer's link made today, the day read in the shop's time zone."""
-    zone = business_zone(shop.iana_timezone)
-    local = now.astimezone(zone)
-    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return session.scalar(select(func.count()).select_from(REFERRALS).where(
-        REFERRALS.c.referrer_id == referrer_id, REFERRALS.c.created_at >= midnight))
+def _shop_midnight(shop: Shop, now: datetime) -> datetime:
+    """The start of `now`'s day in the shop's time zone: the day the limits count."""
+    local = now.astimezone(business_zone(shop.iana_timezone))
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def issue_welcome_code(referral_id: int) -> Referral | None:
@@ -251,15 +288,36 @@ class Verdict:
 
 def complete_referrals(session: Session, shop_id: int, orders: list[OrderFacts]) -> int:
     """Paid orders that carry welcome codes complete (or reject) their referrals; returns how
-    many completed. One query finds the batch's referrals; most batches carry none."""
+    many completed. A friend who orders without their code is no longer new: the referral is
+    rejected and its unused code withdrawn (`withdraw_welcome_codes`). One query finds the
+    batch's referrals, by code or by the friends' emails."""
     _reject_undone_by_earlier_orders(session, shop_id, orders)
     by_code = {code.upper(): order for order in orders if order.discount_codes for code in order.discount_codes}
-    if not by_code:
+    by_email = {}
+    for order in orders:
+        key = None if order.test or order.cancelled else email_key(order.email)
+        if key is not None:
+            by_email.setdefault(key, order)
+    if not by_code and not by_email:
         return 0
     referrals = session.scalars(select(Referral).where(
-        Referral.shop_id == shop_id, Referral.code.in_(by_code), Referral.status == ReferralStatus.CODE_ISSUED)
-        .order_by(Referral.id)).all()
-    return sum(_settle(session, referral, by_code[referral.code]) for referral in referrals)
+        Referral.shop_id == shop_id, Referral.status == ReferralStatus.CODE_ISSUED,
+        or_(Referral.code.in_(by_code), Referral.email_key.in_(by_email))).order_by(Referral.id)).all()
+    completed = 0
+    for referral in referrals:
+        if referral.code in by_code:
+            completed += _settle(session, referral, by_code[referral.code])
+        else:
+            _reject_without_code(session, referral, by_email[referral.email_key])
+    return completed
+
+
+def _reject_without_code(session: Session, referral: Referral, order: OrderFacts) -> None:
+    reason = f"the friend ordered without the welcome code (order {order.name or order.order_id})"
+    session.execute(update(REFERRALS).where(REFERRALS.c.id == referral.id,
+                                            REFERRALS.c.status == ReferralStatus.CODE_ISSUED).values(
+        status=ReferralStatus.REJECTED, friend_customer_id=order.customer_id, completed_at=utcnow(),
+        friend_marks=list(order.shopper_marks) or None, reason=reason))
 
 
 def _reject_undone_by_earlier_orders(session: Session, shop_id: int, orders: list[OrderFacts]) -> None:
@@ -291,7 +349,7 @@ def _settle(session: Session, referral: Referral, order: OrderFacts) -> bool:
     points, pending_days = session.execute(select(Program.referral_points, Program.pending_days)
                                            .where(Program.shop_id == referral.shop_id)).one()
     values = dict(order_id=order.order_id, friend_customer_id=order.customer_id, order_total=order.total_price,
-                  completed_at=utcnow())
+                  completed_at=utcnow(), friend_marks=list(order.shopper_marks) or None)
     if verdict.completed:
         values.update(status=ReferralStatus.COMPLETED, points=points)
     else:
@@ -330,6 +388,31 @@ def _verdict(session: Session, referral: Referral, referrer: Member, order: Orde
     return Verdict(True)
 
 
+def withdraw_welcome_codes(limit: int = 100) -> int:
+    """The periodic job: deactivate on the platform the codes of referrals rejected before
+    their code was used (the friend ordered without it), so nobody can use them later.
+    Returns how many were withdrawn; a platform that cannot answer now is asked next time."""
+    with transaction() as session:
+        due = session.execute(select(Referral.id, Referral.discount_id, Shop.id, Shop.domain)
+                              .join(Shop, Shop.id == Referral.shop_id).where(
+            Referral.status == ReferralStatus.REJECTED, Referral.order_id.is_(None),
+            Referral.discount_id.is_not(None), Referral.code_withdrawn_at.is_(None),
+            Shop.access_token.is_not(None)).order_by(Referral.id).limit(limit)).all()
+    withdrawn = 0
+    for referral_id, discount_id, shop_id, domain in due:
+        try:
+            deactivate_code(AdminClient(shop_id, domain, **IN_REQUEST_LIMITS), discount_id)
+        except (PlatformUnavailable, PlatformAuthError, NotInstalled) as error:
+            log.warning("welcome code of referral %s not withdrawn yet: %s", referral_id, error)
+            continue
+        except PlatformError as error:  # refused for good (the code is gone): nothing left to withdraw
+            log.warning("welcome code of referral %s could not be withdrawn: %s", referral_id, error)
+        with transaction() as session:
+            session.execute(update(REFERRALS).where(REFERRALS.c.id == referral_id).values(code_withdrawn_at=utcnow()))
+        withdrawn += 1
+    return withdrawn
+
+
 def _cancelled(session: Session, shop_id: int, order_id: int) -> bool:
     return session.scalar(select(OrderRecord.cancelled_at).where(
         OrderRecord.shop_id == shop_id, OrderRecord.order_id == order_id)) is not None
@@ -361,5 +444,6 @@ def forget_referred_friend(session: Session, shop_id: int, customer_id: int, ema
     ids = session.scalars(select(REFERRALS.c.id).where(REFERRALS.c.shop_id == shop_id, match)).all()
     for referral_id in ids:
         session.execute(update(REFERRALS).where(REFERRALS.c.id == referral_id).values(
-            friend_email="(redacted)", email_key=f"redacted-{referral_id}"))
+            friend_email="(redacted)", email_key=f"redacted-{referral_id}", client_address=None,
+            friend_marks=None))
     return len(ids)

@@ -6,8 +6,9 @@ stand-in), so these tests run on a real socket (tests/dev_store.py).
 """
 import html
 import re
-from datetime import date
+from datetime import date, datetime, timezone
 from urllib.parse import parse_qs, urlparse
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -15,7 +16,7 @@ import responses
 from sqlalchemy import select
 
 from plugin import create_app
-from plugin.models import DevPlatformRecord, DevRecordKind, Shop
+from plugin.models import DevPlatformRecord, DevRecordKind, OrderRecord, Shop
 from plugin.shopify.client import AdminClient
 from plugin.shopify.grants import admin_origin
 from plugin.shopify.products import fetch_products
@@ -98,8 +99,8 @@ def test_sample_orders_earn_refund_and_cancel_as_a_worked_example(dev_store, db)
     sent = client.post("/dev/orders", data={"count": "10"})
     # 5 customers, 10 orders, 1 refund, 1 cancellation: every one accepted by the intake.
     assert sent.headers["Location"] == "/dev?notice=orders&count=17&accepted=17"
-    # Ada: oolong 42 + teapots 3 × 145 = 435, less the refunded oolong (42): 435.
-    assert balance(client, ADA) == 435
+    # Ada: oolongs 2 × 42 = 84 + teapots 3 × 145 = 435, less one refunded oolong (42): 477.
+    assert balance(client, ADA) == 477
     # Grace: whisks 2 × 28.50 = 57, oolong 42: 99.
     assert balance(client, 7100000002) == 99
     # Katherine: teapots 435, whisks 57 (the gift card earns nothing): 492.
@@ -118,7 +119,7 @@ def test_sample_orders_earn_refund_and_cancel_as_a_worked_example(dev_store, db)
     assert "Sent 17 webhooks through the intake (17 accepted)." in notice
     # Sent again: the customers are duplicates the intake drops, the orders are new ones.
     client.post("/dev/orders", data={"count": "1"})
-    assert balance(client, ADA) == 435 + 42 - 42  # one more oolong, and its line refunded
+    assert balance(client, ADA) == 477 + 84 - 42  # two more oolongs, and one of them refunded
 
 
 def test_the_recordings_replay_into_the_development_shop(dev_store, db):
@@ -139,14 +140,14 @@ def test_a_shopper_redeems_on_the_storefront_sees_the_code_on_dev_and_an_order_u
     page = client.get("/dev/storefront", query_string={"customer_id": ADA}, follow_redirects=True)
     text = page.get_data(as_text=True)
     assert page.request.path == "/proxy/" and "signature=" in page.request.query_string.decode()
-    assert "Your points: <span class=balance>435</span>" in text
+    assert "Your points: <span class=balance>477</span>" in text
     csrf = re.search(r"name=csrf value='([^']+)'", text)[1]
     free_shipping = re.search(r"<td>Free shipping</td>\s*<td>400 points</td>\s*<td>\s*<form[^>]*>\s*"
                               r"<input type=hidden name=reward_id value='(\d+)'", text)[1]
     redeemed = client.post("/apps/loyalty/redemptions", data={"reward_id": free_shipping, "csrf": csrf},
                            follow_redirects=True)
     assert "Your code is ready" in redeemed.get_data(as_text=True)
-    assert balance(client, ADA) == 35
+    assert balance(client, ADA) == 77
     code = re.search(r"<code>([A-Z0-9-]+)</code>", redeemed.get_data(as_text=True))[1]
     kept = records(db, DevRecordKind.DISCOUNT_CODE)
     assert [r.key for r in kept] == [code]
@@ -157,7 +158,7 @@ def test_a_shopper_redeems_on_the_storefront_sees_the_code_on_dev_and_an_order_u
     assert used.headers["Location"] == "/dev?notice=code-used&count=1&accepted=1"
     member = client.get(f"/api/members/{ADA}", headers=auth(DEV_SHOP)).get_json()
     assert [(r["code"], r["status"]) for r in member["redemptions"]] == [(code, "used")]
-    assert member["balance"] == 35 + 145  # the teapot order, free shipping taking nothing off the subtotal
+    assert member["balance"] == 77 + 145  # the teapot order, free shipping taking nothing off the subtotal
     assert "used by order" in client.get("/dev").get_data(as_text=True)
 
 
@@ -422,3 +423,58 @@ def test_the_platform_answers_the_shop_settings_query_the_app_keeps(dev_store):
     answer = graphql(dev_store, SHOP_SETTINGS, {}, token(dev_store)).json()
     assert answer["data"] == {"shop": {"ianaTimezone": "America/New_York", "currencyCode": "USD"}}
     assert "cost" in answer["extensions"]
+
+
+# -- orders and refunds of the merchant's choosing ------------------------------------------------
+
+def test_an_order_of_chosen_products_by_a_chosen_customer_earns_and_a_chosen_refund_takes_back_part(dev_store, db):
+    client = dev_store.client()
+    open_panel(client)
+    placed = client.post("/dev/orders/chosen", data={"customer_id": str(KATHERINE), "quantity-8100000001": "3",
+                                                    "quantity-8100000004": "1", "days_ago": "10"})
+    assert placed.headers["Location"] == "/dev?notice=order&count=2&accepted=2"
+    assert balance(client, KATHERINE) == 126  # oolongs 3 × 42; the gift card earns nothing
+    page = client.get("/dev").get_data(as_text=True)
+    order_id = int(re.search(r"<tr data-order='(\d+)'><td>[^<]*</td><td>Katherine</td>", page)[1])
+    assert "Oolong tin (3 left)" in page
+    line_id = next(line["id"] for line in [r.data for r in records(db, DevRecordKind.ORDER)
+                                           if int(r.key) == order_id][0]["line_items"] if line["sku"] == "OOLONG")
+    refunded = client.post(f"/dev/orders/{order_id}/refund", data={"line_id": str(line_id), "quantity": "2"})
+    assert refunded.headers["Location"] == "/dev?notice=refund&count=1&accepted=1"
+    assert balance(client, KATHERINE) == 42  # two of the three oolongs given back
+    assert "Oolong tin (1 left)" in client.get("/dev").get_data(as_text=True)
+    # Placed ten days ago: the order counts on that day of the store's zone (its own time, not today).
+    placed_at = datetime.fromisoformat([r.data for r in records(db, DevRecordKind.ORDER)][0]["processed_at"])
+    assert (datetime.now(timezone.utc) - placed_at).days == 10
+    day = db.scalar(select(OrderRecord.tier_day).where(OrderRecord.order_id == order_id))
+    assert day == placed_at.astimezone(ZoneInfo("America/New_York")).date()
+
+
+@pytest.mark.parametrize("form", [
+    {"customer_id": str(ADA)},  # no product
+    {"customer_id": str(ADA), "quantity-8100000001": "0"},
+    {"customer_id": str(ADA), "quantity-8100000001": "-2"},
+    {"customer_id": str(ADA), "quantity-8100000001": "lots"},
+])
+def test_an_order_without_products_sends_nothing(dev_store, db, form):
+    client = dev_store.client()
+    open_panel(client)
+    before = table_counts(db)
+    answer = client.post("/dev/orders/chosen", data=form)
+    assert answer.headers["Location"] == "/dev?notice=no-products"
+    assert table_counts(db) == before
+
+
+def test_a_refund_of_more_than_is_left_or_of_an_unknown_order_sends_nothing(dev_store, db):
+    client = dev_store.client()
+    open_panel(client)
+    client.post("/dev/orders/chosen", data={"customer_id": str(ADA), "quantity-8100000002": "1"})
+    [kept] = [r.data for r in records(db, DevRecordKind.ORDER)]
+    line_id = kept["line_items"][0]["id"]
+    before = table_counts(db)
+    for path, form in [(f"/dev/orders/{kept['id']}/refund", {"line_id": str(line_id), "quantity": "2"}),
+                       (f"/dev/orders/{kept['id']}/refund", {"line_id": "123", "quantity": "1"}),
+                       (f"/dev/orders/{kept['id']}/refund", {"line_id": str(line_id), "quantity": "0"}),
+                       ("/dev/orders/999/refund", {"line_id": str(line_id), "quantity": "1"})]:
+        assert client.post(path, data=form).headers["Location"] == "/dev?notice=no-refund"
+    assert table_counts(db) == before and balance(client, ADA) == 28
