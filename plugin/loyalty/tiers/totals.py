@@ -151,43 +151,49 @@ def qualifying(session: Session, shop_id: int, basis: str, window: str, today: d
 
 def verify_totals(session: Session, shop_id: int | None = None) -> list[dict]:
     """Figures that differ from what they summarise: day rows against the order entries and
-    orders of that member and day; year rows against their day rows. One shop's, or all."""
+    orders of that member and day; year rows against their day rows. One shop's, or all
+    (each problem names its shop: a member belongs to one, so grouping by it splits nothing)."""
     def of(table) -> list:
         return [] if shop_id is None else [table.c.shop_id == shop_id]
 
-    entries = (select(ENTRIES.c.member_id, ORDERS.c.tier_day.label("day"), func.sum(ENTRIES.c.delta).label("points"))
+    entries = (select(ENTRIES.c.shop_id, ENTRIES.c.member_id, ORDERS.c.tier_day.label("day"),
+                      func.sum(ENTRIES.c.delta).label("points"))
                .join(ORDERS, and_(ORDERS.c.shop_id == ENTRIES.c.shop_id, ORDERS.c.order_id == ENTRIES.c.order_id))
                .where(ENTRIES.c.kind.in_(ORDER_KINDS), ORDERS.c.tier_day.is_not(None), *of(ENTRIES))
-               .group_by(ENTRIES.c.member_id, ORDERS.c.tier_day))
-    money = (select(MEMBERS.c.id.label("member_id"), ORDERS.c.tier_day.label("day"),
+               .group_by(ENTRIES.c.shop_id, ENTRIES.c.member_id, ORDERS.c.tier_day))
+    money = (select(MEMBERS.c.shop_id, MEMBERS.c.id.label("member_id"), ORDERS.c.tier_day.label("day"),
                     func.sum(ORDERS.c.tier_amount_micros).label("amount"))
              .join(MEMBERS, and_(MEMBERS.c.shop_id == ORDERS.c.shop_id, MEMBERS.c.customer_id == ORDERS.c.customer_id))
-             .where(ORDERS.c.tier_day.is_not(None), *of(ORDERS)).group_by(MEMBERS.c.id, ORDERS.c.tier_day))
-    days = {(r.member_id, r.starts_on): (r.points, r.amount_micros) for r in session.execute(
-        select(TOTALS.c.member_id, TOTALS.c.starts_on, TOTALS.c.points, TOTALS.c.amount_micros)
+             .where(ORDERS.c.tier_day.is_not(None), *of(ORDERS))
+             .group_by(MEMBERS.c.shop_id, MEMBERS.c.id, ORDERS.c.tier_day))
+    days = {(r.shop_id, r.member_id, r.starts_on): (r.points, r.amount_micros) for r in session.execute(
+        select(TOTALS.c.shop_id, TOTALS.c.member_id, TOTALS.c.starts_on, TOTALS.c.points, TOTALS.c.amount_micros)
         .where(TOTALS.c.grain == "day", *of(TOTALS)))}
     expected = defaultdict(lambda: [0, 0])
     for row in session.execute(entries):
-        expected[(row.member_id, row.day)][0] = int(row.points)
+        expected[(row.shop_id, row.member_id, row.day)][0] = int(row.points)
     for row in session.execute(money):
-        expected[(row.member_id, row.day)][1] = int(row.amount or 0)
-    problems = [dict(member_id=m, day=d.isoformat(), figure="day", stored=list(days.get((m, d), (0, 0))),
-                     expected=want) for (m, d), want in expected.items() if list(days.get((m, d), (0, 0))) != want]
-    problems += [dict(member_id=m, day=d.isoformat(), figure="day", stored=list(have), expected=[0, 0])
-                 for (m, d), have in days.items() if (m, d) not in expected and list(have) != [0, 0]]
+        expected[(row.shop_id, row.member_id, row.day)][1] = int(row.amount or 0)
+    problems = []
+    for (s, m, d), want in expected.items():
+        stored = list(days.get((s, m, d), (0, 0)))
+        if stored != want:
+            problems.append(dict(shop_id=s, member_id=m, day=d.isoformat(), figure="day", stored=stored,
+                                 expected=want))
+    problems += [dict(shop_id=s, member_id=m, day=d.isoformat(), figure="day", stored=list(have), expected=[0, 0])
+                 for (s, m, d), have in days.items() if (s, m, d) not in expected and list(have) != [0, 0]]
     return problems + _verify_years(session, of(TOTALS))
 
 
 def _verify_years(session: Session, of_shop: list) -> list[dict]:
-    day_sums = (select(TOTALS.c.member_id, TOTALS.c.year, func.sum(TOTALS.c.points).label("points"),
+    day_sums = (select(TOTALS.c.shop_id, TOTALS.c.member_id, TOTALS.c.year, func.sum(TOTALS.c.points).label("points"),
                        func.sum(TOTALS.c.amount_micros).label("amount"))
-                .where(TOTALS.c.grain == "day", *of_shop).group_by(TOTALS.c.member_id, TOTALS.c.year))
-    sums = {(r.member_id, r.year): [int(r.points), int(r.amount)] for r in session.execute(day_sums)}
-    years = {(r.member_id, r.year): [r.points, r.amount_micros] for r in session.execute(
-        select(TOTALS.c.member_id, TOTALS.c.year, TOTALS.c.points, TOTALS.c.amount_micros)
+                .where(TOTALS.c.grain == "day", *of_shop).group_by(TOTALS.c.shop_id, TOTALS.c.member_id, TOTALS.c.year))
+    sums = {(r.shop_id, r.member_id, r.year): [int(r.points), int(r.amount)] for r in session.execute(day_sums)}
+    years = {(r.shop_id, r.member_id, r.year): [r.points, r.amount_micros] for r in session.execute(
+        select(TOTALS.c.shop_id, TOTALS.c.member_id, TOTALS.c.year, TOTALS.c.points, TOTALS.c.amount_micros)
         .where(TOTALS.c.grain == "year", *of_shop))}
     zero = [0, 0]
-    return [dict(member_id=m, year=y, figure="year", stored=years.get((m, y), zero), expected=sums.get((m, y), zero))
-            for (m, y) in set(sums) | set(years) if years.get((m, y), zero) != sums.get((m, y), zero)]
-
-
+    return [dict(shop_id=s, member_id=m, year=y, figure="year", stored=years.get((s, m, y), zero),
+                 expected=sums.get((s, m, y), zero))
+            for (s, m, y) in set(sums) | set(years) if years.get((s, m, y), zero) != sums.get((s, m, y), zero)]
