@@ -6,7 +6,7 @@ it rather than being refused; the install flow fills in the rest later.
 import re
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from plugin.db import insert_for
 from plugin.models import Program, Shop
@@ -19,7 +19,8 @@ def is_shop_domain(value: str | None) -> bool:
 
 
 def find_shop(session: Session, domain: str) -> Shop | None:
-    return session.scalar(select(Shop).options(selectinload(Shop.program)).where(Shop.domain == domain))
+    # Joined: one statement for the shop and its program (each batch of webhooks reads both).
+    return session.scalar(select(Shop).options(joinedload(Shop.program)).where(Shop.domain == domain))
 
 
 def get_or_create_shop(session: Session, domain: str) -> Shop:
