@@ -38,9 +38,19 @@ def receive():
         return jsonify(status="ignored", topic=topic[:64]), 200
     event_id = store_event(shop, topic, webhook_id, body)
     if event_id is None:
-        return jsonify(status="duplicate"), 200
+        return _answer(DUPLICATE)
     signal_drain(str(event_id))
-    return jsonify(status="accepted"), 200
+    return _answer(ACCEPTED)
+
+
+# The two answers of a stored delivery, serialised once: jsonify costs as much CPU per
+# request as the Redis signal did.
+ACCEPTED = b'{"status":"accepted"}\n'
+DUPLICATE = b'{"status":"duplicate"}\n'
+
+
+def _answer(body: bytes):
+    return current_app.response_class(body, status=200, mimetype="application/json")
 
 
 def store_event(shop: str, topic: str, webhook_id: str, body: bytes) -> int | None:
