@@ -59,7 +59,8 @@ def orders_paid(session: Session, shop: ShopContext, orders: list[OrderFacts]) -
     tiers = OrderTiers.load(session, shop, orders)
     priced, waiting = price_orders(session, shop, orders, tiers)
     ready = [order for order in orders if order.order_id not in waiting]
-    award_points_for_orders(session, shop.id, ready, shop.rules, priced)
+    award_points_for_orders(session, shop.id, ready, shop.rules, priced,
+                            counted=tiers.counted if tiers is not None else None)
     if tiers is not None:
         tiers.promote(session, shop.id)
     for order in ready:

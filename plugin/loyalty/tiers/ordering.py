@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from plugin.db import insert_for, utcnow
@@ -67,6 +67,9 @@ class OrderTiers:
     def __init__(self, ladder: Ladder, window: str, zone, rules: ProgramRules, done: set[int]):
         self.ladder, self.window, self.zone, self.rules, self.done = ladder, window, zone, rules, done
         self.standings: dict[int, Standing] = {}
+        # Each batch member's counted amount, all years (the sum MAX_MEMBER_MICROS bounds), read
+        # by `_read` under the members' lock: the ledger's booking clamps with it (totals.book_orders).
+        self.counted: dict[int, int] = {}
         self.cancelled: set[int] = set()  # orders waiting with their reversals: _read_reversals
         self.refunds: dict[int, list] = defaultdict(list)
 
@@ -103,12 +106,17 @@ class OrderTiers:
             by_member[m.id] = self.standings[m.customer_id]
         column = TOTALS.c.points if basis == "points_earned" else TOTALS.c.amount_micros
         grain = "day" if self.window == "rolling_12_months" else "year"
-        query = select(TOTALS.c.member_id, TOTALS.c.starts_on, column.label("units")).where(
-            TOTALS.c.member_id.in_(list(by_member)), TOTALS.c.grain == grain)
+        rows = TOTALS.c.grain == "year"
         if grain == "day":  # a rolling window of this batch reaches 365 days before its earliest order
-            query = query.where(TOTALS.c.starts_on > earliest - timedelta(days=365))
+            rows = or_(rows, and_(TOTALS.c.grain == "day", TOTALS.c.starts_on > earliest - timedelta(days=365)))
+        query = select(TOTALS.c.member_id, TOTALS.c.grain, TOTALS.c.starts_on, column.label("units"),
+                       TOTALS.c.amount_micros).where(TOTALS.c.member_id.in_(list(by_member)), rows)
+        self.counted = dict.fromkeys(by_member, 0)
         for row in session.execute(query):
-            by_member[row.member_id].rows[(grain, row.starts_on)] += row.units
+            if row.grain == "year":
+                self.counted[row.member_id] += row.amount_micros
+            if row.grain == grain:
+                by_member[row.member_id].rows[(grain, row.starts_on)] += row.units
 
     def _read_refunds(self, session: Session, shop_id: int, order_ids: list[int]) -> None:
         """Cancellations (read by `load` with the batch's orders) and refunds that arrived

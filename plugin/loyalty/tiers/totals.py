@@ -43,37 +43,42 @@ def business_day(moment: datetime, zone) -> date:
 
 
 def book_orders(session: Session, shop_id: int, orders: list[OrderFacts], priced: dict[int, Award],
-                owners: dict[int, int]) -> None:
+                owners: dict[int, int], counted: dict[int, int] | None = None) -> None:
     """Count newly credited orders toward their members' tiers (called by the ledger, which
-    stored each order's `tier_day` and `tier_amount_micros` with it)."""
-    counted = [o for o in orders if priced[o.order_id].points or priced[o.order_id].eligible]
-    if not counted:
+    stored each order's `tier_day` and `tier_amount_micros` with it). `counted`: each member's
+    amount so far, if the caller read it after locking the members (else read here)."""
+    counting = [o for o in orders if priced[o.order_id].points or priced[o.order_id].eligible]
+    if not counting:
         return
-    days = {o.order_id: o.business_day for o in counted}
+    days = {o.order_id: o.business_day for o in counting}
     if None in days.values():  # a caller that did not know the shop's zone (the handler always does)
         zone = shop_zone(session, shop_id)
         days = {o.order_id: o.business_day or business_day(o.business_time or o.paid_at or utcnow(), zone)
-                for o in counted}
+                for o in counting}
         session.execute(update(ORDERS).where(ORDERS.c.shop_id == shop_id, ORDERS.c.order_id.in_(list(days)))
                         .values(tier_day=case(days, value=ORDERS.c.order_id)))
-    amounts = _within_bound(session, shop_id, counted, priced, owners)
+    amounts = _within_bound(session, shop_id, counting, priced, owners, counted)
     changes = defaultdict(lambda: [0, 0])
-    for order in counted:
+    for order in counting:
         _add(changes, owners[order.customer_id], days[order.order_id], priced[order.order_id].points,
              amounts[order.order_id])
     _write(session, shop_id, changes)
 
 
 def _within_bound(session: Session, shop_id: int, orders: list[OrderFacts], priced: dict[int, Award],
-                  owners: dict[int, int]) -> dict[int, int]:
+                  owners: dict[int, int], counted: dict[int, int] | None) -> dict[int, int]:
     """Each order's amount in millionths as it counts: no more than its member has left under
-    MAX_MEMBER_MICROS (plugin/loyalty/bounds.py). The member rows are locked by the credit
-    before this reads their totals. An order cut short (a member past 10**12 of the shop's
-    currency) has its `tier_amount_micros` corrected, so a refund gives back what it counted."""
+    MAX_MEMBER_MICROS (plugin/loyalty/bounds.py). The member rows are locked (by the credit, or
+    before `counted` was read) before their totals are read. An order cut short (a member past
+    10**12 of the shop's currency) has its `tier_amount_micros` corrected, so a refund gives
+    back what it counted."""
     members = {owners[order.customer_id] for order in orders}
-    so_far = defaultdict(int, {row.member_id: int(row.amount or 0) for row in session.execute(
-        select(TOTALS.c.member_id, func.sum(TOTALS.c.amount_micros).label("amount"))
-        .where(TOTALS.c.member_id.in_(members), TOTALS.c.grain == "year").group_by(TOTALS.c.member_id))})
+    if counted is not None and members <= set(counted):
+        so_far = defaultdict(int, {member: counted[member] for member in members})
+    else:
+        so_far = defaultdict(int, {row.member_id: int(row.amount or 0) for row in session.execute(
+            select(TOTALS.c.member_id, func.sum(TOTALS.c.amount_micros).label("amount"))
+            .where(TOTALS.c.member_id.in_(members), TOTALS.c.grain == "year").group_by(TOTALS.c.member_id))})
     amounts = {}
     for order in orders:
         member, wanted = owners[order.customer_id], micros(priced[order.order_id].eligible)
