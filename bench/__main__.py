@@ -5,7 +5,8 @@ the bench itself broke. Everything it starts (gunicorn, scratch databases, the R
 keys, temporary files) is stopped or removed on the way out, also after an error or a
 SIGTERM/Ctrl-C.
 
-`--parts` picks parts (a,b,c,stats,tick,pgbench; default all); part "tick" is bench/tick.py. Part "stats" is bench/stats.py's
+`--parts` picks parts (a,b,c,events,stats,tick,scaling,memory,pgbench; default all); part "tick" is
+bench/tick.py, "scaling" bench/scaling.py, "memory" bench/memory.py. Part "stats" is bench/stats.py's
 `run(database_url)`, imported only when it runs: if it is missing or fails, the bench says
 so and goes on. `--sweep` measures part (a) under several gunicorn configurations instead
 (how the default below was chosen), `--redeem-sweep` part (c); `--help` lists the knobs.
@@ -24,7 +25,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bench import cpu, drain, events, intake, payloads, probe, redemptions, rules, services, tiers
+from bench import cpu, drain, events, intake, memory, payloads, probe, redemptions, rules, scaling, services, tiers
 from bench.report import Figure, fmt_int, heading, summary, table
 
 # Chosen with `--sweep` on the 2-core box; WHY_SERVER says why (printed in part (a)).
@@ -47,7 +48,7 @@ CORES = os.cpu_count() or 1
 RATIO_TARGET = 0.5
 P99_TARGET_MS = 50.0
 ORDERS_TARGET = 1000.0
-PARTS = ("a", "b", "c", "events", "stats", "tick", "pgbench")
+PARTS = ("a", "b", "c", "events", "stats", "tick", "scaling", "memory", "pgbench")
 
 
 def parse_args(argv):
@@ -78,6 +79,10 @@ def parse_args(argv):
                         help="part (c) only, once per config, e.g. sync:4,sync:16,gthread:2x8 (5s runs)")
     parser.add_argument("--events-rounds", type=int, default=2,
                         help="part events: rounds of (without, with), best of each taken (default 2)")
+    parser.add_argument("--memory-orders", type=int, default=100_000,
+                        help="part memory: orders one worker drains, in slices of 10,000 (default 100,000)")
+    parser.add_argument("--memory-customers", type=int, default=20_000,
+                        help="part memory: customers those orders come from (default 20,000)")
     parser.add_argument("--parts", default=",".join(PARTS),
                         help=f"which parts to run, comma-separated (default {','.join(PARTS)})")
     parser.add_argument("--sweep", action="store_true", help="only part (a), over several gunicorn configs")
@@ -205,6 +210,10 @@ def bench(args, run: Run) -> list[Figure]:
         figures += part_stats(env)
     if "tick" in parts:
         figures += part_tick(env)
+    if "scaling" in parts:
+        figures += scaling.part_scaling(env, _app, payloads.order_mix(args.orders, args.customers))
+    if "memory" in parts:
+        figures += memory.part_memory(args, env, _app)
     if "pgbench" in parts:
         figures += baseline(args, run)
     tps = next((f.raw for f in figures if f.name.startswith("baseline") and f.raw), None)

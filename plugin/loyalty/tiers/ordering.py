@@ -88,7 +88,9 @@ class OrderTiers:
         done = {row.order_id for row in known if row.earned_points is not None}
         tiers = cls(ladder, shop.tier_window, shop.zone, shop.rules, done)
         tiers.cancelled = {row.order_id for row in known if row.earned_points is None and row.cancelled_at is not None}
-        tiers._read_refunds(session, shop.id, [o.order_id for o in orders if o.order_id not in done])
+        # A refund that came first made its order's row (ledger.reverse_refund), so only orders
+        # already known can have refunds waiting: most batches have none and skip that read.
+        tiers._read_refunds(session, shop.id, [row.order_id for row in known if row.earned_points is None])
         earliest = min((tiers._moment(o) for o in orders), default=utcnow())
         tiers._read(session, shop.id, customers, shop.tier_basis, business_day(earliest, tiers.zone))
         return tiers
