@@ -14,8 +14,11 @@ from sqlalchemy import text
 
 from bench import drain, tiers
 from bench.memory import start_worker
+from bench.payloads import SHOP
 from bench.report import Figure, fmt_int, heading
+from plugin.db import transaction
 from plugin.loyalty.ledger.verification import verify_balances
+from plugin.loyalty.shops import get_or_create_shop
 
 TARGET = 1.7
 
@@ -24,6 +27,8 @@ def _run(env: dict, make_app, orders, workers: int) -> tuple[float, int, float]:
     """(seconds, events handled, worker CPU seconds) for `workers` processes draining `orders`."""
     app = make_app(env, REDIS_URL=None)
     try:
+        with app.app_context(), transaction() as session:  # the shop, when no other part has made it
+            get_or_create_shop(session, SHOP)
         tiers.set_up(app)
         drain.insert_pending(app, orders)
         drain.analyze(app)
@@ -57,8 +62,6 @@ def part_scaling(env: dict, make_app, orders) -> list[Figure]:
     try:
         figures, per_tier = tiers.check(app)
         with app.app_context():
-            from plugin.db import transaction
-
             with transaction() as session:
                 mismatches = verify_balances(session)
                 left = session.scalar(text("SELECT count(*) FROM webhook_events WHERE status <> 'processed'"))
