@@ -5,9 +5,9 @@ the bench itself broke. Everything it starts (gunicorn, scratch databases, the R
 keys, temporary files) is stopped or removed on the way out, also after an error or a
 SIGTERM/Ctrl-C.
 
-`--parts` picks parts (a,b,c,storefront,events,stats,tick,imports,pgbench; default all); part "tick" is
-bench/tick.py, part "storefront" bench/storefront.py, part "imports" bench/imports.py (`--import-sizes`).
-Part "stats" is bench/stats.py's
+`--parts` picks parts (a,b,c,storefront,events,stats,tick,imports,scaling,memory,pgbench; default all); part
+"tick" is bench/tick.py, "storefront" bench/storefront.py, "imports" bench/imports.py (`--import-sizes`),
+"scaling" bench/scaling.py, "memory" bench/memory.py. Part "stats" is bench/stats.py's
 `run(database_url)`, imported only when it runs: if it is missing or fails, the bench says
 so and goes on. `--sweep` measures part (a) under several gunicorn configurations instead
 (how the default below was chosen), `--redeem-sweep` part (c); `--help` lists the knobs.
@@ -26,7 +26,21 @@ from cryptography.fernet import Fernet
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bench import cpu, drain, events, intake, payloads, probe, redemptions, rules, services, storefront, tiers
+from bench import (
+    cpu,
+    drain,
+    events,
+    intake,
+    memory,
+    payloads,
+    probe,
+    redemptions,
+    rules,
+    scaling,
+    services,
+    storefront,
+    tiers,
+)
 from bench.report import Figure, fmt_int, heading, summary, table
 
 # Chosen with `--sweep` on the 2-core box; WHY_SERVER says why (printed in part (a)).
@@ -49,7 +63,7 @@ CORES = os.cpu_count() or 1
 RATIO_TARGET = 0.5
 P99_TARGET_MS = 50.0
 ORDERS_TARGET = 1000.0
-PARTS = ("a", "b", "c", "storefront", "events", "stats", "tick", "imports", "pgbench")
+PARTS = ("a", "b", "c", "storefront", "events", "stats", "tick", "imports", "scaling", "memory", "pgbench")
 
 
 def parse_args(argv):
@@ -87,6 +101,10 @@ def parse_args(argv):
     parser.add_argument("--import-sizes", default="",
                         help="part imports: history rows:members, comma-separated (default 20000:2000,100000:10000; "
                              "the issue's size is 1000000:100000)")
+    parser.add_argument("--memory-orders", type=int, default=100_000,
+                        help="part memory: orders one worker drains, in slices of 10,000 (default 100,000)")
+    parser.add_argument("--memory-customers", type=int, default=20_000,
+                        help="part memory: customers those orders come from (default 20,000)")
     parser.add_argument("--parts", default=",".join(PARTS),
                         help=f"which parts to run, comma-separated (default {','.join(PARTS)})")
     parser.add_argument("--sweep", action="store_true", help="only part (a), over several gunicorn configs")
@@ -220,6 +238,10 @@ def bench(args, run: Run) -> list[Figure]:
         figures += part_tick(env)
     if "imports" in parts:
         figures += part_imports(args, run, env)
+    if "scaling" in parts:
+        figures += scaling.part_scaling(env, _app, payloads.order_mix(args.orders, args.customers))
+    if "memory" in parts:
+        figures += memory.part_memory(args, env, _app)
     if "pgbench" in parts:
         figures += baseline(args, run)
     tps = next((f.raw for f in figures if f.name.startswith("baseline") and f.raw), None)

@@ -97,15 +97,18 @@ def intake_body() -> bytes:
     return order_payload(820982911946154508, 1001, 115310627314723954, lines).body.encode()
 
 
-def order_mix(orders: int, customers: int, seed: int = 20261122) -> list[Order]:
+def order_mix(orders: int, customers: int, seed: int = 20261122, first: int = 0) -> list[Order]:
     """`orders` orders from `customers` customers, as a store sees them.
 
     Customers order with a long-tailed frequency (a few regulars, many one-off buyers);
     about 4% of orders are guest checkouts, 1% test orders, 8% contain a gift card, and
-    baskets hold 1 to 4 lines with quantities of 1 to 3.
+    baskets hold 1 to 4 lines with quantities of 1 to 3. `first` numbers a later slice of
+    the same store's orders: the same customers, other picks and order ids (bench/memory.py).
     """
     rng = random.Random(seed)
     customer_ids = [7_000_000_000 + rng.randrange(10**9) * 1000 + i for i in range(customers)]
+    if first:
+        rng.seed(seed + first)
     weights = [1 / (rank + 1) ** 0.8 for rank in range(customers)]
     picks = rng.choices(customer_ids, weights=weights, k=orders)
     mix = []
@@ -116,7 +119,7 @@ def order_mix(orders: int, customers: int, seed: int = 20261122) -> list[Order]:
         if rng.random() < 0.08:
             lines.append(("Gift card", "GIFT", rng.choice(("25.00", "50.00")), 1, True))
         mix.append(order_payload(
-            order_id=5_600_000_000_000 + index, number=1001 + index,
+            order_id=5_600_000_000_000 + first + index, number=1001 + first + index,
             customer_id=None if roll < 0.04 else customer_id,
             lines=lines, tags=rng.choice(TAG_CHOICES), test=0.04 <= roll < 0.05,
         ))

@@ -7,14 +7,26 @@ not one each. If Redis is down the event simply stays pending; the sweeper (in e
 worker, and in `serve`) asks again for anything left waiting, so nothing that was
 acknowledged is lost. Without Redis, drains run in the calling process. The job's queue,
 retry and in-process behaviour are its row in the registry (plugin/jobs.py).
+
+Intake asks at most once per SIGNAL_WINDOW_SECONDS per process (`signal_drain`), not once
+per request: under a burst the Redis round trip was most of what a webhook cost beyond its
+INSERT. An event whose process stayed silent is still drained without the sweeper: its
+process asked at some t_s less than a window before the event's commit, so a job clears the
+flag after t_s, and every drain job reads once more a full window after its clear.
 """
+import time
+
 from flask import current_app
 
-from plugin.queue import Flag, clear_flag, request
+from plugin.queue import Flag, clear_flag, redis_connection, request
 from webhooks.processing import drain_due_events
 
 # Long enough to cover a queued job; short enough that a lost job is replaced soon.
 DRAIN_FLAG_SECONDS = 30
+# How long an intake process stays silent after asking, and so how long a drain job waits
+# after clearing the flag before its last read: a tenth of a second adds that little to a
+# webhook's way to the ledger and takes the Redis command off all but one request in many.
+SIGNAL_WINDOW_SECONDS = 0.1
 
 
 def drain_flag() -> str:
@@ -24,7 +36,27 @@ def drain_flag() -> str:
 def drain_webhook_events() -> int:
     """The job: process every due webhook event. Runs in a worker's app context."""
     clear_flag(drain_flag())
-    return drain_due_events()
+    cleared = time.monotonic()
+    handled = drain_due_events()
+    # The last read comes a full window after the clear, so it sees every event whose
+    # process stayed silent because it had asked just before (see the module's docstring).
+    left = cleared + SIGNAL_WINDOW_SECONDS - time.monotonic()
+    if left > 0:
+        time.sleep(left)
+    return handled + drain_due_events()
+
+
+def signal_drain(trigger: str) -> None:
+    """Intake's way to ask: at most once per SIGNAL_WINDOW_SECONDS in this process (with
+    Redis; without it each request drains in-process, as `schedule_drain` does)."""
+    if redis_connection() is not None:
+        now = time.monotonic()
+        # Per app and process: a forked server worker starts its own window.
+        last = current_app.extensions.setdefault("drain-signalled", [float("-inf")])
+        if now - last[0] < SIGNAL_WINDOW_SECONDS:
+            return
+        last[0] = now
+    schedule_drain(trigger)
 
 
 def schedule_drain(trigger: str, despite_flag: bool = False) -> None:

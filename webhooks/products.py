@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plugin.db import reading_session, transaction, utcnow
-from plugin.loyalty.earning.rules import normalise_tag
+from plugin.loyalty.earning.rules import ProgramRules, normalise_tag
 from plugin.loyalty.earning.strategies import ProductFacts
 from plugin.loyalty.rules.product_cache import COLLECTION_FIELD, product_match_fields, record_look_up, stale_or_missing
 from plugin.loyalty.order_reports import OrderReport
@@ -85,10 +85,10 @@ def _read_wanted(limit: int) -> list[Wanted]:
 
 def wanted_products(session: Session, limit: int) -> list[Wanted]:
     """Per shop with an active rule on product facts: its due orders' products missing or stale."""
-    shops = _shops_with_product_rules(session, limit)
+    shops, programs = _shops_with_product_rules(session, limit)
     if not shops:
         return []
-    named = _ordered_products(session, limit, shops)
+    named = _ordered_products(session, limit, shops, {domain: program_rules(p) for domain, p in programs.items()})
     wanted = []
     for domain, product_ids in named.items():
         shop_id, collections = shops[domain]
@@ -105,21 +105,27 @@ def _due(limit: int):
         .order_by(EVENTS.c.id).limit(limit).subquery())
 
 
-def _shops_with_product_rules(session: Session, limit: int) -> dict[str, tuple[int, bool]]:
-    """domain -> (shop id, whether a rule needs collections), for the shops of due paid orders."""
+def _shops_with_product_rules(session: Session, limit: int) -> tuple[dict[str, tuple[int, bool]], dict[str, Program]]:
+    """domain -> (shop id, whether a rule needs collections), and domain -> program, for the
+    shops of due paid orders that have an active rule on product facts: one statement."""
     due = _due(limit)
-    rows = session.execute(select(Shop.domain, Shop.id, EarningRuleRecord.match_field).distinct()
-                           .join(EarningRuleRecord, EarningRuleRecord.shop_id == Shop.id)
-                           .where(Shop.domain.in_(select(due.c.shop_domain)), EarningRuleRecord.active.is_(True),
-                                  EarningRuleRecord.match_field.in_(product_match_fields())))
-    shops: dict[str, tuple[int, bool]] = {}
-    for domain, shop_id, field in rows:
-        _, collections = shops.get(domain, (shop_id, False))
-        shops[domain] = (shop_id, collections or field == COLLECTION_FIELD)
-    return shops
+
+    def rule_on(fields):
+        return select(EarningRuleRecord.id).where(
+            EarningRuleRecord.shop_id == Shop.id, EarningRuleRecord.active.is_(True),
+            EarningRuleRecord.match_field.in_(fields)).exists()
+
+    rows = session.execute(select(Shop.domain, Shop.id, Program, rule_on([COLLECTION_FIELD]).label("collections"))
+                           .join(Program, Program.shop_id == Shop.id)
+                           .where(Shop.domain.in_(select(due.c.shop_domain)), rule_on(product_match_fields())))
+    shops, programs = {}, {}
+    for domain, shop_id, program, collections in rows:
+        shops[domain], programs[domain] = (shop_id, bool(collections)), program
+    return shops, programs
 
 
-def _ordered_products(session: Session, limit: int, shops: dict[str, tuple[int, bool]]) -> dict[str, set[int]]:
+def _ordered_products(session: Session, limit: int, shops: dict[str, tuple[int, bool]],
+                      rules: dict[str, ProgramRules]) -> dict[str, set[int]]:
     """The products whose facts those shops' due orders need to be priced. An order that
     cannot earn needs none (products_wanted), nor does an update of an order that already
     earned. A payload that cannot be read names none: processing reports it on its own, and
@@ -127,7 +133,6 @@ def _ordered_products(session: Session, limit: int, shops: dict[str, tuple[int, 
     due = _due(limit)
     rows = session.execute(select(EVENTS.c.shop_domain, EVENTS.c.topic, EVENTS.c.payload)
                            .join(due, due.c.id == EVENTS.c.id).where(EVENTS.c.shop_domain.in_(set(shops))))
-    rules = {domain: program_rules(session.get(Program, shop_id)) for domain, (shop_id, _) in shops.items()}
     named: dict[str, set[int]] = {}
     updates: list[tuple[str, OrderReport]] = []
     for domain, topic, payload in rows:

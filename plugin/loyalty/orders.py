@@ -35,12 +35,16 @@ class ShopContext:
     signup_bonus: int
     earning_rules: tuple[EarningRule, ...] = ()
     zone: tzinfo = timezone.utc  # business_zone(): where an order's business day is read
+    # The program's tier settings, read with it: the tiers need them for every batch of paid orders.
+    tier_basis: str = "points_earned"
+    tier_window: str = "calendar_year"
 
 
 def shop_context(session: Session, domain: str) -> ShopContext:
     shop = get_or_create_shop(session, domain)
     return ShopContext(shop.id, shop.domain, program_rules(shop.program), shop.program.signup_bonus,
-                       active_rules(session, shop.id), business_zone(shop.iana_timezone))
+                       active_rules(session, shop.id), business_zone(shop.iana_timezone),
+                       shop.program.tier_basis, shop.program.tier_window)
 
 
 def orders_paid(session: Session, shop: ShopContext, orders: list[OrderFacts]) -> set[int]:
@@ -57,7 +61,8 @@ def orders_paid(session: Session, shop: ShopContext, orders: list[OrderFacts]) -
     tiers = OrderTiers.load(session, shop, orders)
     priced, waiting = price_orders(session, shop, orders, tiers)
     ready = [order for order in orders if order.order_id not in waiting]
-    award_points_for_orders(session, shop.id, ready, shop.rules, priced)
+    award_points_for_orders(session, shop.id, ready, shop.rules, priced,
+                            counted=tiers.counted if tiers is not None else None)
     if tiers is not None:
         tiers.promote(session, shop.id)
     for order in ready:

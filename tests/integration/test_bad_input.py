@@ -199,7 +199,7 @@ def test_the_largest_amount_the_column_holds_is_accepted(client, send):
 
 def test_a_bad_order_in_a_batch_fails_alone_without_one_by_one_retries(inprocess_app, db, monkeypatch):
     client = inprocess_app.test_client()
-    monkeypatch.setattr("webhooks.intake.schedule_drain", lambda trigger: None)
+    monkeypatch.setattr("webhooks.intake.signal_drain", lambda trigger: None)
     retried = []
     monkeypatch.setattr("webhooks.processing._process_one", retried.append)
     for payload in (order(subtotal="10.00"), order(subtotal="1e30"), order(subtotal="20.00")):

@@ -104,3 +104,24 @@ def test_verify_ledger_reports_a_shop_it_cannot_read_and_checks_the_others(app, 
     assert result.exit_code != 0
     assert f"shop {SHOP}" in result.output, result.output  # reported, whichever way its figures fail
     assert f"shop {OTHER_SHOP}" in result.output and "entries sum to 10" in result.output
+
+
+@pytest.mark.parametrize("window", ["lifetime", "rolling_12_months"])
+def test_with_tiers_the_bound_is_kept_from_the_figures_the_tiers_read(app, client, installed, send, db, window):
+    """With tiers, the batch reads its members' figures once, under their lock, and the
+    ledger's booking clamps with them (no second read): the same bound, the same answers."""
+    response = client.patch("/api/program", json={"tier_basis": "amount_spent", "tier_window": window},
+                            headers=auth())
+    assert response.status_code == 200, response.get_json()
+    assert client.post("/api/tiers", json={"name": "Gold", "threshold": 1000}, headers=auth()).status_code == 201
+    first, second, third = (order(subtotal=HUGE, processed_at=f"2026-11-0{day}T10:00:00Z") for day in (1, 2, 3))
+    send("orders/paid", first)
+    send("orders/paid", second)  # counts only 0.01 more, up to the bound
+    send("orders/paid", third)  # counts nothing
+    assert member(client)["tier_progress"]["qualifying"] == "1000000000000.00"
+    assert member(client)["tier"]["name"] == "Gold"
+    counted = db.execute(text("SELECT order_id, tier_amount_micros FROM orders ORDER BY order_id")).all()
+    assert [row.tier_amount_micros for row in counted] == [999_999_999_999_990_000, 10_000, 0]
+    send("refunds/create", refund(second["id"], HUGE))  # gives back only the 0.01 it counted
+    assert member(client)["tier_progress"]["qualifying"] == HUGE
+    assert app.test_cli_runner().invoke(args=["verify-ledger"]).exit_code == 0

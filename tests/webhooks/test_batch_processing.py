@@ -36,7 +36,7 @@ def test_a_batch_of_mixed_deliveries_ends_with_the_same_exact_balances(inprocess
     install(client)  # /api serves only a shop it knows
     client.patch("/api/program", json={"excluded_order_tags": ["wholesale"]}, headers=auth())
     if mode == "one batch":
-        monkeypatch.setattr("webhooks.intake.schedule_drain", lambda trigger: None)
+        monkeypatch.setattr("webhooks.intake.signal_drain", lambda trigger: None)
     for topic, payload in deliveries():
         assert signed_webhook(client, topic, payload).status_code == 200
     statements = []

@@ -81,7 +81,7 @@ def test_one_bad_event_in_a_batch_does_not_hold_back_the_others(inprocess_app, m
         if any(facts.order_id == 666 for facts, _ in deliveries):
             raise RuntimeError("poisoned order")
 
-    monkeypatch.setattr("webhooks.intake.schedule_drain", lambda trigger: None)  # queue up, then drain as one batch
+    monkeypatch.setattr("webhooks.intake.signal_drain", lambda trigger: None)  # queue up, then drain as one batch
     for order_id, subtotal in ((1, "10.00"), (666, "99.00"), (2, "5.00")):
         signed_webhook(client, "orders/paid", order(order_id=order_id, subtotal=subtotal))
     monkeypatch.setattr(orders_paid, "apply_many", apply_many)

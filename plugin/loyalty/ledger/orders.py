@@ -74,13 +74,14 @@ def award_points_for_order(session: Session, shop_id: int, order: OrderFacts, ru
 
 
 def award_points_for_orders(session: Session, shop_id: int, orders: list[OrderFacts], rules: ProgramRules,
-                            priced: dict[int, Award] | None = None) -> None:
+                            priced: dict[int, Award] | None = None, counted: dict[int, int] | None = None) -> None:
     """Award a batch of paid orders with three statements in all, whatever its size.
 
     The same rules as `award_points_for_order`, order by order: orders the ledger has not
     seen are inserted, credited and entered together; an order it already knows (a refund
     or cancellation came first, or the same order twice in the batch) takes the one-by-one
-    path, which applies what is waiting for it.
+    path, which applies what is waiting for it. `counted`: each member's tier amount so far,
+    when the caller read it under the members' lock (tiers/ordering.py), so booking need not.
     """
     if not orders:
         return
@@ -94,7 +95,7 @@ def award_points_for_orders(session: Session, shop_id: int, orders: list[OrderFa
             for order in firsts.values()]
     new = set(insert_new(session, ORDERS, rows, ORDERS.c.order_id))
     _credit_orders(session, shop_id, [o for o in firsts.values() if o.order_id in new and o.customer_id], priced,
-                   rules.pending_days)
+                   rules.pending_days, counted)
     for order in orders:
         if order.order_id not in new or firsts[order.order_id] is not order:
             award_points_for_order(session, shop_id, order, rules, priced[order.order_id])
@@ -112,7 +113,7 @@ def _order_values(order: OrderFacts, priced: Award, rules: ProgramRules) -> dict
 
 
 def _credit_orders(session: Session, shop_id: int, orders: list[OrderFacts], priced: dict[int, Award],
-                   pending_days: int) -> None:
+                   pending_days: int, counted: dict[int, int] | None = None) -> None:
     """Create the orders' members and credit them: one upsert, one multi-row insert of
     entries and one of lots. Points whose order is younger than `pending_days` go to
     `pending`; an order whose pending window closed before it arrived credits the balance."""
@@ -136,7 +137,7 @@ def _credit_orders(session: Session, shop_id: int, orders: list[OrderFacts], pri
     credited = [order for order in orders if priced[order.order_id].points]
     if credited:
         _enter_awards(session, shop_id, credited, priced, owners, pending_until)
-    book_orders(session, shop_id, orders, priced, owners)
+    book_orders(session, shop_id, orders, priced, owners, counted)
 
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from plugin.db import insert_for, utcnow
@@ -45,6 +45,11 @@ class Standing:
     # each is its own move and event, so how orders fall into batches changes nothing.
     steps: list = field(default_factory=list)
     paid_bought: bool = False
+    # The member row as `_read` locked it, which `promote` writes from: the lock holds until
+    # the batch commits, so nothing can have moved the member in between.
+    member_id: int | None = None
+    held_tier_id: int | None = None
+    tier_changes: int = 0
 
 
 def _lock_members(session: Session, shop_id: int, customers: list[int]) -> None:
@@ -62,56 +67,67 @@ class OrderTiers:
     def __init__(self, ladder: Ladder, window: str, zone, rules: ProgramRules, done: set[int]):
         self.ladder, self.window, self.zone, self.rules, self.done = ladder, window, zone, rules, done
         self.standings: dict[int, Standing] = {}
+        # Each batch member's counted amount, all years (the sum MAX_MEMBER_MICROS bounds), read
+        # by `_read` under the members' lock: the ledger's booking clamps with it (totals.book_orders).
+        self.counted: dict[int, int] = {}
         self.cancelled: set[int] = set()  # orders waiting with their reversals: _read_reversals
         self.refunds: dict[int, list] = defaultdict(list)
 
     @classmethod
     def load(cls, session: Session, shop, orders: list[OrderFacts]) -> "OrderTiers | None":
         """The batch's members as they stand; None when the shop has no tiers (nothing to do)."""
-        program = session.get(Program, shop.id)
-        ladder = load_ladder(session, shop.id, program.tier_basis)
+        # The program's tier settings come with the shop's context (read with the shop, once per batch).
+        ladder = load_ladder(session, shop.id, shop.tier_basis)
         if not ladder.by_id:  # (a deleted tier still multiplies for its members until the tick)
             return None
         customers = sorted({o.customer_id for o in orders if o.customer_id is not None})
         _lock_members(session, shop.id, customers)
-        done = set(session.scalars(select(ORDERS.c.order_id).where(
-            ORDERS.c.shop_id == shop.id, ORDERS.c.order_id.in_([o.order_id for o in orders]),
-            ORDERS.c.earned_points.is_not(None))))
-        tiers = cls(ladder, program.tier_window, shop.zone, shop.rules, done)
-        tiers._read_reversals(session, shop.id, [o.order_id for o in orders if o.order_id not in done])
+        # One read of the batch's known orders: those already awarded, and those cancelled first.
+        known = session.execute(select(ORDERS.c.order_id, ORDERS.c.earned_points, ORDERS.c.cancelled_at).where(
+            ORDERS.c.shop_id == shop.id, ORDERS.c.order_id.in_([o.order_id for o in orders]))).all()
+        done = {row.order_id for row in known if row.earned_points is not None}
+        tiers = cls(ladder, shop.tier_window, shop.zone, shop.rules, done)
+        tiers.cancelled = {row.order_id for row in known if row.earned_points is None and row.cancelled_at is not None}
+        # A refund that came first made its order's row (ledger.reverse_refund), so only orders
+        # already known can have refunds waiting: most batches have none and skip that read.
+        tiers._read_refunds(session, shop.id, [row.order_id for row in known if row.earned_points is None])
         earliest = min((tiers._moment(o) for o in orders), default=utcnow())
-        tiers._read(session, shop.id, customers, program.tier_basis, business_day(earliest, tiers.zone))
+        tiers._read(session, shop.id, customers, shop.tier_basis, business_day(earliest, tiers.zone))
         return tiers
 
     def _read(self, session: Session, shop_id: int, customers: list[int], basis: str, earliest: date) -> None:
         members = session.execute(select(MEMBERS.c.id, MEMBERS.c.customer_id, MEMBERS.c.tier_id,
-                                         MEMBERS.c.paid_tier_id, MEMBERS.c.paid_until).where(
+                                         MEMBERS.c.paid_tier_id, MEMBERS.c.paid_until, MEMBERS.c.tier_changes).where(
             MEMBERS.c.shop_id == shop_id, MEMBERS.c.customer_id.in_(customers))
             .order_by(MEMBERS.c.customer_id).with_for_update()).all()
         self.standings = {c: Standing(None) for c in customers}
         by_member = {}
         for m in members:
-            self.standings[m.customer_id] = Standing(m.tier_id, m.paid_tier_id, m.paid_until)
+            self.standings[m.customer_id] = Standing(m.tier_id, m.paid_tier_id, m.paid_until, member_id=m.id,
+                                                     held_tier_id=m.tier_id, tier_changes=m.tier_changes)
             by_member[m.id] = self.standings[m.customer_id]
         column = TOTALS.c.points if basis == "points_earned" else TOTALS.c.amount_micros
         grain = "day" if self.window == "rolling_12_months" else "year"
-        query = select(TOTALS.c.member_id, TOTALS.c.starts_on, column.label("units")).where(
-            TOTALS.c.member_id.in_(list(by_member)), TOTALS.c.grain == grain)
+        rows = TOTALS.c.grain == "year"
         if grain == "day":  # a rolling window of this batch reaches 365 days before its earliest order
-            query = query.where(TOTALS.c.starts_on > earliest - timedelta(days=365))
+            rows = or_(rows, and_(TOTALS.c.grain == "day", TOTALS.c.starts_on > earliest - timedelta(days=365)))
+        query = select(TOTALS.c.member_id, TOTALS.c.grain, TOTALS.c.starts_on, column.label("units"),
+                       TOTALS.c.amount_micros).where(TOTALS.c.member_id.in_(list(by_member)), rows)
+        self.counted = dict.fromkeys(by_member, 0)
         for row in session.execute(query):
-            by_member[row.member_id].rows[(grain, row.starts_on)] += row.units
+            if row.grain == "year":
+                self.counted[row.member_id] += row.amount_micros
+            if row.grain == grain:
+                by_member[row.member_id].rows[(grain, row.starts_on)] += row.units
 
-    def _read_reversals(self, session: Session, shop_id: int, order_ids: list[int]) -> None:
-        """Cancellations and refunds that arrived before their orders: the ledger applies
-        them as it awards, so the order counts net of them here too. Counted whole, an order
-        cancelled before it was paid promoted its member (a `tier_changed` event told to
-        subscribers, and the member's next orders priced at a tier they never held) until
-        the next tick took it back."""
+    def _read_refunds(self, session: Session, shop_id: int, order_ids: list[int]) -> None:
+        """Cancellations (read by `load` with the batch's orders) and refunds that arrived
+        before their orders: the ledger applies them as it awards, so the order counts net of
+        them here too. Counted whole, an order cancelled before it was paid promoted its
+        member (a `tier_changed` event told to subscribers, and the member's next orders
+        priced at a tier they never held) until the next tick took it back."""
         if not order_ids:
             return
-        self.cancelled = set(session.scalars(select(ORDERS.c.order_id).where(
-            ORDERS.c.shop_id == shop_id, ORDERS.c.order_id.in_(order_ids), ORDERS.c.cancelled_at.is_not(None))))
         for row in session.execute(select(REFUNDS.c.order_id, REFUNDS.c.refunded_subtotal, REFUNDS.c.lines).where(
                 REFUNDS.c.shop_id == shop_id, REFUNDS.c.order_id.in_(order_ids), REFUNDS.c.applied.is_(False))
                 .order_by(REFUNDS.c.id)):
@@ -189,26 +205,21 @@ class OrderTiers:
 
     def promote(self, session: Session, shop_id: int) -> int:
         """Write the batch's promotions and paid memberships; returns how many members moved."""
-        customers = [c for c, s in self.standings.items() if s.steps or s.paid_bought]
-        if not customers:
+        # From the rows `_read` locked (Standing.member_id): no second read of the members.
+        moving = [(c, s) for c, s in self.standings.items() if (s.steps or s.paid_bought) and s.member_id is not None]
+        if not moving:
             return 0
-        members = session.execute(select(MEMBERS.c.id, MEMBERS.c.customer_id, MEMBERS.c.tier_id,
-                                         MEMBERS.c.tier_changes).where(
-            MEMBERS.c.shop_id == shop_id, MEMBERS.c.customer_id.in_(customers))).all()
-        paid = [dict(m_id=m.id, tier=self.standings[m.customer_id].paid_tier_id,
-                     until=self.standings[m.customer_id].paid_until)
-                for m in members if self.standings[m.customer_id].paid_bought]
+        paid = [dict(m_id=s.member_id, tier=s.paid_tier_id, until=s.paid_until) for _, s in moving if s.paid_bought]
         if paid:
             session.execute(update(MEMBERS).where(MEMBERS.c.id == bindparam("m_id"))
                             .values(paid_tier_id=bindparam("tier"), paid_until=bindparam("until")), paid)
         moves = []
-        for m in members:
-            held, changes = m.tier_id, m.tier_changes
-            # Only promotions: the member may have moved since it was read (a tick), and
-            # nothing here ever takes a member down.
-            for tier_id, at in self.standings[m.customer_id].steps:
+        for customer_id, standing in moving:
+            held, changes = standing.held_tier_id, standing.tier_changes
+            # Only promotions: nothing here ever takes a member down.
+            for tier_id, at in standing.steps:
                 if self.ladder.rank(tier_id) > self.ladder.rank(held):
-                    moves.append(Move(m.id, m.customer_id, changes, held, tier_id, at))
+                    moves.append(Move(standing.member_id, customer_id, changes, held, tier_id, at))
                     held, changes = tier_id, changes + 1
         return move_members(session, shop_id, self.ladder, moves)
 

@@ -43,37 +43,42 @@ def business_day(moment: datetime, zone) -> date:
 
 
 def book_orders(session: Session, shop_id: int, orders: list[OrderFacts], priced: dict[int, Award],
-                owners: dict[int, int]) -> None:
+                owners: dict[int, int], counted: dict[int, int] | None = None) -> None:
     """Count newly credited orders toward their members' tiers (called by the ledger, which
-    stored each order's `tier_day` and `tier_amount_micros` with it)."""
-    counted = [o for o in orders if priced[o.order_id].points or priced[o.order_id].eligible]
-    if not counted:
+    stored each order's `tier_day` and `tier_amount_micros` with it). `counted`: each member's
+    amount so far, if the caller read it after locking the members (else read here)."""
+    counting = [o for o in orders if priced[o.order_id].points or priced[o.order_id].eligible]
+    if not counting:
         return
-    days = {o.order_id: o.business_day for o in counted}
+    days = {o.order_id: o.business_day for o in counting}
     if None in days.values():  # a caller that did not know the shop's zone (the handler always does)
         zone = shop_zone(session, shop_id)
         days = {o.order_id: o.business_day or business_day(o.business_time or o.paid_at or utcnow(), zone)
-                for o in counted}
+                for o in counting}
         session.execute(update(ORDERS).where(ORDERS.c.shop_id == shop_id, ORDERS.c.order_id.in_(list(days)))
                         .values(tier_day=case(days, value=ORDERS.c.order_id)))
-    amounts = _within_bound(session, shop_id, counted, priced, owners)
+    amounts = _within_bound(session, shop_id, counting, priced, owners, counted)
     changes = defaultdict(lambda: [0, 0])
-    for order in counted:
+    for order in counting:
         _add(changes, owners[order.customer_id], days[order.order_id], priced[order.order_id].points,
              amounts[order.order_id])
     _write(session, shop_id, changes)
 
 
 def _within_bound(session: Session, shop_id: int, orders: list[OrderFacts], priced: dict[int, Award],
-                  owners: dict[int, int]) -> dict[int, int]:
+                  owners: dict[int, int], counted: dict[int, int] | None) -> dict[int, int]:
     """Each order's amount in millionths as it counts: no more than its member has left under
-    MAX_MEMBER_MICROS (plugin/loyalty/bounds.py). The member rows are locked by the credit
-    before this reads their totals. An order cut short (a member past 10**12 of the shop's
-    currency) has its `tier_amount_micros` corrected, so a refund gives back what it counted."""
+    MAX_MEMBER_MICROS (plugin/loyalty/bounds.py). The member rows are locked (by the credit, or
+    before `counted` was read) before their totals are read. An order cut short (a member past
+    10**12 of the shop's currency) has its `tier_amount_micros` corrected, so a refund gives
+    back what it counted."""
     members = {owners[order.customer_id] for order in orders}
-    so_far = defaultdict(int, {row.member_id: int(row.amount or 0) for row in session.execute(
-        select(TOTALS.c.member_id, func.sum(TOTALS.c.amount_micros).label("amount"))
-        .where(TOTALS.c.member_id.in_(members), TOTALS.c.grain == "year").group_by(TOTALS.c.member_id))})
+    if counted is not None and members <= set(counted):
+        so_far = defaultdict(int, {member: counted[member] for member in members})
+    else:
+        so_far = defaultdict(int, {row.member_id: int(row.amount or 0) for row in session.execute(
+            select(TOTALS.c.member_id, func.sum(TOTALS.c.amount_micros).label("amount"))
+            .where(TOTALS.c.member_id.in_(members), TOTALS.c.grain == "year").group_by(TOTALS.c.member_id))})
     amounts = {}
     for order in orders:
         member, wanted = owners[order.customer_id], micros(priced[order.order_id].eligible)
@@ -163,47 +168,52 @@ def qualifying(session: Session, shop_id: int, basis: str, window: str, today: d
 
 def verify_totals(session: Session, shop_id: int | None = None) -> list[dict]:
     """Figures that differ from what they summarise: day rows against the order entries and
-    orders of that member and day; year rows against their day rows. One shop's, or all."""
+    orders of that member and day; year rows against their day rows. One shop's, or all
+    (each problem names its shop: a member belongs to one, so grouping by it splits nothing)."""
     def of(table) -> list:
         return [] if shop_id is None else [table.c.shop_id == shop_id]
 
     # A merged member's entries count for the member it was merged into, as its figures do.
     owner = case((MEMBERS.c.merged_into_id.is_not(None), MEMBERS.c.merged_into_id), else_=MEMBERS.c.id)
-    entries = (select(owner.label("member_id"), ORDERS.c.tier_day.label("day"),
+    entries = (select(ENTRIES.c.shop_id, owner.label("member_id"), ORDERS.c.tier_day.label("day"),
                       func.sum(ENTRIES.c.delta).label("points"))
                .join(ORDERS, and_(ORDERS.c.shop_id == ENTRIES.c.shop_id, ORDERS.c.order_id == ENTRIES.c.order_id))
                .join(MEMBERS, MEMBERS.c.id == ENTRIES.c.member_id)
                .where(ENTRIES.c.kind.in_(ORDER_KINDS), ORDERS.c.tier_day.is_not(None), *of(ENTRIES))
-               .group_by(owner, ORDERS.c.tier_day))
-    money = (select(MEMBERS.c.id.label("member_id"), ORDERS.c.tier_day.label("day"),
+               .group_by(ENTRIES.c.shop_id, owner, ORDERS.c.tier_day))
+    money = (select(MEMBERS.c.shop_id, MEMBERS.c.id.label("member_id"), ORDERS.c.tier_day.label("day"),
                     func.sum(ORDERS.c.tier_amount_micros).label("amount"))
              .join(MEMBERS, and_(MEMBERS.c.shop_id == ORDERS.c.shop_id, MEMBERS.c.customer_id == ORDERS.c.customer_id))
-             .where(ORDERS.c.tier_day.is_not(None), *of(ORDERS)).group_by(MEMBERS.c.id, ORDERS.c.tier_day))
-    days = {(r.member_id, r.starts_on): (r.points, r.amount_micros) for r in session.execute(
-        select(TOTALS.c.member_id, TOTALS.c.starts_on, TOTALS.c.points, TOTALS.c.amount_micros)
+             .where(ORDERS.c.tier_day.is_not(None), *of(ORDERS))
+             .group_by(MEMBERS.c.shop_id, MEMBERS.c.id, ORDERS.c.tier_day))
+    days = {(r.shop_id, r.member_id, r.starts_on): (r.points, r.amount_micros) for r in session.execute(
+        select(TOTALS.c.shop_id, TOTALS.c.member_id, TOTALS.c.starts_on, TOTALS.c.points, TOTALS.c.amount_micros)
         .where(TOTALS.c.grain == "day", *of(TOTALS)))}
     expected = defaultdict(lambda: [0, 0])
     for row in session.execute(entries):
-        expected[(row.member_id, row.day)][0] = int(row.points)
+        expected[(row.shop_id, row.member_id, row.day)][0] = int(row.points)
     for row in session.execute(money):
-        expected[(row.member_id, row.day)][1] = int(row.amount or 0)
-    problems = [dict(member_id=m, day=d.isoformat(), figure="day", stored=list(days.get((m, d), (0, 0))),
-                     expected=want) for (m, d), want in expected.items() if list(days.get((m, d), (0, 0))) != want]
-    problems += [dict(member_id=m, day=d.isoformat(), figure="day", stored=list(have), expected=[0, 0])
-                 for (m, d), have in days.items() if (m, d) not in expected and list(have) != [0, 0]]
+        expected[(row.shop_id, row.member_id, row.day)][1] = int(row.amount or 0)
+    problems = []
+    for (s, m, d), want in expected.items():
+        stored = list(days.get((s, m, d), (0, 0)))
+        if stored != want:
+            problems.append(dict(shop_id=s, member_id=m, day=d.isoformat(), figure="day", stored=stored,
+                                 expected=want))
+    problems += [dict(shop_id=s, member_id=m, day=d.isoformat(), figure="day", stored=list(have), expected=[0, 0])
+                 for (s, m, d), have in days.items() if (s, m, d) not in expected and list(have) != [0, 0]]
     return problems + _verify_years(session, of(TOTALS))
 
 
 def _verify_years(session: Session, of_shop: list) -> list[dict]:
-    day_sums = (select(TOTALS.c.member_id, TOTALS.c.year, func.sum(TOTALS.c.points).label("points"),
+    day_sums = (select(TOTALS.c.shop_id, TOTALS.c.member_id, TOTALS.c.year, func.sum(TOTALS.c.points).label("points"),
                        func.sum(TOTALS.c.amount_micros).label("amount"))
-                .where(TOTALS.c.grain == "day", *of_shop).group_by(TOTALS.c.member_id, TOTALS.c.year))
-    sums = {(r.member_id, r.year): [int(r.points), int(r.amount)] for r in session.execute(day_sums)}
-    years = {(r.member_id, r.year): [r.points, r.amount_micros] for r in session.execute(
-        select(TOTALS.c.member_id, TOTALS.c.year, TOTALS.c.points, TOTALS.c.amount_micros)
+                .where(TOTALS.c.grain == "day", *of_shop).group_by(TOTALS.c.shop_id, TOTALS.c.member_id, TOTALS.c.year))
+    sums = {(r.shop_id, r.member_id, r.year): [int(r.points), int(r.amount)] for r in session.execute(day_sums)}
+    years = {(r.shop_id, r.member_id, r.year): [r.points, r.amount_micros] for r in session.execute(
+        select(TOTALS.c.shop_id, TOTALS.c.member_id, TOTALS.c.year, TOTALS.c.points, TOTALS.c.amount_micros)
         .where(TOTALS.c.grain == "year", *of_shop))}
     zero = [0, 0]
-    return [dict(member_id=m, year=y, figure="year", stored=years.get((m, y), zero), expected=sums.get((m, y), zero))
-            for (m, y) in set(sums) | set(years) if years.get((m, y), zero) != sums.get((m, y), zero)]
-
-
+    return [dict(shop_id=s, member_id=m, year=y, figure="year", stored=years.get((s, m, y), zero),
+                 expected=sums.get((s, m, y), zero))
+            for (s, m, y) in set(sums) | set(years) if years.get((s, m, y), zero) != sums.get((s, m, y), zero)]

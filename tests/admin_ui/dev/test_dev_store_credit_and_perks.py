@@ -36,7 +36,7 @@ def test_a_shopper_turns_points_into_store_credit_and_dev_shows_it(dev_store, db
     redeemed = client.post("/apps/loyalty/redemptions", data={"reward_id": made.get_json()["id"], "csrf": csrf},
                            follow_redirects=True)
     assert "the store credit is in your account" in redeemed.get_data(as_text=True)
-    assert balance(client, ADA) == 35
+    assert balance(client, ADA) == 77  # 477 less 400
     [credit] = records(db, DevRecordKind.STORE_CREDIT)
     assert credit.data["customer"] == f"gid://shopify/Customer/{ADA}"
     assert credit.data["amount"] == {"amount": "5.00", "currencyCode": "USD"}

@@ -310,7 +310,7 @@ def test_shop_redact_cascades_in_the_database_itself(db):
 
 
 def test_events_after_shop_redact_in_the_same_batch_do_not_bring_the_shop_back(inprocess_app, monkeypatch, caplog):
-    monkeypatch.setattr("webhooks.intake.schedule_drain", lambda trigger: None)  # let them pile up
+    monkeypatch.setattr("webhooks.intake.signal_drain", lambda trigger: None)  # let them pile up
     client = inprocess_app.test_client()
     for topic, payload, shop in [
         ("orders/paid", order(subtotal="30.00"), SHOP),

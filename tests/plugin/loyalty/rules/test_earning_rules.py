@@ -254,7 +254,7 @@ def test_a_batch_of_250_mixed_orders_earns_what_the_one_by_one_computation_gives
              per="item")
     add_rule(client, name="20 over 50", kind="bonus_points", match={"field": "any"}, points=20, per="order",
              min_subtotal="50")
-    monkeypatch.setattr("webhooks.intake.schedule_drain", lambda trigger: None)  # let them queue up, then one drain
+    monkeypatch.setattr("webhooks.intake.signal_drain", lambda trigger: None)  # let them queue up, then one drain
     payloads = [paid(9000 + n, [line(n * 3 + 1, f"{n % 17 + 1}.{n % 100:02d}", n % 4 + 1, **TEA),
                                 line(n * 3 + 2, f"{n % 23 + 2}.50", n % 3 + 1, **MUG),
                                 line(n * 3 + 3, "3.33", 1)], customer=({"id": 100 + n % 40}))

@@ -96,7 +96,7 @@ def store(inprocess_app, monkeypatch):
 
         def queue(topic: str, payload: dict) -> None:
             with monkeypatch.context() as paused:
-                paused.setattr("webhooks.intake.schedule_drain", lambda trigger: None)
+                paused.setattr("webhooks.intake.signal_drain", lambda trigger: None)
                 deliver(topic, payload)
 
         def drain() -> None:
