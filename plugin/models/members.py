@@ -4,7 +4,7 @@
 that writes each entry (see plugin/loyalty/ledger/); `verify-ledger` proves they still agree.
 """
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -71,3 +71,6 @@ class Member(Base):
     paid_tier_id: Mapped[int | None] = mapped_column(Id)
     paid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     tier_changes: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The last order day (shop's zone) whose silence the tick already told as `member_at_risk`
+    # (plugin/loyalty/churn/crossings.py): one event per crossing, none again while it lasts.
+    at_risk_order_day: Mapped[date | None] = mapped_column()
