@@ -38,6 +38,7 @@ NAV = (
     ("dashboard", "/", "Dashboard"),
     ("liability", "/liability", "Liability"),
     ("members", "/members", "Members"),
+    ("at_risk", "/at-risk", "At risk"),
     ("rewards", "/rewards", "Rewards"),
     ("earning_rules", "/earning-rules", "Earning rules"),
     ("referrals", "/referrals", "Referrals"),
@@ -89,6 +90,12 @@ def members():
 def member(customer_id: str):
     # The id only goes to the page's script, which asks the shop-scoped API for it.
     return _render("member", "Member", section="members", customer_id=customer_id)
+
+
+@bp.get("/at-risk")
+@panel_page
+def at_risk():
+    return _render("at_risk", "Members at risk")
 
 
 @bp.get("/rewards")

@@ -1,6 +1,9 @@
 """Churn risk: the member's last order day already told as `member_at_risk`, and an index on
 each customer's order days for the recency figures (plugin/loyalty/churn/).
 
+A subscription made with every kind (its `kinds` left out) stored the kinds there were then;
+those that hold all six earlier kinds get `member_at_risk` too, as they would if made today.
+
 Revision ID: 0023
 Revises: 0021
 Create Date: 2026-12-07 19:00:00.000000
@@ -14,14 +17,33 @@ down_revision = '0021'
 branch_labels = None
 depends_on = None
 
+EARLIER_KINDS = {'tier_changed', 'points_expiring', 'points_expired', 'referral_completed', 'birthday_bonus',
+                 'reward_issued'}
+SUBSCRIPTIONS = sa.table('event_subscriptions', sa.column('id', sa.BigInteger()), sa.column('kinds', sa.JSON()))
+
 
 def upgrade() -> None:
     with op.batch_alter_table('members') as batch:
         batch.add_column(sa.Column('at_risk_order_day', sa.Date(), nullable=True))
     op.create_index('ix_orders_customer_day', 'orders', ['shop_id', 'customer_id', 'tier_day'])
+    bind = op.get_bind()
+    for row in bind.execute(sa.select(SUBSCRIPTIONS.c.id, SUBSCRIPTIONS.c.kinds)).all():
+        if EARLIER_KINDS <= set(row.kinds) and 'member_at_risk' not in row.kinds:
+            bind.execute(SUBSCRIPTIONS.update().where(SUBSCRIPTIONS.c.id == row.id)
+                         .values(kinds=[*row.kinds, 'member_at_risk']))
 
 
 def downgrade() -> None:
+    # The older code knows no `member_at_risk`: its events (their deliveries cascade) and the
+    # kind in subscriptions go, or reading them back would fail.
+    bind = op.get_bind()
+    bind.execute(sa.text("DELETE FROM member_events WHERE kind = 'member_at_risk'"))
+    for row in bind.execute(sa.select(SUBSCRIPTIONS.c.id, SUBSCRIPTIONS.c.kinds)).all():
+        if 'member_at_risk' in row.kinds:
+            kept = [kind for kind in row.kinds if kind != 'member_at_risk']
+            where = SUBSCRIPTIONS.c.id == row.id  # one that wanted nothing else wants nothing now
+            bind.execute(SUBSCRIPTIONS.update().where(where).values(kinds=kept) if kept
+                         else SUBSCRIPTIONS.delete().where(where))
     op.drop_index('ix_orders_customer_day', table_name='orders')
     with op.batch_alter_table('members') as batch:
         batch.drop_column('at_risk_order_day')
