@@ -2,12 +2,15 @@
 `flask --app plugin tick --now` plays the days that follow; each step states Ada's status
 and what the tick raised (docs/at-risk.md has the definitions).
 """
-from datetime import date, datetime, time, timedelta, timezone
+import json
+import time as clock
+from datetime import date, datetime, time, timezone
 
 import pytest
 
 from plugin.loyalty.churn.recency import recency
 from tests.helpers import SHOP, auth, customer, order, table_counts
+from tests.receivers import Receiver
 
 ADA = 7001
 
@@ -45,6 +48,13 @@ def paid(send, day: str, customer_id: int = ADA, subtotal: str = "40.00", **fiel
     payload = order(customer_id=customer_id, subtotal=subtotal, **{"processed_at": f"{day}T10:00:00Z", **fields})
     send("orders/paid", payload)
     return payload
+
+
+@pytest.fixture
+def receiver():
+    made = Receiver()
+    yield made
+    made.close()
 
 
 @pytest.fixture
@@ -131,3 +141,20 @@ def test_a_redacted_member_is_never_told_at_risk(app, client, send, ada, db):
     after = table_counts(db)
     assert after["member_events"] == before["member_events"] + 1
     assert at_risk_events(client, 7002) == [] and len(at_risk_events(client)) == 1
+
+
+def test_the_crossing_reaches_the_merchants_endpoint_once(app, client, send, ada, receiver):
+    made = client.post("/api/event-subscriptions", json={"url": receiver.url, "kinds": ["member_at_risk"]},
+                       headers=auth())
+    assert made.status_code == 201, made.get_json()
+    paid(send, "2026-01-01")
+    assert "members_at_risk 1" in tick(app, date(2026, 2, 16))  # day 46 of a 30-day gap
+    assert "members_at_risk 0" in tick(app, date(2026, 2, 17))
+    [(headers, body, _)] = receiver.wait_for(1)
+    [event] = at_risk_events(client)
+    assert headers["X-Loyalty-Event-Kind"] == "member_at_risk" and headers["X-Loyalty-Event-Id"] == str(event["id"])
+    assert json.loads(body) == {**event, "shop": SHOP}
+    assert event["data"] == {"last_order_on": "2026-01-01", "days_since_last_order": 46, "usual_gap_days": 30,
+                             "balance": 40}
+    clock.sleep(0.5)
+    assert len(receiver.received) == 1
