@@ -1,6 +1,8 @@
 // At risk: the win-back list (GET /api/at-risk), sorted by a column header, filtered by status,
 // a page at a time, and the whole list as CSV (fetched with the session token, then saved).
-import { api, badge, byId, clearBanners, fillTable, formatPoints, h, panelUrl, sessionToken, showBanner } from "./panel.js";
+import {
+  api, badge, byId, clearBanners, fillTable, formatPoints, h, panelUrl, sessionToken, showBanner,
+} from "./panel.js";
 
 const STATUS = { at_risk: ["At risk", "attention"], lapsed: ["Lapsed", "critical"], active: ["Active", "success"] };
 const state = { status: "all", sort: "balance", direction: "desc", page: 1 };
@@ -17,7 +19,8 @@ function row(member) {
     h("td", {}, h("a", { href, "data-panel-link": true, class: "link-strong" }, displayName(member))),
     h("td", {}, member.email ?? "—"),
     h("td", { class: "num" }, formatPoints(member.balance)),
-    h("td", { class: "num", title: `Last order on ${member.last_order_on}` }, formatPoints(member.days_since_last_order)),
+    h("td", { class: "num", title: `Last order on ${member.last_order_on}` },
+      formatPoints(member.days_since_last_order)),
     h("td", { class: "num" }, formatPoints(member.usual_gap_days)),
     h("td", {}, badge(words, tone)));
 }
@@ -44,11 +47,13 @@ async function load() {
   fillTable(byId("at-risk"), data.members.map(row), byId("at-risk-empty"));
   const first = data.total === 0 ? 0 : (data.page - 1) * data.per_page + 1;
   const last = (data.page - 1) * data.per_page + data.members.length;
-  byId("at-risk-count").textContent = `${first}–${last} of ${formatPoints(data.total)} member${data.total === 1 ? "" : "s"}`;
+  const plural = data.total === 1 ? "" : "s";
+  byId("at-risk-count").textContent = `${first}–${last} of ${formatPoints(data.total)} member${plural}`;
   byId("previous").disabled = data.page <= 1;
   byId("next").disabled = last >= data.total;
   showSort();
-  document.body.dataset.loaded = `at-risk:${state.status}:${state.sort}:${state.direction}:${state.page}`; // what tests wait for
+  // what tests wait for
+  document.body.dataset.loaded = `at-risk:${state.status}:${state.sort}:${state.direction}:${state.page}`;
 }
 
 async function downloadCsv() {
@@ -70,7 +75,8 @@ for (const button of document.querySelectorAll("button.sort")) {
   button.addEventListener("click", () => {
     const same = state.sort === button.dataset.sort;
     // A new column starts with its most useful end first: names A to Z, figures biggest first.
-    state.direction = same ? (state.direction === "desc" ? "asc" : "desc") : (button.dataset.sort === "name" ? "asc" : "desc");
+    const first = button.dataset.sort === "name" ? "asc" : "desc";
+    state.direction = same ? (state.direction === "desc" ? "asc" : "desc") : first;
     state.sort = button.dataset.sort;
     state.page = 1;
     load();

@@ -20,8 +20,9 @@ class OrderRecord(Base):
         UniqueConstraint("shop_id", "order_id"),
         CheckConstraint("earned_points >= 0", name="earned_points_not_negative"),
         Index("ix_orders_paid", "shop_id", "paid_at"),
-        # Each customer's order days, read whole by the churn figures (plugin/loyalty/churn/recency.py).
-        Index("ix_orders_customer_day", "shop_id", "customer_id", "tier_day"),
+        # Each customer's order days, read whole by the churn figures (plugin/loyalty/churn/recency.py);
+        # with `cancelled_at` in it PostgreSQL answers from the index alone (bench/at_risk.py).
+        Index("ix_orders_customer_day", "shop_id", "customer_id", "tier_day", "cancelled_at"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)

@@ -158,3 +158,15 @@ def test_the_crossing_reaches_the_merchants_endpoint_once(app, client, send, ada
                              "balance": 40}
     clock.sleep(0.5)
     assert len(receiver.received) == 1
+
+
+def test_each_shop_is_checked_once_a_business_day_so_a_cancellation_is_told_the_next_day(app, client, send, ada):
+    paid(send, "2026-01-01")
+    late = paid(send, "2026-02-01")
+    assert "members_at_risk 0" in tick(app, date(2026, 2, 16))  # two order days, gap 31, day 15: active
+    send("orders/cancelled", {**late, "cancelled_at": "2026-02-16T13:00:00Z"})
+    assert status_on(app, date(2026, 2, 16)) == {"status": "at_risk", "days_since": 46, "gap": 30}
+    assert "members_at_risk 0" in tick(app, date(2026, 2, 16), hour=18)  # already checked today
+    assert at_risk_events(client) == []
+    assert "members_at_risk 1" in tick(app, date(2026, 2, 17), hour=0)
+    assert at_risk_events(client)[0]["data"]["days_since_last_order"] == 47
