@@ -97,8 +97,9 @@ def preview_program():
 @bp.get("/members")
 @documented("Members, searched by email, name or customer id, sorted and filtered, 50 a page",
             query={"query": "string", "page": "integer", "tier": "integer", "pending": {"enum": ["1"]},
+                   "at_risk": {"enum": ["1"]},
                    "sort": {"enum": ["newest", "balance", "lifetime", "last_activity", "tier"]}},
-            answers={200: "`{members, page, per_page, total}`", 422: "a bad page, sort, tier or pending"})
+            answers={200: "`{members, page, per_page, total}`", 422: "a bad page, sort, tier, pending or at_risk"})
 def list_members():
     try:
         query, page, sort = parse_search(request.args.get("query", ""), request.args.get("page", "1"),
@@ -110,8 +111,12 @@ def list_members():
         return error(422, "invalid query", fields={"tier": "must be a tier id from /api/tiers"})
     if request.args.get("pending", "") not in ("", "1"):
         return error(422, "invalid query", fields={"pending": "must be 1 (members with pending points) or left out"})
+    if request.args.get("at_risk", "") not in ("", "1"):
+        return error(422, "invalid query", fields={"at_risk": "must be 1 (members at risk of churning) or left out"})
+    today = utcnow().astimezone(business_zone(g.shop.iana_timezone)).date()
     members, total = search_members(request_session(), g.shop.id, query, page, tier, sort,
-                                    with_pending=request.args.get("pending") == "1")
+                                    with_pending=request.args.get("pending") == "1",
+                                    at_risk_on=today if request.args.get("at_risk") == "1" else None)
     tiers = member_tiers(request_session(), g.shop.id, members)
     return jsonify(members=[{**member_summary(m), **tiers[m.id]} for m in members], page=page, per_page=PAGE_SIZE,
                    total=total)

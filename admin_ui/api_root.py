@@ -11,6 +11,7 @@ from flask import Blueprint
 from admin_ui import (
     api,
     api_keys,
+    at_risk_api,
     earning_rules,
     event_subscriptions,
     imports,
@@ -32,5 +33,5 @@ bp.before_request(authenticate_shop)
 bp.after_request(note_key_use)
 for child in (api.bp, rewards.bp, earning_rules.bp, stats_api.bp, operations_api.bp, privacy.bp, member_events.bp,
               referrals.bp, member_birthday.bp, event_subscriptions.bp, tiers.bp, liability_api.bp, imports.bp,
-              api_keys.bp, performance_api.bp):
+              api_keys.bp, performance_api.bp, at_risk_api.bp):
     bp.register_blueprint(child)

@@ -39,6 +39,7 @@ NAV = (
     ("liability", "/liability", "Liability"),
     ("performance", "/performance", "Performance"),
     ("members", "/members", "Members"),
+    ("at_risk", "/at-risk", "At risk"),
     ("rewards", "/rewards", "Rewards"),
     ("earning_rules", "/earning-rules", "Earning rules"),
     ("referrals", "/referrals", "Referrals"),
@@ -96,6 +97,12 @@ def members():
 def member(customer_id: str):
     # The id only goes to the page's script, which asks the shop-scoped API for it.
     return _render("member", "Member", section="members", customer_id=customer_id)
+
+
+@bp.get("/at-risk")
+@panel_page
+def at_risk():
+    return _render("at_risk", "Members at risk")
 
 
 @bp.get("/rewards")

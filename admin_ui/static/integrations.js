@@ -13,6 +13,7 @@ const KINDS = {
   referral_completed: "Referral completed",
   birthday_bonus: "Birthday bonus",
   reward_issued: "Reward issued",
+  member_at_risk: "Member at risk (no order for longer than usual)",
 };
 const form = byId("subscription-form");
 const syncBox = byId("store_sync_enabled");

@@ -1,10 +1,10 @@
 // Members: search by email, name or customer id (GET /api/members), a page at a time, sorted
-// and filtered (tier, pending points) by the API.
+// and filtered (tier, pending points, at risk of churning: docs/at-risk.md) by the API.
 import { api, byId, fillTable, formatDate, formatPoints, h, panelUrl, showBanner } from "./panel.js";
 
 const form = byId("search");
 const state = { query: new URLSearchParams(window.location.search).get("query") || "", page: 1, tier: "", sort: "newest",
-  pending: false };
+  pending: false, atRisk: new URLSearchParams(window.location.search).get("at_risk") === "1" };
 
 function displayName(member) {
   const name = [member.first_name, member.last_name].filter(Boolean).join(" ");
@@ -27,6 +27,7 @@ async function load() {
   if (state.tier) query.set("tier", state.tier);
   if (state.sort !== "newest") query.set("sort", state.sort);
   if (state.pending) query.set("pending", "1");
+  if (state.atRisk) query.set("at_risk", "1");
   const { ok, status, data } = await api(`/api/members?${query}`);
   if (!ok) {
     if (status !== 401) showBanner("critical", "Members unavailable", data?.error ?? `HTTP ${status}`);
@@ -39,7 +40,8 @@ async function load() {
   byId("previous").disabled = data.page <= 1;
   byId("next").disabled = last >= data.total;
   document.body.dataset.loaded = `members:${state.query}:${state.page}`;
-  document.body.dataset.listed = `${state.sort}${state.pending ? ":pending" : ""}`; // what tests wait for
+  // what tests wait for
+  document.body.dataset.listed = `${state.sort}${state.pending ? ":pending" : ""}${state.atRisk ? ":at_risk" : ""}`;
 }
 
 form.elements.query.value = state.query;
@@ -73,6 +75,12 @@ form.elements.sort.addEventListener("change", () => {
 });
 form.elements.pending.addEventListener("change", () => {
   state.pending = form.elements.pending.checked;
+  state.page = 1;
+  load();
+});
+form.elements.at_risk.checked = state.atRisk;
+form.elements.at_risk.addEventListener("change", () => {
+  state.atRisk = form.elements.at_risk.checked;
   state.page = 1;
   load();
 });

@@ -6,7 +6,7 @@ store-credit redemption records its intent (amount, currency, expiry) and what t
 said; a tier names its perk reward and the segment and automatic discount that carry it.
 
 Revision ID: 0024
-Revises: 0022
+Revises: 0023
 Create Date: 2026-12-07 18:45:00.000000
 """
 from alembic import op
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = '0024'
-down_revision = '0022'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 

@@ -4,7 +4,7 @@ Every read takes the shop id first, so no caller can reach another shop's member
 guessing a customer id.
 """
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import case, func, or_, select
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from plugin.db import insert_for
 from plugin.ids import is_unicode_text, parse_id
+from plugin.loyalty.churn.recency import members_at_risk
 from plugin.loyalty.fields import InvalidFields
 from plugin.models import LedgerEntry, Member, Shop, Tier
 
@@ -105,14 +106,18 @@ def parse_search(query: str, page: str, sort: str = "newest") -> tuple[str, int,
 
 
 def search_members(session: Session, shop_id: int, query: str = "", page: int = 1, tier_id: int | None = None,
-                   sort: str = "newest", with_pending: bool = False) -> tuple[list[Member], int]:
+                   sort: str = "newest", with_pending: bool = False,
+                   at_risk_on: date | None = None) -> tuple[list[Member], int]:
     """One page of the shop's members matching `query` (email, name or customer id), holding
-    tier `tier_id` if given and pending points if asked, in the order `sort` names; and the total."""
+    tier `tier_id` if given and pending points if asked, at risk on the day `at_risk_on` if
+    given (plugin/loyalty/churn/recency.py), in the order `sort` names; and the total."""
     where = [Member.shop_id == shop_id]
     if tier_id is not None:
         where.append(Member.tier_id == tier_id)
     if with_pending:
         where.append(Member.pending > 0)
+    if at_risk_on is not None:
+        where.append(Member.id.in_(members_at_risk(shop_id, at_risk_on)))
     if query:
         pattern = f"%{query.lower()}%"
         first, last = func.coalesce(Member.first_name, ""), func.coalesce(Member.last_name, "")

@@ -2,9 +2,10 @@
 
 A tick expires discount codes past their expiry (and its grace), releases pending points,
 expires points and records expiry reminders (plugin/loyalty/ledger/lifecycle.py); tiers and
-birthdays add their steps to `STEPS`. Each step is idempotent and
-set-based, so a tick killed half-way is finished by the next one, and a second tick at the
-same moment changes nothing. A lease (plugin/leases.py) keeps two ticks from running at
+birthdays add their steps to `STEPS`, and churn risk its `member_at_risk` crossings
+(plugin/loyalty/churn/crossings.py). Each step is idempotent and set-based, so a tick
+killed half-way is finished by the next one, and a second tick at the same moment changes
+nothing. A lease (plugin/leases.py) keeps two ticks from running at
 once, whether they come from the workers' schedule or from cron.
 """
 import time
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from plugin import leases
 from plugin.db import is_busy, transaction
+from plugin.loyalty.churn.crossings import raise_at_risk_events
 from plugin.loyalty.ledger.lifecycle import expire_points, release_pending, remind_expiring
 from plugin.loyalty.referrals.birthdays import grant_birthday_bonuses_step
 from plugin.loyalty.rewards.redemptions import expire_codes
@@ -33,6 +35,7 @@ STEPS: tuple[tuple[str, Callable[[Session, datetime], int]], ...] = (
     ("expiry_reminders", remind_expiring),
     ("birthday_bonuses", grant_birthday_bonuses_step),
     ("tiers_reviewed", review_tiers),
+    ("members_at_risk", raise_at_risk_events),
 )
 
 

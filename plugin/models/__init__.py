@@ -1,5 +1,6 @@
 """The schema, split by domain; importing this package registers every table on `Base`."""
 from plugin.models.api_keys import ApiKey, ApiKeyWrite, KeyScope
+from plugin.models.churn import ChurnCheck
 from plugin.models.data_requests import DataRequest
 from plugin.models.dev_platform import DevPlatformRecord, DevRecordKind
 from plugin.models.earning import CachedCollection, CachedProduct, EarningRuleRecord
@@ -21,6 +22,7 @@ from plugin.models.tiers import MemberTierTotal, Tier
 from plugin.models.webhook_events import EventStatus, WebhookEvent
 
 __all__ = [
+    "ChurnCheck",
     "ApiKey",
     "ApiKeyWrite",
     "CachedCollection",

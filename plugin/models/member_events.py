@@ -22,6 +22,7 @@ class MemberEventKind(enum.Enum):
     REFERRAL_COMPLETED = "referral_completed"
     BIRTHDAY_BONUS = "birthday_bonus"
     REWARD_ISSUED = "reward_issued"
+    MEMBER_AT_RISK = "member_at_risk"
 
 
 class MemberEvent(Base):

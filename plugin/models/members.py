@@ -4,7 +4,7 @@
 that writes each entry (see plugin/loyalty/ledger/); `verify-ledger` proves they still agree.
 """
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -79,3 +79,6 @@ class Member(Base):
     # moves this link on, so one step reaches the live account.
     merged_into_id: Mapped[int | None] = mapped_column(Id)
     merged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last order day (shop's zone) whose silence the tick already told as `member_at_risk`
+    # (plugin/loyalty/churn/crossings.py): one event per crossing, none again while it lasts.
+    at_risk_order_day: Mapped[date | None] = mapped_column()

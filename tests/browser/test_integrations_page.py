@@ -28,7 +28,8 @@ def test_adding_an_endpoint_shows_its_secret_once_and_a_sample_reaches_it(panel,
     expect(page.locator("#store_sync_enabled")).to_be_checked()
     # The kinds in words, not the API's keys ("tier_changed" was shown as is).
     expect(page.locator("#kinds label")).to_have_text(["Tier changed", "Points about to expire", "Points expired",
-                                                       "Referral completed", "Birthday bonus", "Reward issued"])
+                                                       "Referral completed", "Birthday bonus", "Reward issued",
+                                                       "Member at risk (no order for longer than usual)"])
     page.get_by_label("Points expired").uncheck()
     page.fill("#url", receiver.url)
     page.get_by_role("button", name="Add endpoint").click()

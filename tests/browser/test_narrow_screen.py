@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 
 LONG = ("Bartholomew", "Featherstonehaughcholmondeley")
 PAGES = ["/", "/members", "/members/7001", "/rewards", "/earning-rules", "/referrals", "/settings", "/operations",
-         "/integrations"]
+         "/integrations", "/at-risk"]
 
 
 @pytest.fixture
