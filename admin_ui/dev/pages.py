@@ -35,6 +35,9 @@ NOTICES = {
     "recordings": "Replayed {count} recorded webhooks ({accepted} accepted).",
     "code-used": "Sent an order that uses the code ({accepted} of {count} accepted).",
     "no-code": "No such discount code on the development platform.",
+    "refused-deactivated": "Checkout refused the code: the app deactivated it.",
+    "refused-already-used": "Checkout refused the code: it was used already.",
+    "refused-not-new": "Checkout refused the code: it is for customers without orders, and this customer has ordered.",
     "flow-on": "Flow's lifecycle callbacks sent: {accepted} of {count} triggers are now used by a workflow.",
     "flow-run": "Flow's \"Adjust points\" run was answered HTTP {status}.",
     "order": "Sent the order ({accepted} of {count} webhooks accepted).",
@@ -128,12 +131,18 @@ def use_code():
         row = received.find_code(session, shop, request.form.get("code", ""), catalogue.PRODUCTS[2].price)
     if row is None:
         return redirect("/dev?notice=no-code", 303)
+    chosen = parse_id(request.form.get("customer_id", ""))
     if row.customer_id is None:
-        # A referral's welcome code is nobody's yet: the invited friend, a new customer, uses it.
-        buyer = samples.new_customer()
+        # A referral's welcome code is nobody's yet: the invited friend, a new customer, uses it,
+        # unless the form names one of the store's customers (whom its segment may refuse).
+        buyer = (catalogue.customer(chosen) if chosen else None) or samples.new_customer()
     else:
         buyer = catalogue.customer(row.customer_id) or catalogue.DevCustomer(row.customer_id, "Customer",
                                                                              str(row.customer_id))
+    with transaction() as session:
+        refused = received.checkout_refusal(session, shop, row, buyer.customer_id)
+    if refused is not None:
+        return redirect(f"/dev?notice=refused-{refused}", 303)
     recording = samples.order_with_code(shop, buyer, row.code, row.discount)
     answers = samples.send([recording])
     with transaction() as session:

@@ -16,6 +16,8 @@ class CodeRow:
     offer: str
     discount: Decimal  # what it takes off the sample order that uses it
     used_by_order: int | None
+    active: bool = True  # False once the app deactivated it (discountCodeDeactivate)
+    segments: tuple[str, ...] = ()  # the customer segments its context names (a welcome code's)
 
 
 def _customer_id(fields: dict) -> int | None:
@@ -41,13 +43,35 @@ def codes(session: Session, shop: str, price: Decimal) -> list[CodeRow]:
     for record in records.listed(session, shop, DevRecordKind.DISCOUNT_CODE):
         fields = record.data.get("input") or {}
         offer, discount = _offer(record.data.get("kind"), fields, price)
+        segments = (((fields.get("context") or {}).get("customerSegments") or {}).get("add")) or []
         rows.append(CodeRow(record.key, str(fields.get("title") or ""), _customer_id(fields), offer, discount,
-                            record.data.get("used_by_order")))
+                            record.data.get("used_by_order"), record.data.get("active", True) is not False,
+                            tuple(str(s) for s in segments)))
     return rows
 
 
 def find_code(session: Session, shop: str, code: str, price: Decimal) -> CodeRow | None:
     return next((row for row in codes(session, shop, price) if row.code == code.strip().upper()), None)
+
+
+def checkout_refusal(session: Session, shop: str, row: CodeRow, customer_id: int) -> str | None:
+    """Why checkout would refuse the code for this customer, as the store does, or None: a
+    deactivated or used code, or a segment (customers without orders) the customer is not in."""
+    if not row.active:
+        return "deactivated"
+    if row.used_by_order:
+        return "already-used"
+    for segment_id in row.segments:
+        segment = records.find(session, shop, DevRecordKind.SEGMENT, segment_id)
+        query = segment.data.get("query") if segment else None
+        if query == "number_of_orders = 0" and _has_orders(session, shop, customer_id):
+            return "not-new"
+    return None
+
+
+def _has_orders(session: Session, shop: str, customer_id: int) -> bool:
+    return any(((record.data.get("customer") or {}).get("id")) == customer_id
+               for record in records.listed(session, shop, DevRecordKind.ORDER))
 
 
 def mark_code_used(session: Session, shop: str, code: str, order_id: int) -> None:

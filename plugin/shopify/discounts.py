@@ -2,8 +2,9 @@
 
 Amount and percentage offers use `discountCodeBasicCreate`, free shipping
 `discountCodeFreeShippingCreate`. A code given to a customer is limited to them through
-`context` (API 2025-10 and later; `customerSelection` is deprecated); a code for anyone (a
-referred friend's welcome code: the friend may not be a customer yet) is open to all buyers.
+`context` (API 2025-10 and later; `customerSelection` is deprecated); a referred friend's
+welcome code (the friend may not be a customer yet) is kept to a customer segment, the
+customers without orders, or open to all buyers when the store has no such segment.
 Every code is usable once, with its offer's minimum subtotal, its expiry and `combinesWith`.
 Percentages go as fractions: the platform reads 0.1 as 10 % and refuses 10 (SHOPIFY.md trap 10).
 A free product is the basic discount at 100 % (1.0) on that one product's items.
@@ -36,6 +37,9 @@ class CodeSpec:
     customer_id: int | None  # None: anyone may use it (a referred friend is not a customer yet)
     starts_at: datetime
     ends_at: datetime | None
+    # A code for no one customer may still be kept to a customer segment (a referred friend's
+    # welcome code: the segment of customers without orders).
+    segment_id: str | None = None
 
 
 class OfferKind(enum.Enum):
@@ -84,14 +88,12 @@ def deactivate_code(client: AdminClient, discount_id: str) -> None:
 
 
 def discount_input(spec: CodeSpec, offer: Offer) -> dict:
-    everyone = {"all": "ALL"}
     fields = {
         "title": spec.title,
         "code": spec.code,
         "startsAt": spec.starts_at.isoformat(),
         "endsAt": spec.ends_at.isoformat() if spec.ends_at else None,
-        "context": everyone if spec.customer_id is None else {
-            "customers": {"add": [f"gid://shopify/Customer/{spec.customer_id}"]}},
+        "context": _context(spec),
         "combinesWith": {"productDiscounts": offer.with_product_discounts,
                          "orderDiscounts": offer.with_order_discounts,
                          "shippingDiscounts": offer.with_shipping_discounts},
@@ -111,6 +113,14 @@ def _items(offer: Offer) -> dict:
     if offer.kind is OfferKind.FREE_PRODUCT:
         return {"products": {"productsToAdd": [f"gid://shopify/Product/{offer.product_id}"]}}
     return {"all": True}
+
+
+def _context(spec: CodeSpec) -> dict:
+    if spec.customer_id is not None:
+        return {"customers": {"add": [f"gid://shopify/Customer/{spec.customer_id}"]}}
+    if spec.segment_id is not None:
+        return {"customerSegments": {"add": [spec.segment_id]}}
+    return {"all": "ALL"}
 
 
 def _value(offer: Offer) -> dict:

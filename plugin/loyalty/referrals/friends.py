@@ -6,8 +6,11 @@
    request commits that.
 2. `issue_welcome_code` then makes the one Admin API call, through the redemptions' path
    (`call_platform`: the same retries and the same adoption of a code that already exists).
-   Made: `code_issued`. Not made: the row is deleted, so the email may try again and the
-   refusal does not count toward the daily limit.
+   The code is kept to the store's segment of customers without orders (made once per
+   shop), so an existing customer cannot use it. Made: `code_issued`. Not made: the row is
+   deleted, so the email may try again and the refusal does not count toward the limits.
+   A friend who then orders without the code is rejected, and the periodic job
+   `withdraw_welcome_codes` switches that unused code off on the platform.
 3. `complete_referrals` runs in the orders/paid batch: an order carrying a welcome code
    completes its referral (the referrer paid through the ledger, a `referral_completed`
    event) or rejects it with a reason. One conditional UPDATE moves a referral out of
@@ -24,7 +27,7 @@ look-up narrows the shop's members in SQL (the key's domain as it may be written
 same start) and normalises the few candidates here.
 """
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
 
@@ -52,6 +55,7 @@ from plugin.models import (
 from plugin.shopify.client import AdminClient, PlatformError, PlatformUnavailable
 from plugin.shopify.discounts import CodeSpec, create_code, deactivate_code
 from plugin.shopify.grants import PlatformAuthError
+from plugin.shopify.segments import create_segment
 from plugin.shopify.tokens import NotInstalled
 
 log = logging.getLogger(__name__)
@@ -69,6 +73,8 @@ SHOP_LIMIT = 200
 # the commit and the platform's answer): it no longer holds the friend's email.
 CREATING_LEASE = timedelta(minutes=10)
 EARLIER_ORDER = "the friend had already placed a paid order in this shop"
+NEW_CUSTOMERS_SEGMENT = "Loyalty: customers without orders (welcome codes)"
+NEW_CUSTOMERS_QUERY = "number_of_orders = 0"
 
 
 class Refusal(Enum):
@@ -261,7 +267,8 @@ def issue_welcome_code(referral_id: int) -> Referral | None:
         shop = session.get(Shop, referral.shop_id)
         reward = session.get(Reward, referral.reward_id)
         spec, offer = _spec(referral, reward), reward_offer(reward)
-        shop_id, domain = shop.id, shop.domain
+        shop_id, domain, segment_id = shop.id, shop.domain, shop.new_customers_segment_id
+    spec = replace(spec, segment_id=segment_id or _new_customers_segment(shop_id, domain))
     outcome = call_platform(shop_id, domain, IN_REQUEST_LIMITS, lambda client: create_code(client, spec, offer))
     with transaction() as session:
         if outcome.discount_id is None:
@@ -273,6 +280,22 @@ def issue_welcome_code(referral_id: int) -> Referral | None:
                                                 REFERRALS.c.status == ReferralStatus.CREATING)
                         .values(status=ReferralStatus.CODE_ISSUED, discount_id=outcome.discount_id))
         return session.get(Referral, referral_id)
+
+
+def _new_customers_segment(shop_id: int, domain: str) -> str | None:
+    """The store's segment of customers without orders, made once and kept on the shop: welcome
+    codes name it as their context, so a customer who has ordered cannot use one. None when the
+    store cannot make it now: that code is then open to all buyers, and the next one asks again."""
+    try:
+        made = create_segment(AdminClient(shop_id, domain, **IN_REQUEST_LIMITS), NEW_CUSTOMERS_SEGMENT,
+                              NEW_CUSTOMERS_QUERY)
+    except (PlatformError, PlatformAuthError, NotInstalled, KeyError, TypeError) as error:
+        log.warning("no segment of new customers for shop %s (welcome codes open to all): %s", shop_id, error)
+        return None
+    with transaction() as session:
+        session.execute(update(Shop).where(Shop.id == shop_id, Shop.new_customers_segment_id.is_(None))
+                        .values(new_customers_segment_id=made))
+        return session.scalar(select(Shop.new_customers_segment_id).where(Shop.id == shop_id))
 
 
 def _spec(referral: Referral, reward: Reward) -> CodeSpec:

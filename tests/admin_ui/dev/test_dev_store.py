@@ -478,3 +478,35 @@ def test_a_refund_of_more_than_is_left_or_of_an_unknown_order_sends_nothing(dev_
                        ("/dev/orders/999/refund", {"line_id": str(line_id), "quantity": "1"})]:
         assert client.post(path, data=form).headers["Location"] == "/dev?notice=no-refund"
     assert table_counts(db) == before and balance(client, ADA) == 28
+
+
+# -- a farmed welcome code at the store's checkout ----------------------------------------------
+
+def test_a_welcome_code_is_refused_at_checkout_for_a_customer_who_has_ordered(dev_store, db):
+    from tests.helpers import proxy_url
+
+    client = dev_store.client()
+    open_panel(client)
+    client.post("/dev/orders", data={"count": "5"})  # every catalogue customer has ordered
+    rewards = client.get("/api/rewards", headers=auth(DEV_SHOP)).get_json()["rewards"]
+    five_off = next(r["id"] for r in rewards if r["name"] == "5 off your order")
+    assert client.patch("/api/program", json={"referral_points": 50, "referral_reward_id": five_off},
+                        headers=auth(DEV_SHOP)).status_code == 200
+    link = client.get(f"/api/members/{ADA}", headers=auth(DEV_SHOP)).get_json()["referral_code"]
+    # Anyone may ask with a made-up email: Katherine, who has ordered, farms a code for herself.
+    asked = client.post(proxy_url(f"/proxy/r/{link}", shop=DEV_SHOP, customer_id=""),
+                        data={"email": "not-really-a-friend@example.com"})
+    assert asked.status_code == 201, asked.get_data(as_text=True)
+    code = re.search(r"<code>([A-Z0-9-]+)</code>", asked.get_data(as_text=True))[1]
+    [segment] = records(db, DevRecordKind.SEGMENT)
+    assert segment.data["query"] == "number_of_orders = 0"
+    [kept] = [r for r in records(db, DevRecordKind.DISCOUNT_CODE) if r.key == code]
+    assert kept.data["input"]["context"] == {"customerSegments": {"add": [segment.data["id"]]}}
+    before = table_counts(db)
+    refused = client.post("/dev/orders/with-code", data={"code": code, "customer_id": str(KATHERINE)})
+    assert refused.headers["Location"] == "/dev?notice=refused-not-new"
+    assert table_counts(db) == before  # checkout refused it: no order, no points
+    assert balance(client, ADA) == 42  # Ada's two oolongs, one refunded: no referral paid
+    used = client.post("/dev/orders/with-code", data={"code": code})  # a new customer: accepted
+    assert used.headers["Location"] == "/dev?notice=code-used&count=1&accepted=1"
+    assert balance(client, ADA) == 42 + 50

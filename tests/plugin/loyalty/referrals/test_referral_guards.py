@@ -13,6 +13,7 @@ from plugin.loyalty.referrals import friends
 from tests.helpers import SHOP, all_at_once, auth, customer, member, proxy_url, table_counts
 from tests.plugin.loyalty.referrals.test_referrals import (
     REFERRAL_POINTS,
+    SEGMENT_MADE,
     five_off,
     friend_order,
     referrals,
@@ -27,6 +28,7 @@ def links(client, send, platform):
     set_program(client, referral_points=REFERRAL_POINTS, referral_reward_id=five_off(client))
     send("customers/create", customer(7001, "ada@example.com"))
     send("customers/create", customer(7002, "ben@example.com", "Ben", "Okafor"))
+    platform.post(GRAPHQL, json=SEGMENT_MADE)
     platform.post(GRAPHQL, json=created("gid://shopify/DiscountCodeNode/77"))
     return member(client, 7001)["referral_code"], member(client, 7002)["referral_code"]
 

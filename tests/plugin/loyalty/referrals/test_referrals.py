@@ -13,6 +13,8 @@ from tests.helpers import OTHER_SHOP, SHOP, all_at_once, auth, balance, customer
 from tests.plugin.loyalty.rewards.test_redemptions import GRAPHQL, created
 
 REFERRAL_POINTS = 50
+NEW_CUSTOMERS = "gid://shopify/Segment/55"
+SEGMENT_MADE = {"data": {"segmentCreate": {"segment": {"id": NEW_CUSTOMERS}, "userErrors": []}}}
 
 
 def set_program(client, shop: str = SHOP, **settings):
@@ -30,6 +32,7 @@ def ada(client, send, platform):
     """Referrals on (50 points; friends get the "5 off" reward); Ada is a member without orders."""
     set_program(client, referral_points=REFERRAL_POINTS, referral_reward_id=five_off(client))
     send("customers/create", customer(7001, "ada@example.com"))
+    platform.post(GRAPHQL, json=SEGMENT_MADE)  # the store's segment of customers without orders, made once
     platform.post(GRAPHQL, json=created("gid://shopify/DiscountCodeNode/77"))
     return member(client)["referral_code"]
 
@@ -74,15 +77,21 @@ def test_a_logged_out_friend_sees_the_page_and_gets_a_single_use_code_open_to_an
     html = response.get_data(as_text=True)
     code = re.search(r"<code>([A-Z0-9-]+)</code>", html).group(1)
     assert response.status_code == 201 and f"href='https://{SHOP}/discount/{code}'" in html
-    [call] = graphql_calls(platform)  # one Admin API call
+    segment, call = graphql_calls(platform)  # the shop's segment, made once, then the code
+    assert segment["variables"] == {"name": "Loyalty: customers without orders (welcome codes)",
+                                    "query": "number_of_orders = 0"}
     sent = call["variables"]["discount"]
-    assert sent["code"] == code and sent["usageLimit"] == 1 and sent["context"] == {"all": "ALL"}
+    # Kept to customers without orders: an existing customer's checkout refuses it.
+    assert sent["code"] == code and sent["usageLimit"] == 1
+    assert sent["context"] == {"customerSegments": {"add": [NEW_CUSTOMERS]}}
     assert sent["customerGets"]["value"] == {"discountAmount": {"amount": "5.00", "appliesOnEachItem": False}}
     [listed] = referrals(client)["referrals"]
     assert listed["status"] == "code_issued" and listed["code"] == code
     assert listed["friend_email"] == "grace@example.com"
     assert listed["referrer_customer_id"] == "7001" and listed["order_id"] is None
     assert listed["referrer_name"] == "Ada Lovelace"  # the panel names the referrer
+    welcome_code(client, ada, "lin@example.com")
+    assert len(graphql_calls(platform)) == 3  # the segment is not made again
 
 
 def test_a_completed_referral_pays_the_referrer_once(client, ada, send):
@@ -281,8 +290,16 @@ def test_a_proxy_request_without_a_valid_signature_is_refused(client, ada, db):
     assert table_counts(db) == before
 
 
+def answers_in_turn(platform, *bodies) -> None:
+    """The Admin API answers these, in turn (the last one from then on)."""
+    platform.reset()
+    platform.add_passthru("http://127.0.0.1")
+    for body in bodies:
+        platform.post(GRAPHQL, json=body)
+
+
 def test_a_code_the_platform_will_not_make_leaves_no_referral_and_the_friend_may_ask_again(client, ada, db, platform):
-    platform.replace("POST", GRAPHQL, json={"data": {"discountCodeBasicCreate": {
+    answers_in_turn(platform, SEGMENT_MADE, {"data": {"discountCodeBasicCreate": {
         "codeDiscountNode": None, "userErrors": [{"field": ["code"], "message": "Bad", "code": "INVALID"}]}}})
     before = table_counts(db)
     response = ask(client, ada, "grace@example.com")
@@ -296,9 +313,9 @@ def test_a_code_that_turns_out_to_exist_is_adopted(client, ada, platform):
     # The mutation answers TAKEN (an earlier try reached the platform and its answer was
     # lost); the look-up finds the code, and the friend gets it.
     taken = [{"field": ["code"], "message": "Code must be unique", "code": "TAKEN"}]
-    platform.replace("POST", GRAPHQL, json={"data": {"discountCodeBasicCreate": {"codeDiscountNode": None,
-                                                                                 "userErrors": taken}}})
-    platform.add("POST", GRAPHQL, json={"data": {"codeDiscountNodeByCode": {"id": "gid://shopify/DiscountCodeNode/9"}}})
+    answers_in_turn(platform, SEGMENT_MADE, {"data": {"discountCodeBasicCreate": {"codeDiscountNode": None,
+                                                                                "userErrors": taken}}},
+                    {"data": {"codeDiscountNodeByCode": {"id": "gid://shopify/DiscountCodeNode/9"}}})
     code = welcome_code(client, ada, "grace@example.com")
     assert [c["variables"].get("code") for c in graphql_calls(platform)][-1] == code
     assert referrals(client)["referrals"][0]["status"] == "code_issued"
