@@ -28,7 +28,7 @@ from plugin.loyalty.events.flow_triggers import request_sending as request_flow_
 from plugin.loyalty.events.store_sync import sync_store
 from plugin.loyalty.imports.jobs import apply_pending_imports
 from plugin.loyalty.privacy import blank_old_payloads
-from plugin.loyalty.referrals.friends import withdraw_welcome_codes
+from plugin.loyalty.referrals.welcome_codes import withdraw_welcome_codes
 from plugin.loyalty.rewards.redemptions import retry_due_codes
 from plugin.loyalty.rewards.store_credit import retry_due_credits
 from plugin.loyalty.rewards.tier_perks import sync_due_perks

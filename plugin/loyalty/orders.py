@@ -18,7 +18,7 @@ from plugin.loyalty.ledger.orders import RefundFacts, award_points_for_orders, r
 from plugin.loyalty.merges import follow_merges
 from plugin.loyalty.programs import program_rules
 from plugin.loyalty.referrals.friends import complete_referrals, reverse_cancelled_referral
-from plugin.loyalty.rewards.redemptions import mark_codes_used
+from plugin.loyalty.rewards.code_usage import mark_codes_used
 from plugin.loyalty.rules.definitions import active_rules, price_orders
 from plugin.loyalty.shop_facts import business_zone
 from plugin.loyalty.shops import get_or_create_shop

@@ -20,7 +20,7 @@ from plugin.db import is_busy, transaction
 from plugin.loyalty.churn.crossings import raise_at_risk_events
 from plugin.loyalty.ledger.lifecycle import expire_points, release_pending, remind_expiring
 from plugin.loyalty.referrals.birthdays import grant_birthday_bonuses_step
-from plugin.loyalty.rewards.redemptions import expire_codes
+from plugin.loyalty.rewards.code_usage import expire_codes
 from plugin.loyalty.tiers.review import review_tiers
 
 LEASE = "tick"

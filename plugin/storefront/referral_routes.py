@@ -16,9 +16,9 @@ from plugin.loyalty.referrals.friends import (
     Refusal,
     find_referrer,
     friend_reward,
-    issue_welcome_code,
     start_referral,
 )
+from plugin.loyalty.referrals.welcome_codes import issue_welcome_code
 from plugin.loyalty.shops import find_shop
 from plugin.models import ReferralStatus
 from plugin.storefront import page as storefront

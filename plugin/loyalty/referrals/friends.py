@@ -4,13 +4,14 @@
    limits (LIMITS), under the shop's row lock (so the limits hold against concurrent
    requests), and records the referral in `creating` with its code already chosen. The
    request commits that.
-2. `issue_welcome_code` then makes the one Admin API call, through the redemptions' path
+2. `issue_welcome_code` (welcome_codes.py) then makes the one Admin API call, through the
+   redemptions' path
    (`call_platform`: the same retries and the same adoption of a code that already exists).
    The code is kept to the store's segment of customers without orders (made once per
    shop), so an existing customer cannot use it. Made: `code_issued`. Not made: the row is
    deleted, so the email may try again and the refusal does not count toward the limits.
    A friend who then orders without the code is rejected, and the periodic job
-   `withdraw_welcome_codes` switches that unused code off on the platform.
+   `withdraw_welcome_codes` (welcome_codes.py) switches that unused code off on the platform.
 3. `complete_referrals` runs in the orders/paid batch: an order carrying a welcome code
    completes its referral (the referrer paid through the ledger, a `referral_completed`
    event) or rejects it with a reason. One conditional UPDATE moves a referral out of
@@ -27,20 +28,20 @@ look-up narrows the shop's members in SQL (the key's domain as it may be written
 same start) and normalises the few candidates here.
 """
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from plugin.db import insert_for, transaction, utcnow
+from plugin.db import insert_for, utcnow
 from plugin.loyalty.earning.rules import OrderFacts
 from plugin.loyalty.emails import MAX_EMAIL, domain_forms, email_key
 from plugin.loyalty.events.member_events import record_event
 from plugin.loyalty.ledger.bonuses import award_referral, reverse_referral
 from plugin.loyalty.rewards.catalog import FRIEND_REWARD_KINDS
-from plugin.loyalty.rewards.redemptions import IN_REQUEST_LIMITS, call_platform, new_code, reward_offer
+from plugin.loyalty.rewards.redemptions import new_code
 from plugin.loyalty.shop_facts import business_zone
 from plugin.models import (
     Member,
@@ -52,11 +53,6 @@ from plugin.models import (
     Reward,
     Shop,
 )
-from plugin.shopify.client import AdminClient, PlatformError, PlatformUnavailable
-from plugin.shopify.discounts import CodeSpec, create_code, deactivate_code
-from plugin.shopify.grants import PlatformAuthError
-from plugin.shopify.segments import create_segment
-from plugin.shopify.tokens import NotInstalled
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +69,6 @@ SHOP_LIMIT = 200
 # the commit and the platform's answer): it no longer holds the friend's email.
 CREATING_LEASE = timedelta(minutes=10)
 EARLIER_ORDER = "the friend had already placed a paid order in this shop"
-NEW_CUSTOMERS_SEGMENT = "Loyalty: customers without orders (welcome codes)"
-NEW_CUSTOMERS_QUERY = "number_of_orders = 0"
 
 
 class Refusal(Enum):
@@ -259,50 +253,6 @@ def _shop_midnight(shop: Shop, now: datetime) -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def issue_welcome_code(referral_id: int) -> Referral | None:
-    """Make the committed referral's code on the platform; the referral, or None when no code
-    could be made (the referral is then gone and the friend may ask again)."""
-    with transaction() as session:
-        referral = session.get(Referral, referral_id)
-        shop = session.get(Shop, referral.shop_id)
-        reward = session.get(Reward, referral.reward_id)
-        spec, offer = _spec(referral, reward), reward_offer(reward)
-        shop_id, domain, segment_id = shop.id, shop.domain, shop.new_customers_segment_id
-    spec = replace(spec, segment_id=segment_id or _new_customers_segment(shop_id, domain))
-    outcome = call_platform(shop_id, domain, IN_REQUEST_LIMITS, lambda client: create_code(client, spec, offer))
-    with transaction() as session:
-        if outcome.discount_id is None:
-            log.warning("welcome code of referral %s not made: %s", referral_id, outcome.postpone or outcome.fail)
-            session.execute(delete(REFERRALS).where(REFERRALS.c.id == referral_id,
-                                                    REFERRALS.c.status == ReferralStatus.CREATING))
-            return None
-        session.execute(update(REFERRALS).where(REFERRALS.c.id == referral_id,
-                                                REFERRALS.c.status == ReferralStatus.CREATING)
-                        .values(status=ReferralStatus.CODE_ISSUED, discount_id=outcome.discount_id))
-        return session.get(Referral, referral_id)
-
-
-def _new_customers_segment(shop_id: int, domain: str) -> str | None:
-    """The store's segment of customers without orders, made once and kept on the shop: welcome
-    codes name it as their context, so a customer who has ordered cannot use one. None when the
-    store cannot make it now: that code is then open to all buyers, and the next one asks again."""
-    try:
-        made = create_segment(AdminClient(shop_id, domain, **IN_REQUEST_LIMITS), NEW_CUSTOMERS_SEGMENT,
-                              NEW_CUSTOMERS_QUERY)
-    except (PlatformError, PlatformAuthError, NotInstalled, KeyError, TypeError) as error:
-        log.warning("no segment of new customers for shop %s (welcome codes open to all): %s", shop_id, error)
-        return None
-    with transaction() as session:
-        session.execute(update(Shop).where(Shop.id == shop_id, Shop.new_customers_segment_id.is_(None))
-                        .values(new_customers_segment_id=made))
-        return session.scalar(select(Shop.new_customers_segment_id).where(Shop.id == shop_id))
-
-
-def _spec(referral: Referral, reward: Reward) -> CodeSpec:
-    ends = referral.created_at + timedelta(days=reward.code_lifetime_days) if reward.code_lifetime_days else None
-    return CodeSpec(referral.code, f"Welcome from a friend: {reward.name}", None, referral.created_at, ends)
-
-
 @dataclass(frozen=True)
 class Verdict:
     completed: bool
@@ -409,31 +359,6 @@ def _verdict(session: Session, referral: Referral, referrer: Member, order: Orde
     if friend is not None and _referred(session, friend, referrer):
         return Verdict(False, "the friend had invited the referrer (a referral loop)")
     return Verdict(True)
-
-
-def withdraw_welcome_codes(limit: int = 100) -> int:
-    """The periodic job: deactivate on the platform the codes of referrals rejected before
-    their code was used (the friend ordered without it), so nobody can use them later.
-    Returns how many were withdrawn; a platform that cannot answer now is asked next time."""
-    with transaction() as session:
-        due = session.execute(select(Referral.id, Referral.discount_id, Shop.id, Shop.domain)
-                              .join(Shop, Shop.id == Referral.shop_id).where(
-            Referral.status == ReferralStatus.REJECTED, Referral.order_id.is_(None),
-            Referral.discount_id.is_not(None), Referral.code_withdrawn_at.is_(None),
-            Shop.access_token.is_not(None)).order_by(Referral.id).limit(limit)).all()
-    withdrawn = 0
-    for referral_id, discount_id, shop_id, domain in due:
-        try:
-            deactivate_code(AdminClient(shop_id, domain, **IN_REQUEST_LIMITS), discount_id)
-        except (PlatformUnavailable, PlatformAuthError, NotInstalled) as error:
-            log.warning("welcome code of referral %s not withdrawn yet: %s", referral_id, error)
-            continue
-        except PlatformError as error:  # refused for good (the code is gone): nothing left to withdraw
-            log.warning("welcome code of referral %s could not be withdrawn: %s", referral_id, error)
-        with transaction() as session:
-            session.execute(update(REFERRALS).where(REFERRALS.c.id == referral_id).values(code_withdrawn_at=utcnow()))
-        withdrawn += 1
-    return withdrawn
 
 
 def _cancelled(session: Session, shop_id: int, order_id: int) -> bool:

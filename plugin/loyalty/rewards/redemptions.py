@@ -16,7 +16,7 @@ at most once whatever path gets there first.
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import Enum
 from typing import Callable
 
@@ -31,7 +31,6 @@ from plugin.db import is_busy, transaction, utcnow
 from plugin.loyalty.events.member_events import record_event, record_events
 from plugin.loyalty.ledger.spending import (
     InsufficientPoints,
-    reclaim_returned_points,
     return_redeemed_points,
     spend_points,
 )
@@ -53,7 +52,6 @@ MAX_ISSUE_ATTEMPTS = 8
 # A request waits for a few quick tries; a platform that stays slow is left to the retry job.
 IN_REQUEST_LIMITS = {"max_attempts": 4, "max_wait": 2.0}
 # A code used just before it expired may reach us hours later; wait before giving points back.
-EXPIRY_GRACE = timedelta(hours=24)
 # How long a claimed code is left to its issuer before the retry job may try it again:
 # longer than a whole job call with its retries (5 tries of up to 23 s, and the waits).
 CLAIM_LEASE = timedelta(minutes=6)
@@ -365,57 +363,6 @@ def due_redemptions(session: Session, limit: int = 100) -> list[int]:
         Redemption.status == RedemptionStatus.PENDING, Redemption.next_attempt_at <= utcnow(),
         Redemption.credit_amount.is_(None))
         .order_by(Redemption.id).limit(limit)))
-
-
-def mark_codes_used(session: Session, shop_id: int, codes: list[str], order_id: int) -> int:
-    """An order used these codes; returns how many of ours it marked (once per code).
-
-    Two conditional UPDATEs, so a racing `expire_codes` cannot slip between a read and a
-    write: whichever statement changes a row first wins it. Codes still issued or pending
-    are marked first; a code that expired meanwhile (maybe with its points given back) is
-    marked by the second, which spends those points again.
-    """
-    if not codes:
-        return 0
-    codes = [code.upper() for code in codes]
-    live = _mark_used(session, shop_id, codes, order_id, [RedemptionStatus.ISSUED, RedemptionStatus.PENDING])
-    lapsed = _mark_used(session, shop_id, codes, order_id, [RedemptionStatus.EXPIRED])
-    for row in lapsed:
-        # Rare: an order placed just before expiry, processed after the grace period returned
-        # the points. The shopper had the discount, so the points are spent again.
-        reclaim_returned_points(session, shop_id, row.member_id, row.id, row.points,
-                                f"Code {row.code} was used after it expired: points spent again")
-    return len(live) + len(lapsed)
-
-
-def _mark_used(session: Session, shop_id: int, codes: list[str], order_id: int, statuses: list) -> list:
-    return session.execute(update(Redemption).where(
-        Redemption.shop_id == shop_id, Redemption.code.in_(codes), Redemption.status.in_(statuses),
-    ).values(status=RedemptionStatus.USED, order_id=order_id, used_at=utcnow())
-        .returning(Redemption.id, Redemption.member_id, Redemption.points, Redemption.code)
-        .execution_options(synchronize_session=False)).all()
-
-
-def expire_codes(session: Session, now: datetime) -> int:
-    """Mark issued codes past expiry (and its grace) expired; maybe give their points back.
-
-    One conditional UPDATE decides which codes expire, so a code an order marks used at
-    the same moment is either used or expired, never used with its points returned.
-    """
-    from plugin.models import Program
-
-    expired = session.execute(update(Redemption).where(
-        Redemption.status == RedemptionStatus.ISSUED, Redemption.expires_at <= now - EXPIRY_GRACE,
-    ).values(status=RedemptionStatus.EXPIRED)
-        .returning(Redemption.id, Redemption.shop_id, Redemption.member_id, Redemption.points, Redemption.code)
-        .execution_options(synchronize_session=False)).all()
-    returning = set(session.scalars(select(Program.shop_id).where(
-        Program.shop_id.in_({row.shop_id for row in expired}), Program.return_points_on_expiry.is_(True))))
-    for row in expired:
-        if row.shop_id in returning:
-            return_redeemed_points(session, row.shop_id, row.member_id, row.id, row.points,
-                                   f"Code {row.code} expired unused: points returned")
-    return len(expired)
 
 
 def redemption_json(redemption: Redemption) -> dict:

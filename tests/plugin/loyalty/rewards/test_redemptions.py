@@ -164,7 +164,7 @@ def test_user_errors_fail_the_redemption_and_give_the_points_back(client, settle
 
 
 def test_an_order_using_the_code_while_it_is_being_made_leaves_it_used_never_issued(client, settle, platform):
-    from plugin.loyalty.rewards.redemptions import mark_codes_used
+    from plugin.loyalty.rewards.code_usage import mark_codes_used
     from plugin.models import Shop
 
     fund(client, settle, 500)
