@@ -1,12 +1,12 @@
 """Referrals: a member's friend asks for a welcome code, and the friend's first paid order pays the member.
 
-1. `start_referral` checks the friend's email against the SPEC's refusals and the daily
-   limits (LIMITS), under the shop's row lock (so the limits hold against concurrent
+1. `start_referral` checks the friend's email against the SPEC's refusals and the
+   daily limits (DAILY_LIMIT and the shop's limits below it), under the shop's row lock (so the limits hold against concurrent
    requests), and records the referral in `creating` with its code already chosen. The
    request commits that.
 2. `issue_welcome_code` (welcome_codes.py) then makes the one Admin API call, through the
-   redemptions' path
-   (`call_platform`: the same retries and the same adoption of a code that already exists).
+   redemptions' path (`call_platform`: the same retries and the same adoption of a code
+   that already exists).
    The code is kept to the store's segment of customers without orders (made once per
    shop), so an existing customer cannot use it. Made: `code_issued`. Not made: the row is
    deleted, so the email may try again and the refusal does not count toward the limits.
