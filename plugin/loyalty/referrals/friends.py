@@ -1,9 +1,9 @@
 """Referrals: a member's friend asks for a welcome code, and the friend's first paid order pays the member.
 
-1. `start_referral` checks the friend's email against the SPEC's refusals and the
-   daily limits (DAILY_LIMIT and the shop's limits below it), under the shop's row lock (so the limits hold against concurrent
-   requests), and records the referral in `creating` with its code already chosen. The
-   request commits that.
+1. `start_referral` checks the friend's email against the SPEC's refusals and the daily
+   limits (DAILY_LIMIT and the shop's limits below it), under the shop's row lock (so the
+   limits hold against concurrent requests), and records the referral in `creating` with
+   its code already chosen. The request commits that.
 2. `issue_welcome_code` (welcome_codes.py) then makes the one Admin API call, through the
    redemptions' path (`call_platform`: the same retries and the same adoption of a code
    that already exists).
